@@ -1,1 +1,121 @@
-fn main() {}
+//! The command line: parse, load the inventory, hand over to the engine, print, exit.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use lvsprov::engine::{self, Command, Options};
+use lvsprov::inventory;
+use lvsprov::playbook::Playbooks;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "lvsprov", version, about = "Build and tear down LVS-DR clusters over SSH")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Converge every host
+    Up(Args),
+    /// Dry run: the same plan, nothing written on any host (exit 2 when there are changes)
+    Check(Args),
+    /// Take down what `up` built
+    Down {
+        #[command(flatten)]
+        args: Args,
+        /// Also remove the packages `up` installed
+        #[arg(long)]
+        purge: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct Args {
+    /// The inventory (JSON)
+    #[arg(default_value = "inventories/lab.json")]
+    inventory: PathBuf,
+    /// Comma list of host names or the groups `directors`, `real_servers`
+    #[arg(long)]
+    limit: Option<String>,
+    /// Hosts at once (default: all)
+    #[arg(long)]
+    forks: Option<usize>,
+    #[arg(long, value_enum, default_value = "human")]
+    output: Output,
+    /// Record unknown host keys in known_hosts (a changed key is always refused)
+    #[arg(long)]
+    accept_new_host_keys: bool,
+    /// Read playbooks and templates from this folder instead of the built-in ones
+    #[arg(long)]
+    playbooks: Option<PathBuf>,
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Human,
+    Json,
+}
+
+fn main() {
+    let _ = color_eyre::install();
+    if std::env::var_os("NO_COLOR").is_some() {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let code = if e.use_stderr() { 3 } else { 0 };
+        let _ = e.print();
+        std::process::exit(code);
+    });
+    let (command, args, purge) = match cli.command {
+        Cmd::Up(a) => (Command::Up, a, false),
+        Cmd::Check(a) => (Command::Check, a, false),
+        Cmd::Down { args, purge } => (Command::Down, args, purge),
+    };
+    std::process::exit(run(command, args, purge));
+}
+
+fn run(command: Command, args: Args, purge: bool) -> i32 {
+    let inv = match inventory::load(&args.inventory) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("lvsprov: {e}");
+            return 3;
+        }
+    };
+    if let Some(dir) = &args.playbooks {
+        if !dir.is_dir() {
+            eprintln!("lvsprov: --playbooks {}: not a folder; pass the folder holding director.json.j2 and real_server.json.j2", dir.display());
+            return 3;
+        }
+    }
+    let hosts: Vec<_> = match inv.select(args.limit.as_deref()) {
+        Ok(h) => h.into_iter().cloned().collect(),
+        Err(e) => {
+            eprintln!("lvsprov: {e}");
+            return 3;
+        }
+    };
+    if args.forks == Some(0) {
+        eprintln!("lvsprov: --forks must be at least 1");
+        return 3;
+    }
+    let opts = Options {
+        command,
+        forks: args.forks.unwrap_or(hosts.len()),
+        accept_new_host_keys: args.accept_new_host_keys,
+        purge,
+        playbooks: Playbooks { dir: args.playbooks.clone() },
+        verbose: args.verbose,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    let report = runtime.block_on(engine::run(Arc::new(inv), hosts, opts));
+    match args.output {
+        Output::Json => println!("{}", report.json()),
+        Output::Human => print!("{}", report.human()),
+    }
+    report.exit_code()
+}

@@ -1,0 +1,67 @@
+//! Apply: the plan's fragments in order, as ONE script per host. Each change runs in its own
+//! `set -e` subshell; the first failure stops the host and names the step.
+
+use crate::facts::STATE_DIR;
+use crate::resources::Change;
+
+pub fn script(changes: &[Change]) -> String {
+    let mut s = format!(
+        "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask 022\nmkdir -p {STATE_DIR}\n"
+    );
+    for (i, c) in changes.iter().enumerate() {
+        s.push_str(&format!("echo @@step {i}\n(\nset -e\n{}\n) 2>&1 || {{ echo \"@@failed {i} $?\"; exit 1; }}\n", c.script));
+    }
+    s.push_str("echo @@done\n");
+    s
+}
+
+/// How an apply script ended.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Done,
+    /// The index of the change that failed and what it printed.
+    Failed { step: usize, output: String },
+}
+
+pub fn outcome(stdout: &str, stderr: &str) -> Outcome {
+    let mut current: Option<usize> = None;
+    let mut output = String::new();
+    for line in stdout.lines() {
+        if let Some(i) = line.strip_prefix("@@step ") {
+            current = i.trim().parse().ok();
+            output.clear();
+        } else if line.starts_with("@@failed ") {
+            return Outcome::Failed { step: current.unwrap_or(0), output: output.trim_end().to_string() };
+        } else if line == "@@done" {
+            return Outcome::Done;
+        } else {
+            output.push_str(line);
+            output.push('\n');
+        }
+    }
+    let tail = format!("{}{}", output, stderr);
+    Outcome::Failed { step: current.unwrap_or(0), output: format!("the script stopped without finishing: {}", tail.trim_end()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{Action, Change};
+
+    fn run_local(changes: &[Change]) -> Outcome {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script(changes).replace(&format!("mkdir -p {STATE_DIR}\n"), ""))
+            .output()
+            .unwrap();
+        outcome(&String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr))
+    }
+
+    #[test]
+    fn stops_at_the_first_failing_step_and_names_it() {
+        let ch = |s: &str| Change::new("x", Action::Update, "", s);
+        let got = run_local(&[ch("true"), ch("echo boom; false; echo never"), ch("echo later")]);
+        assert_eq!(got, Outcome::Failed { step: 1, output: "boom".into() });
+        assert_eq!(run_local(&[ch("true"), ch("echo fine")]), Outcome::Done);
+    }
+}

@@ -1,0 +1,63 @@
+//! An address on an interface, live (`ip addr`). Persistence is a file step in the playbook,
+//! chosen per OS family, so this kind stays one idea.
+
+use super::{arrow, Action, Change, DownOptions, Owed, Resource};
+use crate::facts::{Facts, Probe};
+use crate::shell::quote;
+use serde::Deserialize;
+use std::net::Ipv4Addr;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub dev: String,
+    pub label: Option<String>,
+}
+
+impl Address {
+    fn show(&self) -> String {
+        format!("{}/{} on {}", self.ip, self.prefix, self.label.as_deref().unwrap_or(&self.dev))
+    }
+}
+
+impl Resource for Address {
+    fn probe(&self, _: &mut Probe) {}
+
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+        let here: Vec<_> = facts.addrs.iter().filter(|a| a.ip == self.ip && a.dev == self.dev).collect();
+        let label = self.label.as_deref().unwrap_or(&self.dev);
+        if here.iter().any(|a| a.prefix == self.prefix && a.label == label) {
+            return Ok(vec![]);
+        }
+        let (dev, want) = (quote(&self.dev), format!("{}/{}", self.ip, self.prefix));
+        let mut script = String::new();
+        for a in &here {
+            // A wrong prefix (a /24 VIP on lo makes the whole subnet local) is removed, not kept beside.
+            script.push_str(&format!("ip addr del {}/{} dev {dev}\n", a.ip, a.prefix));
+        }
+        script.push_str(&format!("ip addr add {want} dev {dev} label {}", quote(label)));
+        let (action, before) = match here.first() {
+            Some(a) => (Action::Update, format!("{}/{} on {}", a.ip, a.prefix, a.label)),
+            None => (Action::Create, "absent".to_string()),
+        };
+        Ok(vec![Change::new(format!("address {} on {}", self.ip, self.dev), action, arrow(&before, &self.show()), script)])
+    }
+
+    fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
+        facts
+            .addrs
+            .iter()
+            .filter(|a| a.ip == self.ip && a.dev == self.dev)
+            .map(|a| {
+                Change::new(
+                    format!("address {} on {}", self.ip, self.dev),
+                    Action::Delete,
+                    arrow(&format!("{}/{} on {}", a.ip, a.prefix, a.label), "absent"),
+                    format!("ip addr del {}/{} dev {}", a.ip, a.prefix, quote(&self.dev)),
+                )
+            })
+            .collect()
+    }
+}

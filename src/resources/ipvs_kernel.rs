@@ -1,0 +1,34 @@
+//! The director's kernel must have IPVS. Checked first, so a director that cannot balance is
+//! refused before anything is changed on it.
+
+use super::{arrow, Action, Change, DownOptions, Owed, Resource};
+use crate::facts::{Facts, Ipvs, Probe};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpvsKernel {}
+
+pub const NO_IPVS: &str = "this kernel has no IPVS (no /proc/net/ip_vs, no ip_vs module): load ip_vs \
+(modprobe ip_vs) or boot a kernel built with CONFIG_IP_VS; nothing was changed on this host";
+
+impl Resource for IpvsKernel {
+    fn probe(&self, _: &mut Probe) {}
+
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+        match facts.ipvs {
+            Ipvs::Available(_) => Ok(vec![]),
+            Ipvs::Module => Ok(vec![Change::new(
+                "kernel module ip_vs",
+                Action::Update,
+                arrow("not loaded", "loaded"),
+                "modprobe ip_vs\nmkdir -p /etc/modules-load.d\necho ip_vs > /etc/modules-load.d/lvsprov.conf",
+            )]),
+            Ipvs::Absent => Err(NO_IPVS.to_string()),
+        }
+    }
+
+    fn down(&self, _: &Facts, _: DownOptions) -> Vec<Change> {
+        vec![]
+    }
+}

@@ -1,0 +1,172 @@
+//! One SSH connection per host (russh). The server's key is checked against known_hosts before
+//! anything is sent; an unknown key is learned only with `--accept-new-host-keys`, a changed key
+//! never. Scripts go to `sh -s` on stdin, so no script text is ever re-quoted into a command line.
+
+use crate::inventory::SshTarget;
+use russh::client;
+use russh::keys::{self, PrivateKeyWithHashAlg};
+use russh::ChannelMsg;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug)]
+pub enum SshError {
+    /// No TCP connection or no SSH handshake: the host is down or unreachable.
+    Unreachable(String),
+    /// Everything else: host key refused, authentication, a broken session.
+    Failed(String),
+}
+
+impl std::fmt::Display for SshError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SshError::Unreachable(m) | SshError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+struct Verifier {
+    host: String,
+    port: u16,
+    known_hosts: std::path::PathBuf,
+    accept_new: bool,
+    refusal: Arc<Mutex<Option<String>>>,
+}
+
+impl client::Handler for Verifier {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, key: &keys::ssh_key::PublicKey) -> Result<bool, Self::Error> {
+        let fp = key.fingerprint(keys::HashAlg::Sha256);
+        let verdict = match keys::check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
+            Ok(true) => Ok(()),
+            Ok(false) if self.accept_new => keys::known_hosts::learn_known_hosts_path(&self.host, self.port, key, &self.known_hosts)
+                .map_err(|e| format!("cannot record the host key in {}: {e}", self.known_hosts.display())),
+            Ok(false) => Err(format!(
+                "unknown host key {fp}; check it, then run again with --accept-new-host-keys to record it in {}",
+                self.known_hosts.display()
+            )),
+            Err(keys::Error::KeyChanged { line }) => Err(format!(
+                "HOST KEY CHANGED ({fp} does not match {} line {line}); refusing: if the host was rebuilt, remove that line and check the new key",
+                self.known_hosts.display()
+            )),
+            Err(e) => Err(format!("cannot read {}: {e}", self.known_hosts.display())),
+        };
+        match verdict {
+            Ok(()) => Ok(true),
+            Err(m) => {
+                *self.refusal.lock().unwrap() = Some(m);
+                Ok(false)
+            }
+        }
+    }
+}
+
+pub struct Session {
+    handle: client::Handle<Verifier>,
+    sudo: bool,
+}
+
+pub struct Output {
+    pub status: u32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Session {
+    pub async fn connect(address: Ipv4Addr, target: &SshTarget, accept_new: bool) -> Result<Session, SshError> {
+        let config = Arc::new(client::Config {
+            inactivity_timeout: Some(Duration::from_secs(600)),
+            keepalive_interval: Some(Duration::from_secs(15)),
+            ..Default::default()
+        });
+        let refusal = Arc::new(Mutex::new(None));
+        let verifier = Verifier {
+            host: address.to_string(),
+            port: target.port,
+            known_hosts: target.known_hosts.clone(),
+            accept_new,
+            refusal: refusal.clone(),
+        };
+        let tcp = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect((address, target.port)))
+            .await
+            .map_err(|_| SshError::Unreachable(format!("no answer from {address}:{} in 10 s", target.port)))?
+            .map_err(|e| SshError::Unreachable(format!("cannot connect to {address}:{}: {e}", target.port)))?;
+        let _ = tcp.set_nodelay(true);
+        let mut handle = match client::connect_stream(config, tcp, verifier).await {
+            Ok(h) => h,
+            Err(e) => {
+                if let Some(m) = refusal.lock().unwrap().take() {
+                    return Err(SshError::Failed(m));
+                }
+                return Err(SshError::Unreachable(format!("SSH handshake with {address} failed: {e}")));
+            }
+        };
+        let auth = match &target.identity_file {
+            Some(path) => {
+                let key = keys::load_secret_key(path, None).map_err(|e| {
+                    SshError::Failed(format!("cannot load the identity file {}: {e}; set ssh.identity_file in the inventory", path.display()))
+                })?;
+                let hash = handle.best_supported_rsa_hash().await.ok().flatten().flatten();
+                handle
+                    .authenticate_publickey(&target.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                    .await
+                    .map_err(|e| SshError::Failed(format!("authentication failed: {e}")))?
+                    .success()
+            }
+            None => agent_auth(&mut handle, &target.user).await?,
+        };
+        if !auth {
+            return Err(SshError::Failed(format!(
+                "the host refused the key for user {}; install the public key in ~{}/.ssh/authorized_keys",
+                target.user, target.user
+            )));
+        }
+        Ok(Session { handle, sudo: target.sudo })
+    }
+
+    /// Runs a script as root (through `sudo -n` for a non-root user) and collects its output.
+    pub async fn run(&self, script: &str) -> Result<Output, SshError> {
+        let broken = |e: russh::Error| SshError::Failed(format!("SSH session broke: {e}"));
+        let mut ch = self.handle.channel_open_session().await.map_err(broken)?;
+        let cmd = if self.sudo { "sudo -n /bin/sh -s" } else { "/bin/sh -s" };
+        ch.exec(true, cmd).await.map_err(broken)?;
+        ch.data(script.as_bytes()).await.map_err(broken)?;
+        ch.eof().await.map_err(broken)?;
+        let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
+        while let Some(msg) = ch.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => out.extend_from_slice(&data),
+                ChannelMsg::ExtendedData { data, .. } => err.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                _ => {}
+            }
+        }
+        let stderr = String::from_utf8_lossy(&err).into_owned();
+        if self.sudo && stderr.contains("sudo: a password is required") {
+            return Err(SshError::Failed("sudo asks for a password; give the user NOPASSWD sudo or connect as root".into()));
+        }
+        Ok(Output { status: status.unwrap_or(255), stdout: String::from_utf8_lossy(&out).into_owned(), stderr })
+    }
+
+    pub async fn close(self) {
+        let _ = self.handle.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+    }
+}
+
+async fn agent_auth(handle: &mut client::Handle<Verifier>, user: &str) -> Result<bool, SshError> {
+    let mut agent = keys::agent::client::AgentClient::connect_env().await.map_err(|e| {
+        SshError::Failed(format!("no identity_file and no ssh-agent ({e}); set ssh.identity_file or start an agent"))
+    })?;
+    let ids = agent.request_identities().await.map_err(|e| SshError::Failed(format!("ssh-agent: {e}")))?;
+    for key in ids {
+        let hash = handle.best_supported_rsa_hash().await.ok().flatten().flatten();
+        if let Ok(r) = handle.authenticate_publickey_with(user, key.clone(), hash, &mut agent).await {
+            if r.success() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
