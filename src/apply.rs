@@ -9,7 +9,8 @@ pub fn script(changes: &[Change]) -> String {
         "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask 022\nmkdir -p {STATE_DIR}\n"
     );
     for (i, c) in changes.iter().enumerate() {
-        s.push_str(&format!("echo @@step {i}\n(\nset -e\n{}\n) 2>&1 || {{ echo \"@@failed {i} $?\"; exit 1; }}\n", c.script));
+        // Not `( ... ) || fail`: sh ignores `set -e` inside a subshell that is tested by `||`.
+        s.push_str(&format!("echo @@step {i}\n(\nset -e\n{}\n) 2>&1\nrc=$?\nif [ $rc -ne 0 ]; then echo \"@@failed {i} $rc\"; exit 1; fi\n", c.script));
     }
     s.push_str("echo @@done\n");
     s

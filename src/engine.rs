@@ -39,6 +39,8 @@ pub struct Options {
     pub purge: bool,
     pub playbooks: Playbooks,
     pub verbose: bool,
+    /// Write each host's raw facts here (`<name>.txt`): how plan tests get recorded facts.
+    pub dump_facts: Option<std::path::PathBuf>,
 }
 
 /// A line per host with its phase: bars on a TTY, plain lines on stderr otherwise.
@@ -149,6 +151,10 @@ async fn plan_and_apply(
     let out = session.run(&facts::script(&probe)).await.map_err(|e| e.to_string())?;
     if out.status != 0 && !out.stdout.contains("@@end") {
         return Err(format!("reading facts failed (exit {}): {}", out.status, out.stderr.trim()));
+    }
+    if let Some(dir) = &opts.dump_facts {
+        let path = dir.join(format!("{}.txt", host.name));
+        std::fs::write(&path, &out.stdout).map_err(|e| format!("--dump-facts {}: {e}", path.display()))?;
     }
     let facts = facts::parse(&out.stdout)?;
     progress.phase("plan");

@@ -51,6 +51,9 @@ struct Args {
     playbooks: Option<PathBuf>,
     #[arg(short, long)]
     verbose: bool,
+    /// Save each host's raw facts in this folder (to record facts for plan tests)
+    #[arg(long, hide = true)]
+    dump_facts: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,6 +113,7 @@ fn run(command: Command, args: Args, purge: bool) -> i32 {
         purge,
         playbooks: Playbooks { dir: args.playbooks.clone() },
         verbose: args.verbose,
+        dump_facts: args.dump_facts.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let report = runtime.block_on(engine::run(Arc::new(inv), hosts, opts));

@@ -67,7 +67,10 @@ fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Vec<&'a str> {
 }
 
 impl Resource for Ipvs {
-    fn probe(&self, _: &mut Probe) {}
+    fn probe(&self, probe: &mut Probe) {
+        probe.files.insert("/etc/ipvsadm.rules".into());
+        probe.files.insert("/etc/sysconfig/ipvsadm".into());
+    }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
         let mut out = Vec::new();
