@@ -153,10 +153,10 @@ else echo none; fi
     s.push_str("echo @@files\n");
     for f in &p.files {
         let q = quote(f);
-        let b = quote(&backup_path(f));
+        let (b, none) = (quote(&backup_path(f)), quote(&format!("{}.none", backup_path(f))));
         s.push_str(&format!(
             "if [ -f {q} ]; then printf '%s %s ' {q} \"$(stat -c %a {q})\"; base64 -w0 < {q}; echo; fi; \
-             if [ -e {b} ]; then echo @backup {q}; fi\n"
+             if [ -e {b} ] || [ -e {none} ]; then echo @backup {q}; fi\n"
         ));
     }
     s.push_str("echo @@end\n");

@@ -39,10 +39,11 @@ pub fn write_script(path: &str, content: &str, mode: Option<&str>, facts: &Facts
     let dir = path.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/" } else { d }).unwrap_or(".");
     let mut s = String::new();
     if !facts.backups.contains(path) {
+        // What was there when the facts were read, i.e. before this run: a package installed
+        // earlier in the same run (apache2's default page) is not what `down` should bring back.
         let (bq, bdir) = (quote(&b), quote(b.rsplit_once('/').map(|(d, _)| d).unwrap_or(STATE_DIR)));
-        s.push_str(&format!(
-            "mkdir -p {bdir}\nif [ -e {p} ]; then cp -p {p} {bq}; else : > {bq}.none; fi\n"
-        ));
+        let keep = if facts.files.contains_key(path) { format!("cp -p {p} {bq}") } else { format!(": > {bq}.none") };
+        s.push_str(&format!("mkdir -p {bdir}\n{keep}\n"));
     }
     let mode_line = match mode {
         Some(m) => format!("chmod {} \"$t\"", quote(m)),
