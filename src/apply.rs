@@ -21,7 +21,10 @@ pub fn script(changes: &[Change]) -> String {
 pub enum Outcome {
     Done,
     /// The index of the change that failed and what it printed.
-    Failed { step: usize, output: String },
+    Failed {
+        step: usize,
+        output: String,
+    },
 }
 
 pub fn outcome(stdout: &str, stderr: &str) -> Outcome {
@@ -32,7 +35,10 @@ pub fn outcome(stdout: &str, stderr: &str) -> Outcome {
             current = i.trim().parse().ok();
             output.clear();
         } else if line.starts_with("@@failed ") {
-            return Outcome::Failed { step: current.unwrap_or(0), output: output.trim_end().to_string() };
+            return Outcome::Failed {
+                step: current.unwrap_or(0),
+                output: output.trim_end().to_string(),
+            };
         } else if line == "@@done" {
             return Outcome::Done;
         } else {
@@ -41,7 +47,10 @@ pub fn outcome(stdout: &str, stderr: &str) -> Outcome {
         }
     }
     let tail = format!("{}{}", output, stderr);
-    Outcome::Failed { step: current.unwrap_or(0), output: format!("the script stopped without finishing: {}", tail.trim_end()) }
+    Outcome::Failed {
+        step: current.unwrap_or(0),
+        output: format!("the script stopped without finishing: {}", tail.trim_end()),
+    }
 }
 
 #[cfg(test)]
@@ -55,14 +64,27 @@ mod tests {
             .arg(script(changes).replace(&format!("mkdir -p {STATE_DIR}\n"), ""))
             .output()
             .unwrap();
-        outcome(&String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr))
+        outcome(
+            &String::from_utf8_lossy(&out.stdout),
+            &String::from_utf8_lossy(&out.stderr),
+        )
     }
 
     #[test]
     fn stops_at_the_first_failing_step_and_names_it() {
         let ch = |s: &str| Change::new("x", Action::Update, "", s);
-        let got = run_local(&[ch("true"), ch("echo boom; false; echo never"), ch("echo later")]);
-        assert_eq!(got, Outcome::Failed { step: 1, output: "boom".into() });
+        let got = run_local(&[
+            ch("true"),
+            ch("echo boom; false; echo never"),
+            ch("echo later"),
+        ]);
+        assert_eq!(
+            got,
+            Outcome::Failed {
+                step: 1,
+                output: "boom".into()
+            }
+        );
         assert_eq!(run_local(&[ch("true"), ch("echo fine")]), Outcome::Done);
     }
 }

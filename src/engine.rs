@@ -71,16 +71,25 @@ impl Progress {
 pub async fn run(inv: Arc<Inventory>, hosts: Vec<Host>, opts: Options) -> Report {
     let started = Instant::now();
     let tty = console::Term::stderr().is_term();
-    let multi = MultiProgress::with_draw_target(if tty { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+    let multi = MultiProgress::with_draw_target(if tty {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
     let width = hosts.iter().map(|h| h.name.len()).max().unwrap_or(0);
-    let style = ProgressStyle::with_template(&format!("{{spinner}} {{prefix:<{width}}} {{msg}}")).expect("a valid template");
+    let style = ProgressStyle::with_template(&format!("{{spinner}} {{prefix:<{width}}} {{msg}}"))
+        .expect("a valid template");
     let forks = Arc::new(Semaphore::new(opts.forks.max(1)));
     let opts = Arc::new(opts);
     let mut tasks = Vec::new();
     for host in hosts {
         let progress = Progress {
             bar: tty.then(|| {
-                let b = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(host.name.clone()));
+                let b = multi.add(
+                    ProgressBar::new_spinner()
+                        .with_style(style.clone())
+                        .with_prefix(host.name.clone()),
+                );
                 b.enable_steady_tick(Duration::from_millis(120));
                 b.set_message("waiting");
                 b
@@ -90,7 +99,10 @@ pub async fn run(inv: Arc<Inventory>, hosts: Vec<Host>, opts: Options) -> Report
         };
         let (inv, opts, forks) = (inv.clone(), opts.clone(), forks.clone());
         tasks.push(tokio::spawn(async move {
-            let _slot = forks.acquire_owned().await.expect("the semaphore is never closed");
+            let _slot = forks
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
             let report = converge(&inv, &host, &opts, &progress).await;
             progress.finish(report.status);
             report
@@ -108,7 +120,9 @@ async fn converge(inv: &Inventory, host: &Host, opts: &Options, progress: &Progr
     let mut report = HostReport {
         name: host.name.clone(),
         address: host.address.to_string(),
-        role: format!("{:?}", host.role).to_lowercase().replace("realserver", "real_server"),
+        role: format!("{:?}", host.role)
+            .to_lowercase()
+            .replace("realserver", "real_server"),
         status: Status::Failed,
         changes: vec![],
         error: None,
@@ -129,7 +143,13 @@ async fn converge(inv: &Inventory, host: &Host, opts: &Options, progress: &Progr
     let result = plan_and_apply(inv, host, opts, progress, &session, &mut report).await;
     session.close().await;
     match result {
-        Ok(()) => report.status = if report.changes.is_empty() { Status::Unchanged } else { Status::Changed },
+        Ok(()) => {
+            report.status = if report.changes.is_empty() {
+                Status::Unchanged
+            } else {
+                Status::Changed
+            }
+        }
         Err(e) => {
             report.status = Status::Failed;
             report.error = Some(e);
@@ -148,13 +168,21 @@ async fn plan_and_apply(
 ) -> Result<(), String> {
     progress.phase("facts");
     let probe = opts.playbooks.probe(inv, host)?;
-    let out = session.run(&facts::script(&probe)).await.map_err(|e| e.to_string())?;
+    let out = session
+        .run(&facts::script(&probe))
+        .await
+        .map_err(|e| e.to_string())?;
     if out.status != 0 && !out.stdout.contains("@@end") {
-        return Err(format!("reading facts failed (exit {}): {}", out.status, out.stderr.trim()));
+        return Err(format!(
+            "reading facts failed (exit {}): {}",
+            out.status,
+            out.stderr.trim()
+        ));
     }
     if let Some(dir) = &opts.dump_facts {
         let path = dir.join(format!("{}.txt", host.name));
-        std::fs::write(&path, &out.stdout).map_err(|e| format!("--dump-facts {}: {e}", path.display()))?;
+        std::fs::write(&path, &out.stdout)
+            .map_err(|e| format!("--dump-facts {}: {e}", path.display()))?;
     }
     let facts = facts::parse(&out.stdout)?;
     progress.phase("plan");
@@ -170,14 +198,24 @@ async fn plan_and_apply(
         return Ok(());
     }
     progress.phase(&format!("apply ({} changes)", report.changes.len()));
-    let out = session.run(&apply::script(&report.changes)).await.map_err(|e| e.to_string())?;
+    let out = session
+        .run(&apply::script(&report.changes))
+        .await
+        .map_err(|e| e.to_string())?;
     match apply::outcome(&out.stdout, &out.stderr) {
         Outcome::Done => Ok(()),
         Outcome::Failed { step, output } => {
-            let name = report.changes.get(step).map(|c| c.resource.clone()).unwrap_or_default();
+            let name = report
+                .changes
+                .get(step)
+                .map(|c| c.resource.clone())
+                .unwrap_or_default();
             // Only what ran is reported as changed; the failed step and the rest did not happen.
             report.changes.truncate(step);
-            Err(format!("step {} ({name}) failed: {output}; the steps before it were applied, none after", step + 1))
+            Err(format!(
+                "step {} ({name}) failed: {output}; the steps before it were applied, none after",
+                step + 1
+            ))
         }
     }
 }

@@ -122,11 +122,21 @@ else echo none; fi
     );
     s.push_str("echo @@sysctl; cd /proc/sys && grep -H . ");
     let mut globs: Vec<String> = p.sysctls.iter().map(|k| k.replace('.', "/")).collect();
-    globs.extend(p.conf_leaves.iter().map(|l| format!("net/ipv4/conf/*/{}", quote(l))));
+    globs.extend(
+        p.conf_leaves
+            .iter()
+            .map(|l| format!("net/ipv4/conf/*/{}", quote(l))),
+    );
     if globs.is_empty() {
         globs.push("kernel/hostname".into());
     }
-    s.push_str(&globs.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(" "));
+    s.push_str(
+        &globs
+            .iter()
+            .map(|g| g.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     s.push_str(" 2>/dev/null; cd /\n");
     s.push_str("echo @@packages\n");
     if !p.packages.is_empty() {
@@ -153,7 +163,10 @@ else echo none; fi
     s.push_str("echo @@files\n");
     for f in &p.files {
         let q = quote(f);
-        let (b, none) = (quote(&backup_path(f)), quote(&format!("{}.none", backup_path(f))));
+        let (b, none) = (
+            quote(&backup_path(f)),
+            quote(&format!("{}.none", backup_path(f))),
+        );
         s.push_str(&format!(
             "if [ -f {q} ]; then printf '%s %s ' {q} \"$(stat -c %a {q})\"; base64 -w0 < {q}; echo; fi; \
              if [ -e {b} ] || [ -e {none} ]; then echo @backup {q}; fi\n"
@@ -190,7 +203,8 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         .collect();
     let os_id = os.get("ID").cloned().unwrap_or_default();
     let like = os.get("ID_LIKE").cloned().unwrap_or_default();
-    let family = if ["rhel", "centos", "fedora", "rocky", "almalinux", "ol"].contains(&os_id.as_str())
+    let family = if ["rhel", "centos", "fedora", "rocky", "almalinux", "ol"]
+        .contains(&os_id.as_str())
         || like.contains("rhel")
         || like.contains("fedora")
     {
@@ -198,16 +212,28 @@ pub fn parse(out: &str) -> Result<Facts, String> {
     } else if os_id == "debian" || like.contains("debian") {
         Family::Debian
     } else {
-        return Err(format!("unsupported OS {os_id:?}: lvsprov knows the Debian and RHEL families"));
+        return Err(format!(
+            "unsupported OS {os_id:?}: lvsprov knows the Debian and RHEL families"
+        ));
     };
     let os_major = os
         .get("VERSION_ID")
         .and_then(|v| v.split('.').next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let init = if get("init").first() == Some(&"systemd") { Init::Systemd } else { Init::None };
-    let pkg_mgr = get("pkgmgr").first().map(|s| s.to_string()).unwrap_or_default();
-    let hostname = get("hostname").first().map(|s| s.trim().to_string()).unwrap_or_default();
+    let init = if get("init").first() == Some(&"systemd") {
+        Init::Systemd
+    } else {
+        Init::None
+    };
+    let pkg_mgr = get("pkgmgr")
+        .first()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let hostname = get("hostname")
+        .first()
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let addrs = get("addr").iter().filter_map(|l| parse_addr(l)).collect();
     let sysctls = get("sysctl")
         .iter()
@@ -216,7 +242,9 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         .collect();
     let ipvs_lines = get("ipvs");
     let ipvs = match ipvs_lines.first() {
-        Some(&"available") => Ipvs::Available(ipvs_lines[1..].iter().map(|s| s.to_string()).collect()),
+        Some(&"available") => {
+            Ipvs::Available(ipvs_lines[1..].iter().map(|s| s.to_string()).collect())
+        }
         Some(&"module") => Ipvs::Module,
         _ => Ipvs::Absent,
     };
@@ -225,8 +253,17 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         Some(&"ufw") => Firewall::Ufw,
         _ => Firewall::None,
     };
-    let firewall_open = get("firewall").iter().skip(1).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-    let packages = get("packages").iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let firewall_open = get("firewall")
+        .iter()
+        .skip(1)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let packages = get("packages")
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     let services = get("services")
         .iter()
         .filter_map(|l| {
@@ -242,7 +279,11 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let pending_reloads = get("reloads").iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let pending_reloads = get("reloads")
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut files = BTreeMap::new();
     let mut backups = BTreeSet::new();
     for line in get("files") {
@@ -251,14 +292,19 @@ pub fn parse(out: &str) -> Result<Facts, String> {
             continue;
         }
         let mut w = line.splitn(3, ' ');
-        let (Some(path), Some(mode)) = (w.next(), w.next()) else { continue };
+        let (Some(path), Some(mode)) = (w.next(), w.next()) else {
+            continue;
+        };
         let b64 = w.next().unwrap_or("").trim();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|e| format!("file {path}: bad base64 in facts ({e})"))?;
         files.insert(
             path.to_string(),
-            FileFact { mode: mode.to_string(), content: String::from_utf8_lossy(&bytes).into_owned() },
+            FileFact {
+                mode: mode.to_string(),
+                content: String::from_utf8_lossy(&bytes).into_owned(),
+            },
         );
     }
     Ok(Facts {
@@ -289,11 +335,17 @@ fn parse_addr(line: &str) -> Option<Addr> {
     let i = w.iter().position(|x| *x == "inet")?;
     let (ip, prefix) = w.get(i + 1)?.split_once('/')?;
     let scope = w.iter().position(|x| *x == "scope")?;
-    let label = w.get(scope + 2).map(|l| l.trim_end_matches('\\')).filter(|l| !l.is_empty() && !l.contains("valid_lft")).map(str::to_string);
+    let label = w
+        .get(scope + 2)
+        .map(|l| l.trim_end_matches('\\'))
+        .filter(|l| !l.is_empty() && !l.contains("valid_lft"))
+        .map(str::to_string);
     Some(Addr {
         ip: ip.parse().ok()?,
         prefix: prefix.parse().ok()?,
-        label: label.filter(|l| l.starts_with(&dev)).unwrap_or_else(|| dev.clone()),
+        label: label
+            .filter(|l| l.starts_with(&dev))
+            .unwrap_or_else(|| dev.clone()),
         dev,
     })
 }
@@ -305,7 +357,11 @@ impl Facts {
         self.addrs
             .iter()
             .filter(|a| a.dev != "lo")
-            .find(|a| ipnet::Ipv4Net::new(a.ip, a.prefix).map(|n| n.trunc().contains(&ip)).unwrap_or(false))
+            .find(|a| {
+                ipnet::Ipv4Net::new(a.ip, a.prefix)
+                    .map(|n| n.trunc().contains(&ip))
+                    .unwrap_or(false)
+            })
             .map(|a| a.dev.as_str())
     }
 
@@ -327,7 +383,12 @@ mod tests {
         assert_eq!(f.os_major, 12);
         assert_eq!(f.init, Init::None);
         assert_eq!(f.nic_for("192.168.100.10".parse().unwrap()), Some("eth0"));
-        assert_eq!(f.sysctls.get("net.ipv4.conf.all.arp_ignore").map(String::as_str), Some("0"));
+        assert_eq!(
+            f.sysctls
+                .get("net.ipv4.conf.all.arp_ignore")
+                .map(String::as_str),
+            Some("0")
+        );
         assert_eq!(f.ipvs, Ipvs::Absent);
     }
 
@@ -339,7 +400,10 @@ mod tests {
     #[test]
     fn reads_alias_labels() {
         let a = parse_addr("1: lo    inet 192.168.100.10/32 scope global lo:0\\       valid_lft forever preferred_lft forever").unwrap();
-        assert_eq!((a.dev.as_str(), a.prefix, a.label.as_str()), ("lo", 32, "lo:0"));
+        assert_eq!(
+            (a.dev.as_str(), a.prefix, a.label.as_str()),
+            ("lo", 32, "lo:0")
+        );
         let b = parse_addr("14: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\\       valid_lft forever preferred_lft forever").unwrap();
         assert_eq!((b.dev.as_str(), b.prefix), ("eth0", 24));
     }

@@ -191,7 +191,12 @@ fn six() -> u32 {
 
 impl Default for HealthCheck {
     fn default() -> Self {
-        HealthCheck { kind: tcp(), connect_timeout: 3, delay_loop: 6, retry: 3 }
+        HealthCheck {
+            kind: tcp(),
+            connect_timeout: 3,
+            delay_loop: 6,
+            retry: 3,
+        }
     }
 }
 
@@ -252,11 +257,14 @@ pub fn valid_ifname(s: &str) -> bool {
         && s.len() < 16
         && s != "."
         && s != ".."
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
 }
 
 fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| "/root".into())
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/root".into())
 }
 
 fn expand(p: &str) -> PathBuf {
@@ -272,7 +280,9 @@ pub fn load(path: &Path) -> Result<Inventory, Invalid> {
         file: file.clone(),
         problems: vec![Problem {
             path: "$".into(),
-            message: format!("cannot read the file ({e}); pass an inventory path, e.g. inventories/lab.json"),
+            message: format!(
+                "cannot read the file ({e}); pass an inventory path, e.g. inventories/lab.json"
+            ),
         }],
     })?;
     parse(&text).map_err(|problems| Invalid { file, problems })
@@ -288,7 +298,10 @@ pub fn parse(text: &str) -> Result<Inventory, Vec<Problem>> {
         } else {
             format!("{inner}; see inventories/lab.json for the expected shape")
         };
-        vec![Problem { path: format!("$.{path}").replace("$..", "$."), message: hint }]
+        vec![Problem {
+            path: format!("$.{path}").replace("$..", "$."),
+            message: hint,
+        }]
     })?;
     Validator::default().run(raw)
 }
@@ -300,7 +313,10 @@ struct Validator {
 
 impl Validator {
     fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { path: path.into(), message: message.into() });
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     fn ssh(&self, defaults: &RawSsh, own: &RawSsh) -> SshTarget {
@@ -323,20 +339,32 @@ impl Validator {
         let network = match raw.network.parse::<Ipv4Net>() {
             Ok(n) => Some(n.trunc()),
             Err(_) => {
-                self.problem("$.network", format!("{:?} is not an IPv4 network; write it as CIDR, e.g. \"192.168.100.0/24\"", raw.network));
+                self.problem(
+                    "$.network",
+                    format!(
+                        "{:?} is not an IPv4 network; write it as CIDR, e.g. \"192.168.100.0/24\"",
+                        raw.network
+                    ),
+                );
                 None
             }
         };
         for (field, v) in [("user", &raw.ssh.user)] {
             if let Some(u) = v {
                 if !valid_user(u) {
-                    self.problem(format!("$.ssh.{field}"), format!("{u:?} is not a valid user name"));
+                    self.problem(
+                        format!("$.ssh.{field}"),
+                        format!("{u:?} is not a valid user name"),
+                    );
                 }
             }
         }
 
         let mut hosts = Vec::new();
-        let groups = [(Role::Director, &raw.directors), (Role::RealServer, &raw.real_servers)];
+        let groups = [
+            (Role::Director, &raw.directors),
+            (Role::RealServer, &raw.real_servers),
+        ];
         for (role, list) in groups {
             for (i, h) in list.iter().enumerate() {
                 let at = format!("$.{}[{i}]", role.group());
@@ -346,7 +374,13 @@ impl Validator {
                 let address = match h.address.parse::<Ipv4Addr>() {
                     Ok(a) => a,
                     Err(_) => {
-                        self.problem(format!("{at}.address"), format!("{:?} is not an IPv4 address, e.g. \"192.168.100.201\"", h.address));
+                        self.problem(
+                            format!("{at}.address"),
+                            format!(
+                                "{:?} is not an IPv4 address, e.g. \"192.168.100.201\"",
+                                h.address
+                            ),
+                        );
                         continue;
                     }
                 };
@@ -368,17 +402,26 @@ impl Validator {
                     }
                     (Role::Director, None) => None,
                     (Role::RealServer, Some(_)) => {
-                        self.problem(format!("{at}.priority"), "only directors have a priority; remove it");
+                        self.problem(
+                            format!("{at}.priority"),
+                            "only directors have a priority; remove it",
+                        );
                         None
                     }
                     (Role::RealServer, None) => None,
                 };
                 if role == Role::Director && h.page.is_some() {
-                    self.problem(format!("{at}.page"), "only real servers serve a page; remove it");
+                    self.problem(
+                        format!("{at}.page"),
+                        "only real servers serve a page; remove it",
+                    );
                 }
                 if let Some(u) = &h.ssh.user {
                     if !valid_user(u) {
-                        self.problem(format!("{at}.ssh.user"), format!("{u:?} is not a valid user name"));
+                        self.problem(
+                            format!("{at}.ssh.user"),
+                            format!("{u:?} is not a valid user name"),
+                        );
                     }
                 }
                 hosts.push(Host {
@@ -392,27 +435,46 @@ impl Validator {
                 });
             }
         }
-        self.unique(&raw, &hosts);
+        self.unique(&raw);
 
         let directors = hosts.iter().filter(|h| h.role == Role::Director).count();
         if directors == 0 {
-            self.problem("$.directors", "no director; add at least one host that runs IPVS");
+            self.problem(
+                "$.directors",
+                "no director; add at least one host that runs IPVS",
+            );
         }
         if raw.real_servers.is_empty() {
-            self.problem("$.real_servers", "no real server; add the web nodes that serve the VIP");
+            self.problem(
+                "$.real_servers",
+                "no real server; add the web nodes that serve the VIP",
+            );
         }
         let keepalived = match raw.keepalived {
             Some(k) => {
                 if !(1..=255).contains(&k.virtual_router_id) {
-                    self.problem("$.keepalived.virtual_router_id", format!("{} is out of range; use 1..255, unique on the segment", k.virtual_router_id));
+                    self.problem(
+                        "$.keepalived.virtual_router_id",
+                        format!(
+                            "{} is out of range; use 1..255, unique on the segment",
+                            k.virtual_router_id
+                        ),
+                    );
                 }
                 if k.auth_pass.is_empty() || k.auth_pass.len() > 8 {
-                    self.problem("$.keepalived.auth_pass", "VRRP PASS authentication takes 1 to 8 characters; shorten it");
+                    self.problem(
+                        "$.keepalived.auth_pass",
+                        "VRRP PASS authentication takes 1 to 8 characters; shorten it",
+                    );
                 }
                 if k.advert_int == 0 {
                     self.problem("$.keepalived.advert_int", "must be at least 1 second");
                 }
-                Some(Keepalived { virtual_router_id: k.virtual_router_id as u8, auth_pass: k.auth_pass, advert_int: k.advert_int })
+                Some(Keepalived {
+                    virtual_router_id: k.virtual_router_id as u8,
+                    auth_pass: k.auth_pass,
+                    advert_int: k.advert_int,
+                })
             }
             None => {
                 if directors > 1 {
@@ -435,11 +497,13 @@ impl Validator {
             }
         }
 
-        let by_name: BTreeMap<&str, &Host> =
-            hosts.iter().map(|h| (h.name.as_str(), h)).collect();
+        let by_name: BTreeMap<&str, &Host> = hosts.iter().map(|h| (h.name.as_str(), h)).collect();
         let mut services = Vec::new();
         if raw.services.is_empty() {
-            self.problem("$.services", "no virtual service; add one with a vip, port and real_servers");
+            self.problem(
+                "$.services",
+                "no virtual service; add one with a vip, port and real_servers",
+            );
         }
         let mut vips = HashMap::new();
         for (i, s) in raw.services.iter().enumerate() {
@@ -447,12 +511,24 @@ impl Validator {
             let vip = match s.vip.parse::<Ipv4Addr>() {
                 Ok(v) => v,
                 Err(_) => {
-                    self.problem(format!("{at}.vip"), format!("{:?} is not an IPv4 address, e.g. \"192.168.100.10\"", s.vip));
+                    self.problem(
+                        format!("{at}.vip"),
+                        format!(
+                            "{:?} is not an IPv4 address, e.g. \"192.168.100.10\"",
+                            s.vip
+                        ),
+                    );
                     continue;
                 }
             };
             if let Some(h) = hosts.iter().find(|h| h.address == vip) {
-                self.problem(format!("{at}.vip"), format!("{vip} is the address of {}; the VIP must be a free address", h.name));
+                self.problem(
+                    format!("{at}.vip"),
+                    format!(
+                        "{vip} is the address of {}; the VIP must be a free address",
+                        h.name
+                    ),
+                );
             }
             if let Some(net) = network {
                 if !net.contains(&vip) {
@@ -460,33 +536,74 @@ impl Validator {
                 }
             }
             if s.port == 0 {
-                self.problem(format!("{at}.port"), "port 0 is not a service port; use e.g. 80");
+                self.problem(
+                    format!("{at}.port"),
+                    "port 0 is not a service port; use e.g. 80",
+                );
             }
             if let Some(j) = vips.insert((vip, s.port, s.protocol.clone()), i) {
-                self.problem(format!("{at}"), format!("{vip}:{} is already $.services[{j}]", s.port));
+                self.problem(
+                    at.clone(),
+                    format!("{vip}:{} is already $.services[{j}]", s.port),
+                );
             }
             if s.protocol != "tcp" && s.protocol != "udp" {
-                self.problem(format!("{at}.protocol"), format!("{:?} is not supported; use \"tcp\" or \"udp\"", s.protocol));
+                self.problem(
+                    format!("{at}.protocol"),
+                    format!("{:?} is not supported; use \"tcp\" or \"udp\"", s.protocol),
+                );
             }
             if !SCHEDULERS.contains(&s.scheduler.as_str()) {
-                self.problem(format!("{at}.scheduler"), format!("{:?} is not an IPVS scheduler; use one of {}", s.scheduler, SCHEDULERS.join(", ")));
+                self.problem(
+                    format!("{at}.scheduler"),
+                    format!(
+                        "{:?} is not an IPVS scheduler; use one of {}",
+                        s.scheduler,
+                        SCHEDULERS.join(", ")
+                    ),
+                );
             }
             if s.health_check.kind != "tcp" && s.health_check.kind != "http" {
-                self.problem(format!("{at}.health_check.type"), format!("{:?} is not supported; use \"tcp\" or \"http\"", s.health_check.kind));
+                self.problem(
+                    format!("{at}.health_check.type"),
+                    format!(
+                        "{:?} is not supported; use \"tcp\" or \"http\"",
+                        s.health_check.kind
+                    ),
+                );
             }
             if s.real_servers.is_empty() {
-                self.problem(format!("{at}.real_servers"), "empty; list the real servers that serve this VIP");
+                self.problem(
+                    format!("{at}.real_servers"),
+                    "empty; list the real servers that serve this VIP",
+                );
             }
             let mut members = Vec::new();
             for (j, m) in s.real_servers.iter().enumerate() {
                 let mat = format!("{at}.real_servers[{j}]");
                 match by_name.get(m.name.as_str()) {
-                    Some(h) if h.role == Role::RealServer => members.push(Member { name: m.name.clone(), address: h.address, weight: m.weight }),
-                    Some(_) => self.problem(format!("{mat}.name"), format!("{} is a director; list real servers here", m.name)),
-                    None => self.problem(format!("{mat}.name"), format!("{:?} is not in $.real_servers; add it there or fix the name", m.name)),
+                    Some(h) if h.role == Role::RealServer => members.push(Member {
+                        name: m.name.clone(),
+                        address: h.address,
+                        weight: m.weight,
+                    }),
+                    Some(_) => self.problem(
+                        format!("{mat}.name"),
+                        format!("{} is a director; list real servers here", m.name),
+                    ),
+                    None => self.problem(
+                        format!("{mat}.name"),
+                        format!(
+                            "{:?} is not in $.real_servers; add it there or fix the name",
+                            m.name
+                        ),
+                    ),
                 }
                 if m.weight > 65535 {
-                    self.problem(format!("{mat}.weight"), format!("{} is out of range; IPVS weights are 0..65535", m.weight));
+                    self.problem(
+                        format!("{mat}.weight"),
+                        format!("{} is out of range; IPVS weights are 0..65535", m.weight),
+                    );
                 }
             }
             services.push(Service {
@@ -501,30 +618,47 @@ impl Validator {
         }
 
         match (self.problems.is_empty(), network) {
-            (true, Some(network)) => Ok(Inventory { network, keepalived, hosts, services }),
+            (true, Some(network)) => Ok(Inventory {
+                network,
+                keepalived,
+                hosts,
+                services,
+            }),
             _ => Err(self.problems),
         }
     }
 
-    fn unique(&mut self, raw: &RawInventory, hosts: &[Host]) {
+    fn unique(&mut self, raw: &RawInventory) {
         let mut names: HashMap<&str, String> = HashMap::new();
         let mut addrs: HashMap<Ipv4Addr, String> = HashMap::new();
-        let all = raw.directors.iter().map(|h| ("directors", h)).chain(raw.real_servers.iter().map(|h| ("real_servers", h)));
+        let all = raw
+            .directors
+            .iter()
+            .map(|h| ("directors", h))
+            .chain(raw.real_servers.iter().map(|h| ("real_servers", h)));
         let mut idx: HashMap<&str, usize> = HashMap::new();
         for (group, h) in all {
             let i = idx.entry(group).or_insert(0);
             let at = format!("$.{group}[{i}]");
             *i += 1;
             if let Some(first) = names.insert(&h.name, at.clone()) {
-                self.problem(format!("{at}.name"), format!("{:?} is also {first}.name; every host needs its own name", h.name));
+                self.problem(
+                    format!("{at}.name"),
+                    format!(
+                        "{:?} is also {first}.name; every host needs its own name",
+                        h.name
+                    ),
+                );
             }
             if let Ok(a) = h.address.parse::<Ipv4Addr>() {
                 if let Some(first) = addrs.insert(a, at.clone()) {
-                    self.problem(format!("{at}.address"), format!("{a} is also {first}.address; every host needs its own address"));
+                    self.problem(
+                        format!("{at}.address"),
+                        format!("{a} is also {first}.address; every host needs its own address"),
+                    );
                 }
             }
         }
-        let _ = hosts;
     }
 }
 
@@ -532,13 +666,16 @@ fn valid_user(u: &str) -> bool {
     !u.is_empty()
         && u.len() <= 32
         && !u.starts_with('-')
-        && u.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
 impl Inventory {
     /// Hosts selected by `--limit`: names or the groups `directors` / `real_servers`.
     pub fn select(&self, limit: Option<&str>) -> Result<Vec<&Host>, String> {
-        let Some(limit) = limit else { return Ok(self.hosts.iter().collect()) };
+        let Some(limit) = limit else {
+            return Ok(self.hosts.iter().collect());
+        };
         let mut out: Vec<&Host> = Vec::new();
         for word in limit.split(',').map(str::trim).filter(|w| !w.is_empty()) {
             let matched: Vec<&Host> = self
@@ -570,6 +707,8 @@ impl Inventory {
 
     /// The services a real server takes part in.
     pub fn services_of<'a>(&'a self, host: &'a Host) -> impl Iterator<Item = &'a Service> + 'a {
-        self.services.iter().filter(move |s| s.real_servers.iter().any(|m| m.name == host.name))
+        self.services
+            .iter()
+            .filter(move |s| s.real_servers.iter().any(|m| m.name == host.name))
     }
 }

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "lvsprov", version, about = "Build and tear down LVS-DR clusters over SSH")]
+#[command(
+    name = "lvsprov",
+    version,
+    about = "Build and tear down LVS-DR clusters over SSH"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -111,11 +115,16 @@ fn run(command: Command, args: Args, purge: bool) -> i32 {
         forks: args.forks.unwrap_or(hosts.len()),
         accept_new_host_keys: args.accept_new_host_keys,
         purge,
-        playbooks: Playbooks { dir: args.playbooks.clone() },
+        playbooks: Playbooks {
+            dir: args.playbooks.clone(),
+        },
         verbose: args.verbose,
         dump_facts: args.dump_facts.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let report = runtime.block_on(engine::run(Arc::new(inv), hosts, opts));
     match args.output {
         Output::Json => println!("{}", report.json()),

@@ -11,15 +11,36 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 const EMBEDDED: &[(&str, &str)] = &[
-    ("director.json.j2", include_str!("../playbooks/director.json.j2")),
-    ("real_server.json.j2", include_str!("../playbooks/real_server.json.j2")),
-    ("keepalived.conf.j2", include_str!("../playbooks/keepalived.conf.j2")),
+    (
+        "director.json.j2",
+        include_str!("../playbooks/director.json.j2"),
+    ),
+    (
+        "real_server.json.j2",
+        include_str!("../playbooks/real_server.json.j2"),
+    ),
+    (
+        "keepalived.conf.j2",
+        include_str!("../playbooks/keepalived.conf.j2"),
+    ),
     ("index.html.j2", include_str!("../playbooks/index.html.j2")),
-    ("sysctl.conf.j2", include_str!("../playbooks/sysctl.conf.j2")),
-    ("ifupdown-vip.j2", include_str!("../playbooks/ifupdown-vip.j2")),
+    (
+        "sysctl.conf.j2",
+        include_str!("../playbooks/sysctl.conf.j2"),
+    ),
+    (
+        "ifupdown-vip.j2",
+        include_str!("../playbooks/ifupdown-vip.j2"),
+    ),
     ("ifcfg-vip.j2", include_str!("../playbooks/ifcfg-vip.j2")),
-    ("lvsprov-vip.service.j2", include_str!("../playbooks/lvsprov-vip.service.j2")),
-    ("ipvsadm-default.j2", include_str!("../playbooks/ipvsadm-default.j2")),
+    (
+        "lvsprov-vip.service.j2",
+        include_str!("../playbooks/lvsprov-vip.service.j2"),
+    ),
+    (
+        "ipvsadm-default.j2",
+        include_str!("../playbooks/ipvsadm-default.j2"),
+    ),
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -56,11 +77,17 @@ impl Playbooks {
                 let path = dir.join(name);
                 if path.exists() {
                     return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("{}: {e}", path.display()))
+                        minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("{}: {e}", path.display()),
+                        )
                     });
                 }
             }
-            Ok(EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()))
+            Ok(EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| t.to_string()))
         });
         env
     }
@@ -105,14 +132,18 @@ impl Playbooks {
             .get_template(name)
             .and_then(|t| t.render(ctx))
             .map_err(|e| format!("playbook {name}: {e}"))?;
-        let raw: Vec<serde_json::Value> =
-            serde_json::from_str(&text).map_err(|e| format!("playbook {name} did not render to a JSON list: {e}"))?;
+        let raw: Vec<serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| format!("playbook {name} did not render to a JSON list: {e}"))?;
         let mut steps = Vec::new();
         for (i, value) in raw.into_iter().enumerate() {
             let mut step: Step = serde_json::from_value(value.clone())
                 .map_err(|e| format!("playbook {name}, step {}: {e}", i + 1))?;
             if let Some((template, slot)) = step.template_mut() {
-                let inner = value.as_object().and_then(|o| o.values().next()).cloned().unwrap_or_default();
+                let inner = value
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .cloned()
+                    .unwrap_or_default();
                 let vars = inner.get("vars").cloned().unwrap_or_default();
                 let rendered = env
                     .get_template(&template)
@@ -126,7 +157,14 @@ impl Playbooks {
     }
 }
 
-fn context<'a>(inv: &'a Inventory, host: &'a Host, family: Family, os_major: u32, init: Init, nic: String) -> Context<'a> {
+fn context<'a>(
+    inv: &'a Inventory,
+    host: &'a Host,
+    family: Family,
+    os_major: u32,
+    init: Init,
+    nic: String,
+) -> Context<'a> {
     let services: Vec<_> = match host.role {
         Role::Director => inv.services.iter().collect(),
         Role::RealServer => inv.services_of(host).collect(),
@@ -137,7 +175,10 @@ fn context<'a>(inv: &'a Inventory, host: &'a Host, family: Family, os_major: u32
             vips.push(s.vip.to_string());
         }
     }
-    let active = inv.active_director().map(|d| d.name == host.name).unwrap_or(false);
+    let active = inv
+        .active_director()
+        .map(|d| d.name == host.name)
+        .unwrap_or(false);
     Context {
         host,
         family,

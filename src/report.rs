@@ -52,7 +52,12 @@ impl Report {
             unreachable: count(Status::Unreachable),
             changes: hosts.iter().map(|h| h.changes.len()).sum(),
         };
-        Report { command: command.to_string(), hosts, summary, elapsed_ms }
+        Report {
+            command: command.to_string(),
+            hosts,
+            summary,
+            elapsed_ms,
+        }
     }
 
     /// 0 nothing to do or done; 1 a host failed or was unreachable; 2 `check` found changes.
@@ -72,7 +77,11 @@ impl Report {
 
     pub fn human(&self) -> String {
         let mut out = String::new();
-        let verb = if self.command == "check" { "would change" } else { "changed" };
+        let verb = if self.command == "check" {
+            "would change"
+        } else {
+            "changed"
+        };
         for h in &self.hosts {
             let head = format!("{} ({}, {})", style(&h.name).bold(), h.address, h.role);
             let status = match h.status {

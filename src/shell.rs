@@ -5,7 +5,8 @@
 /// single quote is closed, escaped and reopened.
 pub fn quote(s: &str) -> String {
     if !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b))
     {
         return s.to_string();
     }
@@ -18,8 +19,14 @@ mod tests {
 
     #[test]
     fn plain_words_stay_readable() {
-        assert_eq!(quote("net.ipv4.conf.all.arp_ignore"), "net.ipv4.conf.all.arp_ignore");
-        assert_eq!(quote("/etc/sysctl.d/90-lvsprov.conf"), "/etc/sysctl.d/90-lvsprov.conf");
+        assert_eq!(
+            quote("net.ipv4.conf.all.arp_ignore"),
+            "net.ipv4.conf.all.arp_ignore"
+        );
+        assert_eq!(
+            quote("/etc/sysctl.d/90-lvsprov.conf"),
+            "/etc/sysctl.d/90-lvsprov.conf"
+        );
     }
 
     #[test]

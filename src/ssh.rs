@@ -37,7 +37,10 @@ struct Verifier {
 impl client::Handler for Verifier {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &keys::ssh_key::PublicKey) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &keys::ssh_key::PublicKey,
+    ) -> Result<bool, Self::Error> {
         let fp = key.fingerprint(keys::HashAlg::Sha256);
         let verdict = match keys::check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
             Ok(true) => Ok(()),
@@ -75,7 +78,11 @@ pub struct Output {
 }
 
 impl Session {
-    pub async fn connect(address: Ipv4Addr, target: &SshTarget, accept_new: bool) -> Result<Session, SshError> {
+    pub async fn connect(
+        address: Ipv4Addr,
+        target: &SshTarget,
+        accept_new: bool,
+    ) -> Result<Session, SshError> {
         let config = Arc::new(client::Config {
             inactivity_timeout: Some(Duration::from_secs(600)),
             keepalive_interval: Some(Duration::from_secs(15)),
@@ -89,10 +96,17 @@ impl Session {
             accept_new,
             refusal: refusal.clone(),
         };
-        let tcp = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect((address, target.port)))
-            .await
-            .map_err(|_| SshError::Unreachable(format!("no answer from {address}:{} in 10 s", target.port)))?
-            .map_err(|e| SshError::Unreachable(format!("cannot connect to {address}:{}: {e}", target.port)))?;
+        let tcp = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::net::TcpStream::connect((address, target.port)),
+        )
+        .await
+        .map_err(|_| {
+            SshError::Unreachable(format!("no answer from {address}:{} in 10 s", target.port))
+        })?
+        .map_err(|e| {
+            SshError::Unreachable(format!("cannot connect to {address}:{}: {e}", target.port))
+        })?;
         let _ = tcp.set_nodelay(true);
         let mut handle = match client::connect_stream(config, tcp, verifier).await {
             Ok(h) => h,
@@ -100,7 +114,9 @@ impl Session {
                 if let Some(m) = refusal.lock().unwrap().take() {
                     return Err(SshError::Failed(m));
                 }
-                return Err(SshError::Unreachable(format!("SSH handshake with {address} failed: {e}")));
+                return Err(SshError::Unreachable(format!(
+                    "SSH handshake with {address} failed: {e}"
+                )));
             }
         };
         let auth = match &target.identity_file {
@@ -108,9 +124,17 @@ impl Session {
                 let key = keys::load_secret_key(path, None).map_err(|e| {
                     SshError::Failed(format!("cannot load the identity file {}: {e}; set ssh.identity_file in the inventory", path.display()))
                 })?;
-                let hash = handle.best_supported_rsa_hash().await.ok().flatten().flatten();
+                let hash = handle
+                    .best_supported_rsa_hash()
+                    .await
+                    .ok()
+                    .flatten()
+                    .flatten();
                 handle
-                    .authenticate_publickey(&target.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                    .authenticate_publickey(
+                        &target.user,
+                        PrivateKeyWithHashAlg::new(Arc::new(key), hash),
+                    )
                     .await
                     .map_err(|e| SshError::Failed(format!("authentication failed: {e}")))?
                     .success()
@@ -123,14 +147,21 @@ impl Session {
                 target.user, target.user
             )));
         }
-        Ok(Session { handle, sudo: target.sudo })
+        Ok(Session {
+            handle,
+            sudo: target.sudo,
+        })
     }
 
     /// Runs a script as root (through `sudo -n` for a non-root user) and collects its output.
     pub async fn run(&self, script: &str) -> Result<Output, SshError> {
         let broken = |e: russh::Error| SshError::Failed(format!("SSH session broke: {e}"));
         let mut ch = self.handle.channel_open_session().await.map_err(broken)?;
-        let cmd = if self.sudo { "sudo -n /bin/sh -s" } else { "/bin/sh -s" };
+        let cmd = if self.sudo {
+            "sudo -n /bin/sh -s"
+        } else {
+            "/bin/sh -s"
+        };
         ch.exec(true, cmd).await.map_err(broken)?;
         ch.data(script.as_bytes()).await.map_err(broken)?;
         ch.eof().await.map_err(broken)?;
@@ -145,24 +176,48 @@ impl Session {
         }
         let stderr = String::from_utf8_lossy(&err).into_owned();
         if self.sudo && stderr.contains("sudo: a password is required") {
-            return Err(SshError::Failed("sudo asks for a password; give the user NOPASSWD sudo or connect as root".into()));
+            return Err(SshError::Failed(
+                "sudo asks for a password; give the user NOPASSWD sudo or connect as root".into(),
+            ));
         }
-        Ok(Output { status: status.unwrap_or(255), stdout: String::from_utf8_lossy(&out).into_owned(), stderr })
+        Ok(Output {
+            status: status.unwrap_or(255),
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr,
+        })
     }
 
     pub async fn close(self) {
-        let _ = self.handle.disconnect(russh::Disconnect::ByApplication, "", "en").await;
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
     }
 }
 
 async fn agent_auth(handle: &mut client::Handle<Verifier>, user: &str) -> Result<bool, SshError> {
-    let mut agent = keys::agent::client::AgentClient::connect_env().await.map_err(|e| {
-        SshError::Failed(format!("no identity_file and no ssh-agent ({e}); set ssh.identity_file or start an agent"))
-    })?;
-    let ids = agent.request_identities().await.map_err(|e| SshError::Failed(format!("ssh-agent: {e}")))?;
+    let mut agent = keys::agent::client::AgentClient::connect_env()
+        .await
+        .map_err(|e| {
+            SshError::Failed(format!(
+                "no identity_file and no ssh-agent ({e}); set ssh.identity_file or start an agent"
+            ))
+        })?;
+    let ids = agent
+        .request_identities()
+        .await
+        .map_err(|e| SshError::Failed(format!("ssh-agent: {e}")))?;
     for key in ids {
-        let hash = handle.best_supported_rsa_hash().await.ok().flatten().flatten();
-        if let Ok(r) = handle.authenticate_publickey_with(user, key.clone(), hash, &mut agent).await {
+        let hash = handle
+            .best_supported_rsa_hash()
+            .await
+            .ok()
+            .flatten()
+            .flatten();
+        if let Ok(r) = handle
+            .authenticate_publickey_with(user, key.clone(), hash, &mut agent)
+            .await
+        {
             if r.success() {
                 return Ok(true);
             }

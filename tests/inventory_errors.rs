@@ -29,25 +29,122 @@ fn broken(edit: fn(&mut serde_json::Value)) -> String {
 /// (what is wrong, the inventory, the JSON path the error must name, a word of the fix)
 fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
     vec![
-        ("not JSON", "{\"network\": ".to_string(), "$", "not valid JSON"),
-        ("unknown field", broken(|v| v["directors"][0]["adress"] = "x".into()), "$.directors[0]", "adress"),
-        ("bad address", broken(|v| v["real_servers"][1]["address"] = "127.10.0.300".into()), "$.real_servers[1].address", "IPv4"),
-        ("bad hostname", broken(|v| v["real_servers"][0]["name"] = "web_01;reboot".into()), "$.real_servers[0].name", "hostname"),
-        ("duplicate name", broken(|v| v["real_servers"][1]["name"] = "web01".into()), "$.real_servers[1].name", "own name"),
-        ("duplicate address", broken(|v| v["real_servers"][1]["address"] = "127.10.0.12".into()), "$.real_servers[1].address", "own address"),
-        ("VIP is a host", broken(|v| v["services"][0]["vip"] = "127.10.0.201".into()), "$.services[0].vip", "free address"),
-        ("host off the segment", broken(|v| v["real_servers"][0]["address"] = "127.11.0.5".into()), "$.real_servers[0].address", "L2 segment"),
-        ("two directors, no keepalived", broken(|v| { v.as_object_mut().unwrap().remove("keepalived"); }), "$.keepalived", "both would claim the VIP"),
-        ("unknown scheduler", broken(|v| v["services"][0]["scheduler"] = "fastest".into()), "$.services[0].scheduler", "wrr"),
-        ("member not a real server", broken(|v| v["services"][0]["real_servers"][0]["name"] = "web09".into()), "$.services[0].real_servers[0].name", "$.real_servers"),
-        ("weight too big", broken(|v| v["services"][0]["real_servers"][0]["weight"] = 70000.into()), "$.services[0].real_servers[0].weight", "0..65535"),
-        ("bad protocol", broken(|v| v["services"][0]["protocol"] = "sctp".into()), "$.services[0].protocol", "tcp"),
-        ("auth_pass too long", broken(|v| v["keepalived"]["auth_pass"] = "muchtoolongsecret".into()), "$.keepalived.auth_pass", "8 characters"),
-        ("same priority twice", broken(|v| v["directors"][1]["priority"] = 150.into()), "$.directors[1].priority", "highest"),
-        ("bad NIC name", broken(|v| v["directors"][0]["nic"] = "eth0; rm -rf /".into()), "$.directors[0].nic", "interface name"),
-        ("bad network", broken(|v| v["network"] = "127.10.0.0/40".into()), "$.network", "CIDR"),
-        ("port 0", broken(|v| v["services"][0]["port"] = 0.into()), "$.services[0].port", "port"),
-        ("port is text", broken(|v| v["services"][0]["port"] = "http".into()), "$.services[0].port", "invalid type"),
+        (
+            "not JSON",
+            "{\"network\": ".to_string(),
+            "$",
+            "not valid JSON",
+        ),
+        (
+            "unknown field",
+            broken(|v| v["directors"][0]["adress"] = "x".into()),
+            "$.directors[0]",
+            "adress",
+        ),
+        (
+            "bad address",
+            broken(|v| v["real_servers"][1]["address"] = "127.10.0.300".into()),
+            "$.real_servers[1].address",
+            "IPv4",
+        ),
+        (
+            "bad hostname",
+            broken(|v| v["real_servers"][0]["name"] = "web_01;reboot".into()),
+            "$.real_servers[0].name",
+            "hostname",
+        ),
+        (
+            "duplicate name",
+            broken(|v| v["real_servers"][1]["name"] = "web01".into()),
+            "$.real_servers[1].name",
+            "own name",
+        ),
+        (
+            "duplicate address",
+            broken(|v| v["real_servers"][1]["address"] = "127.10.0.12".into()),
+            "$.real_servers[1].address",
+            "own address",
+        ),
+        (
+            "VIP is a host",
+            broken(|v| v["services"][0]["vip"] = "127.10.0.201".into()),
+            "$.services[0].vip",
+            "free address",
+        ),
+        (
+            "host off the segment",
+            broken(|v| v["real_servers"][0]["address"] = "127.11.0.5".into()),
+            "$.real_servers[0].address",
+            "L2 segment",
+        ),
+        (
+            "two directors, no keepalived",
+            broken(|v| {
+                v.as_object_mut().unwrap().remove("keepalived");
+            }),
+            "$.keepalived",
+            "both would claim the VIP",
+        ),
+        (
+            "unknown scheduler",
+            broken(|v| v["services"][0]["scheduler"] = "fastest".into()),
+            "$.services[0].scheduler",
+            "wrr",
+        ),
+        (
+            "member not a real server",
+            broken(|v| v["services"][0]["real_servers"][0]["name"] = "web09".into()),
+            "$.services[0].real_servers[0].name",
+            "$.real_servers",
+        ),
+        (
+            "weight too big",
+            broken(|v| v["services"][0]["real_servers"][0]["weight"] = 70000.into()),
+            "$.services[0].real_servers[0].weight",
+            "0..65535",
+        ),
+        (
+            "bad protocol",
+            broken(|v| v["services"][0]["protocol"] = "sctp".into()),
+            "$.services[0].protocol",
+            "tcp",
+        ),
+        (
+            "auth_pass too long",
+            broken(|v| v["keepalived"]["auth_pass"] = "muchtoolongsecret".into()),
+            "$.keepalived.auth_pass",
+            "8 characters",
+        ),
+        (
+            "same priority twice",
+            broken(|v| v["directors"][1]["priority"] = 150.into()),
+            "$.directors[1].priority",
+            "highest",
+        ),
+        (
+            "bad NIC name",
+            broken(|v| v["directors"][0]["nic"] = "eth0; rm -rf /".into()),
+            "$.directors[0].nic",
+            "interface name",
+        ),
+        (
+            "bad network",
+            broken(|v| v["network"] = "127.10.0.0/40".into()),
+            "$.network",
+            "CIDR",
+        ),
+        (
+            "port 0",
+            broken(|v| v["services"][0]["port"] = 0.into()),
+            "$.services[0].port",
+            "port",
+        ),
+        (
+            "port is text",
+            broken(|v| v["services"][0]["port"] = "http".into()),
+            "$.services[0].port",
+            "invalid type",
+        ),
     ]
 }
 
@@ -59,10 +156,14 @@ fn the_good_inventory_is_valid() {
 #[test]
 fn each_mistake_names_its_field_and_the_fix() {
     for (what, text, path, fix) in cases() {
-        let problems = lvsprov::inventory::parse(&text).err().unwrap_or_else(|| panic!("{what}: accepted"));
+        let problems = lvsprov::inventory::parse(&text)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: accepted"));
         let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert!(
-            problems.iter().any(|p| p.path.starts_with(path) && p.to_string().contains(fix)),
+            problems
+                .iter()
+                .any(|p| p.path.starts_with(path) && p.to_string().contains(fix)),
             "{what}: wanted {path} with {fix:?}, got {all:#?}"
         );
     }
@@ -76,20 +177,40 @@ fn the_command_exits_3_and_prints_the_path() {
         let file = dir.join(format!("{i}.json"));
         std::fs::write(&file, text).unwrap();
         for cmd in ["up", "check", "down"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_lvsprov")).arg(cmd).arg(&file).output().unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+                .arg(cmd)
+                .arg(&file)
+                .output()
+                .unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(3), "{what} / {cmd}: {err}");
-            assert!(err.contains(path) && err.contains("nothing was contacted"), "{what} / {cmd}: {err}");
-            assert!(out.stdout.is_empty(), "{what}: no report for an invalid inventory");
+            assert!(
+                err.contains(path) && err.contains("nothing was contacted"),
+                "{what} / {cmd}: {err}"
+            );
+            assert!(
+                out.stdout.is_empty(),
+                "{what}: no report for an invalid inventory"
+            );
         }
     }
-    let missing = Command::new(env!("CARGO_BIN_EXE_lvsprov")).args(["check", "/nonexistent/inv.json"]).output().unwrap();
+    let missing = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(["check", "/nonexistent/inv.json"])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(3));
-    let usage = Command::new(env!("CARGO_BIN_EXE_lvsprov")).args(["up", "--forks", "many"]).output().unwrap();
+    let usage = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(["up", "--forks", "many"])
+        .output()
+        .unwrap();
     assert_eq!(usage.status.code(), Some(3));
     let good = dir.join("good.json");
     std::fs::write(&good, GOOD).unwrap();
-    let limit = Command::new(env!("CARGO_BIN_EXE_lvsprov")).args(["check", "--limit", "web9"]).arg(&good).output().unwrap();
+    let limit = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(["check", "--limit", "web9"])
+        .arg(&good)
+        .output()
+        .unwrap();
     assert_eq!(limit.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&limit.stderr).contains("real_servers"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -24,6 +24,7 @@ fn lab() -> Option<(MutexGuard<'static, ()>, &'static Lab)> {
     let lab = LAB.get_or_init(|| {
         let docker = Command::new("docker").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status();
         if !matches!(docker, Ok(s) if s.success()) {
+            assert!(std::env::var_os("LVSPROV_REQUIRE_LAB").is_none(), "LVSPROV_REQUIRE_LAB is set and Docker is not available");
             eprintln!("SKIPPED: Docker is not available here; the lab tests need it (.ci/run fails without it)");
             return None;
         }
@@ -37,14 +38,21 @@ fn lab() -> Option<(MutexGuard<'static, ()>, &'static Lab)> {
 impl Lab {
     /// New host containers, as if just installed; the client gets the fresh known_hosts.
     fn fresh(&self) {
-        let st = Command::new(repo().join("docker/lab")).args(["up", "--fresh"]).status().unwrap();
+        let st = Command::new(repo().join("docker/lab"))
+            .args(["up", "--fresh"])
+            .status()
+            .unwrap();
         assert!(st.success());
         self.install_binary();
     }
 
     fn install_binary(&self) {
         let st = Command::new("docker")
-            .args(["cp", env!("CARGO_BIN_EXE_lvsprov"), "lvsprov-client:/usr/local/bin/lvsprov"])
+            .args([
+                "cp",
+                env!("CARGO_BIN_EXE_lvsprov"),
+                "lvsprov-client:/usr/local/bin/lvsprov",
+            ])
             .status()
             .unwrap();
         assert!(st.success());
@@ -54,7 +62,15 @@ impl Lab {
     fn lvsprov(&self, args: &[&str]) -> Output {
         self.install_binary();
         Command::new("docker")
-            .args(["exec", "-e", "NO_COLOR=1", "-w", "/src", "lvsprov-client", "lvsprov"])
+            .args([
+                "exec",
+                "-e",
+                "NO_COLOR=1",
+                "-w",
+                "/src",
+                "lvsprov-client",
+                "lvsprov",
+            ])
             .args(args)
             .output()
             .unwrap()
@@ -65,25 +81,44 @@ impl Lab {
         all.extend(["--output", "json"]);
         let out = self.lvsprov(&all);
         let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "not JSON ({e}): {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         (out.status.code().unwrap(), doc)
     }
 
     /// A command on a lab host, as root; its stdout.
     fn sh(&self, host: &str, cmd: &str) -> String {
-        let out = Command::new("docker").args(["exec", &format!("lvsprov-{host}"), "bash", "-c", cmd]).output().unwrap();
+        let out = Command::new("docker")
+            .args(["exec", &format!("lvsprov-{host}"), "bash", "-c", cmd])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     fn put(&self, host: &str, path: &str, content: &str) {
         let mut child = Command::new("docker")
-            .args(["exec", "-i", &format!("lvsprov-{host}"), "sh", "-c", &format!("cat > {path}")])
+            .args([
+                "exec",
+                "-i",
+                &format!("lvsprov-{host}"),
+                "sh",
+                "-c",
+                &format!("cat > {path}"),
+            ])
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(content.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(content.as_bytes())
+            .unwrap();
         assert!(child.wait().unwrap().success());
     }
 
@@ -96,19 +131,34 @@ impl Lab {
         ["lvs01", "lvs02", "web01", "web02"]
             .iter()
             .map(|h| {
-                let out = Command::new("docker").args(["logs", &format!("lvsprov-{h}")]).output().unwrap();
-                String::from_utf8_lossy(&out.stderr).matches("Accepted publickey").count()
+                let out = Command::new("docker")
+                    .args(["logs", &format!("lvsprov-{h}")])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stderr)
+                    .matches("Accepted publickey")
+                    .count()
             })
             .collect()
     }
 }
 
 fn host<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["hosts"].as_array().unwrap().iter().find(|h| h["name"] == name).unwrap_or_else(|| panic!("{name} not in {report}"))
+    report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {report}"))
 }
 
 fn resources(h: &Value) -> Vec<String> {
-    h["changes"].as_array().unwrap().iter().map(|c| c["resource"].as_str().unwrap().to_string()).collect()
+    h["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["resource"].as_str().unwrap().to_string())
+        .collect()
 }
 
 const ARP: [&str; 6] = [
@@ -131,7 +181,10 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
 
     // check: the whole plan, nothing written.
     let (code, plan) = lab.json(&["check"]);
-    assert_eq!(code, 1, "directors are refused here (no IPVS), so check exits 1: {plan}");
+    assert_eq!(
+        code, 1,
+        "directors are refused here (no IPVS), so check exits 1: {plan}"
+    );
     assert!(resources(host(&plan, "web01")).contains(&"package apache2".to_string()));
     assert_eq!(lab.sh("web01", "ls /var/www/html 2>&1; ls /var/lib/lvsprov 2>&1 | head -1"), "ls: cannot access '/var/www/html': No such file or directory\nls: cannot access '/var/lib/lvsprov': No such file or directory");
 
@@ -144,60 +197,125 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
         assert!(h["error"].as_str().unwrap().contains("no IPVS"), "{h}");
         assert_eq!(h["changes"].as_array().unwrap().len(), 0);
     }
-    assert_eq!(lab.sh("lvs01", "hostname"), lvs01_hostname, "nothing changed on a refused director");
-    assert_eq!(lab.sh("lvs01", "dpkg-query -W -f='${Status}' ipvsadm 2>/dev/null; ls /var/lib/lvsprov 2>/dev/null"), "");
-    for (w, page) in [("web01", "<h1>this is kg web</h1>"), ("web02", "<h1>this is ac web</h1>")] {
+    assert_eq!(
+        lab.sh("lvs01", "hostname"),
+        lvs01_hostname,
+        "nothing changed on a refused director"
+    );
+    assert_eq!(
+        lab.sh(
+            "lvs01",
+            "dpkg-query -W -f='${Status}' ipvsadm 2>/dev/null; ls /var/lib/lvsprov 2>/dev/null"
+        ),
+        ""
+    );
+    for (w, page) in [
+        ("web01", "<h1>this is kg web</h1>"),
+        ("web02", "<h1>this is ac web</h1>"),
+    ] {
         let h = host(&report, w);
         assert_eq!(h["status"], "changed", "{h}");
-        assert_eq!(lab.sh("client", &format!("curl -s http://{}/", h["address"].as_str().unwrap())), page);
+        assert_eq!(
+            lab.sh(
+                "client",
+                &format!("curl -s http://{}/", h["address"].as_str().unwrap())
+            ),
+            page
+        );
         assert_eq!(lab.sh(w, "hostname"), w);
-        assert_eq!(lab.sh(w, "ip -4 addr show dev lo | grep -o '192.168.100.10/.*'"), "192.168.100.10/32 scope global lo:0");
+        assert_eq!(
+            lab.sh(w, "ip -4 addr show dev lo | grep -o '192.168.100.10/.*'"),
+            "192.168.100.10/32 scope global lo:0"
+        );
         for k in ARP {
             let want = if k.ends_with("arp_ignore") { "1" } else { "2" };
             assert_eq!(lab.sysctl(w, k), want, "{w} {k}");
         }
-        assert!(lab.sh(w, "cat /etc/sysctl.d/90-lvsprov.conf").contains("net.ipv4.conf.eth0.arp_announce = 2"));
+        assert!(lab
+            .sh(w, "cat /etc/sysctl.d/90-lvsprov.conf")
+            .contains("net.ipv4.conf.eth0.arp_announce = 2"));
     }
-    assert_eq!(lab.sh("web02", "stat -c %U /var/www/html/index.html"), "root", "web02 goes through deploy + sudo");
+    assert_eq!(
+        lab.sh("web02", "stat -c %U /var/www/html/index.html"),
+        "root",
+        "web02 goes through deploy + sudo"
+    );
 
     // Again: nothing to do, exit 0; check agrees.
     let (code, again) = lab.json(&["up", "--limit", "real_servers"]);
-    assert_eq!((code, again["summary"]["changes"].as_u64()), (0, Some(0)), "{again}");
+    assert_eq!(
+        (code, again["summary"]["changes"].as_u64()),
+        (0, Some(0)),
+        "{again}"
+    );
     let (code, _) = lab.json(&["check", "--limit", "real_servers"]);
     assert_eq!(code, 0);
 
     // Drift by hand: check exits 2 and shows exactly those two changes.
-    lab.sh("web01", "sysctl -qw net.ipv4.conf.all.arp_ignore=0; echo hacked > /var/www/html/index.html");
+    lab.sh(
+        "web01",
+        "sysctl -qw net.ipv4.conf.all.arp_ignore=0; echo hacked > /var/www/html/index.html",
+    );
     let (code, drift) = lab.json(&["check", "--limit", "real_servers"]);
     assert_eq!(code, 2);
     let w1 = host(&drift, "web01");
-    assert_eq!(resources(w1), ["file /var/www/html/index.html", "sysctl net.ipv4.conf.all.arp_ignore"]);
+    assert_eq!(
+        resources(w1),
+        [
+            "file /var/www/html/index.html",
+            "sysctl net.ipv4.conf.all.arp_ignore"
+        ]
+    );
     assert_eq!(w1["changes"][1]["diff"], "0 → 1");
     let diff = w1["changes"][0]["diff"].as_str().unwrap();
-    assert!(diff.contains("-hacked") && diff.contains("+<h1>this is kg web</h1>"), "{diff}");
+    assert!(
+        diff.contains("-hacked") && diff.contains("+<h1>this is kg web</h1>"),
+        "{diff}"
+    );
     assert_eq!(host(&drift, "web02")["status"], "unchanged");
-    assert_eq!(lab.sh("web01", "cat /var/www/html/index.html"), "hacked", "check wrote nothing");
+    assert_eq!(
+        lab.sh("web01", "cat /var/www/html/index.html"),
+        "hacked",
+        "check wrote nothing"
+    );
     let human = lab.lvsprov(&["check", "--limit", "web01"]);
     let text = String::from_utf8_lossy(&human.stdout);
-    assert!(text.contains("~ sysctl net.ipv4.conf.all.arp_ignore: 0 → 1") && text.contains("-hacked"), "{text}");
+    assert!(
+        text.contains("~ sysctl net.ipv4.conf.all.arp_ignore: 0 → 1") && text.contains("-hacked"),
+        "{text}"
+    );
     let (code, _) = lab.json(&["up", "--limit", "real_servers"]);
     assert_eq!(code, 0);
     assert_eq!(lab.sysctl("web01", "net.ipv4.conf.all.arp_ignore"), "1");
-    assert_eq!(lab.sh("client", "curl -s http://192.168.100.201/"), "<h1>this is kg web</h1>");
+    assert_eq!(
+        lab.sh("client", "curl -s http://192.168.100.201/"),
+        "<h1>this is kg web</h1>"
+    );
 
     // down: as before up.
     let (code, down) = lab.json(&["down"]);
     assert_eq!(code, 0, "{down}");
     let after: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
-    assert_eq!(after, before, "every sysctl back to its value before the first up");
+    assert_eq!(
+        after, before,
+        "every sysctl back to its value before the first up"
+    );
     for w in ["web01", "web02"] {
-        assert_eq!(lab.sh(w, "ip -o -4 addr show dev lo | grep -c 192.168.100.10"), "0", "{w}: VIP gone from lo");
+        assert_eq!(
+            lab.sh(w, "ip -o -4 addr show dev lo | grep -c 192.168.100.10"),
+            "0",
+            "{w}: VIP gone from lo"
+        );
         assert_eq!(lab.sh(w, "ls /var/www/html/index.html /etc/sysctl.d/90-lvsprov.conf /etc/network/interfaces.d/lvsprov-vip /var/lib/lvsprov 2>/dev/null"), "");
     }
     let (code, replan) = lab.json(&["check", "--limit", "real_servers"]);
     assert_eq!(code, 2);
     let again = resources(host(&replan, "web01"));
-    for r in ["file /var/www/html/index.html", "address 192.168.100.10 on lo", "sysctl net.ipv4.conf.all.arp_ignore"] {
+    for r in [
+        "file /var/www/html/index.html",
+        "address 192.168.100.10 on lo",
+        "sysctl net.ipv4.conf.all.arp_ignore",
+    ] {
         assert!(again.contains(&r.to_string()), "{r} not in {again:?}");
     }
 }
@@ -207,7 +325,12 @@ fn json_counts_match_the_human_report() {
     let Some((_g, lab)) = lab() else { return };
     let (_, doc) = lab.json(&["check"]);
     let s = &doc["summary"];
-    let per_host: u64 = doc["hosts"].as_array().unwrap().iter().map(|h| h["changes"].as_array().unwrap().len() as u64).sum();
+    let per_host: u64 = doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["changes"].as_array().unwrap().len() as u64)
+        .sum();
     assert_eq!(s["changes"].as_u64(), Some(per_host));
     let human = String::from_utf8_lossy(&lab.lvsprov(&["check"]).stdout).to_string();
     let want = format!(
@@ -221,7 +344,10 @@ fn json_counts_match_the_human_report() {
 
 /// The lab inventory, pointed at another known_hosts file in the client.
 fn inventory_with_known_hosts(lab: &Lab, kh: &str) -> String {
-    let mut inv: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap()).unwrap();
+    let mut inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
+    )
+    .unwrap();
     inv["ssh"]["known_hosts"] = kh.into();
     inv["real_servers"][1]["ssh"]["known_hosts"] = kh.into();
     lab.put("client", "/tmp/kh-inventory.json", &inv.to_string());
@@ -232,40 +358,72 @@ fn inventory_with_known_hosts(lab: &Lab, kh: &str) -> String {
 fn unknown_host_keys_need_consent_and_changed_keys_are_refused() {
     let Some((_g, lab)) = lab() else { return };
     let inv = inventory_with_known_hosts(lab, "/tmp/kh");
-    lab.sh("client", "grep -v '^192.168.100.201 ' /root/.ssh/known_hosts > /tmp/kh");
+    lab.sh(
+        "client",
+        "grep -v '^192.168.100.201 ' /root/.ssh/known_hosts > /tmp/kh",
+    );
 
     let (code, r) = lab.json(&["check", &inv, "--limit", "web01,web02"]);
     assert_eq!(code, 1);
     let w1 = host(&r, "web01");
     assert_eq!(w1["status"], "failed");
-    assert!(w1["error"].as_str().unwrap().contains("unknown host key"), "{w1}");
-    assert_ne!(host(&r, "web02")["status"], "failed", "the other host still runs");
+    assert!(
+        w1["error"].as_str().unwrap().contains("unknown host key"),
+        "{w1}"
+    );
+    assert_ne!(
+        host(&r, "web02")["status"],
+        "failed",
+        "the other host still runs"
+    );
 
     let (code, r) = lab.json(&["check", &inv, "--limit", "web01", "--accept-new-host-keys"]);
     assert!(code == 0 || code == 2, "{r}");
     let real = lab.sh("web01", "cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub");
-    assert!(lab.sh("client", "cat /tmp/kh").contains(&real), "the key was recorded");
+    assert!(
+        lab.sh("client", "cat /tmp/kh").contains(&real),
+        "the key was recorded"
+    );
 
     // Swap web01's recorded key for another host's: a changed key, refused even with consent.
     let other = lab.sh("lvs01", "cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub");
     lab.sh("client", &format!("sed -i 's|{real}|{other}|' /tmp/kh"));
     let (code, r) = lab.json(&["check", &inv, "--limit", "web01", "--accept-new-host-keys"]);
     assert_eq!(code, 1);
-    assert!(host(&r, "web01")["error"].as_str().unwrap().contains("HOST KEY CHANGED"), "{r}");
+    assert!(
+        host(&r, "web01")["error"]
+            .as_str()
+            .unwrap()
+            .contains("HOST KEY CHANGED"),
+        "{r}"
+    );
 }
 
 #[test]
 fn a_stopped_host_is_unreachable_and_the_others_converge() {
     let Some((_g, lab)) = lab() else { return };
-    assert!(Command::new("docker").args(["stop", "-t", "1", "lvsprov-web02"]).status().unwrap().success());
+    assert!(Command::new("docker")
+        .args(["stop", "-t", "1", "lvsprov-web02"])
+        .status()
+        .unwrap()
+        .success());
     let (code, r) = lab.json(&["up", "--limit", "real_servers"]);
-    let restarted = Command::new(repo().join("docker/lab")).arg("up").status().unwrap();
+    let restarted = Command::new(repo().join("docker/lab"))
+        .arg("up")
+        .status()
+        .unwrap();
     assert_eq!(code, 1, "{r}");
     let w2 = host(&r, "web02");
     assert_eq!(w2["status"], "unreachable");
-    assert!(w2["error"].as_str().unwrap().contains("192.168.100.202"), "{w2}");
+    assert!(
+        w2["error"].as_str().unwrap().contains("192.168.100.202"),
+        "{w2}"
+    );
     assert!(["changed", "unchanged"].contains(&host(&r, "web01")["status"].as_str().unwrap()));
-    assert_eq!(lab.sh("client", "curl -s http://192.168.100.201/"), "<h1>this is kg web</h1>");
+    assert_eq!(
+        lab.sh("client", "curl -s http://192.168.100.201/"),
+        "<h1>this is kg web</h1>"
+    );
     assert!(restarted.success());
 }
 
@@ -273,7 +431,9 @@ fn a_stopped_host_is_unreachable_and_the_others_converge() {
 fn a_broken_inventory_contacts_no_host() {
     let Some((_g, lab)) = lab() else { return };
     let before = lab.logins();
-    let text = std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap().replace("\"rr\"", "\"fastest\"");
+    let text = std::fs::read_to_string(repo().join("inventories/lab.json"))
+        .unwrap()
+        .replace("\"rr\"", "\"fastest\"");
     lab.put("client", "/tmp/broken.json", &text);
     let out = lab.lvsprov(&["up", "/tmp/broken.json"]);
     assert_eq!(out.status.code(), Some(3));

@@ -14,7 +14,9 @@ fn inventory(name: &str) -> Inventory {
 }
 
 fn recorded(name: &str) -> Facts {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/facts")
+        .join(name);
     facts::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -29,7 +31,10 @@ fn names(changes: &[Change]) -> Vec<String> {
 }
 
 fn find<'a>(changes: &'a [Change], resource: &str) -> &'a Change {
-    changes.iter().find(|c| c.resource == resource).unwrap_or_else(|| panic!("no change {resource} in {:#?}", names(changes)))
+    changes
+        .iter()
+        .find(|c| c.resource == resource)
+        .unwrap_or_else(|| panic!("no change {resource} in {:#?}", names(changes)))
 }
 
 #[test]
@@ -56,37 +61,60 @@ fn fresh_debian_real_server_gets_the_whole_role_in_order() {
             "service apache2",
         ]
     );
-    assert!(find(&changes, "file /var/www/html/index.html").diff.contains("+<h1>this is kg web</h1>"));
+    assert!(find(&changes, "file /var/www/html/index.html")
+        .diff
+        .contains("+<h1>this is kg web</h1>"));
     let vip = find(&changes, "address 192.168.100.10 on lo");
     assert_eq!(vip.diff, "absent → 192.168.100.10/32 on lo:0");
-    assert!(vip.script.contains("ip addr add 192.168.100.10/32 dev lo label lo:0"));
+    assert!(vip
+        .script
+        .contains("ip addr add 192.168.100.10/32 dev lo label lo:0"));
     let persisted = find(&changes, "file /etc/network/interfaces.d/lvsprov-vip");
     assert!(persisted.diff.contains("+    netmask 255.255.255.255"));
-    assert!(find(&changes, "package apache2").script.contains("apt-get install"));
+    assert!(find(&changes, "package apache2")
+        .script
+        .contains("apt-get install"));
 }
 
 #[test]
 fn a_converged_host_plans_nothing_and_down_undoes_it_in_reverse() {
     let inv = inventory("inventories/lab.json");
     let f = recorded("debian12-web01-converged.txt");
-    assert_eq!(names(&plan_for(&inv, "web01", &f, Mode::Up).unwrap()), Vec::<String>::new());
+    assert_eq!(
+        names(&plan_for(&inv, "web01", &f, Mode::Up).unwrap()),
+        Vec::<String>::new()
+    );
     let down = plan_for(&inv, "web01", &f, Mode::Down(DownOptions::default())).unwrap();
     let order = names(&down);
     let pos = |r: &str| order.iter().position(|x| x == r).unwrap();
     // The VIP leaves lo before the ARP sysctls that kept it quiet are relaxed.
     assert!(pos("address 192.168.100.10 on lo") < pos("sysctl net.ipv4.conf.all.arp_ignore"));
-    assert_eq!(find(&down, "sysctl net.ipv4.conf.all.arp_ignore").diff, "1 → 0");
-    assert_eq!(find(&down, "file /var/www/html/index.html").action, Action::Delete);
-    assert!(!order.iter().any(|r| r.starts_with("package")), "packages stay without --purge");
+    assert_eq!(
+        find(&down, "sysctl net.ipv4.conf.all.arp_ignore").diff,
+        "1 → 0"
+    );
+    assert_eq!(
+        find(&down, "file /var/www/html/index.html").action,
+        Action::Delete
+    );
+    assert!(
+        !order.iter().any(|r| r.starts_with("package")),
+        "packages stay without --purge"
+    );
     let purge = plan_for(&inv, "web01", &f, Mode::Down(DownOptions { purge: true })).unwrap();
-    assert!(find(&purge, "package apache2").script.contains("apt-get purge"));
+    assert!(find(&purge, "package apache2")
+        .script
+        .contains("apt-get purge"));
 }
 
 #[test]
 fn a_director_without_ipvs_is_refused_before_any_change() {
     let inv = inventory("inventories/lab.json");
     let err = plan_for(&inv, "lvs01", &recorded("debian12-lvs01.txt"), Mode::Up).unwrap_err();
-    assert!(err.contains("no IPVS") && err.contains("modprobe ip_vs") && err.contains("CONFIG_IP_VS"), "{err}");
+    assert!(
+        err.contains("no IPVS") && err.contains("modprobe ip_vs") && err.contains("CONFIG_IP_VS"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -94,18 +122,42 @@ fn rhel7_real_server_uses_yum_httpd_ifcfg_and_opens_the_port() {
     let inv = inventory("inventories/lab.json");
     let f = recorded("rhel7-web.txt");
     let changes = plan_for(&inv, "web01", &f, Mode::Up).unwrap();
-    assert!(find(&changes, "package httpd").script.contains("yum install -y -q httpd"));
+    assert!(find(&changes, "package httpd")
+        .script
+        .contains("yum install -y -q httpd"));
     let ifcfg = find(&changes, "file /etc/sysconfig/network-scripts/ifcfg-lo:0");
-    for line in ["+DEVICE=lo:0", "+IPADDR=192.168.100.10", "+NETMASK=255.255.255.255", "+ONBOOT=yes"] {
-        assert!(ifcfg.diff.contains(line), "{line} missing in {}", ifcfg.diff);
+    for line in [
+        "+DEVICE=lo:0",
+        "+IPADDR=192.168.100.10",
+        "+NETMASK=255.255.255.255",
+        "+ONBOOT=yes",
+    ] {
+        assert!(
+            ifcfg.diff.contains(line),
+            "{line} missing in {}",
+            ifcfg.diff
+        );
     }
-    assert_eq!(find(&changes, "sysctl net.ipv4.conf.ens33.arp_announce").diff, "0 → 2");
+    assert_eq!(
+        find(&changes, "sysctl net.ipv4.conf.ens33.arp_announce").diff,
+        "0 → 2"
+    );
     let fw = find(&changes, "firewall port 80/tcp");
-    assert!(fw.script.contains("firewall-cmd -q --permanent --add-port=80/tcp"));
-    assert!(!changes.iter().any(|c| c.script.contains("systemctl stop firewalld") || c.script.contains("setenforce")));
-    let svc: Vec<&Change> = changes.iter().filter(|c| c.resource == "service httpd").collect();
+    assert!(fw
+        .script
+        .contains("firewall-cmd -q --permanent --add-port=80/tcp"));
+    assert!(!changes
+        .iter()
+        .any(|c| c.script.contains("systemctl stop firewalld") || c.script.contains("setenforce")));
+    let svc: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.resource == "service httpd")
+        .collect();
     assert_eq!(svc.len(), 2);
-    assert!(svc[0].script.contains("systemctl enable httpd") && svc[1].script.contains("systemctl start httpd"));
+    assert!(
+        svc[0].script.contains("systemctl enable httpd")
+            && svc[1].script.contains("systemctl start httpd")
+    );
 }
 
 #[test]
@@ -114,11 +166,21 @@ fn rhel9_real_server_persists_the_vip_with_a_systemd_unit() {
     let f = recorded("rhel9-web.txt");
     let changes = plan_for(&inv, "web02", &f, Mode::Up).unwrap();
     let unit = find(&changes, "file /etc/systemd/system/lvsprov-vip.service");
-    assert!(unit.diff.contains("+ExecStart=/sbin/ip addr replace 192.168.100.10/32 dev lo label lo:0"));
+    assert!(unit
+        .diff
+        .contains("+ExecStart=/sbin/ip addr replace 192.168.100.10/32 dev lo label lo:0"));
     assert!(unit.diff.contains("+After=systemd-sysctl.service"));
-    assert!(find(&changes, "service lvsprov-vip").script.contains("systemctl enable lvsprov-vip"));
-    assert!(!names(&changes).iter().any(|n| n.starts_with("package")), "httpd is installed");
-    assert!(!names(&changes).iter().any(|n| n.starts_with("firewall")), "80/tcp is open already");
+    assert!(find(&changes, "service lvsprov-vip")
+        .script
+        .contains("systemctl enable lvsprov-vip"));
+    assert!(
+        !names(&changes).iter().any(|n| n.starts_with("package")),
+        "httpd is installed"
+    );
+    assert!(
+        !names(&changes).iter().any(|n| n.starts_with("firewall")),
+        "80/tcp is open already"
+    );
 }
 
 #[test]
@@ -139,12 +201,24 @@ fn rhel9_director_with_keepalived_renders_dr_and_reloads_once() {
     ] {
         assert!(conf.diff.contains(line), "{line} missing in\n{}", conf.diff);
     }
-    let reloads: Vec<&Change> = changes.iter().filter(|c| c.script.contains("systemctl reload-or-restart keepalived")).collect();
-    assert_eq!(reloads.len(), 1, "one reload for the changed file and the owed one");
+    let reloads: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.script.contains("systemctl reload-or-restart keepalived"))
+        .collect();
+    assert_eq!(
+        reloads.len(),
+        1,
+        "one reload for the changed file and the owed one"
+    );
     assert_eq!(find(&changes, "sysctl net.ipv4.ip_forward").diff, "0 → 1");
-    assert!(!names(&changes).iter().any(|n| n.starts_with("address")), "keepalived owns the VIP");
+    assert!(
+        !names(&changes).iter().any(|n| n.starts_with("address")),
+        "keepalived owns the VIP"
+    );
     let backup = plan_for(&inv, "lvs02", &f, Mode::Up).unwrap();
-    assert!(find(&backup, "file /etc/keepalived/keepalived.conf").diff.contains("+    state BACKUP"));
+    assert!(find(&backup, "file /etc/keepalived/keepalived.conf")
+        .diff
+        .contains("+    state BACKUP"));
 }
 
 #[test]
@@ -152,15 +226,29 @@ fn a_reload_owed_by_a_failed_run_is_still_done() {
     let inv = inventory("inventories/lab.json");
     let mut f = recorded("rhel9-lvs01.txt");
     // keepalived.conf already as wanted: only the owed reload remains.
-    let host = inv.hosts.iter().find(|h| h.name == "lvs01").unwrap();
     let first = plan_for(&inv, "lvs01", &f, Mode::Up).unwrap();
     let conf = find(&first, "file /etc/keepalived/keepalived.conf");
-    let _ = host;
-    let wanted = conf.diff.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).map(|l| &l[1..]).collect::<Vec<_>>().join("\n") + "\n";
-    f.files.insert("/etc/keepalived/keepalived.conf".into(), facts::FileFact { mode: "640".into(), content: wanted });
+    let wanted = conf
+        .diff
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .map(|l| &l[1..])
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    f.files.insert(
+        "/etc/keepalived/keepalived.conf".into(),
+        facts::FileFact {
+            mode: "640".into(),
+            content: wanted,
+        },
+    );
     let changes = plan_for(&inv, "lvs01", &f, Mode::Up).unwrap();
     assert!(!names(&changes).contains(&"file /etc/keepalived/keepalived.conf".to_string()));
-    assert_eq!(find(&changes, "service keepalived").diff, "running with an old config → reloaded");
+    assert_eq!(
+        find(&changes, "service keepalived").diff,
+        "running with an old config → reloaded"
+    );
     f.pending_reloads.clear();
     let after = plan_for(&inv, "lvs01", &f, Mode::Up).unwrap();
     assert!(!names(&after).contains(&"service keepalived".to_string()));
@@ -172,12 +260,33 @@ fn single_director_edits_ipvs_rules_in_place_then_saves_them() {
     let changes = plan_for(&inv, "lvs01", &recorded("rhel9-lvs01.txt"), Mode::Up).unwrap();
     let order = names(&changes);
     let ipvs = find(&changes, "ipvs -t 192.168.100.10:80");
-    assert!(ipvs.script.contains("ipvsadm -E -t 192.168.100.10:80 -s wrr"));
-    assert!(ipvs.script.contains("ipvsadm -e -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 2"));
-    assert!(ipvs.script.contains("ipvsadm -d -t 192.168.100.10:80 -r 192.168.100.203:80"));
-    assert!(!ipvs.script.contains("192.168.100.201:80"), "a rule that is right is left alone");
-    let save = order.iter().position(|r| r.starts_with("ipvs rules saved in /etc/sysconfig/ipvsadm")).unwrap();
-    assert!(save > order.iter().position(|r| r == "ipvs -t 192.168.100.10:80").unwrap(), "saved after the rules exist");
-    assert_eq!(find(&changes, "address 192.168.100.10 on ens33").diff, "absent → 192.168.100.10/32 on ens33:0");
+    assert!(ipvs
+        .script
+        .contains("ipvsadm -E -t 192.168.100.10:80 -s wrr"));
+    assert!(ipvs
+        .script
+        .contains("ipvsadm -e -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 2"));
+    assert!(ipvs
+        .script
+        .contains("ipvsadm -d -t 192.168.100.10:80 -r 192.168.100.203:80"));
+    assert!(
+        !ipvs.script.contains("192.168.100.201:80"),
+        "a rule that is right is left alone"
+    );
+    let save = order
+        .iter()
+        .position(|r| r.starts_with("ipvs rules saved in /etc/sysconfig/ipvsadm"))
+        .unwrap();
+    assert!(
+        save > order
+            .iter()
+            .position(|r| r == "ipvs -t 192.168.100.10:80")
+            .unwrap(),
+        "saved after the rules exist"
+    );
+    assert_eq!(
+        find(&changes, "address 192.168.100.10 on ens33").diff,
+        "absent → 192.168.100.10/32 on ens33:0"
+    );
     assert!(!order.iter().any(|r| r.contains("keepalived")));
 }

@@ -18,7 +18,12 @@ pub struct Address {
 
 impl Address {
     fn show(&self) -> String {
-        format!("{}/{} on {}", self.ip, self.prefix, self.label.as_deref().unwrap_or(&self.dev))
+        format!(
+            "{}/{} on {}",
+            self.ip,
+            self.prefix,
+            self.label.as_deref().unwrap_or(&self.dev)
+        )
     }
 }
 
@@ -26,9 +31,16 @@ impl Resource for Address {
     fn probe(&self, _: &mut Probe) {}
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
-        let here: Vec<_> = facts.addrs.iter().filter(|a| a.ip == self.ip && a.dev == self.dev).collect();
+        let here: Vec<_> = facts
+            .addrs
+            .iter()
+            .filter(|a| a.ip == self.ip && a.dev == self.dev)
+            .collect();
         let label = self.label.as_deref().unwrap_or(&self.dev);
-        if here.iter().any(|a| a.prefix == self.prefix && a.label == label) {
+        if here
+            .iter()
+            .any(|a| a.prefix == self.prefix && a.label == label)
+        {
             return Ok(vec![]);
         }
         let (dev, want) = (quote(&self.dev), format!("{}/{}", self.ip, self.prefix));
@@ -37,12 +49,23 @@ impl Resource for Address {
             // A wrong prefix (a /24 VIP on lo makes the whole subnet local) is removed, not kept beside.
             script.push_str(&format!("ip addr del {}/{} dev {dev}\n", a.ip, a.prefix));
         }
-        script.push_str(&format!("ip addr add {want} dev {dev} label {}", quote(label)));
+        script.push_str(&format!(
+            "ip addr add {want} dev {dev} label {}",
+            quote(label)
+        ));
         let (action, before) = match here.first() {
-            Some(a) => (Action::Update, format!("{}/{} on {}", a.ip, a.prefix, a.label)),
+            Some(a) => (
+                Action::Update,
+                format!("{}/{} on {}", a.ip, a.prefix, a.label),
+            ),
             None => (Action::Create, "absent".to_string()),
         };
-        Ok(vec![Change::new(format!("address {} on {}", self.ip, self.dev), action, arrow(&before, &self.show()), script)])
+        Ok(vec![Change::new(
+            format!("address {} on {}", self.ip, self.dev),
+            action,
+            arrow(&before, &self.show()),
+            script,
+        )])
     }
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {

@@ -36,18 +36,30 @@ pub fn diff(path: &str, before: &str, after: &str) -> String {
 pub fn write_script(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -> String {
     let p = quote(path);
     let b = backup_path(path);
-    let dir = path.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/" } else { d }).unwrap_or(".");
+    let dir = path
+        .rsplit_once('/')
+        .map(|(d, _)| if d.is_empty() { "/" } else { d })
+        .unwrap_or(".");
     let mut s = String::new();
     if !facts.backups.contains(path) {
         // What was there when the facts were read, i.e. before this run: a package installed
         // earlier in the same run (apache2's default page) is not what `down` should bring back.
-        let (bq, bdir) = (quote(&b), quote(b.rsplit_once('/').map(|(d, _)| d).unwrap_or(STATE_DIR)));
-        let keep = if facts.files.contains_key(path) { format!("cp -p {p} {bq}") } else { format!(": > {bq}.none") };
+        let (bq, bdir) = (
+            quote(&b),
+            quote(b.rsplit_once('/').map(|(d, _)| d).unwrap_or(STATE_DIR)),
+        );
+        let keep = if facts.files.contains_key(path) {
+            format!("cp -p {p} {bq}")
+        } else {
+            format!(": > {bq}.none")
+        };
         s.push_str(&format!("mkdir -p {bdir}\n{keep}\n"));
     }
     let mode_line = match mode {
         Some(m) => format!("chmod {} \"$t\"", quote(m)),
-        None => format!("if [ -e {p} ]; then chmod --reference={p} \"$t\"; else chmod 0644 \"$t\"; fi"),
+        None => {
+            format!("if [ -e {p} ]; then chmod --reference={p} \"$t\"; else chmod 0644 \"$t\"; fi")
+        }
     };
     s.push_str(&format!(
         "mkdir -p {d}\nt=$(mktemp {d}/.lvsprov.XXXXXX)\nprintf '%s' {c} > \"$t\"\n{mode_line}\nmv -f \"$t\" {p}",
@@ -61,7 +73,12 @@ pub fn write_script(path: &str, content: &str, mode: Option<&str>, facts: &Facts
 pub fn restore_script(path: &str) -> String {
     let (p, b) = (quote(path), quote(&backup_path(path)));
     let none = quote(&format!("{}.none", backup_path(path)));
-    let bdir = quote(backup_path(path).rsplit_once('/').map(|(d, _)| d).unwrap_or(STATE_DIR));
+    let bdir = quote(
+        backup_path(path)
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or(STATE_DIR),
+    );
     format!(
         "if [ -e {b} ]; then mv -f {b} {p}; elif [ -e {none} ]; then rm -f {p} {none}; else rm -f {p}; fi\nrmdir -p {bdir} 2>/dev/null || true"
     )
@@ -77,7 +94,12 @@ impl File {
 pub fn plan_file(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -> Option<Change> {
     let resource = format!("file {path}");
     match facts.files.get(path) {
-        None => Some(Change::new(resource, Action::Create, diff(path, "", content), write_script(path, content, mode, facts))),
+        None => Some(Change::new(
+            resource,
+            Action::Create,
+            diff(path, "", content),
+            write_script(path, content, mode, facts),
+        )),
         Some(f) => {
             let want_mode = mode.map(|m| m.trim_start_matches('0'));
             let mode_differs = want_mode.is_some_and(|m| m != f.mode.trim_start_matches('0'));
@@ -88,7 +110,12 @@ pub fn plan_file(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -
             if mode_differs {
                 d.push_str(&format!("mode {} → {}\n", f.mode, mode.unwrap_or_default()));
             }
-            Some(Change::new(resource, Action::Update, d, write_script(path, content, mode, facts)))
+            Some(Change::new(
+                resource,
+                Action::Update,
+                d,
+                write_script(path, content, mode, facts),
+            ))
         }
     }
 }
@@ -106,7 +133,12 @@ pub fn plan_file_down(path: &str, facts: &Facts) -> Option<Change> {
     } else {
         diff(path, before, "")
     };
-    Some(Change::new(format!("file {path}"), Action::Delete, d, restore_script(path)))
+    Some(Change::new(
+        format!("file {path}"),
+        Action::Delete,
+        d,
+        restore_script(path),
+    ))
 }
 
 impl Resource for File {
@@ -115,13 +147,18 @@ impl Resource for File {
     }
 
     fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, String> {
-        let Some(mut change) = plan_file(&self.path, self.body(), self.mode.as_deref(), facts) else {
+        let Some(mut change) = plan_file(&self.path, self.body(), self.mode.as_deref(), facts)
+        else {
             return Ok(vec![]);
         };
         if let Some(svc) = &self.reload {
             // Marked before the write: if this run dies before the reload, the next run still owes it.
             let marker = format!("{STATE_DIR}/reload/{svc}");
-            change.script = format!("mkdir -p {STATE_DIR}/reload\n: > {}\n{}", quote(&marker), change.script);
+            change.script = format!(
+                "mkdir -p {STATE_DIR}/reload\n: > {}\n{}",
+                quote(&marker),
+                change.script
+            );
             owed.reloads.insert(svc.clone());
         }
         Ok(vec![change])

@@ -21,10 +21,17 @@ impl Resource for FirewallPort {
         }
         let script = match facts.firewall {
             Firewall::None => return Ok(vec![]),
-            Firewall::Firewalld => format!("firewall-cmd -q --permanent --add-port={spec}\nfirewall-cmd -q --add-port={spec}"),
+            Firewall::Firewalld => format!(
+                "firewall-cmd -q --permanent --add-port={spec}\nfirewall-cmd -q --add-port={spec}"
+            ),
             Firewall::Ufw => format!("ufw allow {spec} >/dev/null"),
         };
-        Ok(vec![Change::new(format!("firewall port {spec}"), Action::Create, arrow("closed", "open"), script)])
+        Ok(vec![Change::new(
+            format!("firewall port {spec}"),
+            Action::Create,
+            arrow("closed", "open"),
+            script,
+        )])
     }
 
     /// The port stays open: closing it could cut a service someone else opened it for.

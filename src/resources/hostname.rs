@@ -21,7 +21,12 @@ impl Resource for Hostname {
         let q = quote(&self.name);
         // Written in place, not renamed: in containers /etc/hostname is a bind mount.
         let script = format!("hostname {q}\nprintf '%s\\n' {q} > /etc/hostname");
-        Ok(vec![Change::new("hostname", Action::Update, arrow(&facts.hostname, &self.name), script)])
+        Ok(vec![Change::new(
+            "hostname",
+            Action::Update,
+            arrow(&facts.hostname, &self.name),
+            script,
+        )])
     }
 
     fn down(&self, _: &Facts, _: DownOptions) -> Vec<Change> {

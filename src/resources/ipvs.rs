@@ -31,7 +31,11 @@ impl From<&Service> for VirtualService {
             protocol: s.protocol.clone(),
             scheduler: s.scheduler.clone(),
             persistence_timeout: s.persistence_timeout,
-            real_servers: s.real_servers.iter().map(|m| (m.address.to_string(), m.weight)).collect(),
+            real_servers: s
+                .real_servers
+                .iter()
+                .map(|m| (m.address.to_string(), m.weight))
+                .collect(),
         }
     }
 }
@@ -45,14 +49,21 @@ pub fn rules_file(facts: &Facts) -> &'static str {
 
 impl VirtualService {
     fn flag(&self) -> &'static str {
-        if self.protocol == "udp" { "-u" } else { "-t" }
+        if self.protocol == "udp" {
+            "-u"
+        } else {
+            "-t"
+        }
     }
     fn key(&self) -> String {
         format!("{} {}:{}", self.flag(), self.vip, self.port)
     }
     /// The service line as `ipvsadm-save -n` prints it.
     fn service_line(&self) -> String {
-        let p = self.persistence_timeout.map(|t| format!(" -p {t}")).unwrap_or_default();
+        let p = self
+            .persistence_timeout
+            .map(|t| format!(" -p {t}"))
+            .unwrap_or_default();
         format!("-A {} -s {}{p}", self.key(), self.scheduler)
     }
     fn real_line(&self, rip: &str, w: u32) -> String {
@@ -61,9 +72,15 @@ impl VirtualService {
 }
 
 fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Vec<&'a str> {
-    let IpvsFact::Available(lines) = &facts.ipvs else { return vec![] };
+    let IpvsFact::Available(lines) = &facts.ipvs else {
+        return vec![];
+    };
     let key = format!(" {} ", vs.key());
-    lines.iter().map(|l| l.as_str()).filter(|l| format!("{l} ").contains(&key)).collect()
+    lines
+        .iter()
+        .map(|l| l.as_str())
+        .filter(|l| format!("{l} ").contains(&key))
+        .collect()
 }
 
 impl Resource for Ipvs {
@@ -106,15 +123,32 @@ impl Resource for Ipvs {
                 }
             }
             for l in now.iter().filter(|l| l.starts_with("-a ")) {
-                if !vs.real_servers.iter().any(|(rip, _)| l.contains(&format!("-r {rip}:"))) {
+                if !vs
+                    .real_servers
+                    .iter()
+                    .any(|(rip, _)| l.contains(&format!("-r {rip}:")))
+                {
                     diff.push(format!("-{l}"));
-                    let r = l.split_whitespace().skip_while(|w| *w != "-r").nth(1).unwrap_or_default();
+                    let r = l
+                        .split_whitespace()
+                        .skip_while(|w| *w != "-r")
+                        .nth(1)
+                        .unwrap_or_default();
                     script.push(format!("ipvsadm -d {} -r {}", vs.key(), quote(r)));
                 }
             }
             if !script.is_empty() {
-                let action = if now.is_empty() { Action::Create } else { Action::Update };
-                out.push(Change::new(format!("ipvs {}", vs.key()), action, diff.join("\n") + "\n", script.join("\n")));
+                let action = if now.is_empty() {
+                    Action::Create
+                } else {
+                    Action::Update
+                };
+                out.push(Change::new(
+                    format!("ipvs {}", vs.key()),
+                    action,
+                    diff.join("\n") + "\n",
+                    script.join("\n"),
+                ));
             }
         }
         // Saved after the rules exist, never before (the hand recipe's mistake).
@@ -135,7 +169,14 @@ impl Resource for Ipvs {
             .services
             .iter()
             .filter(|vs| !current(facts, vs).is_empty())
-            .map(|vs| Change::new(format!("ipvs {}", vs.key()), Action::Delete, format!("-{}\n", vs.service_line()), format!("ipvsadm -D {}", vs.key())))
+            .map(|vs| {
+                Change::new(
+                    format!("ipvs {}", vs.key()),
+                    Action::Delete,
+                    format!("-{}\n", vs.service_line()),
+                    format!("ipvsadm -D {}", vs.key()),
+                )
+            })
             .collect();
         if !out.is_empty() {
             let f = quote(rules_file(facts));

@@ -9,7 +9,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct IpvsKernel {}
 
-pub const NO_IPVS: &str = "this kernel has no IPVS (no /proc/net/ip_vs, no ip_vs module): load ip_vs \
+pub const NO_IPVS: &str =
+    "this kernel has no IPVS (no /proc/net/ip_vs, no ip_vs module): load ip_vs \
 (modprobe ip_vs) or boot a kernel built with CONFIG_IP_VS; nothing was changed on this host";
 
 impl Resource for IpvsKernel {

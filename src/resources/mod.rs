@@ -37,8 +37,18 @@ pub struct Change {
 }
 
 impl Change {
-    pub fn new(resource: impl Into<String>, action: Action, diff: impl Into<String>, script: impl Into<String>) -> Self {
-        Change { resource: resource.into(), action, diff: diff.into(), script: script.into() }
+    pub fn new(
+        resource: impl Into<String>,
+        action: Action,
+        diff: impl Into<String>,
+        script: impl Into<String>,
+    ) -> Self {
+        Change {
+            resource: resource.into(),
+            action,
+            diff: diff.into(),
+            script: script.into(),
+        }
     }
 }
 

@@ -28,7 +28,11 @@ impl Resource for Package {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
-        let missing: Vec<&String> = self.names.iter().filter(|n| !facts.packages.contains(*n)).collect();
+        let missing: Vec<&String> = self
+            .names
+            .iter()
+            .filter(|n| !facts.packages.contains(*n))
+            .collect();
         if missing.is_empty() {
             return Ok(vec![]);
         }
@@ -42,12 +46,20 @@ impl Resource for Package {
     }
 
     fn down(&self, facts: &Facts, opts: DownOptions) -> Vec<Change> {
-        let present: Vec<&String> = self.names.iter().filter(|n| facts.packages.contains(*n)).collect();
+        let present: Vec<&String> = self
+            .names
+            .iter()
+            .filter(|n| facts.packages.contains(*n))
+            .collect();
         if !opts.purge || present.is_empty() {
             return vec![];
         }
         let names: Vec<&str> = present.iter().map(|s| s.as_str()).collect();
-        let verb = if facts.pkg_mgr == "apt-get" { "purge" } else { "remove" };
+        let verb = if facts.pkg_mgr == "apt-get" {
+            "purge"
+        } else {
+            "remove"
+        };
         vec![Change::new(
             format!("package {}", names.join(", ")),
             Action::Delete,

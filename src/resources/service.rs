@@ -21,7 +21,9 @@ impl Service {
         match (facts.has_systemd(), verb) {
             (true, "reload") => format!("systemctl reload-or-restart {n}"),
             (true, v) => format!("systemctl {v} {n}"),
-            (false, "enable") => format!("update-rc.d {n} defaults >/dev/null 2>&1 || update-rc.d {n} enable"),
+            (false, "enable") => {
+                format!("update-rc.d {n} defaults >/dev/null 2>&1 || update-rc.d {n} enable")
+            }
             (false, "disable") => format!("update-rc.d {n} disable >/dev/null 2>&1 || true"),
             (false, "reload") => format!("service {n} reload || service {n} restart"),
             (false, v) => format!("service {n} {v}"),
@@ -29,7 +31,10 @@ impl Service {
     }
 
     fn clear_marker(&self) -> String {
-        format!("rm -f {}", quote(&format!("{STATE_DIR}/reload/{}", self.name)))
+        format!(
+            "rm -f {}",
+            quote(&format!("{STATE_DIR}/reload/{}", self.name))
+        )
     }
 }
 
@@ -43,7 +48,12 @@ impl Resource for Service {
         let resource = format!("service {}", self.name);
         let mut out = Vec::new();
         if !now.enabled {
-            out.push(Change::new(&resource, Action::Update, arrow("disabled", "enabled"), self.cmd(facts, "enable")));
+            out.push(Change::new(
+                &resource,
+                Action::Update,
+                arrow("disabled", "enabled"),
+                self.cmd(facts, "enable"),
+            ));
         }
         let owes = owed.reloads.remove(&self.name) || facts.pending_reloads.contains(&self.name);
         if !now.active {
@@ -73,7 +83,12 @@ impl Resource for Service {
             format!("service {}", self.name),
             Action::Update,
             arrow("running", "stopped"),
-            format!("{} || true\n{}\n{}", self.cmd(facts, "stop"), self.cmd(facts, "disable"), self.clear_marker()),
+            format!(
+                "{} || true\n{}\n{}",
+                self.cmd(facts, "stop"),
+                self.cmd(facts, "disable"),
+                self.clear_marker()
+            ),
         )]
     }
 }

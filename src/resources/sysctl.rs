@@ -21,7 +21,11 @@ impl Sysctl {
     fn file_content(&self) -> String {
         match &self.content {
             Some(c) => c.clone(),
-            None => self.values.iter().map(|(k, v)| format!("{k} = {v}\n")).collect(),
+            None => self
+                .values
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}\n"))
+                .collect(),
         }
     }
 }
@@ -29,7 +33,10 @@ impl Sysctl {
 impl Resource for Sysctl {
     fn probe(&self, probe: &mut Probe) {
         for (k, _) in &self.values {
-            match k.strip_prefix("net.ipv4.conf.").and_then(|r| r.split_once('.')) {
+            match k
+                .strip_prefix("net.ipv4.conf.")
+                .and_then(|r| r.split_once('.'))
+            {
                 Some((_, leaf)) => probe.conf_leaves.insert(leaf.to_string()),
                 None => probe.sysctls.insert(k.clone()),
             };
@@ -63,14 +70,22 @@ impl Resource for Sysctl {
                 format!("{record}sysctl -q -w {k}={v}"),
             ));
         }
-        out.extend(plan_file(&self.file, &self.file_content(), Some("0644"), facts));
+        out.extend(plan_file(
+            &self.file,
+            &self.file_content(),
+            Some("0644"),
+            facts,
+        ));
         Ok(out)
     }
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
         let mut out: Vec<Change> = plan_file_down(&self.file, facts).into_iter().collect();
         for (key, _) in self.values.iter().rev() {
-            let (Some(orig), Some(now)) = (facts.sysctl_orig.get(key), facts.sysctls.get(key)) else { continue };
+            let (Some(orig), Some(now)) = (facts.sysctl_orig.get(key), facts.sysctls.get(key))
+            else {
+                continue;
+            };
             if orig != now {
                 out.push(Change::new(
                     format!("sysctl {key}"),
@@ -80,7 +95,10 @@ impl Resource for Sysctl {
                 ));
             }
         }
-        let ours = self.values.iter().any(|(k, _)| facts.sysctl_orig.contains_key(k));
+        let ours = self
+            .values
+            .iter()
+            .any(|(k, _)| facts.sysctl_orig.contains_key(k));
         if ours {
             out.push(Change::new(
                 format!("record {STATE_DIR}/sysctl.orig"),
