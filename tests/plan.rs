@@ -290,3 +290,34 @@ fn single_director_edits_ipvs_rules_in_place_then_saves_them() {
     );
     assert!(!order.iter().any(|r| r.contains("keepalived")));
 }
+
+#[test]
+fn down_on_a_keepalived_director_stops_it_and_removes_its_config() {
+    let inv = inventory("inventories/lab.json");
+    let mut f = recorded("rhel9-lvs01.txt");
+    f.files.insert(
+        "/etc/keepalived/keepalived.conf".into(),
+        facts::FileFact {
+            mode: "640".into(),
+            content: "x\n".into(),
+        },
+    );
+    f.backups.insert("/etc/keepalived/keepalived.conf".into());
+    let down = plan_for(&inv, "lvs01", &f, Mode::Down(DownOptions::default())).unwrap();
+    let order = names(&down);
+    let stop = find(&down, "service keepalived");
+    assert!(
+        stop.script.contains("systemctl stop keepalived")
+            && stop.script.contains("systemctl disable keepalived")
+    );
+    assert!(
+        order.iter().position(|r| r == "service keepalived")
+            < order
+                .iter()
+                .position(|r| r == "file /etc/keepalived/keepalived.conf")
+    );
+    assert_eq!(
+        find(&down, "file /etc/keepalived/keepalived.conf").action,
+        Action::Delete
+    );
+}
