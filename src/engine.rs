@@ -41,6 +41,8 @@ pub struct Options {
     pub verbose: bool,
     /// Write each host's raw facts here (`<name>.txt`): how plan tests get recorded facts.
     pub dump_facts: Option<std::path::PathBuf>,
+    /// Shell run on each host before its facts are read (`drain` records its mark this way).
+    pub before_facts: Option<String>,
 }
 
 /// A line per host with its phase: bars on a TTY, plain lines on stderr otherwise.
@@ -218,6 +220,34 @@ async fn plan_and_apply(
             ))
         }
     }
+}
+
+/// The one facts exec (after `before_facts`, in the same exec when there is one).
+pub async fn read_facts(
+    inv: &Inventory,
+    host: &Host,
+    opts: &Options,
+    session: &Session,
+) -> Result<facts::Facts, String> {
+    let probe = opts.playbooks.probe(inv, host)?;
+    let mut script = facts::script(&probe);
+    if let Some(pre) = &opts.before_facts {
+        script = format!("( set -e\n{pre}\n) || {{ echo 'the step before the facts failed' >&2; exit 1; }}\n{script}");
+    }
+    let out = session.run(&script).await.map_err(|e| e.to_string())?;
+    if out.status != 0 && !out.stdout.contains("@@end") {
+        return Err(format!(
+            "reading facts failed (exit {}): {}",
+            out.status,
+            out.stderr.trim()
+        ));
+    }
+    if let Some(dir) = &opts.dump_facts {
+        let path = dir.join(format!("{}.txt", host.name));
+        std::fs::write(&path, &out.stdout)
+            .map_err(|e| format!("--dump-facts {}: {e}", path.display()))?;
+    }
+    facts::parse(&out.stdout)
 }
 
 /// keepalived's auth_pass is never printed, not even in a diff.

@@ -80,6 +80,8 @@ pub struct Facts {
     pub pkg_mgr: String,
     pub hostname: String,
     pub addrs: Vec<Addr>,
+    /// MAC address per interface: `verify` tells who answers ARP for the VIP.
+    pub macs: BTreeMap<String, String>,
     pub sysctls: BTreeMap<String, String>,
     pub ipvs: Ipvs,
     pub packages: BTreeSet<String>,
@@ -94,6 +96,8 @@ pub struct Facts {
     pub files: BTreeMap<String, FileFact>,
     /// Files whose pre-lvsprov content is kept in the state folder, restored by `down`.
     pub backups: BTreeSet<String>,
+    /// Real servers drained on this director (`lvsprov drain`): weight 0 until undrained.
+    pub drained: BTreeSet<String>,
 }
 
 /// Where lvsprov keeps what `down` needs: original sysctls, file backups, owed reloads.
@@ -111,6 +115,7 @@ echo @@init; if [ -d /run/systemd/system ]; then echo systemd; else echo none; f
 echo @@pkgmgr; for m in apt-get dnf yum; do if command -v $m >/dev/null; then echo $m; break; fi; done
 echo @@hostname; hostname
 echo @@addr; ip -o -4 addr show
+echo @@link; ip -o link show
 echo @@ipvs
 if [ -e /proc/net/ip_vs ]; then echo available; if command -v ipvsadm-save >/dev/null; then ipvsadm-save -n; fi
 elif modinfo ip_vs >/dev/null 2>&1; then echo module; else echo absent; fi
@@ -157,7 +162,7 @@ else echo none; fi
         ));
     }
     s.push_str(&format!(
-        "echo @@state; cat {d}/sysctl.orig 2>/dev/null; echo @@reloads; ls {d}/reload 2>/dev/null\n",
+        "echo @@state; cat {d}/sysctl.orig 2>/dev/null; echo @@reloads; ls {d}/reload 2>/dev/null; echo @@drained; cat {d}/drained 2>/dev/null\n",
         d = STATE_DIR
     ));
     s.push_str("echo @@files\n");
@@ -235,6 +240,12 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let addrs = get("addr").iter().filter_map(|l| parse_addr(l)).collect();
+    let macs = get("link").iter().filter_map(|l| parse_link(l)).collect();
+    let drained = get("drained")
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     let sysctls = get("sysctl")
         .iter()
         .filter_map(|l| l.split_once(':'))
@@ -315,6 +326,7 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         pkg_mgr,
         hostname,
         addrs,
+        macs,
         sysctls,
         ipvs,
         packages,
@@ -325,7 +337,21 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         pending_reloads,
         files,
         backups,
+        drained,
     })
+}
+
+/// `2: eth0@if15: <BROADCAST,...> mtu 1500 ... link/ether 02:42:c0:a8:64:c9 brd ff:ff:ff:ff:ff:ff`
+fn parse_link(line: &str) -> Option<(String, String)> {
+    let w: Vec<&str> = line.split_whitespace().collect();
+    let dev = w
+        .get(1)?
+        .trim_end_matches(':')
+        .split('@')
+        .next()?
+        .to_string();
+    let i = w.iter().position(|x| *x == "link/ether")?;
+    Some((dev, w.get(i + 1)?.to_lowercase()))
 }
 
 /// `2: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\       valid_lft ...`

@@ -13,3 +13,4 @@ pub mod report;
 pub mod resources;
 pub mod shell;
 pub mod ssh;
+pub mod verify;

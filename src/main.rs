@@ -32,6 +32,30 @@ enum Cmd {
         #[arg(long)]
         purge: bool,
     },
+    /// Prove the cluster balances: requests through each VIP, ARP, IPVS tables, real servers
+    Verify {
+        #[command(flatten)]
+        args: Args,
+        /// Requests per virtual service
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        /// Also stop keepalived on the VIP holder, time the outage, start it again
+        #[arg(long)]
+        failover: bool,
+    },
+    /// Set a real server's weight to 0 on every director (live and persisted)
+    Drain {
+        /// The real server's name
+        host: String,
+        #[command(flatten)]
+        args: Args,
+    },
+    /// Give a drained real server its inventory weight back
+    Undrain {
+        host: String,
+        #[command(flatten)]
+        args: Args,
+    },
 }
 
 #[derive(clap::Args)]
@@ -77,15 +101,61 @@ fn main() {
         let _ = e.print();
         std::process::exit(code);
     });
-    let (command, args, purge) = match cli.command {
-        Cmd::Up(a) => (Command::Up, a, false),
-        Cmd::Check(a) => (Command::Check, a, false),
-        Cmd::Down { args, purge } => (Command::Down, args, purge),
+    let code = match cli.command {
+        Cmd::Up(a) => run(Command::Up, a, Extra::default()),
+        Cmd::Check(a) => run(Command::Check, a, Extra::default()),
+        Cmd::Down { args, purge } => run(
+            Command::Down,
+            args,
+            Extra {
+                purge,
+                ..Extra::default()
+            },
+        ),
+        Cmd::Verify {
+            args,
+            requests,
+            failover,
+        } => run(
+            Command::Check,
+            args,
+            Extra {
+                verify: Some((requests, failover)),
+                ..Extra::default()
+            },
+        ),
+        Cmd::Drain { host, args } => run(
+            Command::Up,
+            args,
+            Extra {
+                drain: Some((host, true)),
+                ..Extra::default()
+            },
+        ),
+        Cmd::Undrain { host, args } => run(
+            Command::Up,
+            args,
+            Extra {
+                drain: Some((host, false)),
+                ..Extra::default()
+            },
+        ),
     };
-    std::process::exit(run(command, args, purge));
+    std::process::exit(code);
 }
 
-fn run(command: Command, args: Args, purge: bool) -> i32 {
+/// What the commands beyond up/check/down add to the same pipeline.
+#[derive(Default)]
+struct Extra {
+    purge: bool,
+    /// verify: requests per service, failover.
+    verify: Option<(usize, bool)>,
+    /// drain (true) / undrain (false) this real server: `up` on the directors after the mark changes.
+    drain: Option<(String, bool)>,
+}
+
+fn run(command: Command, mut args: Args, extra: Extra) -> i32 {
+    let purge = extra.purge;
     let inv = match inventory::load(&args.inventory) {
         Ok(i) => i,
         Err(e) => {
@@ -98,6 +168,31 @@ fn run(command: Command, args: Args, purge: bool) -> i32 {
             eprintln!("lvsprov: --playbooks {}: not a folder; pass the folder holding director.json.j2 and real_server.json.j2", dir.display());
             return 3;
         }
+    }
+    let mut before_facts = None;
+    if let Some((name, on)) = &extra.drain {
+        if !inv
+            .hosts
+            .iter()
+            .any(|h| h.name == *name && h.role == inventory::Role::RealServer)
+        {
+            eprintln!(
+                "lvsprov: {name:?} is not a real server in {}; name one of $.real_servers",
+                args.inventory.display()
+            );
+            return 3;
+        }
+        let mark = lvsprov::shell::quote(name);
+        let file = format!("{}/drained", lvsprov::facts::STATE_DIR);
+        before_facts = Some(if *on {
+            format!(
+                "mkdir -p {}\ngrep -qxF {mark} {file} 2>/dev/null || echo {mark} >> {file}",
+                lvsprov::facts::STATE_DIR
+            )
+        } else {
+            format!("if [ -f {file} ]; then grep -vxF {mark} {file} > {file}.new || true; mv -f {file}.new {file}; fi")
+        });
+        args.limit = Some("directors".into());
     }
     let hosts: Vec<_> = match inv.select(args.limit.as_deref()) {
         Ok(h) => h.into_iter().cloned().collect(),
@@ -120,11 +215,23 @@ fn run(command: Command, args: Args, purge: bool) -> i32 {
         },
         verbose: args.verbose,
         dump_facts: args.dump_facts.clone(),
+        before_facts,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    if let Some((requests, failover)) = extra.verify {
+        let report = runtime.block_on(lvsprov::verify::run(&inv, &opts, requests, failover));
+        match args.output {
+            Output::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("a report serialises")
+            ),
+            Output::Human => print!("{}", report.human()),
+        }
+        return report.exit_code();
+    }
     let report = runtime.block_on(engine::run(Arc::new(inv), hosts, opts));
     match args.output {
         Output::Json => println!("{}", report.json()),

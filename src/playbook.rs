@@ -59,7 +59,7 @@ struct Context<'a> {
     nic: String,
     state: &'static str,
     keepalived: Option<&'a crate::inventory::Keepalived>,
-    services: Vec<&'a crate::inventory::Service>,
+    services: Vec<crate::inventory::Service>,
     ipvs_services: Vec<VirtualService>,
     vips: Vec<String>,
 }
@@ -97,7 +97,15 @@ impl Playbooks {
     pub fn probe(&self, inv: &Inventory, host: &Host) -> Result<Probe, String> {
         let mut probe = Probe::default();
         for (family, major) in [(Family::Debian, 12), (Family::Rhel, 7), (Family::Rhel, 9)] {
-            let ctx = context(inv, host, family, major, Init::Systemd, "NIC".into());
+            let ctx = context(
+                inv,
+                host,
+                family,
+                major,
+                Init::Systemd,
+                "NIC".into(),
+                &Default::default(),
+            );
             for step in self.steps(&ctx, host)? {
                 step.resource().probe(&mut probe);
             }
@@ -118,7 +126,15 @@ impl Playbooks {
                 ))
             }
         };
-        let ctx = context(inv, host, facts.family, facts.os_major, facts.init, nic);
+        let ctx = context(
+            inv,
+            host,
+            facts.family,
+            facts.os_major,
+            facts.init,
+            nic,
+            &facts.drained,
+        );
         self.steps(&ctx, host)
     }
 
@@ -157,6 +173,7 @@ impl Playbooks {
     }
 }
 
+/// `drained`: real servers this director holds at weight 0 (`lvsprov drain`), kept by every `up`.
 fn context<'a>(
     inv: &'a Inventory,
     host: &'a Host,
@@ -164,11 +181,17 @@ fn context<'a>(
     os_major: u32,
     init: Init,
     nic: String,
+    drained: &std::collections::BTreeSet<String>,
 ) -> Context<'a> {
-    let services: Vec<_> = match host.role {
-        Role::Director => inv.services.iter().collect(),
-        Role::RealServer => inv.services_of(host).collect(),
+    let mut services: Vec<crate::inventory::Service> = match host.role {
+        Role::Director => inv.services.to_vec(),
+        Role::RealServer => inv.services_of(host).cloned().collect(),
     };
+    for m in services.iter_mut().flat_map(|s| s.real_servers.iter_mut()) {
+        if drained.contains(&m.name) {
+            m.weight = 0;
+        }
+    }
     let mut vips: Vec<String> = Vec::new();
     for s in &services {
         if !vips.contains(&s.vip.to_string()) {
@@ -187,7 +210,7 @@ fn context<'a>(
         nic,
         state: if active { "MASTER" } else { "BACKUP" },
         keepalived: inv.keepalived.as_ref(),
-        ipvs_services: services.iter().map(|s| VirtualService::from(*s)).collect(),
+        ipvs_services: services.iter().map(VirtualService::from).collect(),
         services,
         vips,
     }
