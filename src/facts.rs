@@ -153,11 +153,13 @@ else echo none; fi
         ));
     }
     s.push_str("echo @@services\n");
+    // Without systemd, a running process is the only honest answer: init scripts' `status` is
+    // missing or lies (keepalived's exits 0 whenever its config file is absent).
     for svc in &p.services {
         let q = quote(svc);
         s.push_str(&format!(
             "if [ -d /run/systemd/system ]; then e=$(systemctl is-enabled {q} 2>/dev/null); a=$(systemctl is-active {q} 2>/dev/null); \
-             else e=disabled; ls /etc/rc[2345].d/S*{q} >/dev/null 2>&1 && e=enabled; a=inactive; service {q} status >/dev/null 2>&1 && a=active; fi; \
+             else e=disabled; ls /etc/rc[2345].d/S*{q} >/dev/null 2>&1 && e=enabled; a=inactive; pidof {q} >/dev/null 2>&1 && a=active; fi; \
              echo {q} \"$e\" \"$a\"\n"
         ));
     }
