@@ -41,8 +41,9 @@ pub struct Options {
     pub verbose: bool,
     /// Write each host's raw facts here (`<name>.txt`): how plan tests get recorded facts.
     pub dump_facts: Option<std::path::PathBuf>,
-    /// Shell run on each host before its facts are read (`drain` records its mark this way).
-    pub before_facts: Option<String>,
+    /// `drain` (true) / `undrain` (false) this real server: recorded on each director as the
+    /// first change of its plan, and its weight planned as 0 (or back) from then on.
+    pub drain: Option<(String, bool)>,
 }
 
 /// A line per host with its phase: bars on a TTY, plain lines on stderr otherwise.
@@ -169,24 +170,11 @@ async fn plan_and_apply(
     report: &mut HostReport,
 ) -> Result<(), String> {
     progress.phase("facts");
-    let probe = opts.playbooks.probe(inv, host)?;
-    let out = session
-        .run(&facts::script(&probe))
-        .await
-        .map_err(|e| e.to_string())?;
-    if out.status != 0 && !out.stdout.contains("@@end") {
-        return Err(format!(
-            "reading facts failed (exit {}): {}",
-            out.status,
-            out.stderr.trim()
-        ));
-    }
-    if let Some(dir) = &opts.dump_facts {
-        let path = dir.join(format!("{}.txt", host.name));
-        std::fs::write(&path, &out.stdout)
-            .map_err(|e| format!("--dump-facts {}: {e}", path.display()))?;
-    }
-    let facts = facts::parse(&out.stdout)?;
+    let mut facts = read_facts(inv, host, opts, session).await?;
+    let drain_mark = opts
+        .drain
+        .as_ref()
+        .and_then(|(name, on)| drain_change(&mut facts, name, *on));
     progress.phase("plan");
     let steps = opts.playbooks.render(inv, host, &facts)?;
     let mode = match opts.command {
@@ -194,6 +182,7 @@ async fn plan_and_apply(
         _ => Mode::Up,
     };
     let mut changes = plan::plan(&steps, &facts, mode)?;
+    changes.splice(0..0, drain_mark);
     mask_secrets(inv, &mut changes);
     report.changes = changes;
     if opts.command == Command::Check || report.changes.is_empty() {
@@ -222,7 +211,7 @@ async fn plan_and_apply(
     }
 }
 
-/// The one facts exec (after `before_facts`, in the same exec when there is one).
+/// The one facts exec.
 pub async fn read_facts(
     inv: &Inventory,
     host: &Host,
@@ -230,10 +219,7 @@ pub async fn read_facts(
     session: &Session,
 ) -> Result<facts::Facts, String> {
     let probe = opts.playbooks.probe(inv, host)?;
-    let mut script = facts::script(&probe);
-    if let Some(pre) = &opts.before_facts {
-        script = format!("( set -e\n{pre}\n) || {{ echo 'the step before the facts failed' >&2; exit 1; }}\n{script}");
-    }
+    let script = facts::script(&probe);
     let out = session.run(&script).await.map_err(|e| e.to_string())?;
     if out.status != 0 && !out.stdout.contains("@@end") {
         return Err(format!(
@@ -248,6 +234,35 @@ pub async fn read_facts(
             .map_err(|e| format!("--dump-facts {}: {e}", path.display()))?;
     }
     facts::parse(&out.stdout)
+}
+
+/// The drain mark on a director, as a change; `facts` then reads as if it were already there,
+/// so the plan renders the weight the mark asks for.
+fn drain_change(facts: &mut facts::Facts, name: &str, on: bool) -> Option<Change> {
+    use crate::resources::Action;
+    let file = format!("{}/drained", facts::STATE_DIR);
+    let mark = crate::shell::quote(name);
+    let was = facts.drained.contains(name);
+    if was == on {
+        return None;
+    }
+    if on {
+        facts.drained.insert(name.to_string());
+        Some(Change::new(
+            format!("drain {name}"),
+            Action::Create,
+            "serving → drained (weight 0: open connections finish, new ones go elsewhere)",
+            format!("mkdir -p {}\necho {mark} >> {file}", facts::STATE_DIR),
+        ))
+    } else {
+        facts.drained.remove(name);
+        Some(Change::new(
+            format!("drain {name}"),
+            Action::Delete,
+            "drained → serving (the inventory's weight)",
+            format!("grep -vxF {mark} {file} > {file}.new || true\nmv -f {file}.new {file}"),
+        ))
+    }
 }
 
 /// keepalived's auth_pass is never printed, not even in a diff.

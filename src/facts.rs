@@ -96,6 +96,8 @@ pub struct Facts {
     pub files: BTreeMap<String, FileFact>,
     /// Files whose pre-lvsprov content is kept in the state folder, restored by `down`.
     pub backups: BTreeSet<String>,
+    /// lvsprov's state folder exists on the host: `down` removes it last.
+    pub state_dir: bool,
     /// Real servers drained on this director (`lvsprov drain`): weight 0 until undrained.
     pub drained: BTreeSet<String>,
 }
@@ -164,7 +166,7 @@ else echo none; fi
         ));
     }
     s.push_str(&format!(
-        "echo @@state; cat {d}/sysctl.orig 2>/dev/null; echo @@reloads; ls {d}/reload 2>/dev/null; echo @@drained; cat {d}/drained 2>/dev/null\n",
+        "echo @@statedir; [ -d {d} ] && echo present\necho @@state; cat {d}/sysctl.orig 2>/dev/null; echo @@reloads; ls {d}/reload 2>/dev/null; echo @@drained; cat {d}/drained 2>/dev/null\n",
         d = STATE_DIR
     ));
     s.push_str("echo @@files\n");
@@ -340,6 +342,7 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         files,
         backups,
         drained,
+        state_dir: get("statedir").first() == Some(&"present"),
     })
 }
 

@@ -169,8 +169,7 @@ fn run(command: Command, mut args: Args, extra: Extra) -> i32 {
             return 3;
         }
     }
-    let mut before_facts = None;
-    if let Some((name, on)) = &extra.drain {
+    if let Some((name, _)) = &extra.drain {
         if !inv
             .hosts
             .iter()
@@ -182,16 +181,6 @@ fn run(command: Command, mut args: Args, extra: Extra) -> i32 {
             );
             return 3;
         }
-        let mark = lvsprov::shell::quote(name);
-        let file = format!("{}/drained", lvsprov::facts::STATE_DIR);
-        before_facts = Some(if *on {
-            format!(
-                "mkdir -p {}\ngrep -qxF {mark} {file} 2>/dev/null || echo {mark} >> {file}",
-                lvsprov::facts::STATE_DIR
-            )
-        } else {
-            format!("if [ -f {file} ]; then grep -vxF {mark} {file} > {file}.new || true; mv -f {file}.new {file}; fi")
-        });
         args.limit = Some("directors".into());
     }
     let hosts: Vec<_> = match inv.select(args.limit.as_deref()) {
@@ -215,7 +204,7 @@ fn run(command: Command, mut args: Args, extra: Extra) -> i32 {
         },
         verbose: args.verbose,
         dump_facts: args.dump_facts.clone(),
-        before_facts,
+        drain: extra.drain.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -232,7 +221,11 @@ fn run(command: Command, mut args: Args, extra: Extra) -> i32 {
         }
         return report.exit_code();
     }
-    let report = runtime.block_on(engine::run(Arc::new(inv), hosts, opts));
+    let drain = extra.drain.clone();
+    let mut report = runtime.block_on(engine::run(Arc::new(inv), hosts, opts));
+    if let Some((_, on)) = drain {
+        report.command = if on { "drain" } else { "undrain" }.to_string();
+    }
     match args.output {
         Output::Json => println!("{}", report.json()),
         Output::Human => print!("{}", report.human()),

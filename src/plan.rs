@@ -1,8 +1,8 @@
 //! The plan: desired steps × facts → ordered changes. Pure, so `check` and `up` cannot disagree
 //! and the RHEL family is tested on recorded facts without a RHEL host.
 
-use crate::facts::Facts;
-use crate::resources::{Change, DownOptions, Owed, Step};
+use crate::facts::{Facts, STATE_DIR};
+use crate::resources::{Action, Change, DownOptions, Owed, Step};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Mode {
@@ -24,6 +24,15 @@ pub fn plan(steps: &[Step], facts: &Facts, mode: Mode) -> Result<Vec<Change>, St
         Mode::Down(opts) => {
             for step in steps.iter().rev() {
                 changes.extend(step.resource().down(facts, opts));
+            }
+            // Last, after everything it remembered was put back: the host keeps no trace of lvsprov.
+            if facts.state_dir {
+                changes.push(Change::new(
+                    format!("state {STATE_DIR}"),
+                    Action::Delete,
+                    "what up recorded here (old sysctls, file copies, drain marks) is no longer needed",
+                    format!("rm -rf {STATE_DIR}"),
+                ));
             }
         }
     }

@@ -118,8 +118,7 @@ pub async fn get(ip: Ipv4Addr, port: u16, timeout: Duration) -> Result<String, S
         s.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;
         let text = String::from_utf8_lossy(&buf).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP answer")?;
-        if !head.starts_with("HTTP/1.")
-            || !head.split_whitespace().nth(1).is_some_and(|c| c == "200")
+        if !head.starts_with("HTTP/1.") || head.split_whitespace().nth(1).is_none_or(|c| c != "200")
         {
             return Err(head.lines().next().unwrap_or("").to_string());
         }

@@ -101,6 +101,11 @@ fn a_converged_host_plans_nothing_and_down_undoes_it_in_reverse() {
         !order.iter().any(|r| r.starts_with("package")),
         "packages stay without --purge"
     );
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("state /var/lib/lvsprov"),
+        "the state goes last"
+    );
     let purge = plan_for(&inv, "web01", &f, Mode::Down(DownOptions { purge: true })).unwrap();
     assert!(find(&purge, "package apache2")
         .script

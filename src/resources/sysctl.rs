@@ -95,18 +95,6 @@ impl Resource for Sysctl {
                 ));
             }
         }
-        let ours = self
-            .values
-            .iter()
-            .any(|(k, _)| facts.sysctl_orig.contains_key(k));
-        if ours {
-            out.push(Change::new(
-                format!("record {STATE_DIR}/sysctl.orig"),
-                Action::Delete,
-                "the values recorded before the first up are restored; the record goes",
-                format!("rm -f {STATE_DIR}/sysctl.orig"),
-            ));
-        }
         out
     }
 }
