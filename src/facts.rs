@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 #[derive(Debug, Default, Clone)]
 pub struct Probe {
     pub files: BTreeSet<String>,
+    pub dirs: BTreeSet<String>,
     pub packages: BTreeSet<String>,
     pub services: BTreeSet<String>,
     /// Leaf names under net.ipv4.conf.*, read for every interface (the NIC is a fact itself).
@@ -94,6 +95,8 @@ pub struct Facts {
     /// Service reloads owed by an earlier run that changed a config file.
     pub pending_reloads: BTreeSet<String>,
     pub files: BTreeMap<String, FileFact>,
+    /// Directories asked for, with their mode.
+    pub dirs: BTreeMap<String, String>,
     /// Files whose pre-lvsprov content is kept in the state folder, restored by `down`.
     pub backups: BTreeSet<String>,
     /// lvsprov's state folder exists on the host: `down` removes it last.
@@ -179,6 +182,13 @@ else echo none; fi
         s.push_str(&format!(
             "if [ -f {q} ]; then printf '%s %s ' {q} \"$(stat -c %a {q})\"; base64 -w0 < {q}; echo; fi; \
              if [ -e {b} ] || [ -e {none} ]; then echo @backup {q}; fi\n"
+        ));
+    }
+    s.push_str("echo @@dirs\n");
+    for d in &p.dirs {
+        let q = quote(d);
+        s.push_str(&format!(
+            "if [ -d {q} ]; then printf '%s %s\\n' {q} \"$(stat -c %a {q})\"; fi\n"
         ));
     }
     s.push_str("echo @@end\n");
@@ -340,6 +350,11 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         sysctl_orig,
         pending_reloads,
         files,
+        dirs: get("dirs")
+            .iter()
+            .filter_map(|l| l.rsplit_once(' '))
+            .map(|(p, m)| (p.to_string(), m.to_string()))
+            .collect(),
         backups,
         drained,
         state_dir: get("statedir").first() == Some(&"present"),

@@ -326,3 +326,58 @@ fn down_on_a_keepalived_director_stops_it_and_removes_its_config() {
         Action::Delete
     );
 }
+
+#[test]
+fn the_benchmark_playbook_plans_six_changes_then_none() {
+    let inv = inventory("inventories/lab.json");
+    let host = inv.hosts.iter().find(|h| h.name == "web01").unwrap();
+    let books = Playbooks {
+        dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/workload-a")),
+    };
+    let mut f = recorded("debian12-web01.txt");
+    let steps = books.render(&inv, host, &f).unwrap();
+    let changes = plan(&steps, &f, Mode::Up).unwrap();
+    let root = "/tmp/lvsbench/hosts/web01";
+    assert_eq!(
+        names(&changes),
+        [
+            format!("file {root}/etc/hostname"),
+            format!("file {root}/etc/sysctl.d/90-lvs.conf"),
+            format!("file {root}/etc/sysconfig/network-scripts/ifcfg-lo:0"),
+            format!("line in {root}/var/www/html/index.html"),
+            format!("line in {root}/etc/ipvsadm.rules"),
+            format!("directory {root}/opt/lvs"),
+        ]
+    );
+    // The host as the first run leaves it: nothing more to do.
+    let file = |c: &str| facts::FileFact {
+        mode: "644".into(),
+        content: c.into(),
+    };
+    f.files
+        .insert(format!("{root}/etc/hostname"), file("web01\n"));
+    f.files.insert(
+        format!("{root}/etc/sysctl.d/90-lvs.conf"),
+        file(&std::fs::read_to_string("bench/workload-a/90-lvs.conf.j2").unwrap()),
+    );
+    f.files.insert(
+        format!("{root}/etc/sysconfig/network-scripts/ifcfg-lo:0"),
+        file(&std::fs::read_to_string("bench/workload-a/ifcfg-lo0.j2").unwrap()),
+    );
+    f.files.insert(
+        format!("{root}/var/www/html/index.html"),
+        file("old line\n<h1>this is web01</h1>\n"),
+    );
+    f.files.insert(
+        format!("{root}/etc/ipvsadm.rules"),
+        file("-A -t 192.168.10.100:80 -s rr\n"),
+    );
+    f.dirs.insert(format!("{root}/opt/lvs"), "755".into());
+    assert_eq!(
+        names(&plan(&steps, &f, Mode::Up).unwrap()),
+        Vec::<String>::new()
+    );
+    f.dirs.insert(format!("{root}/opt/lvs"), "700".into());
+    let again = plan(&steps, &f, Mode::Up).unwrap();
+    assert_eq!(again[0].diff, "mode 700 → mode 0755");
+}

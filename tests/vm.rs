@@ -32,6 +32,7 @@ fn run_scenario() -> Option<BTreeMap<String, Step>> {
         .arg(repo.join("tests/vm/scenario.sh"))
         .env("LVSPROV_BIN", env!("CARGO_BIN_EXE_lvsprov"))
         .env("VM_CONSOLE", &console)
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
     let log = std::fs::read_to_string(&console).unwrap().replace('\r', "");

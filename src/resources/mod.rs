@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 pub mod address;
+pub mod directory;
 pub mod file;
 pub mod firewall;
 pub mod hostname;
 pub mod ipvs;
 pub mod ipvs_kernel;
+pub mod line;
 pub mod package;
 pub mod service;
 pub mod sysctl;
@@ -85,6 +87,8 @@ pub enum Step {
     Service(service::Service),
     Ipvs(ipvs::Ipvs),
     FirewallPort(firewall::FirewallPort),
+    Line(line::Line),
+    Directory(directory::Directory),
 }
 
 impl Step {
@@ -99,6 +103,8 @@ impl Step {
             Step::Service(r) => r,
             Step::Ipvs(r) => r,
             Step::FirewallPort(r) => r,
+            Step::Line(r) => r,
+            Step::Directory(r) => r,
         }
     }
 

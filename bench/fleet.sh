@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The bench fleet: N hosts, each its own network namespace (its own sysctls, addresses on lo) and
+# mount namespace (its own /var/lib/lvsprov), with its own sshd and host key, on one bridge with
+# no address on the machine. The controller runs in namespace `bctl` on the same bridge.
+#   bench/fleet.sh up N | down | exec CMD...   (exec: run CMD in the controller namespace)
+# 10.77.0.0/16 is routed to `unreachable` on the machine before anything starts.
+set -euo pipefail
+B=${BENCH_DIR:-/tmp/lvsbench}
+guard=10.77.0.0/16
+addr() { echo "10.77.$(( $1 / 200 + 1 )).$(( $1 % 200 + 10 ))"; }
+
+up() {
+  local n=$1 k
+  ip route show type unreachable | grep -q "^unreachable $guard" || ip route add unreachable $guard
+  mkdir -p "$B/run" "$B/keys" "$B/hosts" /run/sshd
+  [ -f "$B/keys/client" ] || ssh-keygen -q -t ed25519 -N '' -C bench-client -f "$B/keys/client"
+  cp "$B/keys/client.pub" "$B/authorized_keys"
+  ip link show lvsb0 >/dev/null 2>&1 || { ip link add lvsb0 type bridge; ip link set lvsb0 up; }
+  if ! ip netns list | grep -qw bctl; then
+    ip netns add bctl
+    ip link add bv0 type veth peer name eth0 netns bctl
+    ip link set bv0 master lvsb0 up
+    ip -n bctl addr add 10.77.0.1/16 dev eth0; ip -n bctl link set eth0 up; ip -n bctl link set lo up
+  fi
+  : >"$B/known_hosts.new"
+  for k in $(seq 1 "$n"); do
+    local ns=bh$k ip; ip=$(addr "$k")
+    [ -f "$B/keys/host$k" ] || ssh-keygen -q -t ed25519 -N '' -C "web$k" -f "$B/keys/host$k"
+    echo "$ip $(cut -d' ' -f1,2 "$B/keys/host$k.pub")" >>"$B/known_hosts.new"
+    if ! ip netns list | grep -qw "$ns"; then
+      ip netns add "$ns"
+      ip link add "bv$k" type veth peer name eth0 netns "$ns"
+      ip link set "bv$k" master lvsb0 up
+      ip -n "$ns" addr add "$ip/16" dev eth0; ip -n "$ns" link set eth0 up; ip -n "$ns" link set lo up
+    fi
+    cat >"$B/run/sshd-$k.conf" <<CONF
+ListenAddress $ip:22
+HostKey $B/keys/host$k
+PidFile $B/run/sshd-$k.pid
+AuthorizedKeysFile $B/authorized_keys
+StrictModes no
+PermitRootLogin yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+MaxStartups 300
+LogLevel ERROR
+SetEnv FLEET_ROOT=$B/hosts/web$k FLEET_K=$k SHLVL=1
+Subsystem sftp /usr/lib/openssh/sftp-server
+CONF
+    if [ -f "$B/run/sshd-$k.pid" ] && kill -0 "$(cat "$B/run/sshd-$k.pid")" 2>/dev/null; then continue; fi
+    # Own mount namespace: lvsprov's state folder is per host, like on a real machine.
+    ip netns exec "$ns" unshare --mount --propagation private sh -c \
+      "mkdir -p /var/lib/lvsprov && mount -t tmpfs -o size=4m tmpfs /var/lib/lvsprov && exec /usr/sbin/sshd -f $B/run/sshd-$k.conf"
+  done
+  mv "$B/known_hosts.new" "$B/known_hosts"
+  for k in $(seq 1 "$n"); do
+    for _ in $(seq 100); do ip netns exec bctl bash -c "exec 3<>/dev/tcp/$(addr "$k")/22" 2>/dev/null && break; sleep 0.05; done
+  done
+  echo "fleet: $n hosts answer ssh ($(addr 1) .. $(addr "$n"))"
+}
+
+down() {
+  local pf
+  for pf in "$B"/run/sshd-*.pid; do
+    [ -f "$pf" ] || continue
+    local pid; pid=$(cat "$pf")
+    grep -q "$B/run/sshd-" "/proc/$pid/cmdline" 2>/dev/null && kill "$pid" 2>/dev/null || true
+    rm -f "$pf"
+  done
+  for ns in $(ip netns list | awk '$1 ~ /^bh[0-9]+$/ || $1 == "bctl" {print $1}'); do ip netns del "$ns"; done
+  ip link del lvsb0 2>/dev/null || true
+  ip route del unreachable $guard 2>/dev/null || true
+  rm -rf "$B"
+  echo "fleet: down"
+}
+
+case "${1:-}" in
+  up) up "${2:?N}" ;;
+  down) down ;;
+  exec) shift; exec ip netns exec bctl "$@" ;;
+  addr) addr "${2:?K}" ;;
+  *) echo "usage: bench/fleet.sh up N | down | exec CMD... | addr K" >&2; exit 3 ;;
+esac

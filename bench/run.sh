@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# lvsprov beside Ansible, pyinfra and the raw-SSH floor on the same fleet, in one run.
+#   bench/run.sh N [RUNS]      (RUNS first/no-op pairs per tool, default 3; tools alternate)
+# Prints a markdown table: median wall s, controller CPU s (user+sys, children included), peak
+# RSS of the controller, ratio to the `ssh true` floor of the same run. Checks that every first
+# run made the changes on every host and that every no-op run wrote nothing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd); repo=$(dirname "$here")
+N=${1:?usage: bench/run.sh N [RUNS]}; RUNS=${2:-3}
+B=/tmp/lvsbench; V=${BENCH_VENV:-/var/cache/lvsprov-bench/venv}
+export LC_ALL=C
+
+command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
+if [ ! -x "$V/bin/ansible-playbook" ] || [ ! -x "$V/bin/pyinfra" ]; then
+  echo "bench: installing ansible-core and pyinfra in $V (PyPI)" >&2
+  python3 -m venv "$V" && "$V/bin/pip" install -q 'ansible-core<2.20' 'pyinfra>=3,<4' >&2
+fi
+(cd "$repo" && cargo build --release --quiet)
+LVS="$repo/target/release/lvsprov"
+
+"$here/fleet.sh" down >/dev/null 2>&1 || true
+trap '"$here/fleet.sh" down >/dev/null 2>&1' EXIT
+"$here/fleet.sh" up "$N" >&2
+"$here/gen-inventory.sh" "$N"
+ssh_opts=(-T -o KexAlgorithms=curve25519-sha256 -i $B/keys/client -o BatchMode=yes -o UserKnownHostsFile=$B/known_hosts -o StrictHostKeyChecking=yes -o ControlMaster=no -o LogLevel=ERROR)
+addr() { "$here/fleet.sh" addr "$1"; }
+
+reset_hosts() {   # untimed: empty host roots, kernel defaults, no VIP, no lvsprov state
+  local k
+  rm -rf $B/hosts; for k in $(seq 1 "$N"); do
+    mkdir -p $B/hosts/web$k/etc/sysctl.d $B/hosts/web$k/etc/sysconfig/network-scripts $B/hosts/web$k/var/www/html
+    ip netns exec bh$k sh -c 'for f in /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/arp_announce; do echo 0 > $f; done; ip addr del 10.77.0.5/32 dev lo 2>/dev/null; true'
+    nsenter -t "$(cat $B/run/sshd-$k.pid)" -m sh -c 'rm -rf /var/lib/lvsprov/*'
+  done
+}
+
+floor() {  # $1 = a|b|true
+  local k
+  for k in $(seq 1 "$N"); do
+    if [ "$1" = true ]; then ssh "${ssh_opts[@]}" root@"$(addr $k)" true </dev/null &
+    else ssh "${ssh_opts[@]}" root@"$(addr $k)" "bash -s -- $B/hosts/web$k $k" <"$here/peers/floor/provision-$1.sh" >/dev/null & fi
+  done
+  wait
+}
+
+run_tool() {  # tool workload  -> runs it once in the controller namespace
+  case "$1" in
+    ssh-true) floor true ;;
+    floor) floor "$2" ;;
+    lvsprov) "$LVS" up $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json ;;
+    lvsprov-check) "$LVS" check $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json || [ $? = 2 ] ;;
+    ansible) ANSIBLE_CONFIG=$here/peers/ansible/ansible.cfg ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d /tmp/ans-cp.XXXXXX) \
+               "$V/bin/ansible-playbook" -i $B/ansible-hosts.ini -f "$N" "$here/peers/ansible/site-$2.yml" >$B/last.out ;;
+    pyinfra) (cd $B && "$V/bin/pyinfra" -y --parallel "$N" pyinfra_inventory.py "$here/peers/pyinfra/deploy_$2.py" >$B/last.out 2>&1) ;;
+  esac
+}
+export -f run_tool floor addr
+export LVS B N V here ssh_opts_str="${ssh_opts[*]}"
+
+timed() {  # prints: wall cpu maxrss_kib
+  local out; out=$(mktemp)
+  ip netns exec bctl /usr/bin/time -f '%e %U %S %M' -o "$out" bash -c "ssh_opts=(\$ssh_opts_str); $(declare -f run_tool floor addr); run_tool $*" || { echo "bench: $* failed" >&2; cat $B/last.out 2>/dev/null | tail -5 >&2; }
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$out"; rm -f "$out"
+}
+
+check_state() {  # workload -> number of hosts in the wanted state
+  local w=$1 k ok=0
+  for k in $(seq 1 "$N"); do
+    local r=$B/hosts/web$k
+    if [ "$w" = a ]; then
+      [ "$(cat $r/etc/hostname 2>/dev/null)" = "web$k" ] && grep -qxF "<h1>this is web$k</h1>" $r/var/www/html/index.html 2>/dev/null \
+        && [ "$(grep -cxF -- '-A -t 192.168.10.100:80 -s rr' $r/etc/ipvsadm.rules 2>/dev/null)" = 1 ] && [ -d $r/opt/lvs ] && ok=$((ok+1))
+    else
+      [ "$(ip netns exec bh$k sysctl -n net.ipv4.conf.eth0.arp_announce)" = 2 ] && ip netns exec bh$k ip -4 addr show dev lo | grep -q ' 10.77.0.5/32 ' \
+        && grep -qxF "<h1>this is web$k</h1>" $r/var/www/html/index.html 2>/dev/null && ok=$((ok+1))
+    fi
+  done
+  echo $ok
+}
+
+declare -A res
+record() { res["$1"]+="$2;"; }
+median() { tr ';' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+tools=(ssh-true floor lvsprov pyinfra ansible)
+
+for w in a b; do
+  for rep in $(seq 1 "$RUNS"); do
+    # alternate the order between repetitions
+    order=("${tools[@]}"); [ $((rep % 2)) = 0 ] && order=($(printf '%s\n' "${tools[@]}" | tac))
+    for t in "${order[@]}"; do
+      reset_hosts
+      read -r wall cpu rss < <(timed "$t" "$w")
+      record "$w $t first wall" "$wall"; record "$w $t first cpu" "$cpu"; record "$w $t first rss" "$rss"
+      [ "$t" = ssh-true ] && continue
+      got=$(check_state "$w"); [ "$got" = "$N" ] || { echo "bench: $t left $got/$N hosts right in workload $w" >&2; exit 1; }
+      touch $B/stamp; sleep 1
+      noop=$t; [ "$t" = lvsprov ] && noop=lvsprov   # up again
+      read -r wall cpu rss < <(timed "$noop" "$w")
+      record "$w $t noop wall" "$wall"; record "$w $t noop cpu" "$cpu"; record "$w $t noop rss" "$rss"
+      written=$(find $B/hosts -newer $B/stamp | wc -l)
+      [ "$written" = 0 ] || { echo "bench: the no-op run of $t wrote $written files" >&2; exit 1; }
+      if [ "$t" = lvsprov ]; then
+        [ "$(python3 -c "import json;print(json.load(open('$B/last.json'))['summary']['changes'])")" = 0 ] || { echo "bench: lvsprov's no-op run reported changes" >&2; exit 1; }
+        read -r wall cpu rss < <(timed lvsprov-check "$w")
+        record "$w lvsprov-check noop wall" "$wall"; record "$w lvsprov-check noop cpu" "$cpu"; record "$w lvsprov-check noop rss" "$rss"
+      fi
+    done
+  done
+done
+
+floor_wall=$(echo "${res[a ssh-true first wall]}" | median)
+echo "### N = $N ($RUNS runs each, medians; ssh true floor $floor_wall s)"
+echo
+echo "| workload | tool | first wall s | first cpu s | no-op wall s | no-op cpu s | peak RSS MiB | first / floor | no-op / floor |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for w in a b; do
+  for t in ssh-true floor lvsprov lvsprov-check pyinfra ansible; do
+    [ -n "${res[$w $t noop wall]:-}${res[$w $t first wall]:-}" ] || continue
+    fw=$(echo "${res[$w $t first wall]:-}" | median); fc=$(echo "${res[$w $t first cpu]:-}" | median)
+    nw=$(echo "${res[$w $t noop wall]:-}" | median); nc=$(echo "${res[$w $t noop cpu]:-}" | median)
+    rss=$(printf '%s' "${res[$w $t first rss]:-}${res[$w $t noop rss]:-}" | tr ';' '\n' | grep . | sort -n | tail -n 1)
+    name=$t; [ $t = floor ] && name="bash floor (1 ssh + 1 script)"; [ $t = lvsprov ] && name="lvsprov up"; [ $t = lvsprov-check ] && name="lvsprov check"
+    awk -v w=$w -v n="$name" -v fw="$fw" -v fc="$fc" -v nw="$nw" -v nc="$nc" -v r="$rss" -v fl="$floor_wall" 'BEGIN{
+      f = (fw == "" ? "-" : fw); fcs = (fc == "" ? "-" : fc);
+      printf "| %s | %s | %s | %s | %s | %s | %.1f | %s | %s |\n", toupper(w), n, f, fcs, (nw==""?"-":nw), (nc==""?"-":nc), r/1024,
+        (fw==""?"-":sprintf("%.2fx", fw/fl)), (nw==""?"-":sprintf("%.2fx", nw/fl)) }'
+  done
+done

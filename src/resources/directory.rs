@@ -1,0 +1,55 @@
+//! A directory with a mode. `down` removes it only when empty: what others put there stays.
+
+use super::{arrow, Action, Change, DownOptions, Owed, Resource};
+use crate::facts::{Facts, Probe};
+use crate::shell::quote;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Directory {
+    pub path: String,
+    /// e.g. "0755"
+    pub mode: String,
+}
+
+impl Resource for Directory {
+    fn probe(&self, probe: &mut Probe) {
+        probe.dirs.insert(self.path.clone());
+    }
+
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+        let p = quote(&self.path);
+        let want = self.mode.trim_start_matches('0');
+        let chmod = format!("chmod {} {p}", quote(&self.mode));
+        Ok(match facts.dirs.get(&self.path) {
+            None => vec![Change::new(
+                format!("directory {}", self.path),
+                Action::Create,
+                arrow("absent", &format!("mode {}", self.mode)),
+                format!("mkdir -p {p}\n{chmod}"),
+            )],
+            Some(m) if m.trim_start_matches('0') != want => {
+                vec![Change::new(
+                    format!("directory {}", self.path),
+                    Action::Update,
+                    arrow(&format!("mode {m}"), &format!("mode {}", self.mode)),
+                    chmod,
+                )]
+            }
+            Some(_) => vec![],
+        })
+    }
+
+    fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
+        if !facts.dirs.contains_key(&self.path) {
+            return vec![];
+        }
+        vec![Change::new(
+            format!("directory {}", self.path),
+            Action::Delete,
+            arrow("present", "absent if empty"),
+            format!("rmdir {} 2>/dev/null || true", quote(&self.path)),
+        )]
+    }
+}
