@@ -15,12 +15,14 @@ up() {
   mkdir -p "$B/run" "$B/keys" "$B/hosts" /run/sshd
   [ -f "$B/keys/client" ] || ssh-keygen -q -t ed25519 -N '' -C bench-client -f "$B/keys/client"
   cp "$B/keys/client.pub" "$B/authorized_keys"
-  ip link show lvsb0 >/dev/null 2>&1 || { ip link add lvsb0 type bridge; ip link set lvsb0 up; }
+  # The bridge lives inside the controller's namespace: no interface on the machine, and no
+  # machine firewall (Docker's FORWARD DROP) between the controller and the hosts.
   if ! ip netns list | grep -qw bctl; then
     ip netns add bctl
-    ip link add bv0 type veth peer name eth0 netns bctl
-    ip link set bv0 master lvsb0 up
-    ip -n bctl addr add 10.77.0.1/16 dev eth0; ip -n bctl link set eth0 up; ip -n bctl link set lo up
+    ip -n bctl link set lo up
+    ip -n bctl link add lvsb0 type bridge
+    ip -n bctl addr add 10.77.0.1/16 dev lvsb0
+    ip -n bctl link set lvsb0 up
   fi
   : >"$B/known_hosts.new"
   for k in $(seq 1 "$n"); do
@@ -29,8 +31,8 @@ up() {
     echo "$ip $(cut -d' ' -f1,2 "$B/keys/host$k.pub")" >>"$B/known_hosts.new"
     if ! ip netns list | grep -qw "$ns"; then
       ip netns add "$ns"
-      ip link add "bv$k" type veth peer name eth0 netns "$ns"
-      ip link set "bv$k" master lvsb0 up
+      ip -n bctl link add "bv$k" type veth peer name eth0 netns "$ns"
+      ip -n bctl link set "bv$k" master lvsb0 up
       ip -n "$ns" addr add "$ip/16" dev eth0; ip -n "$ns" link set eth0 up; ip -n "$ns" link set lo up
     fi
     cat >"$B/run/sshd-$k.conf" <<CONF
@@ -56,7 +58,9 @@ CONF
   done
   mv "$B/known_hosts.new" "$B/known_hosts"
   for k in $(seq 1 "$n"); do
-    for _ in $(seq 100); do ip netns exec bctl bash -c "exec 3<>/dev/tcp/$(addr "$k")/22" 2>/dev/null && break; sleep 0.05; done
+    local ok=0
+    for _ in $(seq 100); do ip netns exec bctl timeout 1 bash -c "exec 3<>/dev/tcp/$(addr "$k")/22" 2>/dev/null && { ok=1; break; }; sleep 0.05; done
+    [ $ok = 1 ] || { echo "fleet: web$k ($(addr "$k")) does not answer ssh" >&2; exit 1; }
   done
   echo "fleet: $n hosts answer ssh ($(addr 1) .. $(addr "$n"))"
 }
@@ -70,7 +74,6 @@ down() {
     rm -f "$pf"
   done
   for ns in $(ip netns list | awk '$1 ~ /^bh[0-9]+$/ || $1 == "bctl" {print $1}'); do ip netns del "$ns"; done
-  ip link del lvsb0 2>/dev/null || true
   ip route del unreachable $guard 2>/dev/null || true
   rm -rf "$B"
   echo "fleet: down"

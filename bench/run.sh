@@ -8,9 +8,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); repo=$(dirname "$here")
 N=${1:?usage: bench/run.sh N [RUNS]}; RUNS=${2:-3}
 B=/tmp/lvsbench; V=${BENCH_VENV:-/var/cache/lvsprov-bench/venv}
-export LC_ALL=C
+export LC_ALL=C.UTF-8
 
 command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
+if [ ! -x /usr/sbin/sshd ]; then
+  # The fleet's sshd binary; installed with services held back, so no sshd starts on the machine.
+  held=0; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; held=1; }
+  apt-get install -y -q openssh-server >/dev/null
+  [ $held = 0 ] || rm -f /usr/sbin/policy-rc.d
+fi
 if [ ! -x "$V/bin/ansible-playbook" ] || [ ! -x "$V/bin/pyinfra" ]; then
   echo "bench: installing ansible-core and pyinfra in $V (PyPI)" >&2
   python3 -m venv "$V" && "$V/bin/pip" install -q 'ansible-core<2.20' 'pyinfra>=3,<4' >&2
@@ -47,8 +53,8 @@ run_tool() {  # tool workload  -> runs it once in the controller namespace
   case "$1" in
     ssh-true) floor true ;;
     floor) floor "$2" ;;
-    lvsprov) "$LVS" up $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json ;;
-    lvsprov-check) "$LVS" check $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json || [ $? = 2 ] ;;
+    lvsprov) "$LVS" up $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err ;;
+    lvsprov-check) "$LVS" check $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err || [ $? = 2 ] ;;
     ansible) ANSIBLE_CONFIG=$here/peers/ansible/ansible.cfg ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d /tmp/ans-cp.XXXXXX) \
                "$V/bin/ansible-playbook" -i $B/ansible-hosts.ini -f "$N" "$here/peers/ansible/site-$2.yml" >$B/last.out ;;
     pyinfra) (cd $B && "$V/bin/pyinfra" -y --parallel "$N" pyinfra_inventory.py "$here/peers/pyinfra/deploy_$2.py" >$B/last.out 2>&1) ;;
@@ -80,7 +86,7 @@ check_state() {  # workload -> number of hosts in the wanted state
 
 declare -A res
 record() { res["$1"]+="$2;"; }
-median() { tr ';' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { tr ';' '\n' | awk 'NF' | sort -n | awk '{a[NR]=$1} END{if (NR == 0) print ""; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 tools=(ssh-true floor lvsprov pyinfra ansible)
 
 for w in a b; do
@@ -118,7 +124,7 @@ for w in a b; do
     [ -n "${res[$w $t noop wall]:-}${res[$w $t first wall]:-}" ] || continue
     fw=$(echo "${res[$w $t first wall]:-}" | median); fc=$(echo "${res[$w $t first cpu]:-}" | median)
     nw=$(echo "${res[$w $t noop wall]:-}" | median); nc=$(echo "${res[$w $t noop cpu]:-}" | median)
-    rss=$(printf '%s' "${res[$w $t first rss]:-}${res[$w $t noop rss]:-}" | tr ';' '\n' | grep . | sort -n | tail -n 1)
+    rss=$(printf '%s' "${res[$w $t first rss]:-}${res[$w $t noop rss]:-}" | tr ';' '\n' | awk 'NF' | sort -n | tail -n 1)
     name=$t; [ $t = floor ] && name="bash floor (1 ssh + 1 script)"; [ $t = lvsprov ] && name="lvsprov up"; [ $t = lvsprov-check ] && name="lvsprov check"
     awk -v w=$w -v n="$name" -v fw="$fw" -v fc="$fc" -v nw="$nw" -v nc="$nc" -v r="$rss" -v fl="$floor_wall" 'BEGIN{
       f = (fw == "" ? "-" : fw); fcs = (fc == "" ? "-" : fc);
