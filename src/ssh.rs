@@ -124,12 +124,7 @@ impl Session {
                 let key = keys::load_secret_key(path, None).map_err(|e| {
                     SshError::Failed(format!("cannot load the identity file {}: {e}; set ssh.identity_file in the inventory", path.display()))
                 })?;
-                let hash = handle
-                    .best_supported_rsa_hash()
-                    .await
-                    .ok()
-                    .flatten()
-                    .flatten();
+                let hash = rsa_hash(&handle).await;
                 handle
                     .authenticate_publickey(
                         &target.user,
@@ -195,6 +190,16 @@ impl Session {
     }
 }
 
+/// The hash an RSA key would sign with (None for other keys, or when the server does not say).
+async fn rsa_hash(handle: &client::Handle<Verifier>) -> Option<keys::HashAlg> {
+    handle
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .flatten()
+}
+
 async fn agent_auth(handle: &mut client::Handle<Verifier>, user: &str) -> Result<bool, SshError> {
     let mut agent = keys::agent::client::AgentClient::connect_env()
         .await
@@ -208,12 +213,7 @@ async fn agent_auth(handle: &mut client::Handle<Verifier>, user: &str) -> Result
         .await
         .map_err(|e| SshError::Failed(format!("ssh-agent: {e}")))?;
     for key in ids {
-        let hash = handle
-            .best_supported_rsa_hash()
-            .await
-            .ok()
-            .flatten()
-            .flatten();
+        let hash = rsa_hash(handle).await;
         if let Ok(r) = handle
             .authenticate_publickey_with(user, key.clone(), hash, &mut agent)
             .await
