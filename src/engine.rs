@@ -123,9 +123,7 @@ async fn converge(inv: &Inventory, host: &Host, opts: &Options, progress: &Progr
     let mut report = HostReport {
         name: host.name.clone(),
         address: host.address.to_string(),
-        role: format!("{:?}", host.role)
-            .to_lowercase()
-            .replace("realserver", "real_server"),
+        role: host.role.name().to_string(),
         status: Status::Failed,
         changes: vec![],
         error: None,

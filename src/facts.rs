@@ -255,11 +255,7 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         .unwrap_or_default();
     let addrs = get("addr").iter().filter_map(|l| parse_addr(l)).collect();
     let macs = get("link").iter().filter_map(|l| parse_link(l)).collect();
-    let drained = get("drained")
-        .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let drained = lines_of(&get("drained"));
     let sysctls = get("sysctl")
         .iter()
         .filter_map(|l| l.split_once(':'))
@@ -278,17 +274,8 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         Some(&"ufw") => Firewall::Ufw,
         _ => Firewall::None,
     };
-    let firewall_open = get("firewall")
-        .iter()
-        .skip(1)
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let packages = get("packages")
-        .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let firewall_open = lines_of(get("firewall").get(1..).unwrap_or_default());
+    let packages = lines_of(&get("packages"));
     let services = get("services")
         .iter()
         .filter_map(|l| {
@@ -304,11 +291,7 @@ pub fn parse(out: &str) -> Result<Facts, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let pending_reloads = get("reloads")
-        .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let pending_reloads = lines_of(&get("reloads"));
     let mut files = BTreeMap::new();
     let mut backups = BTreeSet::new();
     for line in get("files") {
@@ -372,6 +355,16 @@ fn parse_link(line: &str) -> Option<(String, String)> {
         .to_string();
     let i = w.iter().position(|x| *x == "link/ether")?;
     Some((dev, w.get(i + 1)?.to_lowercase()))
+}
+
+/// The non-empty lines of a section, trimmed: one name per line.
+fn lines_of<T: std::iter::FromIterator<String>>(section: &[&str]) -> T {
+    section
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// `2: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\       valid_lft ...`

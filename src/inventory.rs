@@ -136,6 +136,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// As in reports: `director`, `real_server`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Director => "director",
+            Role::RealServer => "real_server",
+        }
+    }
+
     pub fn group(self) -> &'static str {
         match self {
             Role::Director => "directors",
@@ -668,6 +676,20 @@ fn valid_user(u: &str) -> bool {
         && !u.starts_with('-')
         && u.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+impl Service {
+    /// This service as the directors run it while `drained` real servers are held at weight 0
+    /// (`lvsprov drain`): what keepalived is configured with and what `verify` expects.
+    pub fn with_drained(&self, drained: &std::collections::BTreeSet<String>) -> Service {
+        let mut s = self.clone();
+        for m in &mut s.real_servers {
+            if drained.contains(&m.name) {
+                m.weight = 0;
+            }
+        }
+        s
+    }
 }
 
 impl Inventory {

@@ -183,15 +183,14 @@ fn context<'a>(
     nic: String,
     drained: &std::collections::BTreeSet<String>,
 ) -> Context<'a> {
-    let mut services: Vec<crate::inventory::Service> = match host.role {
-        Role::Director => inv.services.to_vec(),
+    let services: Vec<crate::inventory::Service> = match host.role {
+        Role::Director => inv
+            .services
+            .iter()
+            .map(|s| s.with_drained(drained))
+            .collect(),
         Role::RealServer => inv.services_of(host).cloned().collect(),
     };
-    for m in services.iter_mut().flat_map(|s| s.real_servers.iter_mut()) {
-        if drained.contains(&m.name) {
-            m.weight = 0;
-        }
-    }
     let mut vips: Vec<String> = Vec::new();
     for s in &services {
         if !vips.contains(&s.vip.to_string()) {

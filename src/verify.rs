@@ -7,6 +7,7 @@
 use crate::engine::{read_facts, Options};
 use crate::facts::{Facts, Ipvs};
 use crate::inventory::{Host, Inventory, Role, Service};
+use crate::resources::ipvs::VirtualService;
 use crate::ssh::Session;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -129,25 +130,13 @@ pub async fn get(ip: Ipv4Addr, port: u16, timeout: Duration) -> Result<String, S
         .map_err(|_| "timed out".to_string())?
 }
 
-/// What share of N requests each real server should get, and how far off is still right.
-pub fn expected_shape(
-    service: &Service,
-    drained: &BTreeSet<String>,
-    n: usize,
-) -> BTreeMap<String, (f64, f64)> {
+/// What share of N requests each real server should get, and how far off is still right, for the
+/// service as the directors run it (drained servers at weight 0: see `Service::with_drained`).
+pub fn expected_shape(service: &Service, n: usize) -> BTreeMap<String, (f64, f64)> {
     let weights: Vec<(String, u32)> = service
         .real_servers
         .iter()
-        .map(|m| {
-            (
-                m.name.clone(),
-                if drained.contains(&m.name) {
-                    0
-                } else {
-                    m.weight
-                },
-            )
-        })
+        .map(|m| (m.name.clone(), m.weight))
         .collect();
     let total: u32 = weights.iter().map(|(_, w)| w).sum();
     // rr and wrr are deterministic for sequential new connections: ±1. Others: ±15 %.
@@ -228,33 +217,21 @@ pub async fn run(inv: &Inventory, opts: &Options, requests: usize, failover: boo
 
     // Directors: the IPVS table as the inventory says, exactly one VIP holder.
     for svc in &inv.services {
-        let key = format!("-t {}:{}", svc.vip, svc.port);
-        let mut want = vec![format!(
-            "-A {key} -s {}{}",
-            svc.scheduler,
-            svc.persistence_timeout
-                .map(|t| format!(" -p {t}"))
-                .unwrap_or_default()
-        )];
-        for m in &svc.real_servers {
-            let w = if drained.contains(&m.name) {
-                0
-            } else {
-                m.weight
-            };
-            want.push(format!("-a {key} -r {}:{} -g -w {w}", m.address, svc.port));
-        }
+        let want = VirtualService::from(&svc.with_drained(&drained)).wanted_lines();
         for d in &directors {
             let Ok(f) = &d.facts else { continue };
             let name = format!("{}: IPVS table for {}:{}", d.host.name, svc.vip, svc.port);
             match &f.ipvs {
                 Ipvs::Available(lines) => {
-                    let have: Vec<&String> = lines
+                    let have = VirtualService::from(svc).lines_in(lines);
+                    let missing: Vec<&String> = want
                         .iter()
-                        .filter(|l| format!("{l} ").contains(&format!("{key} ")))
+                        .filter(|w| !have.contains(&w.as_str()))
                         .collect();
-                    let missing: Vec<&String> = want.iter().filter(|w| !have.contains(w)).collect();
-                    let extra: Vec<&&String> = have.iter().filter(|h| !want.contains(h)).collect();
+                    let extra: Vec<&&str> = have
+                        .iter()
+                        .filter(|h| !want.iter().any(|w| w == **h))
+                        .collect();
                     let ok = missing.is_empty() && extra.is_empty();
                     let seen_text = if ok {
                         format!("{} rules as in the inventory", have.len())
@@ -271,13 +248,7 @@ pub async fn run(inv: &Inventory, opts: &Options, requests: usize, failover: boo
                 )),
             }
         }
-        let holders: Vec<&str> = directors
-            .iter()
-            .filter(|d| {
-                d.facts
-                    .as_ref()
-                    .is_ok_and(|f| f.addrs.iter().any(|a| a.ip == svc.vip))
-            })
+        let holders: Vec<&str> = vip_holders(&directors, svc.vip)
             .map(|d| d.host.name.as_str())
             .collect();
         checks.push(check(
@@ -383,7 +354,7 @@ pub async fn run(inv: &Inventory, opts: &Options, requests: usize, failover: boo
             };
             *answers.entry(who).or_default() += 1;
         }
-        let shape = expected_shape(svc, &drained, requests);
+        let shape = expected_shape(&svc.with_drained(&drained), requests);
         for (name, (want, slack)) in &shape {
             let got = answers.get(name).copied().unwrap_or(0) as f64;
             checks.push(check(
@@ -413,11 +384,7 @@ pub async fn run(inv: &Inventory, opts: &Options, requests: usize, failover: boo
             answers,
         });
 
-        let holder = directors.iter().find(|d| {
-            d.facts
-                .as_ref()
-                .is_ok_and(|f| f.addrs.iter().any(|a| a.ip == svc.vip))
-        });
+        let holder = vip_holders(&directors, svc.vip).next();
         let holder_mac = holder.and_then(|d| {
             let f = d.facts.as_ref().ok()?;
             let dev = &f.addrs.iter().find(|a| a.ip == svc.vip)?.dev;
@@ -457,13 +424,10 @@ pub async fn run(inv: &Inventory, opts: &Options, requests: usize, failover: boo
 
     let mut failover_seconds = None;
     if failover {
-        let holder = directors.iter().find(|d| {
-            inv.services.first().is_some_and(|svc| {
-                d.facts
-                    .as_ref()
-                    .is_ok_and(|f| f.addrs.iter().any(|a| a.ip == svc.vip))
-            })
-        });
+        let holder = inv
+            .services
+            .first()
+            .and_then(|svc| vip_holders(&directors, svc.vip).next());
         match (holder, inv.services.first()) {
             (Some(d), Some(svc)) => {
                 let (c, secs) = failover_check(d, svc).await;
@@ -497,6 +461,18 @@ pub async fn run(inv: &Inventory, opts: &Options, requests: usize, failover: boo
         summary,
         elapsed_ms: started.elapsed().as_millis(),
     }
+}
+
+/// The directors whose facts show `vip` on an interface.
+fn vip_holders<'a, 'b>(
+    directors: &'b [&'a Seen],
+    vip: Ipv4Addr,
+) -> impl Iterator<Item = &'a Seen> + 'b {
+    directors.iter().copied().filter(move |d| {
+        d.facts
+            .as_ref()
+            .is_ok_and(|f| f.addrs.iter().any(|a| a.ip == vip))
+    })
 }
 
 /// MACs that answer ARP for `ip`, asked from here: `arping` when present, else the neighbour table.

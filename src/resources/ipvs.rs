@@ -58,6 +58,24 @@ impl VirtualService {
     fn key(&self) -> String {
         format!("{} {}:{}", self.flag(), self.vip, self.port)
     }
+    /// The lines `ipvsadm-save -n` prints for this service when it is as wanted.
+    pub fn wanted_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.service_line()];
+        lines.extend(
+            self.real_servers
+                .iter()
+                .map(|(rip, w)| self.real_line(rip, *w)),
+        );
+        lines
+    }
+    /// This service's lines among everything `ipvsadm-save -n` printed.
+    pub fn lines_in<'a>(&self, all: &'a [String]) -> Vec<&'a str> {
+        let key = format!(" {} ", self.key());
+        all.iter()
+            .map(|l| l.as_str())
+            .filter(|l| format!("{l} ").contains(&key))
+            .collect()
+    }
     /// The service line as `ipvsadm-save -n` prints it.
     fn service_line(&self) -> String {
         let p = self
@@ -72,15 +90,21 @@ impl VirtualService {
 }
 
 fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Vec<&'a str> {
-    let IpvsFact::Available(lines) = &facts.ipvs else {
-        return vec![];
-    };
-    let key = format!(" {} ", vs.key());
-    lines
-        .iter()
-        .map(|l| l.as_str())
-        .filter(|l| format!("{l} ").contains(&key))
-        .collect()
+    match &facts.ipvs {
+        IpvsFact::Available(lines) => vs.lines_in(lines),
+        _ => vec![],
+    }
+}
+
+/// Saving the live rules where the restore at boot reads them, atomically, after they changed.
+fn save_change(facts: &Facts, why: &str) -> Change {
+    let f = quote(rules_file(facts));
+    Change::new(
+        format!("ipvs rules saved in {}", rules_file(facts)),
+        Action::Update,
+        why,
+        format!("t=$(mktemp {f}.XXXXXX)\nipvsadm-save -n > \"$t\"\nmv -f \"$t\" {f}"),
+    )
 }
 
 impl Resource for Ipvs {
@@ -153,13 +177,7 @@ impl Resource for Ipvs {
         }
         // Saved after the rules exist, never before (the hand recipe's mistake).
         if !out.is_empty() || !facts.files.contains_key(rules_file(facts)) {
-            let f = quote(rules_file(facts));
-            out.push(Change::new(
-                format!("ipvs rules saved in {}", rules_file(facts)),
-                Action::Update,
-                "ipvsadm-save -n after the rules above",
-                format!("t=$(mktemp {f}.XXXXXX)\nipvsadm-save -n > \"$t\"\nmv -f \"$t\" {f}"),
-            ));
+            out.push(save_change(facts, "ipvsadm-save -n after the rules above"));
         }
         Ok(out)
     }
@@ -179,13 +197,7 @@ impl Resource for Ipvs {
             })
             .collect();
         if !out.is_empty() {
-            let f = quote(rules_file(facts));
-            out.push(Change::new(
-                format!("ipvs rules saved in {}", rules_file(facts)),
-                Action::Update,
-                "saved again without the services above",
-                format!("ipvsadm-save -n > {f}"),
-            ));
+            out.push(save_change(facts, "saved again without the services above"));
         }
         out
     }
