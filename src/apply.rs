@@ -1,18 +1,21 @@
 //! Apply: the plan's fragments in order, as ONE script per host. Each change runs in its own
 //! `set -e` subshell; the first failure stops the host and names the step.
 
-use crate::facts::STATE_DIR;
+use crate::host_state::DIR;
 use crate::resources::Change;
+use crate::sh;
+use crate::shell::Script;
 
-pub fn script(changes: &[Change]) -> String {
-    let mut s = format!(
-        "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask 022\nmkdir -p {STATE_DIR}\n"
+pub fn script(changes: &[Change]) -> Script {
+    let mut s = sh!(
+        "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask 022\nmkdir -p {}",
+        DIR
     );
     for (i, c) in changes.iter().enumerate() {
         // Not `( ... ) || fail`: sh ignores `set -e` inside a subshell that is tested by `||`.
-        s.push_str(&format!("echo @@step {i}\n(\nset -e\n{}\n) 2>&1\nrc=$?\nif [ $rc -ne 0 ]; then echo \"@@failed {i} $rc\"; exit 1; fi\n", c.script));
+        s.push(sh!("echo @@step {}\n(\nset -e\n{}\n) 2>&1\nrc=$?\nif [ $rc -ne 0 ]; then echo \"@@failed {} $rc\"; exit 1; fi", i, c.script, i));
     }
-    s.push_str("echo @@done\n");
+    s.push(sh!("echo @@done\n"));
     s
 }
 
@@ -61,7 +64,7 @@ mod tests {
     fn run_local(changes: &[Change]) -> Outcome {
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(script(changes).replace(&format!("mkdir -p {STATE_DIR}\n"), ""))
+            .arg(script(changes).as_str().replace(&format!("mkdir -p {DIR}\n"), ""))
             .output()
             .unwrap();
         outcome(
@@ -72,7 +75,7 @@ mod tests {
 
     #[test]
     fn stops_at_the_first_failing_step_and_names_it() {
-        let ch = |s: &str| Change::new("x", Action::Update, "", s);
+        let ch = |s: &'static str| Change::new("x", Action::Update, "", Script::lit(s));
         let got = run_local(&[
             ch("true"),
             ch("echo boom; false; echo never"),

@@ -1,13 +1,21 @@
 //! lvsprov: builds and tears down LVS direct-routing clusters over SSH.
 //!
-//! inventory → desired steps per host (playbook) → facts (one exec) → plan (pure) → apply (one
-//! exec) → report. `check` is the same pipeline stopped after the plan.
+//! The pipeline, one stage a module (or folder):
+//! inventory → steps per host (playbook × platform) → facts (one exec) → plan (pure) → apply
+//! (one exec) → report. `check` is the same pipeline stopped after the plan. Commands
+//! (`commands/`) compose the stages and share one fleet fan-out (`fleet`).
 
 pub mod apply;
-pub mod engine;
+pub mod commands;
+pub mod error;
+pub mod exit;
 pub mod facts;
+pub mod fleet;
+pub mod host_state;
 pub mod inventory;
+pub mod pipeline;
 pub mod plan;
+pub mod platform;
 pub mod playbook;
 pub mod report;
 pub mod resources;

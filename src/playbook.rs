@@ -1,46 +1,32 @@
 //! Playbooks: each role's ordered steps are data (`playbooks/<role>.json.j2`), rendered per host
 //! with minijinja, as are the files they write. Embedded in the binary; `--playbooks DIR` reads
 //! them from a folder instead, so a site can change a step without rebuilding lvsprov.
+//!
+//! Playbooks state intent; the host's platform fills in how (`persist_vip`, `persist_ipvs`, the
+//! web server's name). Every template is rendered for every platform before any SSH
+//! ([`Playbooks::probe`]), so a broken template stops the run with nothing contacted.
 
-use crate::facts::{Facts, Family, Init, Probe};
-use crate::inventory::{Host, Inventory, Role};
+use crate::facts::{Facts, Init, Probe};
+use crate::inventory::{Host, Inventory, Keepalived, Role, Service};
+use crate::platform::PlatformId;
+use crate::resources::file::{Rendered, MASK};
 use crate::resources::ipvs::VirtualService;
-use crate::resources::Step;
+use crate::resources::{Refusal, Step};
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "director.json.j2",
-        include_str!("../playbooks/director.json.j2"),
-    ),
-    (
-        "real_server.json.j2",
-        include_str!("../playbooks/real_server.json.j2"),
-    ),
-    (
-        "keepalived.conf.j2",
-        include_str!("../playbooks/keepalived.conf.j2"),
-    ),
+    ("director.json.j2", include_str!("../playbooks/director.json.j2")),
+    ("real_server.json.j2", include_str!("../playbooks/real_server.json.j2")),
+    ("keepalived.conf.j2", include_str!("../playbooks/keepalived.conf.j2")),
     ("index.html.j2", include_str!("../playbooks/index.html.j2")),
-    (
-        "sysctl.conf.j2",
-        include_str!("../playbooks/sysctl.conf.j2"),
-    ),
-    (
-        "ifupdown-vip.j2",
-        include_str!("../playbooks/ifupdown-vip.j2"),
-    ),
+    ("sysctl.conf.j2", include_str!("../playbooks/sysctl.conf.j2")),
+    ("ifupdown-vip.j2", include_str!("../playbooks/ifupdown-vip.j2")),
     ("ifcfg-vip.j2", include_str!("../playbooks/ifcfg-vip.j2")),
-    (
-        "lvsprov-vip.service.j2",
-        include_str!("../playbooks/lvsprov-vip.service.j2"),
-    ),
-    (
-        "ipvsadm-default.j2",
-        include_str!("../playbooks/ipvsadm-default.j2"),
-    ),
+    ("lvsprov-vip.service.j2", include_str!("../playbooks/lvsprov-vip.service.j2")),
+    ("ipvsadm-default.j2", include_str!("../playbooks/ipvsadm-default.j2")),
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -48,20 +34,60 @@ pub struct Playbooks {
     pub dir: Option<PathBuf>,
 }
 
-/// What a template sees. Built from the inventory and the facts that decide the shape of a host
-/// (OS family, init, the NIC), never from anything else.
+/// Why a host's steps could not be made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenderError {
+    /// A playbook or template is broken: the same for every host, found before any SSH.
+    Playbook(String),
+    /// This host cannot be given steps (no NIC on the VIP's subnet).
+    Refused(Refusal),
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenderError::Playbook(m) => f.write_str(m),
+            RenderError::Refused(r) => r.fmt(f),
+        }
+    }
+}
+
+/// The host as templates see it (`host.name`, `host.page`, `host.priority`, ...).
 #[derive(Serialize)]
+struct HostView<'a> {
+    name: &'a str,
+    address: std::net::Ipv4Addr,
+    role: Role,
+    nic: Option<&'a str>,
+    priority: Option<u8>,
+    page: Option<&'a str>,
+}
+
+/// What a template sees. Built from the inventory and the facts that decide the shape of a host
+/// (platform, init, the NIC), never from anything else.
+#[derive(Serialize, Clone)]
 struct Context<'a> {
-    host: &'a Host,
-    family: Family,
-    os_major: u32,
+    #[serde(skip)]
+    host_ref: &'a Host,
+    host: serde_json::Value,
+    platform: PlatformId,
+    web_server: &'static str,
     init: Init,
     nic: String,
     state: &'static str,
-    keepalived: Option<&'a crate::inventory::Keepalived>,
-    services: Vec<crate::inventory::Service>,
+    keepalived: Option<Keepalived>,
+    services: Vec<Service>,
     ipvs_services: Vec<VirtualService>,
     vips: Vec<String>,
+}
+
+impl Context<'_> {
+    /// The same context with every secret replaced by [`MASK`]: what a diff may show.
+    fn masked(&self) -> Option<Self> {
+        let mut c = self.clone();
+        c.keepalived.as_mut()?.auth_pass = MASK.into();
+        Some(c)
+    }
 }
 
 impl Playbooks {
@@ -73,16 +99,13 @@ impl Playbooks {
         env.set_keep_trailing_newline(true);
         let dir = self.dir.clone();
         env.set_loader(move |name| {
-            if let Some(dir) = &dir {
-                let path = dir.join(name);
-                if path.exists() {
-                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                        minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            format!("{}: {e}", path.display()),
-                        )
-                    });
-                }
+            if let Some(path) = dir.as_ref().map(|d| d.join(name)).filter(|p| p.exists()) {
+                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("{}: {e}", path.display()),
+                    )
+                });
             }
             Ok(EMBEDDED
                 .iter()
@@ -92,103 +115,113 @@ impl Playbooks {
         env
     }
 
-    /// Every fact any variant of this host's playbook could need, so one facts exec suffices
-    /// before the OS family and NIC are known.
+    /// Every fact any platform's variant of this host's playbook could need, so one facts exec
+    /// suffices before the platform and NIC are known. Renders every template on the way: Err is
+    /// a broken playbook, for every host alike.
     pub fn probe(&self, inv: &Inventory, host: &Host) -> Result<Probe, String> {
         let mut probe = Probe::default();
-        for (family, major) in [(Family::Debian, 12), (Family::Rhel, 7), (Family::Rhel, 9)] {
-            let ctx = context(
-                inv,
-                host,
-                family,
-                major,
-                Init::Systemd,
-                "NIC".into(),
-                &Default::default(),
-            );
-            for step in self.steps(&ctx, host)? {
-                step.resource().probe(&mut probe);
+        for platform in PlatformId::ALL {
+            let ctx = context(inv, host, platform, Init::Systemd, "NIC".into(), &BTreeSet::new());
+            let steps = self.steps(&ctx).map_err(|e| e.to_string())?;
+            for r in steps.iter().filter_map(Step::resource) {
+                r.probe(&mut probe);
             }
         }
         Ok(probe)
     }
 
     /// The host's steps for its facts, with every template rendered.
-    pub fn render(&self, inv: &Inventory, host: &Host, facts: &Facts) -> Result<Vec<Step>, String> {
-        let vip = inv.services.first().map(|s| s.vip);
-        let nic = match (&host.nic, vip.and_then(|v| facts.nic_for(v))) {
-            (Some(n), _) => n.clone(),
-            (None, Some(n)) => n.to_string(),
-            (None, None) => {
-                return Err(format!(
-                    "no NIC on this host has an address in the VIP's subnet ({}); set \"nic\" for {} in the inventory",
-                    inv.network, host.name
-                ))
-            }
-        };
-        let ctx = context(
-            inv,
-            host,
-            facts.family,
-            facts.os_major,
-            facts.init,
-            nic,
-            &facts.drained,
-        );
-        self.steps(&ctx, host)
+    pub fn render(&self, inv: &Inventory, host: &Host, facts: &Facts) -> Result<Vec<Step>, RenderError> {
+        let nic = nic(inv, host, facts).map_err(RenderError::Refused)?;
+        let ctx = context(inv, host, facts.platform, facts.init, nic, &facts.drained);
+        self.steps(&ctx)
     }
 
-    fn steps(&self, ctx: &Context, host: &Host) -> Result<Vec<Step>, String> {
+    fn steps(&self, ctx: &Context) -> Result<Vec<Step>, RenderError> {
         let env = self.env();
-        let name = match host.role {
+        let name = match ctx.host_ref.role() {
             Role::Director => "director.json.j2",
             Role::RealServer => "real_server.json.j2",
         };
+        let broken = |m: String| RenderError::Playbook(m);
         let text = env
             .get_template(name)
             .and_then(|t| t.render(ctx))
-            .map_err(|e| format!("playbook {name}: {e}"))?;
+            .map_err(|e| broken(format!("playbook {name}: {e:#}")))?;
         let raw: Vec<serde_json::Value> = serde_json::from_str(&text)
-            .map_err(|e| format!("playbook {name} did not render to a JSON list: {e}"))?;
+            .map_err(|e| broken(format!("playbook {name} did not render to a JSON list: {e}")))?;
         let mut steps = Vec::new();
         for (i, value) in raw.into_iter().enumerate() {
-            let mut step: Step = serde_json::from_value(value.clone())
-                .map_err(|e| format!("playbook {name}, step {}: {e}", i + 1))?;
-            if let Some((template, slot)) = step.template_mut() {
-                let inner = value
-                    .as_object()
-                    .and_then(|o| o.values().next())
-                    .cloned()
-                    .unwrap_or_default();
-                let vars = inner.get("vars").cloned().unwrap_or_default();
-                let rendered = env
-                    .get_template(&template)
-                    .and_then(|t| t.render(minijinja::context! { step => inner, vars => vars, ..minijinja::Value::from_serialize(ctx) }))
-                    .map_err(|e| format!("template {template}: {e}"))?;
-                *slot = Some(rendered);
+            let step: Step = serde_json::from_value(value)
+                .map_err(|e| broken(format!("playbook {name}, step {}: {e}", i + 1)))?;
+            for mut s in expand(step, ctx) {
+                fill_template(&env, &mut s, ctx)?;
+                steps.push(s);
             }
-            steps.push(step);
         }
         Ok(steps)
     }
+}
+
+/// Intents become the platform's own steps; concrete steps stay as they are.
+fn expand(step: Step, ctx: &Context) -> Vec<Step> {
+    let platform = ctx.platform.ops();
+    match step {
+        Step::PersistVip(p) => platform.persist_vip(&p.dev, &ctx.vips),
+        Step::PersistIpvs(_) => platform.persist_ipvs(),
+        other => vec![other],
+    }
+}
+
+/// Renders a step's template into its content: with the real values, and masked for diffs.
+fn fill_template(env: &Environment, step: &mut Step, ctx: &Context) -> Result<(), RenderError> {
+    let inner = serde_json::to_value(&*step)
+        .ok()
+        .and_then(|v| v.as_object().and_then(|o| o.values().next().cloned()))
+        .unwrap_or_default();
+    let Some((template, slot)) = step.template_mut() else {
+        return Ok(());
+    };
+    let vars = inner.get("vars").cloned().unwrap_or_default();
+    let render = |c: &Context| {
+        env.get_template(&template)
+            .and_then(|t| t.render(minijinja::context! { step => inner, vars => vars, ..minijinja::Value::from_serialize(c) }))
+            .map_err(|e| RenderError::Playbook(format!("template {template}: {e:#}")))
+    };
+    let text = render(ctx)?;
+    *slot = Some(match ctx.masked() {
+        Some(m) => Rendered::with_secrets(text, &render(&m)?),
+        None => Rendered::from(text),
+    });
+    Ok(())
+}
+
+/// The NIC the VIP's subnet is on: the inventory's, else the one the facts show.
+pub fn nic(inv: &Inventory, host: &Host, facts: &Facts) -> Result<String, Refusal> {
+    if let Some(n) = &host.nic {
+        return Ok(n.clone());
+    }
+    inv.services
+        .first()
+        .and_then(|s| facts.nic_for(s.vip.0))
+        .map(str::to_string)
+        .ok_or_else(|| Refusal(format!(
+            "no NIC on this host has an address in the VIP's subnet ({}); set \"nic\" for {} in the inventory",
+            inv.network, host.name
+        )))
 }
 
 /// `drained`: real servers this director holds at weight 0 (`lvsprov drain`), kept by every `up`.
 fn context<'a>(
     inv: &'a Inventory,
     host: &'a Host,
-    family: Family,
-    os_major: u32,
+    platform: PlatformId,
     init: Init,
     nic: String,
-    drained: &std::collections::BTreeSet<String>,
+    drained: &BTreeSet<String>,
 ) -> Context<'a> {
-    let services: Vec<crate::inventory::Service> = match host.role {
-        Role::Director => inv
-            .services
-            .iter()
-            .map(|s| s.with_drained(drained))
-            .collect(),
+    let services: Vec<Service> = match host.role() {
+        Role::Director => inv.services.iter().map(|s| s.with_drained(drained)).collect(),
         Role::RealServer => inv.services_of(host).cloned().collect(),
     };
     let mut vips: Vec<String> = Vec::new();
@@ -197,18 +230,24 @@ fn context<'a>(
             vips.push(s.vip.to_string());
         }
     }
-    let active = inv
-        .active_director()
-        .map(|d| d.name == host.name)
-        .unwrap_or(false);
+    let active = inv.active_director().is_some_and(|d| d.name == host.name);
+    let view = HostView {
+        name: &host.name,
+        address: host.address,
+        role: host.role(),
+        nic: host.nic.as_deref(),
+        priority: host.priority(),
+        page: host.page(),
+    };
     Context {
-        host,
-        family,
-        os_major,
+        host_ref: host,
+        host: serde_json::to_value(view).expect("a host view serialises"),
+        platform,
+        web_server: platform.ops().web_server(),
         init,
         nic,
         state: if active { "MASTER" } else { "BACKUP" },
-        keepalived: inv.keepalived.as_ref(),
+        keepalived: inv.keepalived.clone(),
         ipvs_services: services.iter().map(VirtualService::from).collect(),
         services,
         vips,

@@ -1,5 +1,9 @@
 //! The report: per host what changed (or would), as coloured human text or one JSON document.
 
+use crate::error::HostError;
+use crate::exit::Exit;
+use crate::fleet::Finish;
+use crate::inventory::Host;
 use crate::resources::{Action, Change};
 use console::style;
 use serde::Serialize;
@@ -13,6 +17,29 @@ pub enum Status {
     Unreachable,
 }
 
+/// The command a report is about: what `check` would do, or what was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    Up,
+    Check,
+    Down,
+    Drain,
+    Undrain,
+}
+
+impl Command {
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Up => "up",
+            Command::Check => "check",
+            Command::Down => "down",
+            Command::Drain => "drain",
+            Command::Undrain => "undrain",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HostReport {
     pub name: String,
@@ -21,6 +48,35 @@ pub struct HostReport {
     pub status: Status,
     pub changes: Vec<Change>,
     pub error: Option<String>,
+    /// What kind of failure (`unreachable`, `host_key`, `auth`, `refused`, `step`, ...).
+    pub error_kind: Option<&'static str>,
+}
+
+impl HostReport {
+    /// `changes` done (or planned) on `host`; with `error`, the run stopped after them.
+    pub fn new(host: &Host, changes: Vec<Change>, error: Option<HostError>) -> HostReport {
+        let status = match &error {
+            Some(e) if e.is_unreachable() => Status::Unreachable,
+            Some(_) => Status::Failed,
+            None if changes.is_empty() => Status::Unchanged,
+            None => Status::Changed,
+        };
+        HostReport {
+            name: host.name.clone(),
+            address: host.address.to_string(),
+            role: host.role().name().to_string(),
+            status,
+            changes,
+            error_kind: error.as_ref().map(HostError::kind),
+            error: error.map(|e| e.to_string()),
+        }
+    }
+}
+
+impl Finish for HostReport {
+    fn word(&self) -> String {
+        format!("{:?}", self.status).to_lowercase()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
@@ -35,14 +91,14 @@ pub struct Summary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub command: String,
+    pub command: Command,
     pub hosts: Vec<HostReport>,
     pub summary: Summary,
     pub elapsed_ms: u128,
 }
 
 impl Report {
-    pub fn new(command: &str, hosts: Vec<HostReport>, elapsed_ms: u128) -> Report {
+    pub fn new(command: Command, hosts: Vec<HostReport>, elapsed_ms: u128) -> Report {
         let count = |s: Status| hosts.iter().filter(|h| h.status == s).count();
         let summary = Summary {
             hosts: hosts.len(),
@@ -53,21 +109,20 @@ impl Report {
             changes: hosts.iter().map(|h| h.changes.len()).sum(),
         };
         Report {
-            command: command.to_string(),
+            command,
             hosts,
             summary,
             elapsed_ms,
         }
     }
 
-    /// 0 nothing to do or done; 1 a host failed or was unreachable; 2 `check` found changes.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit(&self) -> Exit {
         if self.summary.failed + self.summary.unreachable > 0 {
-            1
-        } else if self.command == "check" && self.summary.changes > 0 {
-            2
+            Exit::HostFailed
+        } else if self.command == Command::Check && self.summary.changes > 0 {
+            Exit::Changes
         } else {
-            0
+            Exit::Ok
         }
     }
 
@@ -77,7 +132,7 @@ impl Report {
 
     pub fn human(&self) -> String {
         let mut out = String::new();
-        let verb = if self.command == "check" {
+        let verb = if self.command == Command::Check {
             "would change"
         } else {
             "changed"
@@ -124,7 +179,7 @@ impl Report {
         let s = &self.summary;
         out.push_str(&format!(
             "{}: {} hosts, {} {}, {} unchanged, {} failed, {} unreachable, {} changes in {:.1} s\n",
-            self.command,
+            self.command.name(),
             s.hosts,
             s.changed,
             verb,

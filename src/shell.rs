@@ -1,8 +1,14 @@
-//! The one place where text becomes shell. Every inventory value that reaches a remote shell goes
-//! through [`quote`], so no name, path or page can break out of its argument.
+//! The one place where text becomes shell. A [`Script`] can only be built from program text
+//! written in this source tree (`sh!`'s literal format string, [`Script::lit`]) and values that
+//! went through [`quote`], so "every value that reaches a remote shell is quoted" is a property
+//! the compiler checks, not a habit: a resource cannot put an inventory or playbook string into a
+//! script without it.
+
+use std::fmt;
+use std::net::Ipv4Addr;
 
 /// Quotes a string for POSIX sh as one word. Single quotes keep everything literal; an embedded
-/// single quote is closed, escaped and reopened.
+/// single quote is closed, escaped and reopened. Plain words stay readable in `check`'s output.
 pub fn quote(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
@@ -13,9 +19,135 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Shell text that is safe to run: literals from the source, quoted values, other scripts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Script(String);
+
+impl Script {
+    pub fn new() -> Script {
+        Script(String::new())
+    }
+
+    /// Program text written in the source (a `&'static str` cannot come from an inventory).
+    pub fn lit(text: &'static str) -> Script {
+        Script(text.to_string())
+    }
+
+    /// Only for `sh!`, which builds the text from a literal and [`Arg`]s.
+    #[doc(hidden)]
+    pub fn from_macro(text: String) -> Script {
+        Script(text)
+    }
+
+    /// Appends `next` as its own line(s).
+    pub fn push(&mut self, next: Script) -> &mut Self {
+        if !self.0.is_empty() && !self.0.ends_with('\n') && !next.0.is_empty() {
+            self.0.push('\n');
+        }
+        self.0.push_str(&next.0);
+        self
+    }
+
+    pub fn then(mut self, next: Script) -> Script {
+        self.push(next);
+        self
+    }
+
+    pub fn lines(parts: impl IntoIterator<Item = Script>) -> Script {
+        let mut s = Script::new();
+        for p in parts {
+            s.push(p);
+        }
+        s
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, needle: &str) -> bool {
+        self.0.contains(needle)
+    }
+}
+
+impl fmt::Display for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A value as one shell word: quoted text, a number, an address, or a script verbatim.
+pub trait Arg {
+    fn shell(&self) -> String;
+}
+
+impl Arg for str {
+    fn shell(&self) -> String {
+        quote(self)
+    }
+}
+impl Arg for String {
+    fn shell(&self) -> String {
+        quote(self)
+    }
+}
+impl Arg for Script {
+    fn shell(&self) -> String {
+        self.0.clone()
+    }
+}
+impl<T: Arg + ?Sized> Arg for &T {
+    fn shell(&self) -> String {
+        (**self).shell()
+    }
+}
+macro_rules! plain_arg {
+    ($($t:ty),*) => { $(impl Arg for $t { fn shell(&self) -> String { self.to_string() } })* };
+}
+plain_arg!(u8, u16, u32, u64, usize, i32, Ipv4Addr);
+
+/// True when every placeholder in a format string is `{}`: a named or captured `{x}` would put
+/// a variable into the text without going through [`Arg`].
+pub const fn positional_only(fmt: &str) -> bool {
+    let b = fmt.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'{' {
+            if i + 1 < b.len() && b[i + 1] == b'{' {
+                i += 2;
+                continue;
+            }
+            if i + 1 >= b.len() || b[i + 1] != b'}' {
+                return false;
+            }
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `sh!("ip addr add {}/32 dev {}", vip, dev)`: a [`Script`] from a literal template whose `{}`
+/// are filled with quoted [`Arg`]s (scripts verbatim). Named placeholders do not compile.
+#[macro_export]
+macro_rules! sh {
+    ($fmt:literal $(, $arg:expr)* $(,)?) => {{
+        const _: () = assert!(
+            $crate::shell::positional_only($fmt),
+            "sh!: use positional {{}} placeholders; a captured name would skip quoting"
+        );
+        $crate::shell::Script::from_macro(format!($fmt $(, $crate::shell::Arg::shell(&$arg))*))
+    }};
+}
+
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::*;
 
     #[test]
     fn plain_words_stay_readable() {
@@ -43,10 +175,19 @@ mod tests {
         for s in ["it's", "a\nb", "$HOME `id` \\ \"q\"", "-n", "*"] {
             let out = std::process::Command::new("sh")
                 .arg("-c")
-                .arg(format!("printf %s {}", quote(s)))
+                .arg(sh!("printf %s {}", s).as_str())
                 .output()
                 .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), s);
         }
+    }
+
+    #[test]
+    fn the_macro_quotes_values_and_keeps_scripts() {
+        let inner = sh!("echo {}", "a b");
+        assert_eq!(sh!("{}; rm {}", inner, "$(x)").as_str(), "echo 'a b'; rm '$(x)'");
+        assert!(positional_only("a {} b {{literal}}"));
+        assert!(!positional_only("a {name} b"));
+        assert!(!positional_only("a {0} b"));
     }
 }

@@ -3,6 +3,7 @@
 //! never. Scripts go to `sh -s` on stdin, so no script text is ever re-quoted into a command line.
 
 use crate::inventory::SshTarget;
+use crate::shell::Script;
 use russh::client;
 use russh::keys::{self, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
@@ -10,18 +11,27 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[derive(Debug)]
+/// How a connection failed; the caller reports each differently (unreachable vs. failed) and an
+/// operator fixes each differently (network, known_hosts, keys, the session).
+#[derive(Debug, Clone, PartialEq)]
 pub enum SshError {
     /// No TCP connection or no SSH handshake: the host is down or unreachable.
     Unreachable(String),
-    /// Everything else: host key refused, authentication, a broken session.
-    Failed(String),
+    /// The host's key is unknown (without consent) or changed: refused before anything is sent.
+    HostKey(String),
+    /// No identity, or the host refused it, or sudo wants a password.
+    Auth(String),
+    /// The session broke after it was up.
+    Session(String),
 }
 
 impl std::fmt::Display for SshError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SshError::Unreachable(m) | SshError::Failed(m) => f.write_str(m),
+            SshError::Unreachable(m)
+            | SshError::HostKey(m)
+            | SshError::Auth(m)
+            | SshError::Session(m) => f.write_str(m),
         }
     }
 }
@@ -112,7 +122,7 @@ impl Session {
             Ok(h) => h,
             Err(e) => {
                 if let Some(m) = refusal.lock().unwrap().take() {
-                    return Err(SshError::Failed(m));
+                    return Err(SshError::HostKey(m));
                 }
                 return Err(SshError::Unreachable(format!(
                     "SSH handshake with {address} failed: {e}"
@@ -122,7 +132,7 @@ impl Session {
         let auth = match &target.identity_file {
             Some(path) => {
                 let key = keys::load_secret_key(path, None).map_err(|e| {
-                    SshError::Failed(format!("cannot load the identity file {}: {e}; set ssh.identity_file in the inventory", path.display()))
+                    SshError::Auth(format!("cannot load the identity file {}: {e}; set ssh.identity_file in the inventory", path.display()))
                 })?;
                 let hash = rsa_hash(&handle).await;
                 handle
@@ -131,13 +141,13 @@ impl Session {
                         PrivateKeyWithHashAlg::new(Arc::new(key), hash),
                     )
                     .await
-                    .map_err(|e| SshError::Failed(format!("authentication failed: {e}")))?
+                    .map_err(|e| SshError::Auth(format!("authentication failed: {e}")))?
                     .success()
             }
             None => agent_auth(&mut handle, &target.user).await?,
         };
         if !auth {
-            return Err(SshError::Failed(format!(
+            return Err(SshError::Auth(format!(
                 "the host refused the key for user {}; install the public key in ~{}/.ssh/authorized_keys",
                 target.user, target.user
             )));
@@ -149,8 +159,8 @@ impl Session {
     }
 
     /// Runs a script as root (through `sudo -n` for a non-root user) and collects its output.
-    pub async fn run(&self, script: &str) -> Result<Output, SshError> {
-        let broken = |e: russh::Error| SshError::Failed(format!("SSH session broke: {e}"));
+    pub async fn run(&self, script: &Script) -> Result<Output, SshError> {
+        let broken = |e: russh::Error| SshError::Session(format!("SSH session broke: {e}"));
         let mut ch = self.handle.channel_open_session().await.map_err(broken)?;
         let cmd = if self.sudo {
             "sudo -n /bin/sh -s"
@@ -158,7 +168,7 @@ impl Session {
             "/bin/sh -s"
         };
         ch.exec(true, cmd).await.map_err(broken)?;
-        ch.data(script.as_bytes()).await.map_err(broken)?;
+        ch.data(script.as_str().as_bytes()).await.map_err(broken)?;
         ch.eof().await.map_err(broken)?;
         let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
         while let Some(msg) = ch.wait().await {
@@ -171,7 +181,7 @@ impl Session {
         }
         let stderr = String::from_utf8_lossy(&err).into_owned();
         if self.sudo && stderr.contains("sudo: a password is required") {
-            return Err(SshError::Failed(
+            return Err(SshError::Auth(
                 "sudo asks for a password; give the user NOPASSWD sudo or connect as root".into(),
             ));
         }
@@ -182,7 +192,7 @@ impl Session {
         })
     }
 
-    pub async fn close(self) {
+    pub async fn close(&self) {
         let _ = self
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
@@ -204,14 +214,14 @@ async fn agent_auth(handle: &mut client::Handle<Verifier>, user: &str) -> Result
     let mut agent = keys::agent::client::AgentClient::connect_env()
         .await
         .map_err(|e| {
-            SshError::Failed(format!(
+            SshError::Auth(format!(
                 "no identity_file and no ssh-agent ({e}); set ssh.identity_file or start an agent"
             ))
         })?;
     let ids = agent
         .request_identities()
         .await
-        .map_err(|e| SshError::Failed(format!("ssh-agent: {e}")))?;
+        .map_err(|e| SshError::Auth(format!("ssh-agent: {e}")))?;
     for key in ids {
         let hash = rsa_hash(handle).await;
         if let Ok(r) = handle

@@ -1,13 +1,14 @@
 //! An address on an interface, live (`ip addr`). Persistence is a file step in the playbook,
 //! chosen per OS family, so this kind stays one idea.
 
-use super::{arrow, Action, Change, DownOptions, Owed, Resource};
+use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::shell::quote;
-use serde::Deserialize;
+use crate::sh;
+use crate::shell::Script;
+use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     pub ip: Ipv4Addr,
@@ -30,7 +31,7 @@ impl Address {
 impl Resource for Address {
     fn probe(&self, _: &mut Probe) {}
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let here: Vec<_> = facts
             .addrs
             .iter()
@@ -43,15 +44,17 @@ impl Resource for Address {
         {
             return Ok(vec![]);
         }
-        let (dev, want) = (quote(&self.dev), format!("{}/{}", self.ip, self.prefix));
-        let mut script = String::new();
+        let mut script = Script::new();
         for a in &here {
             // A wrong prefix (a /24 VIP on lo makes the whole subnet local) is removed, not kept beside.
-            script.push_str(&format!("ip addr del {}/{} dev {dev}\n", a.ip, a.prefix));
+            script.push(sh!("ip addr del {}/{} dev {}", a.ip, a.prefix, self.dev));
         }
-        script.push_str(&format!(
-            "ip addr add {want} dev {dev} label {}",
-            quote(label)
+        script.push(sh!(
+            "ip addr add {}/{} dev {} label {}",
+            self.ip,
+            self.prefix,
+            self.dev,
+            label
         ));
         let (action, before) = match here.first() {
             Some(a) => (
@@ -78,7 +81,7 @@ impl Resource for Address {
                     format!("address {} on {}", self.ip, self.dev),
                     Action::Delete,
                     arrow(&format!("{}/{} on {}", a.ip, a.prefix, a.label), "absent"),
-                    format!("ip addr del {}/{} dev {}", a.ip, a.prefix, quote(&self.dev)),
+                    sh!("ip addr del {}/{} dev {}", a.ip, a.prefix, self.dev),
                 )
             })
             .collect()

@@ -1,11 +1,11 @@
 //! A directory with a mode. `down` removes it only when empty: what others put there stays.
 
-use super::{arrow, Action, Change, DownOptions, Owed, Resource};
+use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::shell::quote;
-use serde::Deserialize;
+use crate::sh;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Directory {
     pub path: String,
@@ -18,16 +18,15 @@ impl Resource for Directory {
         probe.dirs.insert(self.path.clone());
     }
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
-        let p = quote(&self.path);
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let want = self.mode.trim_start_matches('0');
-        let chmod = format!("chmod {} {p}", quote(&self.mode));
+        let chmod = sh!("chmod {} {}", self.mode, self.path);
         Ok(match facts.dirs.get(&self.path) {
             None => vec![Change::new(
                 format!("directory {}", self.path),
                 Action::Create,
                 arrow("absent", &format!("mode {}", self.mode)),
-                format!("mkdir -p {p}\n{chmod}"),
+                sh!("mkdir -p {}\n{}", self.path, chmod),
             )],
             Some(m) if m.trim_start_matches('0') != want => {
                 vec![Change::new(
@@ -49,7 +48,7 @@ impl Resource for Directory {
             format!("directory {}", self.path),
             Action::Delete,
             arrow("present", "absent if empty"),
-            format!("rmdir {} 2>/dev/null || true", quote(&self.path)),
+            sh!("rmdir {} 2>/dev/null || true", self.path),
         )]
     }
 }

@@ -1,18 +1,28 @@
-//! A managed file, rendered from a template. Written atomically (temp file in the same folder, then
-//! rename), its mode kept. The first write keeps what was there before, so `down` can put it back.
+//! A managed file, rendered from a template. Written atomically (`host_state::write_file`), its
+//! mode kept. The first write keeps what was there before, so `down` can put it back.
+//!
+//! Secrets are masked where the text is rendered: the loader renders a template twice, once with
+//! the real values and once with secrets shown as `********`, and the lines that differ are the
+//! lines that hold a secret. Diffs mask those lines (before and after) and nothing else, so a
+//! one-character password never hides a `1` anywhere else.
 
-use super::{Action, Change, DownOptions, Owed, Resource};
-use crate::facts::{backup_path, Facts, Probe, STATE_DIR};
-use crate::shell::quote;
-use serde::Deserialize;
+use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::facts::{Facts, Probe};
+use crate::host_state::{self, backup_none, backup_path, parent, Mode};
+use crate::sh;
+use crate::shell::Script;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+pub const MASK: &str = "********";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct File {
     pub path: String,
     /// The template under the playbooks folder; the loader renders it into `content`.
     pub template: Option<String>,
-    pub content: Option<String>,
+    #[serde(skip_serializing)]
+    pub content: Option<Rendered>,
     /// e.g. "0644"; None keeps an existing file's mode (new files get 0644).
     pub mode: Option<String>,
     /// A service that must reload after this file changes.
@@ -20,6 +30,61 @@ pub struct File {
     /// Extra values for the template (`vars.*`).
     #[serde(default)]
     pub vars: serde_json::Value,
+}
+
+/// A file's text as written on the host, and the beginnings of the lines that hold a secret.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "String")]
+pub struct Rendered {
+    pub text: String,
+    secret_lines: Vec<String>,
+}
+
+impl From<String> for Rendered {
+    fn from(text: String) -> Self {
+        Rendered {
+            text,
+            secret_lines: vec![],
+        }
+    }
+}
+
+impl Rendered {
+    /// `text` as rendered with the real values, `shown` with every secret as [`MASK`].
+    pub fn with_secrets(text: String, shown: &str) -> Rendered {
+        let secret_lines = text
+            .lines()
+            .zip(shown.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| {
+                let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+                a[..n].to_string()
+            })
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        Rendered { text, secret_lines }
+    }
+
+    /// `other` (this text, or what the host has now) with every secret line's value masked.
+    pub fn mask(&self, other: &str) -> String {
+        if self.secret_lines.is_empty() {
+            return other.to_string();
+        }
+        let mut out = String::with_capacity(other.len());
+        for line in other.split_inclusive('\n') {
+            match self.secret_lines.iter().find(|p| line.starts_with(p.as_str())) {
+                Some(p) => {
+                    out.push_str(p);
+                    out.push_str(MASK);
+                    if line.ends_with('\n') {
+                        out.push('\n');
+                    }
+                }
+                None => out.push_str(line),
+            }
+        }
+        out
+    }
 }
 
 /// A unified diff of two texts, labelled with the path.
@@ -33,71 +98,58 @@ pub fn diff(path: &str, before: &str, after: &str) -> String {
 
 /// Shell that writes `content` to `path` atomically, remembering the pre-lvsprov state on the first
 /// write: a copy of the old file, or a marker saying there was none.
-pub fn write_script(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -> String {
-    let p = quote(path);
-    let b = backup_path(path);
-    let dir = path
-        .rsplit_once('/')
-        .map(|(d, _)| if d.is_empty() { "/" } else { d })
-        .unwrap_or(".");
-    let mut s = String::new();
+pub fn write_script(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -> Script {
+    let mut s = Script::new();
     if !facts.backups.contains(path) {
         // What was there when the facts were read, i.e. before this run: a package installed
         // earlier in the same run (apache2's default page) is not what `down` should bring back.
-        let (bq, bdir) = (
-            quote(&b),
-            quote(b.rsplit_once('/').map(|(d, _)| d).unwrap_or(STATE_DIR)),
-        );
-        let keep = if facts.files.contains_key(path) {
-            format!("cp -p {p} {bq}")
+        let b = backup_path(path);
+        s.push(sh!("mkdir -p {}", parent(&b)));
+        s.push(if facts.files.contains_key(path) {
+            sh!("cp -p {} {}", path, b)
         } else {
-            format!(": > {bq}.none")
-        };
-        s.push_str(&format!("mkdir -p {bdir}\n{keep}\n"));
+            sh!(": > {}", backup_none(path))
+        });
     }
-    let mode_line = match mode {
-        Some(m) => format!("chmod {} \"$t\"", quote(m)),
-        None => {
-            format!("if [ -e {p} ]; then chmod --reference={p} \"$t\"; else chmod 0644 \"$t\"; fi")
-        }
+    let mode = match mode {
+        Some(m) => Mode::Set(m),
+        None => Mode::KeepOr("0644"),
     };
-    s.push_str(&format!(
-        "mkdir -p {d}\nt=$(mktemp {d}/.lvsprov.XXXXXX)\nprintf '%s' {c} > \"$t\"\n{mode_line}\nmv -f \"$t\" {p}",
-        d = quote(dir),
-        c = quote(content),
-    ));
-    s
+    s.then(host_state::write_file(path, content, mode))
 }
 
 /// Shell that undoes [`write_script`]: the old file back, or the file gone if there was none.
-pub fn restore_script(path: &str) -> String {
-    let (p, b) = (quote(path), quote(&backup_path(path)));
-    let none = quote(&format!("{}.none", backup_path(path)));
-    let bdir = quote(
-        backup_path(path)
-            .rsplit_once('/')
-            .map(|(d, _)| d)
-            .unwrap_or(STATE_DIR),
-    );
-    format!(
-        "if [ -e {b} ]; then mv -f {b} {p}; elif [ -e {none} ]; then rm -f {p} {none}; else rm -f {p}; fi\nrmdir -p {bdir} 2>/dev/null || true"
+pub fn restore_script(path: &str) -> Script {
+    let (b, none) = (backup_path(path), backup_none(path));
+    sh!(
+        "if [ -e {} ]; then mv -f {} {}; elif [ -e {} ]; then rm -f {} {}; else rm -f {}; fi\nrmdir -p {} 2>/dev/null || true",
+        b, b, path, none, path, none, path, parent(&b)
     )
 }
 
 impl File {
-    fn body(&self) -> &str {
-        self.content.as_deref().unwrap_or("")
+    /// A file step a platform adds (the VIP's persistence, the rules' restore at boot).
+    pub fn templated(path: &str, template: &str, vars: serde_json::Value) -> File {
+        File {
+            path: path.into(),
+            template: Some(template.into()),
+            content: None,
+            mode: Some("0644".into()),
+            reload: None,
+            vars,
+        }
     }
 }
 
 /// Plans one file against the facts: create, update (content or mode) or nothing.
-pub fn plan_file(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -> Option<Change> {
+pub fn plan_file(path: &str, want: &Rendered, mode: Option<&str>, facts: &Facts) -> Option<Change> {
     let resource = format!("file {path}");
+    let content = want.text.as_str();
     match facts.files.get(path) {
         None => Some(Change::new(
             resource,
             Action::Create,
-            diff(path, "", content),
+            diff(path, "", &want.mask(content)),
             write_script(path, content, mode, facts),
         )),
         Some(f) => {
@@ -106,7 +158,7 @@ pub fn plan_file(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -
             if f.content == content && !mode_differs {
                 return None;
             }
-            let mut d = diff(path, &f.content, content);
+            let mut d = diff(path, &want.mask(&f.content), &want.mask(content));
             if mode_differs {
                 d.push_str(&format!("mode {} → {}\n", f.mode, mode.unwrap_or_default()));
             }
@@ -121,17 +173,17 @@ pub fn plan_file(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -
 }
 
 /// Plans the removal of a file lvsprov wrote (or its return to what it was before).
-pub fn plan_file_down(path: &str, facts: &Facts) -> Option<Change> {
+pub fn plan_file_down(path: &str, shown: &Rendered, facts: &Facts) -> Option<Change> {
     let current = facts.files.get(path);
     let had_backup = facts.backups.contains(path);
     if current.is_none() && !had_backup {
         return None;
     }
-    let before = current.map(|f| f.content.as_str()).unwrap_or("");
+    let before = shown.mask(current.map(|f| f.content.as_str()).unwrap_or(""));
     let d = if had_backup {
-        format!("{path}: restored to the copy kept before the first `lvsprov up` (or removed if there was none)\n{}", diff(path, before, ""))
+        format!("{path}: restored to the copy kept before the first `lvsprov up` (or removed if there was none)\n{}", diff(path, &before, ""))
     } else {
-        diff(path, before, "")
+        diff(path, &before, "")
     };
     Some(Change::new(
         format!("file {path}"),
@@ -146,25 +198,47 @@ impl Resource for File {
         probe.files.insert(self.path.clone());
     }
 
-    fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, String> {
-        let Some(mut change) = plan_file(&self.path, self.body(), self.mode.as_deref(), facts)
-        else {
+    fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        let body = self.content.clone().unwrap_or_default();
+        let Some(mut change) = plan_file(&self.path, &body, self.mode.as_deref(), facts) else {
             return Ok(vec![]);
         };
         if let Some(svc) = &self.reload {
             // Marked before the write: if this run dies before the reload, the next run still owes it.
-            let marker = format!("{STATE_DIR}/reload/{svc}");
-            change.script = format!(
-                "mkdir -p {STATE_DIR}/reload\n: > {}\n{}",
-                quote(&marker),
-                change.script
-            );
+            change.script = sh!(
+                "mkdir -p {}\n: > {}",
+                host_state::RELOAD_DIR,
+                host_state::reload_marker(svc)
+            )
+            .then(change.script);
             owed.reloads.insert(svc.clone());
         }
         Ok(vec![change])
     }
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
-        plan_file_down(&self.path, facts).into_iter().collect()
+        let shown = self.content.clone().unwrap_or_default();
+        plan_file_down(&self.path, &shown, facts)
+            .into_iter()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_secret_lines_are_masked() {
+        let r = Rendered::with_secrets(
+            "id 51\n    auth_pass 1\nweight 1\n".into(),
+            "id 51\n    auth_pass ********\nweight 1\n",
+        );
+        assert_eq!(r.mask(&r.text), "id 51\n    auth_pass ********\nweight 1\n");
+        assert_eq!(
+            r.mask("old 1\n    auth_pass 11\n"),
+            "old 1\n    auth_pass ********\n",
+            "the host's old secret is masked too"
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! A port opened in the host's firewall, only when one is active. lvsprov never turns a firewall off.
 
-use super::{arrow, Action, Change, DownOptions, Owed, Resource};
-use crate::facts::{Facts, Firewall, Probe};
-use serde::Deserialize;
+use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::facts::{Facts, Probe};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallPort {
     pub port: u16,
@@ -14,17 +14,13 @@ pub struct FirewallPort {
 impl Resource for FirewallPort {
     fn probe(&self, _: &mut Probe) {}
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let spec = format!("{}/{}", self.port, self.protocol);
         if facts.firewall_open.iter().any(|p| p == &spec) {
             return Ok(vec![]);
         }
-        let script = match facts.firewall {
-            Firewall::None => return Ok(vec![]),
-            Firewall::Firewalld => format!(
-                "firewall-cmd -q --permanent --add-port={spec}\nfirewall-cmd -q --add-port={spec}"
-            ),
-            Firewall::Ufw => format!("ufw allow {spec} >/dev/null"),
+        let Some(script) = facts.platform().open_port(facts.firewall, &spec) else {
+            return Ok(vec![]);
         };
         Ok(vec![Change::new(
             format!("firewall port {spec}"),

@@ -1,11 +1,11 @@
 //! The host's name, live and in /etc/hostname.
 
-use super::{arrow, Action, Change, DownOptions, Owed, Resource};
+use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::shell::quote;
-use serde::Deserialize;
+use crate::sh;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hostname {
     pub name: String,
@@ -14,13 +14,17 @@ pub struct Hostname {
 impl Resource for Hostname {
     fn probe(&self, _: &mut Probe) {}
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         if facts.hostname == self.name {
             return Ok(vec![]);
         }
-        let q = quote(&self.name);
-        // Written in place, not renamed: in containers /etc/hostname is a bind mount.
-        let script = format!("hostname {q}\nprintf '%s\\n' {q} > /etc/hostname");
+        // Written in place, not renamed: in containers /etc/hostname is a bind mount (the one
+        // file lvsprov does not write through `host_state::atomic_write`).
+        let script = sh!(
+            "hostname {}\nprintf '%s\\n' {} > /etc/hostname",
+            self.name,
+            self.name
+        );
         Ok(vec![Change::new(
             "hostname",
             Action::Update,

@@ -1,24 +1,28 @@
 //! IPVS virtual services on a single director (no keepalived), live and saved. Rules are edited in
-//! place (-E/-e/-a/-d) so live connections survive a re-run, and saved only after they exist.
+//! place (-E/-e/-a/-d) so live connections survive a re-run, and saved only after they exist, in
+//! the file the platform's boot-time restore reads.
 
-use super::{Action, Change, DownOptions, Owed, Resource};
-use crate::facts::{Facts, Family, Ipvs as IpvsFact, Probe};
-use crate::inventory::Service;
-use crate::shell::quote;
-use serde::Deserialize;
+use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::facts::{Facts, Ipvs as IpvsFact, Probe};
+use crate::host_state::{atomic_write, Mode};
+use crate::inventory::{Protocol, Scheduler, Service};
+use crate::platform::PlatformId;
+use crate::sh;
+use crate::shell::Script;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ipvs {
     pub services: Vec<VirtualService>,
 }
 
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VirtualService {
     pub vip: String,
     pub port: u16,
-    pub protocol: String,
-    pub scheduler: String,
+    pub protocol: Protocol,
+    pub scheduler: Scheduler,
     pub persistence_timeout: Option<u32>,
     pub real_servers: Vec<(String, u32)>,
 }
@@ -28,8 +32,8 @@ impl From<&Service> for VirtualService {
         VirtualService {
             vip: s.vip.to_string(),
             port: s.port,
-            protocol: s.protocol.clone(),
-            scheduler: s.scheduler.clone(),
+            protocol: s.protocol,
+            scheduler: s.scheduler,
             persistence_timeout: s.persistence_timeout,
             real_servers: s
                 .real_servers
@@ -40,32 +44,36 @@ impl From<&Service> for VirtualService {
     }
 }
 
-pub fn rules_file(facts: &Facts) -> &'static str {
-    match facts.family {
-        Family::Rhel => "/etc/sysconfig/ipvsadm",
-        Family::Debian => "/etc/ipvsadm.rules",
+/// `ipvsadm ARGS`, every argument its own quoted word.
+fn ipvsadm(args: &[String]) -> Script {
+    let mut s = sh!("ipvsadm");
+    for a in args {
+        s = sh!("{} {}", s, a);
     }
+    s
 }
 
 impl VirtualService {
-    fn flag(&self) -> &'static str {
-        if self.protocol == "udp" {
-            "-u"
-        } else {
-            "-t"
-        }
+    fn addr(&self) -> String {
+        format!("{}:{}", self.vip, self.port)
     }
     fn key(&self) -> String {
-        format!("{} {}:{}", self.flag(), self.vip, self.port)
+        format!("{} {}", self.protocol.flag(), self.addr())
+    }
+    fn service_args(&self, op: &str) -> Vec<String> {
+        let mut a = vec![op.into(), self.protocol.flag().into(), self.addr(), "-s".into(), self.scheduler.as_str().into()];
+        if let Some(t) = self.persistence_timeout {
+            a.extend(["-p".into(), t.to_string()]);
+        }
+        a
+    }
+    fn real_args(&self, op: &str, rip: &str, w: u32) -> Vec<String> {
+        vec![op.into(), self.protocol.flag().into(), self.addr(), "-r".into(), format!("{rip}:{}", self.port), "-g".into(), "-w".into(), w.to_string()]
     }
     /// The lines `ipvsadm-save -n` prints for this service when it is as wanted.
     pub fn wanted_lines(&self) -> Vec<String> {
-        let mut lines = vec![self.service_line()];
-        lines.extend(
-            self.real_servers
-                .iter()
-                .map(|(rip, w)| self.real_line(rip, *w)),
-        );
+        let mut lines = vec![self.service_args("-A").join(" ")];
+        lines.extend(self.real_servers.iter().map(|(rip, w)| self.real_args("-a", rip, *w).join(" ")));
         lines
     }
     /// This service's lines among everything `ipvsadm-save -n` printed.
@@ -76,16 +84,47 @@ impl VirtualService {
             .filter(|l| format!("{l} ").contains(&key))
             .collect()
     }
-    /// The service line as `ipvsadm-save -n` prints it.
-    fn service_line(&self) -> String {
-        let p = self
-            .persistence_timeout
-            .map(|t| format!(" -p {t}"))
-            .unwrap_or_default();
-        format!("-A {} -s {}{p}", self.key(), self.scheduler)
-    }
-    fn real_line(&self, rip: &str, w: u32) -> String {
-        format!("-a {} -r {rip}:{} -g -w {w}", self.key(), self.port)
+
+    /// What differs between the wanted rules and `now`: diff lines and the ipvsadm edits.
+    fn edits(&self, now: &[&str]) -> (Vec<String>, Vec<Script>) {
+        let (mut diff, mut script) = (Vec::new(), Vec::new());
+        let want_svc = self.service_args("-A").join(" ");
+        match now.iter().find(|l| l.starts_with("-A ")) {
+            None => script.push(ipvsadm(&self.service_args("-A"))),
+            Some(l) if *l != want_svc => {
+                diff.push(format!("-{l}"));
+                script.push(ipvsadm(&self.service_args("-E")));
+            }
+            Some(_) => {}
+        }
+        if !now.iter().any(|l| *l == want_svc) {
+            diff.push(format!("+{want_svc}"));
+        }
+        for (rip, w) in &self.real_servers {
+            let want = self.real_args("-a", rip, *w).join(" ");
+            let prefix = format!("-a {} -r {rip}:{} ", self.key(), self.port);
+            match now.iter().find(|l| l.starts_with(&prefix)) {
+                Some(l) if *l == want => {}
+                Some(l) => {
+                    diff.push(format!("-{l}\n+{want}"));
+                    script.push(ipvsadm(&self.real_args("-e", rip, *w)));
+                }
+                None => {
+                    diff.push(format!("+{want}"));
+                    script.push(ipvsadm(&self.real_args("-a", rip, *w)));
+                }
+            }
+        }
+        for l in now.iter().filter(|l| l.starts_with("-a ")) {
+            let r = l.split_whitespace().skip_while(|w| *w != "-r").nth(1).unwrap_or_default();
+            let rip = r.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(r);
+            if !self.real_servers.iter().any(|(want, _)| want == rip) {
+                diff.push(format!("-{l}"));
+                let (flag, addr) = (self.protocol.flag().to_string(), self.addr());
+                script.push(ipvsadm(&["-d".into(), flag, addr, "-r".into(), r.to_string()]));
+            }
+        }
+        (diff, script)
     }
 }
 
@@ -96,87 +135,45 @@ fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Vec<&'a str> {
     }
 }
 
+pub fn rules_file(platform: PlatformId) -> &'static str {
+    platform.ops().ipvs_rules_file()
+}
+
 /// Saving the live rules where the restore at boot reads them, atomically, after they changed.
 fn save_change(facts: &Facts, why: &str) -> Change {
-    let f = quote(rules_file(facts));
+    let file = rules_file(facts.platform);
     Change::new(
-        format!("ipvs rules saved in {}", rules_file(facts)),
+        format!("ipvs rules saved in {file}"),
         Action::Update,
         why,
-        format!("t=$(mktemp {f}.XXXXXX)\nipvsadm-save -n > \"$t\"\nmv -f \"$t\" {f}"),
+        atomic_write(file, sh!("ipvsadm-save -n"), Mode::KeepOr("0600")),
     )
 }
 
 impl Resource for Ipvs {
     fn probe(&self, probe: &mut Probe) {
-        probe.files.insert("/etc/ipvsadm.rules".into());
-        probe.files.insert("/etc/sysconfig/ipvsadm".into());
+        for p in PlatformId::ALL {
+            probe.files.insert(rules_file(p).into());
+        }
     }
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let mut out = Vec::new();
         for vs in &self.services {
             let now = current(facts, vs);
-            let mut script = Vec::new();
-            let mut diff = Vec::new();
-            let want_svc = vs.service_line();
-            match now.iter().find(|l| l.starts_with("-A ")) {
-                None => script.push(format!("ipvsadm {want_svc}")),
-                Some(l) if *l != want_svc => {
-                    diff.push(format!("-{l}"));
-                    script.push(format!("ipvsadm {}", want_svc.replacen("-A", "-E", 1)));
-                }
-                Some(_) => {}
-            }
-            if !now.iter().any(|l| *l == want_svc) {
-                diff.push(format!("+{want_svc}"));
-            }
-            for (rip, w) in &vs.real_servers {
-                let want = vs.real_line(rip, *w);
-                let prefix = format!("-a {} -r {rip}:{} ", vs.key(), vs.port);
-                match now.iter().find(|l| l.starts_with(&prefix)) {
-                    Some(l) if *l == want => {}
-                    Some(l) => {
-                        diff.push(format!("-{l}\n+{want}"));
-                        script.push(format!("ipvsadm {}", want.replacen("-a", "-e", 1)));
-                    }
-                    None => {
-                        diff.push(format!("+{want}"));
-                        script.push(format!("ipvsadm {want}"));
-                    }
-                }
-            }
-            for l in now.iter().filter(|l| l.starts_with("-a ")) {
-                if !vs
-                    .real_servers
-                    .iter()
-                    .any(|(rip, _)| l.contains(&format!("-r {rip}:")))
-                {
-                    diff.push(format!("-{l}"));
-                    let r = l
-                        .split_whitespace()
-                        .skip_while(|w| *w != "-r")
-                        .nth(1)
-                        .unwrap_or_default();
-                    script.push(format!("ipvsadm -d {} -r {}", vs.key(), quote(r)));
-                }
-            }
+            let (diff, script) = vs.edits(&now);
             if !script.is_empty() {
-                let action = if now.is_empty() {
-                    Action::Create
-                } else {
-                    Action::Update
-                };
+                let action = if now.is_empty() { Action::Create } else { Action::Update };
                 out.push(Change::new(
                     format!("ipvs {}", vs.key()),
                     action,
                     diff.join("\n") + "\n",
-                    script.join("\n"),
+                    Script::lines(script),
                 ));
             }
         }
         // Saved after the rules exist, never before (the hand recipe's mistake).
-        if !out.is_empty() || !facts.files.contains_key(rules_file(facts)) {
+        if !out.is_empty() || !facts.files.contains_key(rules_file(facts.platform)) {
             out.push(save_change(facts, "ipvsadm-save -n after the rules above"));
         }
         Ok(out)
@@ -191,8 +188,8 @@ impl Resource for Ipvs {
                 Change::new(
                     format!("ipvs {}", vs.key()),
                     Action::Delete,
-                    format!("-{}\n", vs.service_line()),
-                    format!("ipvsadm -D {}", vs.key()),
+                    format!("-{}\n", vs.service_args("-A").join(" ")),
+                    sh!("ipvsadm -D {} {}", vs.protocol.flag(), vs.addr()),
                 )
             })
             .collect();

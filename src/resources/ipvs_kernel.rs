@@ -1,11 +1,12 @@
 //! The director's kernel must have IPVS. Checked first, so a director that cannot balance is
 //! refused before anything is changed on it.
 
-use super::{arrow, Action, Change, DownOptions, Owed, Resource};
+use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::sh;
 use crate::facts::{Facts, Ipvs, Probe};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IpvsKernel {}
 
@@ -16,16 +17,16 @@ pub const NO_IPVS: &str =
 impl Resource for IpvsKernel {
     fn probe(&self, _: &mut Probe) {}
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         match facts.ipvs {
             Ipvs::Available(_) => Ok(vec![]),
             Ipvs::Module => Ok(vec![Change::new(
                 "kernel module ip_vs",
                 Action::Update,
                 arrow("not loaded", "loaded"),
-                "modprobe ip_vs\nmkdir -p /etc/modules-load.d\necho ip_vs > /etc/modules-load.d/lvsprov.conf",
+                sh!("modprobe ip_vs\nmkdir -p /etc/modules-load.d\necho ip_vs > /etc/modules-load.d/lvsprov.conf"),
             )]),
-            Ipvs::Absent => Err(NO_IPVS.to_string()),
+            Ipvs::Absent => Err(Refusal(NO_IPVS.to_string())),
         }
     }
 

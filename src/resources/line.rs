@@ -2,12 +2,13 @@
 //! tools also write, where lvsprov must own one line and not the whole file.
 
 use super::file::diff;
-use super::{Action, Change, DownOptions, Owed, Resource};
+use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::host_state::{self, parent};
+use crate::sh;
 use crate::facts::{Facts, Probe};
-use crate::shell::quote;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Line {
     pub path: String,
@@ -29,7 +30,7 @@ impl Resource for Line {
         probe.files.insert(self.path.clone());
     }
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         if self.present(facts).is_some() {
             return Ok(vec![]);
         }
@@ -44,14 +45,10 @@ impl Resource for Line {
             "\n"
         };
         let after = format!("{before}{sep}{}\n", self.line);
-        let (p, dir) = (
-            quote(&self.path),
-            quote(self.path.rsplit_once('/').map(|(d, _)| d).unwrap_or(".")),
-        );
         let nl = if sep.is_empty() {
-            ""
+            sh!("")
         } else {
-            "echo >> \"$f\"\n"
+            sh!("echo >> \"$f\"")
         };
         Ok(vec![Change::new(
             format!("line in {}", self.path),
@@ -61,10 +58,9 @@ impl Resource for Line {
                 Action::Create
             },
             diff(&self.path, before, &after),
-            format!(
-                "mkdir -p {dir}\nf={p}\n{nl}printf '%s\\n' {} >> \"$f\"",
-                quote(&self.line)
-            ),
+            sh!("mkdir -p {}\nf={}", parent(&self.path), self.path)
+                .then(nl)
+                .then(sh!("printf '%s\\n' {} >> \"$f\"", self.line)),
         )])
     }
 
@@ -77,12 +73,11 @@ impl Resource for Line {
             .filter(|l| *l != self.line)
             .map(|l| format!("{l}\n"))
             .collect();
-        let p = quote(&self.path);
         vec![Change::new(
             format!("line in {}", self.path),
             Action::Delete,
             diff(&self.path, before, &after),
-            format!("t=$(mktemp {p}.XXXXXX)\ngrep -vxF -- {} {p} > \"$t\" || true\nchmod --reference={p} \"$t\"\nmv -f \"$t\" {p}", quote(&self.line)),
+            host_state::remove_line(&self.path, &self.line),
         )]
     }
 }

@@ -1,9 +1,10 @@
 //! One file per resource kind. A kind says what facts it needs ([`Resource::probe`]), what
 //! differs from the desired state ([`Resource::plan`], pure) and how `down` undoes it
-//! ([`Resource::down`]). A [`Change`] carries its own shell fragment, so `apply` only concatenates
+//! ([`Resource::down`]). A [`Change`] carries its own [`Script`], so `apply` only concatenates
 //! and `check` shows exactly what `up` would run. A new kind is a new file plus one line in [`Step`].
 
 use crate::facts::{Facts, Probe};
+use crate::shell::Script;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -16,6 +17,7 @@ pub mod ipvs;
 pub mod ipvs_kernel;
 pub mod line;
 pub mod package;
+pub mod persist;
 pub mod service;
 pub mod sysctl;
 
@@ -31,11 +33,11 @@ pub enum Action {
 pub struct Change {
     pub resource: String,
     pub action: Action,
-    /// A unified diff for files, `before → after` for values.
+    /// A unified diff for files, `before → after` for values. Secrets are already masked here.
     pub diff: String,
-    /// The shell that makes the change; run by `up`/`down`, never by `check`.
+    /// The shell that makes the change; run by `up`/`down`, never printed.
     #[serde(skip)]
-    pub script: String,
+    pub script: Script,
 }
 
 impl Change {
@@ -43,13 +45,13 @@ impl Change {
         resource: impl Into<String>,
         action: Action,
         diff: impl Into<String>,
-        script: impl Into<String>,
+        script: Script,
     ) -> Self {
         Change {
             resource: resource.into(),
             action,
             diff: diff.into(),
-            script: script.into(),
+            script,
         }
     }
 }
@@ -67,15 +69,25 @@ pub struct DownOptions {
     pub purge: bool,
 }
 
+/// Why a host cannot be converged: nothing is changed on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 pub trait Resource {
     fn probe(&self, probe: &mut Probe);
-    /// Err is a refusal: this host cannot be converged, and nothing is changed on it.
-    fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, String>;
+    fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, Refusal>;
     fn down(&self, facts: &Facts, opts: DownOptions) -> Vec<Change>;
 }
 
-/// A playbook step: `{"<kind>": {...}}`.
-#[derive(Debug, Clone, Deserialize)]
+/// A playbook step: `{"<kind>": {...}}`. `persist_vip` and `persist_ipvs` are intents: the
+/// playbook loader replaces them by the host platform's own steps before planning.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     IpvsKernel(ipvs_kernel::IpvsKernel),
@@ -89,11 +101,14 @@ pub enum Step {
     FirewallPort(firewall::FirewallPort),
     Line(line::Line),
     Directory(directory::Directory),
+    PersistVip(persist::PersistVip),
+    PersistIpvs(persist::PersistIpvs),
 }
 
 impl Step {
-    pub fn resource(&self) -> &dyn Resource {
-        match self {
+    /// The resource behind a concrete step; None for an intent the loader has not expanded.
+    pub fn resource(&self) -> Option<&dyn Resource> {
+        Some(match self {
             Step::IpvsKernel(r) => r,
             Step::Hostname(r) => r,
             Step::Package(r) => r,
@@ -105,12 +120,13 @@ impl Step {
             Step::FirewallPort(r) => r,
             Step::Line(r) => r,
             Step::Directory(r) => r,
-        }
+            Step::PersistVip(_) | Step::PersistIpvs(_) => return None,
+        })
     }
 
     /// The template a step's content comes from and where the rendered text goes; the playbook
     /// loader fills it in, with the step's own fields as `step` and its `vars` as `vars`.
-    pub fn template_mut(&mut self) -> Option<(String, &mut Option<String>)> {
+    pub fn template_mut(&mut self) -> Option<(String, &mut Option<file::Rendered>)> {
         match self {
             Step::File(f) => f.template.clone().map(|t| (t, &mut f.content)),
             Step::Sysctl(s) => s.template.clone().map(|t| (t, &mut s.content)),

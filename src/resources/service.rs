@@ -1,12 +1,16 @@
-//! A service enabled and running, by systemd or, on hosts without it, by the init script. A reload
-//! owed by a changed config file (this run's or a failed earlier run's) is done once, here.
+//! A service enabled and running, by the platform's own verbs (systemd, or init scripts on hosts
+//! without it). A reload owed by a changed config file (this run's or a failed earlier run's) is
+//! done once, here.
 
-use super::{arrow, Action, Change, DownOptions, Owed, Resource};
-use crate::facts::{Facts, Probe, STATE_DIR};
-use crate::shell::quote;
-use serde::Deserialize;
+use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::facts::{Facts, Probe};
+use crate::host_state::reload_marker;
+use crate::platform::Verb;
+use crate::sh;
+use crate::shell::Script;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub name: String,
@@ -16,25 +20,19 @@ pub struct Service {
 }
 
 impl Service {
-    fn cmd(&self, facts: &Facts, verb: &str) -> String {
-        let n = quote(&self.name);
-        match (facts.has_systemd(), verb) {
-            (true, "reload") => format!("systemctl reload-or-restart {n}"),
-            (true, v) => format!("systemctl {v} {n}"),
-            (false, "enable") => {
-                format!("update-rc.d {n} defaults >/dev/null 2>&1 || update-rc.d {n} enable")
-            }
-            (false, "disable") => format!("update-rc.d {n} disable >/dev/null 2>&1 || true"),
-            (false, "reload") => format!("service {n} reload || service {n} restart"),
-            (false, v) => format!("service {n} {v}"),
+    pub fn named(name: &str) -> Service {
+        Service {
+            name: name.into(),
+            stop_on_down: false,
         }
     }
 
-    fn clear_marker(&self) -> String {
-        format!(
-            "rm -f {}",
-            quote(&format!("{STATE_DIR}/reload/{}", self.name))
-        )
+    fn cmd(&self, facts: &Facts, verb: Verb) -> Script {
+        facts.platform().service(facts.init, &self.name, verb)
+    }
+
+    fn clear_marker(&self) -> Script {
+        sh!("rm -f {}", reload_marker(&self.name))
     }
 }
 
@@ -43,7 +41,7 @@ impl Resource for Service {
         probe.services.insert(self.name.clone());
     }
 
-    fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let now = facts.services.get(&self.name).copied().unwrap_or_default();
         let resource = format!("service {}", self.name);
         let mut out = Vec::new();
@@ -52,7 +50,7 @@ impl Resource for Service {
                 &resource,
                 Action::Update,
                 arrow("disabled", "enabled"),
-                self.cmd(facts, "enable"),
+                self.cmd(facts, Verb::Enable),
             ));
         }
         let owes = owed.reloads.remove(&self.name) || facts.pending_reloads.contains(&self.name);
@@ -61,14 +59,14 @@ impl Resource for Service {
                 &resource,
                 Action::Update,
                 arrow("stopped", "running"),
-                format!("{}\n{}", self.cmd(facts, "start"), self.clear_marker()),
+                self.cmd(facts, Verb::Start).then(self.clear_marker()),
             ));
         } else if owes {
             out.push(Change::new(
                 &resource,
                 Action::Update,
                 arrow("running with an old config", "reloaded"),
-                format!("{}\n{}", self.cmd(facts, "reload"), self.clear_marker()),
+                self.cmd(facts, Verb::Reload).then(self.clear_marker()),
             ));
         }
         Ok(out)
@@ -83,12 +81,9 @@ impl Resource for Service {
             format!("service {}", self.name),
             Action::Update,
             arrow("running", "stopped"),
-            format!(
-                "{} || true\n{}\n{}",
-                self.cmd(facts, "stop"),
-                self.cmd(facts, "disable"),
-                self.clear_marker()
-            ),
+            sh!("{} || true", self.cmd(facts, Verb::Stop))
+                .then(self.cmd(facts, Verb::Disable))
+                .then(self.clear_marker()),
         )]
     }
 }

@@ -1,31 +1,34 @@
 //! Kernel parameters, live (`sysctl -w`) and persisted (a sysctl.d file). The value each key had
 //! before lvsprov first changed it is recorded on the host, so `down` restores exactly that.
 
-use super::file::{plan_file, plan_file_down};
-use super::{arrow, Action, Change, DownOptions, Owed, Resource};
-use crate::facts::{Facts, Probe, STATE_DIR};
-use crate::shell::quote;
-use serde::Deserialize;
+use super::file::{plan_file, plan_file_down, Rendered};
+use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::facts::{Facts, Probe};
+use crate::host_state::{self, SYSCTL_ORIG};
+use crate::sh;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sysctl {
     pub file: String,
     /// Ordered: the playbook decides which key goes first.
     pub values: Vec<(String, String)>,
     pub template: Option<String>,
-    pub content: Option<String>,
+    #[serde(skip_serializing)]
+    pub content: Option<Rendered>,
 }
 
 impl Sysctl {
-    fn file_content(&self) -> String {
+    fn file_content(&self) -> Rendered {
         match &self.content {
             Some(c) => c.clone(),
-            None => self
-                .values
-                .iter()
-                .map(|(k, v)| format!("{k} = {v}\n"))
-                .collect(),
+            None => Rendered::from(
+                self.values
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}\n"))
+                    .collect::<String>(),
+            ),
         }
     }
 }
@@ -44,30 +47,26 @@ impl Resource for Sysctl {
         probe.files.insert(self.file.clone());
     }
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, String> {
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let mut out = Vec::new();
         for (key, want) in &self.values {
             let Some(now) = facts.sysctls.get(key) else {
-                return Err(format!("sysctl {key} does not exist on this host; check the interface name (set \"nic\" in the inventory)"));
+                return Err(Refusal(format!("sysctl {key} does not exist on this host; check the interface name (set \"nic\" in the inventory)")));
             };
             if now == want {
                 continue;
             }
-            let (k, v) = (quote(key), quote(want));
-            let record = if facts.sysctl_orig.contains_key(key) {
-                String::new()
+            let mut script = if facts.sysctl_orig.contains_key(key) {
+                sh!("")
             } else {
-                format!(
-                    "mkdir -p {STATE_DIR}\ngrep -q '^'{k}'=' {STATE_DIR}/sysctl.orig 2>/dev/null || echo {}={} >> {STATE_DIR}/sysctl.orig\n",
-                    k,
-                    quote(now)
-                )
+                host_state::add_line(SYSCTL_ORIG, &format!("{key}={now}"))
             };
+            script.push(sh!("sysctl -q -w {}={}", key, want));
             out.push(Change::new(
                 format!("sysctl {key}"),
                 Action::Update,
                 arrow(now, want),
-                format!("{record}sysctl -q -w {k}={v}"),
+                script,
             ));
         }
         out.extend(plan_file(
@@ -80,7 +79,9 @@ impl Resource for Sysctl {
     }
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
-        let mut out: Vec<Change> = plan_file_down(&self.file, facts).into_iter().collect();
+        let mut out: Vec<Change> = plan_file_down(&self.file, &self.file_content(), facts)
+            .into_iter()
+            .collect();
         for (key, _) in self.values.iter().rev() {
             let (Some(orig), Some(now)) = (facts.sysctl_orig.get(key), facts.sysctls.get(key))
             else {
@@ -91,7 +92,7 @@ impl Resource for Sysctl {
                     format!("sysctl {key}"),
                     Action::Update,
                     arrow(now, orig),
-                    format!("sysctl -q -w {}={}", quote(key), quote(orig)),
+                    sh!("sysctl -q -w {}={}", key, orig),
                 ));
             }
         }

@@ -1,0 +1,121 @@
+//! `up`, `check` and `down`: the pipeline on every selected host; `check` stops after the plan.
+
+use super::{load, print, runtime, Common, Loaded};
+use crate::error::HostError;
+use crate::exit::Exit;
+use crate::facts::Facts;
+use crate::fleet::{self, Progress};
+use crate::inventory::Host;
+use crate::pipeline::{self, Pipeline};
+use crate::plan::Mode;
+use crate::report::{Command, HostReport, Report};
+use crate::resources::{Change, DownOptions};
+use crate::ssh::Session;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Also remove the packages `up` installed
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// A change made before the plan on every host, which the plan then sees as done (a drain mark).
+pub trait Mark: Send + Sync {
+    fn change(&self, facts: &mut Facts) -> Option<Change>;
+}
+
+pub fn up(c: Common) -> Exit {
+    run(&c, None, Command::Up, Mode::Up, None)
+}
+
+pub fn check(c: Common) -> Exit {
+    run(&c, None, Command::Check, Mode::Up, None)
+}
+
+pub fn down(a: DownArgs) -> Exit {
+    let mode = Mode::Down(DownOptions { purge: a.purge });
+    run(&a.common, None, Command::Down, mode, None)
+}
+
+/// Loads, converges the selected hosts (or `limit`'s), prints the report.
+pub fn run(
+    c: &Common,
+    limit: Option<&str>,
+    command: Command,
+    mode: Mode,
+    mark: Option<Arc<dyn Mark>>,
+) -> Exit {
+    let loaded = match super::inventory(c).and_then(|inv| load(c, inv, limit)) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let output = loaded.output;
+    let report = runtime().block_on(converge(loaded, command, mode, mark));
+    print(output, &report, || report.human());
+    report.exit()
+}
+
+pub async fn converge(
+    loaded: Loaded,
+    command: Command,
+    mode: Mode,
+    mark: Option<Arc<dyn Mark>>,
+) -> Report {
+    let started = Instant::now();
+    let pipeline = loaded.pipeline.clone();
+    let results = fleet::each(loaded.hosts, &loaded.fleet, move |host, session, progress| {
+        let (pipeline, mark) = (pipeline.clone(), mark.clone());
+        async move {
+            let mut changes = Vec::new();
+            let run = Run {
+                pipeline: &pipeline,
+                host: &host,
+                session: &session,
+                progress: &progress,
+            };
+            let result = run.go(command, mode, mark.as_deref(), &mut changes).await;
+            Ok(HostReport::new(&host, changes, result.err()))
+        }
+    })
+    .await;
+    let hosts = results
+        .into_iter()
+        .map(|(host, r)| r.unwrap_or_else(|e| HostReport::new(&host, vec![], Some(e))))
+        .collect();
+    Report::new(command, hosts, started.elapsed().as_millis())
+}
+
+struct Run<'a> {
+    pipeline: &'a Pipeline,
+    host: &'a Host,
+    session: &'a Session,
+    progress: &'a Progress,
+}
+
+impl Run<'_> {
+    /// `changes` ends as what was applied (or, for `check`, what would be).
+    async fn go(
+        &self,
+        command: Command,
+        mode: Mode,
+        mark: Option<&dyn Mark>,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), HostError> {
+        self.progress.phase("facts");
+        let mut facts = self.pipeline.facts(self.host, self.session).await?;
+        let marked = mark.and_then(|m| m.change(&mut facts));
+        self.progress.phase("plan");
+        *changes = self.pipeline.plan(self.host, &facts, mode)?;
+        changes.splice(0..0, marked);
+        if command == Command::Check || changes.is_empty() {
+            return Ok(());
+        }
+        self.progress
+            .phase(&format!("apply ({} changes)", changes.len()));
+        pipeline::apply(self.session, changes).await
+    }
+}

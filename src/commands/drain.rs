@@ -1,0 +1,72 @@
+//! `drain HOST` / `undrain HOST`: a mark on every director (`host_state::DRAINED`) that every
+//! later `up` honours, then `up` on the directors, which re-renders the weights.
+
+use super::converge::{self, Mark};
+use super::Common;
+use crate::exit::Exit;
+use crate::facts::Facts;
+use crate::host_state::{add_line, remove_line, DRAINED};
+use crate::inventory::Role;
+use crate::plan::Mode;
+use crate::report::Command;
+use crate::resources::{Action, Change};
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct DrainArgs {
+    /// The real server's name
+    pub host: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+struct Drain {
+    name: String,
+    on: bool,
+}
+
+impl Mark for Drain {
+    /// The mark as a change; `facts` then reads as if it were there, so the plan renders the
+    /// weight the mark asks for.
+    fn change(&self, facts: &mut Facts) -> Option<Change> {
+        let name = &self.name;
+        if facts.drained.contains(name) == self.on {
+            return None;
+        }
+        Some(if self.on {
+            facts.drained.insert(name.clone());
+            Change::new(
+                format!("drain {name}"),
+                Action::Create,
+                "serving → drained (weight 0: open connections finish, new ones go elsewhere)",
+                add_line(DRAINED, name),
+            )
+        } else {
+            facts.drained.remove(name);
+            Change::new(
+                format!("drain {name}"),
+                Action::Delete,
+                "drained → serving (the inventory's weight)",
+                remove_line(DRAINED, name),
+            )
+        })
+    }
+}
+
+pub fn run(a: DrainArgs, on: bool) -> Exit {
+    let inv = match super::inventory(&a.common) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    if !inv.hosts.iter().any(|h| h.name == a.host && h.role() == Role::RealServer) {
+        eprintln!(
+            "lvsprov: {:?} is not a real server in {}; name one of $.real_servers",
+            a.host,
+            a.common.inventory.display()
+        );
+        return Exit::Usage;
+    }
+    let command = if on { Command::Drain } else { Command::Undrain };
+    let mark = Arc::new(Drain { name: a.host, on });
+    converge::run(&a.common, Some("directors"), command, Mode::Up, Some(mark))
+}

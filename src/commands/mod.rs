@@ -1,0 +1,118 @@
+//! Commands are modules: each has its own options, and all share [`Common`] (inventory, `--limit`,
+//! `--forks`, output, host keys, playbooks) and [`load`], which does everything that can fail
+//! before a host is contacted. Everything here returns an [`Exit`]; `main` only maps it.
+
+use crate::exit::Exit;
+use crate::fleet::FleetOptions;
+use crate::inventory::{self, Host, Inventory};
+use crate::pipeline::Pipeline;
+use crate::playbook::Playbooks;
+use clap::ValueEnum;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub mod converge;
+pub mod drain;
+pub mod verify;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
+pub enum Output {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct Common {
+    /// The inventory (JSON)
+    #[arg(default_value = "inventories/lab.json")]
+    pub inventory: PathBuf,
+    /// Comma list of host names or the groups `directors`, `real_servers`
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// Hosts at once (default: all)
+    #[arg(long)]
+    pub forks: Option<usize>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub output: Output,
+    /// Record unknown host keys in known_hosts (a changed key is always refused)
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Read playbooks and templates from this folder instead of the built-in ones
+    #[arg(long)]
+    pub playbooks: Option<PathBuf>,
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Save each host's raw facts in this folder (to record facts for plan tests)
+    #[arg(long, hide = true)]
+    pub dump_facts: Option<PathBuf>,
+}
+
+/// A command ready to contact hosts: everything checked, every playbook rendered.
+pub struct Loaded {
+    pub inv: Arc<Inventory>,
+    pub hosts: Vec<Host>,
+    pub pipeline: Arc<Pipeline>,
+    pub fleet: FleetOptions,
+    pub output: Output,
+}
+
+fn usage(message: impl std::fmt::Display) -> Exit {
+    eprintln!("lvsprov: {message}");
+    Exit::Usage
+}
+
+pub fn inventory(c: &Common) -> Result<Inventory, Exit> {
+    inventory::load(&c.inventory).map_err(usage)
+}
+
+/// Inventory, `--limit`, `--forks`, `--playbooks` and every selected host's playbook: any
+/// problem is Exit 3 with the reason on stderr, and no host has been contacted.
+pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, Exit> {
+    if let Some(dir) = c.playbooks.as_ref().filter(|d| !d.is_dir()) {
+        return Err(usage(format_args!("--playbooks {}: not a folder; pass the folder holding director.json.j2 and real_server.json.j2", dir.display())));
+    }
+    if c.forks == Some(0) {
+        return Err(usage("--forks must be at least 1"));
+    }
+    let hosts: Vec<Host> = inv
+        .select(limit.or(c.limit.as_deref()))
+        .map_err(usage)?
+        .into_iter()
+        .cloned()
+        .collect();
+    let inv = Arc::new(inv);
+    let playbooks = Playbooks {
+        dir: c.playbooks.clone(),
+    };
+    let pipeline = Pipeline::prepare(inv.clone(), &hosts, playbooks, c.dump_facts.clone())
+        .map_err(|e| usage(format_args!("{e}\nnothing was contacted; fix the playbook and run again")))?;
+    Ok(Loaded {
+        fleet: FleetOptions {
+            forks: c.forks.unwrap_or(hosts.len()),
+            accept_new_host_keys: c.accept_new_host_keys,
+            verbose: c.verbose,
+        },
+        inv,
+        hosts,
+        pipeline: Arc::new(pipeline),
+        output: c.output,
+    })
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The report on stdout, as JSON or as text.
+pub fn print<T: serde::Serialize>(output: Output, report: &T, human: impl FnOnce() -> String) {
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("a report serialises")
+        ),
+        Output::Human => print!("{}", human()),
+    }
+}

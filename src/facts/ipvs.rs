@@ -1,0 +1,43 @@
+//! Whether the kernel has IPVS, and the rules it holds now (`ipvsadm-save -n`).
+
+use crate::sh;
+use crate::shell::Script;
+
+pub const TAG: &str = "ipvs";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ipvs {
+    /// The kernel has IPVS; the rules as `ipvsadm-save -n` prints them (empty without ipvsadm).
+    Available(Vec<String>),
+    /// ip_vs is a module that is not loaded yet: apply loads it.
+    Module,
+    /// The kernel has no IPVS at all.
+    Absent,
+}
+
+pub fn fragment() -> Script {
+    sh!("if [ -e /proc/net/ip_vs ]; then echo available; if command -v ipvsadm-save >/dev/null; then ipvsadm-save -n; fi\nelif modinfo ip_vs >/dev/null 2>&1; then echo module; else echo absent; fi")
+}
+
+pub fn parse(lines: &[&str]) -> Ipvs {
+    match lines.first().map(|l| l.trim()) {
+        Some("available") => Ipvs::Available(lines[1..].iter().map(|s| s.to_string()).collect()),
+        Some("module") => Ipvs::Module,
+        _ => Ipvs::Absent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_follow_the_availability_line() {
+        assert_eq!(
+            parse(&["available", "-A -t 192.168.100.10:80 -s rr"]),
+            Ipvs::Available(vec!["-A -t 192.168.100.10:80 -s rr".into()])
+        );
+        assert_eq!(parse(&["module"]), Ipvs::Module);
+        assert_eq!(parse(&["garbage"]), Ipvs::Absent);
+    }
+}

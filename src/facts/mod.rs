@@ -1,0 +1,240 @@
+//! Facts: what a host is now, read in ONE exec. Each fact is one module holding its shell
+//! fragment, its parser and a test on recorded output; this module only assembles the fragments
+//! into one script of tagged sections and hands each section to its parser. The parsers are pure,
+//! so recorded outputs (Debian from the lab, RHEL from documented outputs) drive the plan tests
+//! without a host.
+
+use crate::platform::{self, PlatformId};
+use crate::sh;
+use crate::shell::Script;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+pub mod addresses;
+pub mod drained;
+pub mod files;
+pub mod firewall;
+pub mod ipvs;
+pub mod os;
+pub mod packages;
+pub mod services;
+pub mod state;
+pub mod sysctls;
+
+pub use addresses::Addr;
+pub use files::FileFact;
+pub use firewall::Firewall;
+pub use ipvs::Ipvs;
+pub use os::{Init, OsRelease};
+pub use services::ServiceFact;
+
+/// What the resources need read, beside the facts every host reports.
+#[derive(Debug, Default, Clone)]
+pub struct Probe {
+    pub files: BTreeSet<String>,
+    pub dirs: BTreeSet<String>,
+    pub packages: BTreeSet<String>,
+    pub services: BTreeSet<String>,
+    /// Leaf names under net.ipv4.conf.*, read for every interface (the NIC is a fact itself).
+    pub conf_leaves: BTreeSet<String>,
+    /// Other sysctl keys, dotted.
+    pub sysctls: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub platform: PlatformId,
+    pub os_id: String,
+    pub os_major: u32,
+    pub init: Init,
+    pub hostname: String,
+    pub addrs: Vec<Addr>,
+    /// MAC address per interface: `verify` tells who answers ARP for the VIP.
+    pub macs: BTreeMap<String, String>,
+    pub sysctls: BTreeMap<String, String>,
+    pub ipvs: Ipvs,
+    pub packages: BTreeSet<String>,
+    pub services: BTreeMap<String, ServiceFact>,
+    pub firewall: Firewall,
+    /// Ports the active firewall lets in, as `80/tcp`.
+    pub firewall_open: Vec<String>,
+    /// Sysctl values as they were before lvsprov first changed them (recorded on the host by `up`).
+    pub sysctl_orig: BTreeMap<String, String>,
+    /// Service reloads owed by an earlier run that changed a config file.
+    pub pending_reloads: BTreeSet<String>,
+    pub files: BTreeMap<String, FileFact>,
+    /// Directories asked for, with their mode.
+    pub dirs: BTreeMap<String, String>,
+    /// Files whose pre-lvsprov content is kept in the state folder, restored by `down`.
+    pub backups: BTreeSet<String>,
+    /// lvsprov's state folder exists on the host: `down` removes it last.
+    pub state_dir: bool,
+    /// Real servers drained on this director (`lvsprov drain`): weight 0 until undrained.
+    pub drained: BTreeSet<String>,
+}
+
+/// Why facts could not become [`Facts`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactsError {
+    /// The host runs an OS lvsprov has no platform for: a refusal, nothing is changed.
+    Unsupported(String),
+    /// The output is not what the script prints: a broken shell, a truncated session.
+    Garbled(String),
+}
+
+impl std::fmt::Display for FactsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FactsError::Unsupported(m) | FactsError::Garbled(m) => f.write_str(m),
+        }
+    }
+}
+
+/// The one facts script: every section's fragment under its `@@tag`, then `@@end`.
+pub fn script(p: &Probe) -> Script {
+    let mut s = sh!(
+        "export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    );
+    let sections: [(&str, Script); 10] = [
+        (os::TAG, os::fragment()),
+        (addresses::TAG, addresses::fragment()),
+        (ipvs::TAG, ipvs::fragment()),
+        (firewall::TAG, firewall::fragment()),
+        (sysctls::TAG, sysctls::fragment(p)),
+        (packages::TAG, packages::fragment(p)),
+        (services::TAG, services::fragment(p)),
+        (state::TAG, state::fragment()),
+        (drained::TAG, drained::fragment()),
+        (files::TAG, files::fragment(p)),
+    ];
+    for (tag, fragment) in sections {
+        s.push(sh!("echo @@{}", tag));
+        s.push(fragment);
+    }
+    s.push(sh!("echo @@end\n"));
+    s
+}
+
+/// The output split by `@@tag` lines. A tag may be a section's own sub-tag (`@@init`).
+pub fn sections(out: &str) -> BTreeMap<&str, Vec<&str>> {
+    let mut map: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut cur = "";
+    for line in out.lines() {
+        if let Some(tag) = line.strip_prefix("@@") {
+            cur = tag.trim();
+            map.entry(cur).or_default();
+        } else if !cur.is_empty() {
+            map.entry(cur).or_default().push(line);
+        }
+    }
+    map
+}
+
+pub fn parse(out: &str) -> Result<Facts, FactsError> {
+    let sec = sections(out);
+    if !sec.contains_key("end") {
+        return Err(FactsError::Garbled(
+            "the facts script did not finish; is /bin/sh on the host?".into(),
+        ));
+    }
+    let get = |k: &str| sec.get(k).cloned().unwrap_or_default();
+    let os = os::parse(&get("os"));
+    let platform = platform::detect(&os).map_err(FactsError::Unsupported)?;
+    let (addrs, macs) = addresses::parse(&get("addr"), &get("link"));
+    let (firewall, firewall_open) = firewall::parse(&get("firewall"));
+    let st = state::parse(&get("statedir"), &get("state"), &get("reloads"));
+    let (files, backups, dirs) = files::parse(&get("files"), &get("dirs"))?;
+    Ok(Facts {
+        platform,
+        os_id: os.id,
+        os_major: os.major,
+        init: os::parse_init(&get("init")),
+        hostname: os::parse_hostname(&get("hostname")),
+        addrs,
+        macs,
+        sysctls: sysctls::parse(&get("sysctl")),
+        ipvs: ipvs::parse(&get("ipvs")),
+        packages: lines_of(&get("packages")),
+        services: services::parse(&get("services")),
+        firewall,
+        firewall_open,
+        sysctl_orig: st.sysctl_orig,
+        pending_reloads: st.reloads,
+        files,
+        dirs,
+        backups,
+        state_dir: st.present,
+        drained: lines_of(&get("drained")),
+    })
+}
+
+/// The non-empty lines of a section, trimmed: one name per line.
+pub fn lines_of<T: std::iter::FromIterator<String>>(section: &[&str]) -> T {
+    section
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Facts {
+    /// The NIC whose subnet holds `ip`: where the VIP lives on a director, where ARP for it arrives
+    /// on a real server.
+    pub fn nic_for(&self, ip: Ipv4Addr) -> Option<&str> {
+        addresses::nic_for(&self.addrs, ip)
+    }
+
+    pub fn has_systemd(&self) -> bool {
+        self.init == Init::Systemd
+    }
+
+    pub fn platform(&self) -> &'static dyn platform::Platform {
+        self.platform.ops()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const DEBIAN_LAB: &str = include_str!("../../tests/facts/debian12-web01.txt");
+
+    #[test]
+    fn parses_a_debian_lab_host() {
+        let f = parse(DEBIAN_LAB).unwrap();
+        assert_eq!(f.platform, PlatformId::Debian);
+        assert_eq!(f.os_major, 12);
+        assert_eq!(f.init, Init::None);
+        assert_eq!(f.nic_for("192.168.100.10".parse().unwrap()), Some("eth0"));
+        assert_eq!(
+            f.sysctls
+                .get("net.ipv4.conf.all.arp_ignore")
+                .map(String::as_str),
+            Some("0")
+        );
+        assert_eq!(f.ipvs, Ipvs::Absent);
+    }
+
+    #[test]
+    fn an_unfinished_script_is_an_error() {
+        assert!(matches!(
+            parse("@@os\nID=debian\n"),
+            Err(FactsError::Garbled(_))
+        ));
+    }
+
+    #[test]
+    fn an_unknown_os_is_a_refusal_not_garbage() {
+        let out = DEBIAN_LAB.replace("ID=debian", "ID=gentoo");
+        assert!(matches!(parse(&out), Err(FactsError::Unsupported(m)) if m.contains("gentoo")));
+    }
+
+    #[test]
+    fn the_script_has_every_section_once() {
+        let s = script(&Probe::default());
+        for tag in ["@@os", "@@addr", "@@ipvs", "@@sysctl", "@@files", "@@end"] {
+            assert_eq!(s.as_str().matches(&format!("echo {tag}\n")).count(), 1, "{tag}");
+        }
+    }
+}

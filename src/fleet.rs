@@ -1,0 +1,116 @@
+//! The one fan-out every command uses: for each selected host, connect → work → close, at most
+//! `--forks` hosts at once, a progress line per host. A host that fails is reported in its own
+//! result and never stops or delays the others.
+
+use crate::error::HostError;
+use crate::inventory::Host;
+use crate::ssh::Session;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    pub forks: usize,
+    pub accept_new_host_keys: bool,
+    pub verbose: bool,
+}
+
+/// A line per host with its phase: bars on a TTY, plain lines on stderr otherwise.
+#[derive(Clone)]
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    name: String,
+    verbose: bool,
+}
+
+impl Progress {
+    pub fn phase(&self, phase: &str) {
+        match &self.bar {
+            Some(b) => b.set_message(phase.to_string()),
+            None if self.verbose => eprintln!("{}: {phase}", self.name),
+            None => {}
+        }
+    }
+
+    fn finish(&self, word: &str) {
+        match &self.bar {
+            Some(b) => b.finish_with_message(word.to_string()),
+            None => eprintln!("{}: {word}", self.name),
+        }
+    }
+}
+
+/// What a host's work ends as, in one word for its progress line.
+pub trait Finish {
+    fn word(&self) -> String;
+}
+
+/// Runs `work` on every host, in order of `hosts` in the result.
+pub async fn each<T, F, Fut>(
+    hosts: Vec<Host>,
+    opts: &FleetOptions,
+    work: F,
+) -> Vec<(Host, Result<T, HostError>)>
+where
+    T: Finish + Send + 'static,
+    F: Fn(Host, Arc<Session>, Progress) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, HostError>> + Send + 'static,
+{
+    let tty = console::Term::stderr().is_term();
+    let multi = MultiProgress::with_draw_target(if tty {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let width = hosts.iter().map(|h| h.name.len()).max().unwrap_or(0);
+    let style = ProgressStyle::with_template(&format!("{{spinner}} {{prefix:<{width}}} {{msg}}"))
+        .expect("a valid template");
+    let forks = Arc::new(Semaphore::new(opts.forks.max(1)));
+    let work = Arc::new(work);
+    let mut tasks = Vec::new();
+    for host in hosts {
+        let progress = Progress {
+            bar: tty.then(|| {
+                let b = multi.add(
+                    ProgressBar::new_spinner()
+                        .with_style(style.clone())
+                        .with_prefix(host.name.clone()),
+                );
+                b.enable_steady_tick(Duration::from_millis(120));
+                b.set_message("waiting");
+                b
+            }),
+            name: host.name.clone(),
+            verbose: opts.verbose,
+        };
+        let (forks, work, accept) = (forks.clone(), work.clone(), opts.accept_new_host_keys);
+        tasks.push(tokio::spawn(async move {
+            let _slot = forks.acquire_owned().await.expect("the semaphore is never closed");
+            progress.phase("connect");
+            let result = match Session::connect(host.address, &host.ssh, accept).await {
+                Err(e) => Err(HostError::Ssh(e)),
+                Ok(session) => {
+                    let session = Arc::new(session);
+                    let r = work(host.clone(), session.clone(), progress.clone()).await;
+                    session.close().await;
+                    r
+                }
+            };
+            progress.finish(&match &result {
+                Ok(t) => t.word(),
+                Err(e) if e.is_unreachable() => "unreachable".into(),
+                Err(_) => "failed".into(),
+            });
+            (host, result)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("a host task never panics"));
+    }
+    let _ = multi.clear();
+    out
+}

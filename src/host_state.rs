@@ -1,0 +1,135 @@
+//! What lvsprov keeps on a host, in one folder, and the one way it writes a file there or
+//! anywhere else. `down` depends on this folder to put a host back exactly as it was, so its
+//! layout lives here only, and every write is a temp file in the target's folder renamed over
+//! the target: a file is old or new, never half-written, whatever kills the run.
+
+use crate::sh;
+use crate::shell::Script;
+
+/// The folder: original sysctl values, file copies, owed reloads, drain marks.
+pub const DIR: &str = "/var/lib/lvsprov";
+/// `key=value` per line: each sysctl as it was before lvsprov first changed it.
+pub const SYSCTL_ORIG: &str = "/var/lib/lvsprov/sysctl.orig";
+/// One real-server name per line: drained on this director until `undrain`.
+pub const DRAINED: &str = "/var/lib/lvsprov/drained";
+/// One empty file per service whose config changed and whose reload has not run yet.
+pub const RELOAD_DIR: &str = "/var/lib/lvsprov/reload";
+
+pub fn reload_marker(service: &str) -> String {
+    format!("{RELOAD_DIR}/{service}")
+}
+
+/// Where the pre-lvsprov copy of `path` is kept.
+pub fn backup_path(path: &str) -> String {
+    format!("{DIR}/backup{path}")
+}
+
+/// The marker saying `path` did not exist before lvsprov wrote it.
+pub fn backup_none(path: &str) -> String {
+    format!("{}.none", backup_path(path))
+}
+
+pub fn parent(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some(("", _)) => "/",
+        Some((d, _)) => d,
+        None => ".",
+    }
+}
+
+/// The mode a written file gets.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode<'a> {
+    Set(&'a str),
+    /// The existing file's mode, or this one for a new file.
+    KeepOr(&'static str),
+}
+
+/// Writes what `producer` prints to `path`, atomically (temp file in the same folder, renamed).
+pub fn atomic_write(path: &str, producer: Script, mode: Mode) -> Script {
+    let chmod = match mode {
+        Mode::Set(m) => sh!("chmod {} \"$t\"", m),
+        Mode::KeepOr(m) => sh!(
+            "if [ -e {} ]; then chmod --reference={} \"$t\"; else chmod {} \"$t\"; fi",
+            path,
+            path,
+            m
+        ),
+    };
+    Script::lines([
+        sh!(
+            "mkdir -p {}\nt=$(mktemp {}/.lvsprov.XXXXXX)",
+            parent(path),
+            parent(path)
+        ),
+        sh!("{{\n{}\n}} > \"$t\"", producer),
+        chmod,
+        sh!("mv -f \"$t\" {}", path),
+    ])
+}
+
+/// Writes `content` to `path` atomically.
+pub fn write_file(path: &str, content: &str, mode: Mode) -> Script {
+    atomic_write(path, sh!("printf '%s' {}", content), mode)
+}
+
+/// Adds `line` to a state list file unless it is there.
+pub fn add_line(list: &str, line: &str) -> Script {
+    let add = atomic_write(
+        list,
+        sh!("cat {} 2>/dev/null || true\nprintf '%s\\n' {}", list, line),
+        Mode::KeepOr("0644"),
+    );
+    sh!(
+        "if ! grep -qxF -- {} {} 2>/dev/null; then\n{}\nfi",
+        line,
+        list,
+        add
+    )
+}
+
+/// Removes `line` from a file (every copy), keeping the file's mode.
+pub fn remove_line(file: &str, line: &str) -> Script {
+    atomic_write(
+        file,
+        sh!("grep -vxF -- {} {} || true", line, file),
+        Mode::KeepOr("0644"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(script: &Script) -> std::process::Output {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script.as_str())
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_write_replaces_the_file_whole_and_keeps_its_mode() {
+        let dir = std::env::temp_dir().join(format!("lvsprov-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("x file").display().to_string();
+        std::fs::write(&f, "old\n").unwrap();
+        run(&sh!("chmod 0640 {}", f));
+        let out = run(&write_file(&f, "it's new\n", Mode::KeepOr("0644")));
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "it's new\n");
+        assert_eq!(
+            String::from_utf8(run(&sh!("stat -c %a {}", f)).stdout).unwrap(),
+            "640\n"
+        );
+        run(&add_line(&f, "b"));
+        run(&add_line(&f, "b"));
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "it's new\nb\n");
+        run(&remove_line(&f, "b"));
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "it's new\n");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temp file left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

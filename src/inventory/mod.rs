@@ -1,0 +1,263 @@
+//! The inventory: JSON in, typed and validated cluster out. Nothing here touches the network: every
+//! mistake is found before the first SSH connection, reported with its JSON path and the fix.
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+mod raw;
+mod types;
+mod validate;
+
+pub use types::{HealthCheck, HealthKind, Protocol, Scheduler, Vip};
+pub use validate::{valid_hostname, valid_ifname};
+
+/// One mistake in the inventory: where it is and what to do about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found, so one edit can fix them all.
+#[derive(Debug)]
+pub struct Invalid {
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid inventory {}:", self.file)?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        write!(f, "nothing was contacted; fix the inventory and run again")
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Director,
+    RealServer,
+}
+
+impl Role {
+    /// As in reports: `director`, `real_server`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Director => "director",
+            Role::RealServer => "real_server",
+        }
+    }
+
+    pub fn group(self) -> &'static str {
+        match self {
+            Role::Director => "directors",
+            Role::RealServer => "real_servers",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SshTarget {
+    pub user: String,
+    pub port: u16,
+    /// None: use the ssh-agent at SSH_AUTH_SOCK.
+    pub identity_file: Option<PathBuf>,
+    pub known_hosts: PathBuf,
+    /// Run remote scripts through `sudo -n` (for a non-root user).
+    pub sudo: bool,
+}
+
+/// What only one role has: a director's VRRP priority, a real server's page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Duty {
+    Director { priority: Option<u8> },
+    RealServer { page: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+    pub address: Ipv4Addr,
+    /// None: the NIC whose subnet holds the VIP, found in the host's facts.
+    pub nic: Option<String>,
+    pub duty: Duty,
+    pub ssh: SshTarget,
+}
+
+impl Host {
+    pub fn role(&self) -> Role {
+        match self.duty {
+            Duty::Director { .. } => Role::Director,
+            Duty::RealServer { .. } => Role::RealServer,
+        }
+    }
+
+    pub fn priority(&self) -> Option<u8> {
+        match self.duty {
+            Duty::Director { priority } => priority,
+            Duty::RealServer { .. } => None,
+        }
+    }
+
+    pub fn page(&self) -> Option<&str> {
+        match &self.duty {
+            Duty::RealServer { page } => page.as_deref(),
+            Duty::Director { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub name: String,
+    pub address: Ipv4Addr,
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub vip: Vip,
+    pub port: u16,
+    pub protocol: Protocol,
+    pub scheduler: Scheduler,
+    pub persistence_timeout: Option<u32>,
+    pub health_check: HealthCheck,
+    pub real_servers: Vec<Member>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Keepalived {
+    pub virtual_router_id: u8,
+    /// Never printed: templates render it twice, once masked, and diffs show the masked one.
+    pub auth_pass: String,
+    pub advert_int: u16,
+}
+
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub network: Ipv4Net,
+    pub keepalived: Option<Keepalived>,
+    pub hosts: Vec<Host>,
+    pub services: Vec<Service>,
+}
+
+pub fn load(path: &Path) -> Result<Inventory, Invalid> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Invalid {
+        file: file.clone(),
+        problems: vec![Problem {
+            path: "$".into(),
+            message: format!(
+                "cannot read the file ({e}); pass an inventory path, e.g. inventories/lab.json"
+            ),
+        }],
+    })?;
+    parse(&text).map_err(|problems| Invalid { file, problems })
+}
+
+pub fn parse(text: &str) -> Result<Inventory, Vec<Problem>> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let raw: raw::RawInventory = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let hint = if inner.is_syntax() || inner.is_eof() {
+            format!("{inner}: the file is not valid JSON")
+        } else {
+            format!("{inner}; see inventories/lab.json for the expected shape")
+        };
+        vec![Problem {
+            path: format!("$.{path}").replace("$..", "$."),
+            message: hint,
+        }]
+    })?;
+    validate::run(raw)
+}
+
+impl Service {
+    /// This service as the directors run it while `drained` real servers are held at weight 0
+    /// (`lvsprov drain`): what keepalived is configured with and what `verify` expects.
+    pub fn with_drained(&self, drained: &BTreeSet<String>) -> Service {
+        let mut s = self.clone();
+        for m in &mut s.real_servers {
+            if drained.contains(&m.name) {
+                m.weight = 0;
+            }
+        }
+        s
+    }
+
+    pub fn has_member(&self, name: &str) -> bool {
+        self.real_servers.iter().any(|m| m.name == name)
+    }
+}
+
+impl Inventory {
+    /// Hosts selected by `--limit`: names or the groups `directors` / `real_servers`.
+    pub fn select(&self, limit: Option<&str>) -> Result<Vec<&Host>, String> {
+        let Some(limit) = limit else {
+            return Ok(self.hosts.iter().collect());
+        };
+        let mut out: Vec<&Host> = Vec::new();
+        for word in limit.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let matched: Vec<&Host> = self
+                .hosts
+                .iter()
+                .filter(|h| h.name == word || h.role().group() == word)
+                .collect();
+            if matched.is_empty() {
+                let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
+                return Err(format!("--limit: {word:?} is no host or group; use directors, real_servers or one of {}", names.join(", ")));
+            }
+            for h in matched {
+                if !out.iter().any(|o| o.name == h.name) {
+                    out.push(h);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    pub fn directors(&self) -> impl Iterator<Item = &Host> {
+        self.hosts.iter().filter(|h| h.role() == Role::Director)
+    }
+
+    /// The active director: the highest priority (or the only one).
+    pub fn active_director(&self) -> Option<&Host> {
+        self.directors().max_by_key(|h| h.priority().unwrap_or(0))
+    }
+
+    /// The services a real server takes part in.
+    pub fn services_of<'a>(&'a self, host: &'a Host) -> impl Iterator<Item = &'a Service> + 'a {
+        self.services.iter().filter(move |s| s.has_member(&host.name))
+    }
+
+    /// The VIPs, each once, in the order the services name them.
+    pub fn vips(&self) -> Vec<Vip> {
+        let mut out: Vec<Vip> = Vec::new();
+        for s in &self.services {
+            if !out.contains(&s.vip) {
+                out.push(s.vip);
+            }
+        }
+        out
+    }
+}

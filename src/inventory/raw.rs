@@ -1,0 +1,118 @@
+//! The inventory JSON as written: strings where the user may be wrong, so the validator can say
+//! what is wrong with each one (and all of them at once) instead of stopping at the first.
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInventory {
+    pub network: String,
+    #[serde(default)]
+    pub ssh: RawSsh,
+    pub keepalived: Option<RawKeepalived>,
+    #[serde(default)]
+    pub directors: Vec<RawHost>,
+    #[serde(default)]
+    pub real_servers: Vec<RawHost>,
+    #[serde(default)]
+    pub services: Vec<RawService>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawSsh {
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    pub identity_file: Option<String>,
+    pub known_hosts: Option<String>,
+    pub sudo: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeepalived {
+    pub virtual_router_id: u16,
+    pub auth_pass: String,
+    #[serde(default = "one")]
+    pub advert_int: u16,
+}
+
+fn one() -> u16 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHost {
+    pub name: String,
+    pub address: String,
+    pub nic: Option<String>,
+    pub priority: Option<u16>,
+    pub page: Option<String>,
+    #[serde(default)]
+    pub ssh: RawSsh,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub vip: String,
+    pub port: u16,
+    #[serde(default = "tcp")]
+    pub protocol: String,
+    #[serde(default = "rr")]
+    pub scheduler: String,
+    pub persistence_timeout: Option<u32>,
+    #[serde(default)]
+    pub health_check: RawHealthCheck,
+    pub real_servers: Vec<RawMember>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    #[serde(default = "tcp", rename = "type")]
+    pub kind: String,
+    #[serde(default = "three")]
+    pub connect_timeout: u32,
+    #[serde(default = "six")]
+    pub delay_loop: u32,
+    #[serde(default = "three")]
+    pub retry: u32,
+}
+
+impl Default for RawHealthCheck {
+    fn default() -> Self {
+        RawHealthCheck {
+            kind: tcp(),
+            connect_timeout: 3,
+            delay_loop: 6,
+            retry: 3,
+        }
+    }
+}
+
+fn tcp() -> String {
+    "tcp".into()
+}
+fn rr() -> String {
+    "rr".into()
+}
+fn three() -> u32 {
+    3
+}
+fn six() -> u32 {
+    6
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMember {
+    pub name: String,
+    #[serde(default = "weight_one")]
+    pub weight: u32,
+}
+
+fn weight_one() -> u32 {
+    1
+}

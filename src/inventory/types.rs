@@ -1,0 +1,142 @@
+//! The typed values an inventory is made of. Each is parsed once, at load time; everything after
+//! the inventory matches on these, never on the strings the user wrote.
+
+use serde::Serialize;
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+/// A virtual IP: the address clients use, held by the active director and on every real
+/// server's `lo` as /32. Its own type so it is never mixed up with a host's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Vip(pub Ipv4Addr);
+
+impl fmt::Display for Vip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq<Vip> for Ipv4Addr {
+    fn eq(&self, other: &Vip) -> bool {
+        *self == other.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+    /// ipvsadm's flag for a service of this protocol.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "-t",
+            Protocol::Udp => "-u",
+        }
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tcp" => Ok(Protocol::Tcp),
+            "udp" => Ok(Protocol::Udp),
+            _ => Err(format!("{s:?} is not supported; use \"tcp\" or \"udp\"")),
+        }
+    }
+}
+
+macro_rules! schedulers {
+    ($($v:ident = $s:literal),*) => {
+        /// An IPVS scheduler (`ipvsadm -s`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Scheduler { $($v),* }
+        impl Scheduler {
+            pub const ALL: &'static [&'static str] = &[$($s),*];
+            pub fn as_str(self) -> &'static str { match self { $(Scheduler::$v => $s),* } }
+        }
+        impl FromStr for Scheduler {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok(Scheduler::$v),)*
+                    _ => Err(format!("{s:?} is not an IPVS scheduler; use one of {}", Scheduler::ALL.join(", "))),
+                }
+            }
+        }
+    };
+}
+schedulers!(Rr = "rr", Wrr = "wrr", Lc = "lc", Wlc = "wlc", Lblc = "lblc", Lblcr = "lblcr",
+    Dh = "dh", Sh = "sh", Sed = "sed", Nq = "nq", Fo = "fo", Ovf = "ovf", Mh = "mh");
+
+impl Scheduler {
+    /// rr and wrr hand sequential new connections out in a fixed order: `verify` can hold them
+    /// to ±1 request; the others only to a share.
+    pub fn is_deterministic(self) -> bool {
+        matches!(self, Scheduler::Rr | Scheduler::Wrr)
+    }
+}
+
+impl fmt::Display for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthKind {
+    /// A TCP connect to the real server's port.
+    Tcp,
+    /// GET / and expect 200.
+    Http,
+}
+
+impl FromStr for HealthKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tcp" => Ok(HealthKind::Tcp),
+            "http" => Ok(HealthKind::Http),
+            _ => Err(format!("{s:?} is not supported; use \"tcp\" or \"http\"")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthCheck {
+    #[serde(rename = "type")]
+    pub kind: HealthKind,
+    pub connect_timeout: u32,
+    pub delay_loop: u32,
+    pub retry: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in Scheduler::ALL {
+            assert_eq!(s.parse::<Scheduler>().unwrap().as_str(), *s);
+        }
+        assert!("fastest".parse::<Scheduler>().unwrap_err().contains("wrr"));
+        assert_eq!("udp".parse::<Protocol>().unwrap().flag(), "-u");
+        assert!("sctp".parse::<Protocol>().is_err());
+        assert_eq!(serde_json::to_string(&Vip("192.168.100.10".parse().unwrap())).unwrap(), "\"192.168.100.10\"");
+    }
+}

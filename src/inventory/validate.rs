@@ -1,0 +1,354 @@
+//! From the JSON as written to the typed cluster, collecting every problem with its path and fix.
+//! One function per part of the inventory; each adds problems and returns what it could type.
+
+use super::raw::{RawHealthCheck, RawHost, RawInventory, RawService, RawSsh};
+use super::{
+    Duty, HealthCheck, Host, Inventory, Keepalived, Member, Problem, Role, Service, SshTarget, Vip,
+};
+use ipnet::Ipv4Net;
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// A valid hostname label set (RFC 1123): what `hostname` and keepalived accept everywhere.
+pub fn valid_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A Linux interface name, optionally with an alias label (`eth0`, `ens33:0`).
+pub fn valid_ifname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() < 16
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
+}
+
+fn valid_user(u: &str) -> bool {
+    !u.is_empty()
+        && u.len() <= 32
+        && !u.starts_with('-')
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+fn expand(p: &str) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/root".into());
+    match p.strip_prefix("~/") {
+        Some(rest) => home.join(rest),
+        None => PathBuf::from(p),
+    }
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
+    let mut v = Validator::default();
+    let network = v.network(&raw.network);
+    v.user("$.ssh.user", &raw.ssh);
+    let mut hosts = Vec::new();
+    for (role, list) in [
+        (Role::Director, &raw.directors),
+        (Role::RealServer, &raw.real_servers),
+    ] {
+        for (i, h) in list.iter().enumerate() {
+            hosts.extend(v.host(role, i, h, &raw.ssh, network));
+        }
+    }
+    v.unique(&raw);
+    v.counts(&raw);
+    let keepalived = v.keepalived(&raw);
+    let services = v.services(&raw.services, &hosts, network);
+    match (v.problems.is_empty(), network) {
+        (true, Some(network)) => Ok(Inventory {
+            network,
+            keepalived,
+            hosts,
+            services,
+        }),
+        _ => Err(v.problems),
+    }
+}
+
+impl Validator {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn network(&mut self, text: &str) -> Option<Ipv4Net> {
+        match text.parse::<Ipv4Net>() {
+            Ok(n) => Some(n.trunc()),
+            Err(_) => {
+                self.problem(
+                    "$.network",
+                    format!("{text:?} is not an IPv4 network; write it as CIDR, e.g. \"192.168.100.0/24\""),
+                );
+                None
+            }
+        }
+    }
+
+    fn user(&mut self, at: &str, ssh: &RawSsh) {
+        if let Some(u) = &ssh.user {
+            if !valid_user(u) {
+                self.problem(at, format!("{u:?} is not a valid user name"));
+            }
+        }
+    }
+
+    fn ssh(defaults: &RawSsh, own: &RawSsh) -> SshTarget {
+        let pick = |o: &Option<String>, d: &Option<String>| o.clone().or_else(|| d.clone());
+        let user = pick(&own.user, &defaults.user).unwrap_or_else(|| "root".into());
+        SshTarget {
+            port: own.port.or(defaults.port).unwrap_or(22),
+            identity_file: pick(&own.identity_file, &defaults.identity_file).map(|p| expand(&p)),
+            known_hosts: expand(
+                &pick(&own.known_hosts, &defaults.known_hosts)
+                    .unwrap_or_else(|| "~/.ssh/known_hosts".into()),
+            ),
+            sudo: own.sudo.or(defaults.sudo).unwrap_or(user != "root"),
+            user,
+        }
+    }
+
+    fn host(
+        &mut self,
+        role: Role,
+        i: usize,
+        h: &RawHost,
+        defaults: &RawSsh,
+        network: Option<Ipv4Net>,
+    ) -> Option<Host> {
+        let at = format!("$.{}[{i}]", role.group());
+        if !valid_hostname(&h.name) {
+            self.problem(format!("{at}.name"), format!("{:?} is not a valid hostname; use letters, digits and '-', e.g. \"web01\"", h.name));
+        }
+        let Ok(address) = h.address.parse::<Ipv4Addr>() else {
+            self.problem(
+                format!("{at}.address"),
+                format!("{:?} is not an IPv4 address, e.g. \"192.168.100.201\"", h.address),
+            );
+            return None;
+        };
+        if let Some(net) = network.filter(|n| !n.contains(&address)) {
+            self.problem(format!("{at}.address"), format!("{address} is outside $.network {net}; LVS-DR needs directors and real servers on one L2 segment"));
+        }
+        if let Some(nic) = h.nic.as_ref().filter(|n| !valid_ifname(n)) {
+            self.problem(format!("{at}.nic"), format!("{nic:?} is not an interface name, e.g. \"eth0\"; or leave it out to use the NIC whose subnet holds the VIP"));
+        }
+        self.user(&format!("{at}.ssh.user"), &h.ssh);
+        Some(Host {
+            name: h.name.clone(),
+            address,
+            nic: h.nic.clone(),
+            duty: self.duty(role, &at, h),
+            ssh: Self::ssh(defaults, &h.ssh),
+        })
+    }
+
+    fn duty(&mut self, role: Role, at: &str, h: &RawHost) -> Duty {
+        match role {
+            Role::Director => {
+                if h.page.is_some() {
+                    self.problem(format!("{at}.page"), "only real servers serve a page; remove it");
+                }
+                let priority = match h.priority {
+                    Some(p) if (1..=254).contains(&p) => Some(p as u8),
+                    Some(p) => {
+                        self.problem(format!("{at}.priority"), format!("{p} is out of range; VRRP priorities are 1..254, the active director highest"));
+                        None
+                    }
+                    None => None,
+                };
+                Duty::Director { priority }
+            }
+            Role::RealServer => {
+                if h.priority.is_some() {
+                    self.problem(format!("{at}.priority"), "only directors have a priority; remove it");
+                }
+                Duty::RealServer { page: h.page.clone() }
+            }
+        }
+    }
+
+    fn unique(&mut self, raw: &RawInventory) {
+        let mut names: HashMap<&str, String> = HashMap::new();
+        let mut addrs: HashMap<Ipv4Addr, String> = HashMap::new();
+        let all = raw
+            .directors
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (format!("$.directors[{i}]"), h))
+            .chain(
+                raw.real_servers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| (format!("$.real_servers[{i}]"), h)),
+            );
+        for (at, h) in all {
+            if let Some(first) = names.insert(&h.name, at.clone()) {
+                self.problem(format!("{at}.name"), format!("{:?} is also {first}.name; every host needs its own name", h.name));
+            }
+            if let Ok(a) = h.address.parse::<Ipv4Addr>() {
+                if let Some(first) = addrs.insert(a, at.clone()) {
+                    self.problem(format!("{at}.address"), format!("{a} is also {first}.address; every host needs its own address"));
+                }
+            }
+        }
+    }
+
+    fn counts(&mut self, raw: &RawInventory) {
+        if raw.directors.is_empty() {
+            self.problem("$.directors", "no director; add at least one host that runs IPVS");
+        }
+        if raw.real_servers.is_empty() {
+            self.problem("$.real_servers", "no real server; add the web nodes that serve the VIP");
+        }
+        if raw.services.is_empty() {
+            self.problem("$.services", "no virtual service; add one with a vip, port and real_servers");
+        }
+    }
+
+    fn keepalived(&mut self, raw: &RawInventory) -> Option<Keepalived> {
+        let directors = raw.directors.len();
+        let Some(k) = &raw.keepalived else {
+            if directors > 1 {
+                self.problem("$.keepalived", format!("{directors} directors need keepalived, or both would claim the VIP; add \"keepalived\": {{\"virtual_router_id\": 51, \"auth_pass\": \"...\"}}"));
+            }
+            return None;
+        };
+        if !(1..=255).contains(&k.virtual_router_id) {
+            self.problem("$.keepalived.virtual_router_id", format!("{} is out of range; use 1..255, unique on the segment", k.virtual_router_id));
+        }
+        if k.auth_pass.is_empty() || k.auth_pass.len() > 8 {
+            self.problem("$.keepalived.auth_pass", "VRRP PASS authentication takes 1 to 8 characters; shorten it");
+        }
+        if k.advert_int == 0 {
+            self.problem("$.keepalived.advert_int", "must be at least 1 second");
+        }
+        if directors > 1 {
+            self.priorities(&raw.directors);
+        }
+        Some(Keepalived {
+            virtual_router_id: k.virtual_router_id as u8,
+            auth_pass: k.auth_pass.clone(),
+            advert_int: k.advert_int,
+        })
+    }
+
+    /// With keepalived and several directors, each needs its own priority.
+    fn priorities(&mut self, directors: &[RawHost]) {
+        let mut seen = HashMap::new();
+        for (i, h) in directors.iter().enumerate() {
+            match h.priority {
+                None => self.problem(format!("$.directors[{i}].priority"), "with keepalived every director needs a priority; the active one highest, e.g. 150 and 100"),
+                Some(p) => {
+                    if let Some(other) = seen.insert(p, i) {
+                        self.problem(format!("$.directors[{i}].priority"), format!("{p} is also $.directors[{other}].priority; give the active director the highest priority"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn services(&mut self, raw: &[RawService], hosts: &[Host], network: Option<Ipv4Net>) -> Vec<Service> {
+        let by_name: BTreeMap<&str, &Host> = hosts.iter().map(|h| (h.name.as_str(), h)).collect();
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for (i, s) in raw.iter().enumerate() {
+            let at = format!("$.services[{i}]");
+            let Some(vip) = self.vip(&at, &s.vip, hosts, network) else {
+                continue;
+            };
+            if s.port == 0 {
+                self.problem(format!("{at}.port"), "port 0 is not a service port; use e.g. 80");
+            }
+            if let Some(j) = seen.insert((vip, s.port, s.protocol.clone()), i) {
+                self.problem(at.clone(), format!("{vip}:{} is already $.services[{j}]", s.port));
+            }
+            let protocol = self.parsed(format!("{at}.protocol"), &s.protocol);
+            let scheduler = self.parsed(format!("{at}.scheduler"), &s.scheduler);
+            let health_check = self.health_check(&at, &s.health_check);
+            let real_servers = self.members(&at, s, &by_name);
+            if let (Some(protocol), Some(scheduler), Some(health_check)) = (protocol, scheduler, health_check) {
+                out.push(Service {
+                    vip,
+                    port: s.port,
+                    protocol,
+                    scheduler,
+                    persistence_timeout: s.persistence_timeout,
+                    health_check,
+                    real_servers,
+                });
+            }
+        }
+        out
+    }
+
+    fn parsed<T: std::str::FromStr<Err = String>>(&mut self, at: String, text: &str) -> Option<T> {
+        text.parse().map_err(|e| self.problem(at, e)).ok()
+    }
+
+    fn vip(&mut self, at: &str, text: &str, hosts: &[Host], network: Option<Ipv4Net>) -> Option<Vip> {
+        let Ok(vip) = text.parse::<Ipv4Addr>() else {
+            self.problem(format!("{at}.vip"), format!("{text:?} is not an IPv4 address, e.g. \"192.168.100.10\""));
+            return None;
+        };
+        if let Some(h) = hosts.iter().find(|h| h.address == vip) {
+            self.problem(format!("{at}.vip"), format!("{vip} is the address of {}; the VIP must be a free address", h.name));
+        }
+        if let Some(net) = network.filter(|n| !n.contains(&vip)) {
+            self.problem(format!("{at}.vip"), format!("{vip} is outside $.network {net}; DR needs the VIP on the directors' segment"));
+        }
+        Some(Vip(vip))
+    }
+
+    fn health_check(&mut self, at: &str, h: &RawHealthCheck) -> Option<HealthCheck> {
+        Some(HealthCheck {
+            kind: self.parsed(format!("{at}.health_check.type"), &h.kind)?,
+            connect_timeout: h.connect_timeout,
+            delay_loop: h.delay_loop,
+            retry: h.retry,
+        })
+    }
+
+    fn members(&mut self, at: &str, s: &RawService, by_name: &BTreeMap<&str, &Host>) -> Vec<Member> {
+        if s.real_servers.is_empty() {
+            self.problem(format!("{at}.real_servers"), "empty; list the real servers that serve this VIP");
+        }
+        let mut out = Vec::new();
+        for (j, m) in s.real_servers.iter().enumerate() {
+            let mat = format!("{at}.real_servers[{j}]");
+            match by_name.get(m.name.as_str()) {
+                Some(h) if h.role() == Role::RealServer => out.push(Member {
+                    name: m.name.clone(),
+                    address: h.address,
+                    weight: m.weight,
+                }),
+                Some(_) => self.problem(format!("{mat}.name"), format!("{} is a director; list real servers here", m.name)),
+                None => self.problem(format!("{mat}.name"), format!("{:?} is not in $.real_servers; add it there or fix the name", m.name)),
+            }
+            if m.weight > 65535 {
+                self.problem(format!("{mat}.weight"), format!("{} is out of range; IPVS weights are 0..65535", m.weight));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,92 @@
+//! One host through the pipeline: facts (ONE exec) → steps (playbook × platform) → plan (pure)
+//! → apply (ONE exec). Commands compose these; `check` stops after the plan, so it cannot drift
+//! from `up`.
+
+use crate::apply::{self, Outcome};
+use crate::error::HostError;
+use crate::facts::{self, Facts, Probe};
+use crate::inventory::{Host, Inventory};
+use crate::plan::{self, Mode};
+use crate::playbook::Playbooks;
+use crate::resources::{Change, Step};
+use crate::ssh::Session;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub struct Pipeline {
+    pub inv: Arc<Inventory>,
+    pub playbooks: Playbooks,
+    /// Each selected host's facts probe, rendered before any connection.
+    probes: BTreeMap<String, Probe>,
+    /// Write each host's raw facts here (`<name>.txt`): how plan tests get recorded facts.
+    pub dump_facts: Option<PathBuf>,
+}
+
+impl Pipeline {
+    /// Renders every host's playbook (for every platform) before anything is contacted: Err
+    /// names the broken playbook or template, and the command exits 3.
+    pub fn prepare(
+        inv: Arc<Inventory>,
+        hosts: &[Host],
+        playbooks: Playbooks,
+        dump_facts: Option<PathBuf>,
+    ) -> Result<Pipeline, String> {
+        let mut probes = BTreeMap::new();
+        for h in hosts {
+            probes.insert(h.name.clone(), playbooks.probe(&inv, h)?);
+        }
+        Ok(Pipeline {
+            inv,
+            playbooks,
+            probes,
+            dump_facts,
+        })
+    }
+
+    pub async fn facts(&self, host: &Host, session: &Session) -> Result<Facts, HostError> {
+        let probe = self.probes.get(&host.name).cloned().unwrap_or_default();
+        let out = session.run(&facts::script(&probe)).await?;
+        if out.status != 0 && !out.stdout.contains("@@end") {
+            return Err(HostError::Facts(format!(
+                "reading facts failed (exit {}): {}",
+                out.status,
+                out.stderr.trim()
+            )));
+        }
+        if let Some(dir) = &self.dump_facts {
+            let path = dir.join(format!("{}.txt", host.name));
+            std::fs::write(&path, &out.stdout)
+                .map_err(|e| HostError::Facts(format!("--dump-facts {}: {e}", path.display())))?;
+        }
+        Ok(facts::parse(&out.stdout)?)
+    }
+
+    pub fn steps(&self, host: &Host, facts: &Facts) -> Result<Vec<Step>, HostError> {
+        Ok(self.playbooks.render(&self.inv, host, facts)?)
+    }
+
+    pub fn plan(&self, host: &Host, facts: &Facts, mode: Mode) -> Result<Vec<Change>, HostError> {
+        Ok(plan::plan(&self.steps(host, facts)?, facts, mode)?)
+    }
+}
+
+/// Runs the changes as one script. On a failed step, `changes` keeps only what was applied.
+pub async fn apply(session: &Session, changes: &mut Vec<Change>) -> Result<(), HostError> {
+    let out = session.run(&apply::script(changes)).await?;
+    match apply::outcome(&out.stdout, &out.stderr) {
+        Outcome::Done => Ok(()),
+        Outcome::Failed { step, output } => {
+            let resource = changes
+                .get(step)
+                .map(|c| c.resource.clone())
+                .unwrap_or_default();
+            changes.truncate(step);
+            Err(HostError::Step {
+                number: step + 1,
+                resource,
+                output,
+            })
+        }
+    }
+}

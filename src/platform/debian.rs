@@ -1,0 +1,79 @@
+//! Debian (12 and later; the lab's hosts): apt, apache2, the VIP persisted by ifupdown
+//! (`/etc/network/interfaces.d`), IPVS rules restored by the ipvsadm package's init script from
+//! `/etc/ipvsadm.rules` when `/etc/default/ipvsadm` says AUTO.
+
+use super::{Platform, PlatformId, Verb};
+use crate::resources::file::File;
+use crate::resources::Step;
+use crate::sh;
+use crate::shell::Script;
+
+pub struct Debian;
+
+fn apt(verb: &str, names: &[&str]) -> Script {
+    let mut list = Script::new();
+    for n in names {
+        list = sh!("{} {}", list, n);
+    }
+    let verb = match verb {
+        "purge" => Script::lit("purge"),
+        _ => Script::lit("install"),
+    };
+    sh!(
+        "DEBIAN_FRONTEND=noninteractive apt-get {} -y -q -o Dpkg::Options::=--force-confold{} >/tmp/lvsprov-apt.log 2>&1 || {{ tail -n 20 /tmp/lvsprov-apt.log >&2; exit 1; }}",
+        verb,
+        list
+    )
+}
+
+impl Platform for Debian {
+    fn id(&self) -> PlatformId {
+        PlatformId::Debian
+    }
+
+    fn web_server(&self) -> &'static str {
+        "apache2"
+    }
+
+    fn install(&self, names: &[&str]) -> Script {
+        apt("install", names)
+    }
+
+    fn remove(&self, names: &[&str]) -> Script {
+        apt("purge", names)
+    }
+
+    fn sysv(&self, name: &str, verb: Verb) -> Script {
+        match verb {
+            Verb::Enable => sh!(
+                "update-rc.d {} defaults >/dev/null 2>&1 || update-rc.d {} enable",
+                name,
+                name
+            ),
+            Verb::Disable => sh!("update-rc.d {} disable >/dev/null 2>&1 || true", name),
+            Verb::Start => sh!("service {} start", name),
+            Verb::Stop => sh!("service {} stop", name),
+            Verb::Reload => sh!("service {} reload || service {} restart", name, name),
+        }
+    }
+
+    fn persist_vip(&self, dev: &str, _vips: &[String]) -> Vec<Step> {
+        vec![Step::File(File::templated(
+            "/etc/network/interfaces.d/lvsprov-vip",
+            "ifupdown-vip.j2",
+            serde_json::json!({ "dev": dev }),
+        ))]
+    }
+
+    fn ipvs_rules_file(&self) -> &'static str {
+        "/etc/ipvsadm.rules"
+    }
+
+    fn persist_ipvs(&self) -> Vec<Step> {
+        vec![Step::File(File::templated(
+            "/etc/default/ipvsadm",
+            "ipvsadm-default.j2",
+            serde_json::Value::Null,
+        ))]
+    }
+}

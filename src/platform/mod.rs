@@ -1,0 +1,148 @@
+//! Platforms are code, playbooks are intent. A playbook says what a role needs (a web server, the
+//! VIP persisted on a device, IPVS rules restored at boot); the host's platform says how its OS
+//! does each: package manager and names, service verbs, where the VIP and the rules persist.
+//! A platform is detected from the facts; an OS lvsprov does not know is refused with the reason,
+//! never treated as the nearest known one. A new platform is one file here, one arm in
+//! [`PlatformId`], a recorded facts file and its plan tests.
+
+use crate::facts::{Firewall, Init, OsRelease};
+use crate::resources::Step;
+use crate::sh;
+use crate::shell::Script;
+
+pub mod debian;
+pub mod rhel7;
+pub mod rhel8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformId {
+    Debian,
+    Rhel7,
+    Rhel8,
+}
+
+impl PlatformId {
+    pub const ALL: [PlatformId; 3] = [PlatformId::Debian, PlatformId::Rhel7, PlatformId::Rhel8];
+
+    pub fn ops(self) -> &'static dyn Platform {
+        match self {
+            PlatformId::Debian => &debian::Debian,
+            PlatformId::Rhel7 => &rhel7::Rhel7,
+            PlatformId::Rhel8 => &rhel8::Rhel8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Enable,
+    Disable,
+    Start,
+    Stop,
+    /// Reload, or restart when the service cannot reload.
+    Reload,
+}
+
+pub trait Platform: Sync {
+    fn id(&self) -> PlatformId;
+    /// The package and service that serve the real server's page.
+    fn web_server(&self) -> &'static str;
+    fn install(&self, names: &[&str]) -> Script;
+    fn remove(&self, names: &[&str]) -> Script;
+    /// Service verbs without systemd (containers, old init): the platform's own init scripts.
+    fn sysv(&self, name: &str, verb: Verb) -> Script;
+    /// The steps that bring the VIP(s) back on `dev` at boot (the live address is its own step).
+    fn persist_vip(&self, dev: &str, vips: &[String]) -> Vec<Step>;
+    /// Where `ipvsadm-save` output must be for the boot-time restore to read it.
+    fn ipvs_rules_file(&self) -> &'static str;
+    /// The steps that restore the saved IPVS rules at boot.
+    fn persist_ipvs(&self) -> Vec<Step>;
+
+    fn service(&self, init: Init, name: &str, verb: Verb) -> Script {
+        match init {
+            Init::Systemd => systemctl(name, verb),
+            Init::None => self.sysv(name, verb),
+        }
+    }
+
+    /// Opening a port in the firewall that is active (never turning a firewall off).
+    fn open_port(&self, firewall: Firewall, spec: &str) -> Option<Script> {
+        match firewall {
+            Firewall::None => None,
+            Firewall::Firewalld => Some(sh!(
+                "firewall-cmd -q --permanent --add-port={}\nfirewall-cmd -q --add-port={}",
+                spec,
+                spec
+            )),
+            Firewall::Ufw => Some(sh!("ufw allow {} >/dev/null", spec)),
+        }
+    }
+}
+
+pub fn systemctl(name: &str, verb: Verb) -> Script {
+    match verb {
+        Verb::Enable => sh!("systemctl enable {}", name),
+        Verb::Disable => sh!("systemctl disable {}", name),
+        Verb::Start => sh!("systemctl start {}", name),
+        Verb::Stop => sh!("systemctl stop {}", name),
+        Verb::Reload => sh!("systemctl reload-or-restart {}", name),
+    }
+}
+
+/// Which platform a host is, from /etc/os-release. Err: the reason it is refused.
+pub fn detect(os: &OsRelease) -> Result<PlatformId, String> {
+    let like = |w: &str| os.id == w || os.id_like.split_whitespace().any(|l| l == w);
+    if os.id == "ubuntu" || like("ubuntu") {
+        return Err(format!(
+            "{} {}: Ubuntu keeps addresses in netplan, which never reads /etc/network/interfaces.d, \
+             so lvsprov cannot persist the VIP there yet; nothing was changed on this host",
+            os.id, os.version_id
+        ));
+    }
+    if like("debian") {
+        return Ok(PlatformId::Debian);
+    }
+    if ["rhel", "centos", "rocky", "almalinux", "ol", "fedora"]
+        .iter()
+        .any(|w| like(w))
+    {
+        return match (os.id.as_str(), os.major) {
+            ("fedora", _) => Ok(PlatformId::Rhel8),
+            (_, 7) => Ok(PlatformId::Rhel7),
+            (_, m) if m >= 8 => Ok(PlatformId::Rhel8),
+            (_, m) => Err(format!(
+                "{} {m}: lvsprov supports RHEL 7 and later (systemd, firewalld); nothing was changed on this host",
+                os.id
+            )),
+        };
+    }
+    Err(format!(
+        "unsupported OS {:?} (ID_LIKE {:?}): lvsprov knows Debian, RHEL 7 and RHEL 8+ and their rebuilds; nothing was changed on this host",
+        os.id, os.id_like
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(id: &str, like: &str, version: &str) -> OsRelease {
+        OsRelease {
+            id: id.into(),
+            id_like: like.into(),
+            version_id: version.into(),
+            major: version.split('.').next().unwrap().parse().unwrap_or(0),
+        }
+    }
+
+    #[test]
+    fn known_systems_map_to_their_platform_and_others_are_refused() {
+        assert_eq!(detect(&os("debian", "", "12")), Ok(PlatformId::Debian));
+        assert_eq!(detect(&os("centos", "rhel fedora", "7")), Ok(PlatformId::Rhel7));
+        assert_eq!(detect(&os("rocky", "rhel centos fedora", "9.4")), Ok(PlatformId::Rhel8));
+        assert!(detect(&os("ubuntu", "debian", "24.04")).unwrap_err().contains("netplan"));
+        assert!(detect(&os("centos", "rhel fedora", "6")).unwrap_err().contains("RHEL 7 and later"));
+        assert!(detect(&os("alpine", "", "3.20")).unwrap_err().contains("unsupported OS"));
+    }
+}

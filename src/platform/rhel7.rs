@@ -1,0 +1,77 @@
+//! RHEL / CentOS 7: yum, httpd, the VIP persisted as an `ifcfg-DEV:N` alias (network-scripts),
+//! IPVS rules restored by `ipvsadm.service` from `/etc/sysconfig/ipvsadm`.
+
+use super::{Platform, PlatformId, Verb};
+use crate::resources::file::File;
+use crate::resources::service::Service;
+use crate::resources::Step;
+use crate::sh;
+use crate::shell::Script;
+
+pub struct Rhel7;
+
+pub(super) fn yum_like(tool: &'static str, verb: &'static str, names: &[&str]) -> Script {
+    let mut s = sh!("{} {} -y -q", Script::lit(tool), Script::lit(verb));
+    for n in names {
+        s = sh!("{} {}", s, n);
+    }
+    s
+}
+
+pub(super) fn sysv(name: &str, verb: Verb) -> Script {
+    match verb {
+        Verb::Enable => sh!("chkconfig {} on", name),
+        Verb::Disable => sh!("chkconfig {} off || true", name),
+        Verb::Start => sh!("service {} start", name),
+        Verb::Stop => sh!("service {} stop", name),
+        Verb::Reload => sh!("service {} reload || service {} restart", name, name),
+    }
+}
+
+pub(super) fn ipvsadm_service() -> Vec<Step> {
+    vec![Step::Service(Service::named("ipvsadm"))]
+}
+
+impl Platform for Rhel7 {
+    fn id(&self) -> PlatformId {
+        PlatformId::Rhel7
+    }
+
+    fn web_server(&self) -> &'static str {
+        "httpd"
+    }
+
+    fn install(&self, names: &[&str]) -> Script {
+        yum_like("yum", "install", names)
+    }
+
+    fn remove(&self, names: &[&str]) -> Script {
+        yum_like("yum", "remove", names)
+    }
+
+    fn sysv(&self, name: &str, verb: Verb) -> Script {
+        sysv(name, verb)
+    }
+
+    fn persist_vip(&self, dev: &str, vips: &[String]) -> Vec<Step> {
+        vips.iter()
+            .enumerate()
+            .map(|(i, vip)| {
+                let device = format!("{dev}:{i}");
+                Step::File(File::templated(
+                    &format!("/etc/sysconfig/network-scripts/ifcfg-{device}"),
+                    "ifcfg-vip.j2",
+                    serde_json::json!({ "device": device, "vip": vip }),
+                ))
+            })
+            .collect()
+    }
+
+    fn ipvs_rules_file(&self) -> &'static str {
+        "/etc/sysconfig/ipvsadm"
+    }
+
+    fn persist_ipvs(&self) -> Vec<Step> {
+        ipvsadm_service()
+    }
+}

@@ -1,0 +1,87 @@
+//! Requests through a VIP land on the real servers in the scheduler's shape: rr/wrr are
+//! deterministic for sequential new connections (±1 of each share), the others within 15 %.
+
+use super::{check, Check};
+use crate::inventory::Service;
+use std::collections::BTreeMap;
+
+/// Per real server: the share of `n` requests it should get, and how far off is still right, for
+/// the service as the directors run it (drained servers at weight 0).
+pub fn expected_shape(service: &Service, n: usize) -> BTreeMap<String, (f64, f64)> {
+    let total: u32 = service.real_servers.iter().map(|m| m.weight).sum();
+    let exact = service.scheduler.is_deterministic();
+    service
+        .real_servers
+        .iter()
+        .map(|m| {
+            let want = if total == 0 {
+                0.0
+            } else {
+                n as f64 * m.weight as f64 / total as f64
+            };
+            let slack = match (m.weight, exact) {
+                (0, _) => 0.0,
+                (_, true) => 1.0,
+                (_, false) => (want * 0.15).max(2.0),
+            };
+            (m.name.clone(), (want, slack))
+        })
+        .collect()
+}
+
+/// `answers`: requests per real server (and `other`, `failed`); `judged`: the real servers whose
+/// share is checked (those selected with `--limit`, or all when a director is).
+pub fn run(
+    service: &Service,
+    requests: usize,
+    answers: &BTreeMap<String, usize>,
+    judged: &dyn Fn(&str) -> bool,
+) -> Vec<Check> {
+    let shape = expected_shape(service, requests);
+    let mut out = Vec::new();
+    for (name, (want, slack)) in shape.iter().filter(|(n, _)| judged(n)) {
+        let got = answers.get(name).copied().unwrap_or(0) as f64;
+        out.push(check(
+            format!("{}:{} → {name}", service.vip, service.port),
+            (got - want).abs() <= *slack,
+            format!("{want:.0} ± {slack:.0} of {requests} ({})", service.scheduler),
+            format!("{got:.0}"),
+        ));
+    }
+    let stray: usize = answers
+        .iter()
+        .filter(|(k, _)| !shape.contains_key(*k))
+        .map(|(_, v)| v)
+        .sum();
+    out.push(check(
+        format!("{}:{} every request answered by a real server", service.vip, service.port),
+        stray == 0,
+        "0 failed or unknown answers",
+        format!("{stray}"),
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::parse;
+
+    #[test]
+    fn rr_is_held_to_one_request_and_strays_fail() {
+        let inv = parse(include_str!("../../../inventories/lab.json")).unwrap();
+        let svc = &inv.services[0];
+        let all = |_: &str| true;
+        let even = BTreeMap::from([("web01".to_string(), 10), ("web02".to_string(), 10)]);
+        assert!(run(svc, 20, &even, &all).iter().all(|c| c.ok));
+        let skewed = BTreeMap::from([("web01".to_string(), 12), ("web02".to_string(), 8)]);
+        let checks = run(svc, 20, &skewed, &all);
+        assert_eq!(checks.iter().filter(|c| !c.ok).count(), 2);
+        let only_web01 = run(svc, 20, &skewed, &|n: &str| n == "web01");
+        assert_eq!(only_web01.len(), 2, "one share + the stray check");
+        let failed = BTreeMap::from([("web01".to_string(), 10), ("failed".to_string(), 10)]);
+        assert!(!run(svc, 20, &failed, &all).last().unwrap().ok);
+        let drained = svc.with_drained(&["web01".to_string()].into());
+        assert_eq!(expected_shape(&drained, 20)["web01"], (0.0, 0.0));
+    }
+}

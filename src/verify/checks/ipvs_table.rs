@@ -1,0 +1,44 @@
+//! A director's IPVS table holds exactly the inventory's rules for a service (drained servers at
+//! weight 0): what keepalived or `up` should have put there, nothing missing, nothing extra.
+
+use super::{check, Check};
+use crate::facts::Ipvs;
+use crate::inventory::Service;
+use crate::resources::ipvs::VirtualService;
+
+pub fn run(director: &str, ipvs: &Ipvs, svc: &Service, as_run: &Service) -> Check {
+    let name = format!("{director}: IPVS table for {}:{}", svc.vip, svc.port);
+    let Ipvs::Available(lines) = ipvs else {
+        return check(name, false, "IPVS rules", "this kernel has no IPVS loaded");
+    };
+    let want = VirtualService::from(as_run).wanted_lines();
+    let have = VirtualService::from(svc).lines_in(lines);
+    let missing: Vec<&String> = want.iter().filter(|w| !have.contains(&w.as_str())).collect();
+    let extra: Vec<&&str> = have.iter().filter(|h| !want.iter().any(|w| w == **h)).collect();
+    let ok = missing.is_empty() && extra.is_empty();
+    let seen = if ok {
+        format!("{} rules as in the inventory", have.len())
+    } else {
+        format!("missing {missing:?}, unexpected {extra:?}")
+    };
+    check(name, ok, want.join("; "), seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::parse;
+
+    const INV: &str = include_str!("../../../inventories/lab.json");
+
+    #[test]
+    fn a_missing_real_server_fails_and_names_the_rule() {
+        let inv = parse(INV).unwrap();
+        let svc = &inv.services[0];
+        let all = VirtualService::from(svc).wanted_lines();
+        assert!(run("lvs01", &Ipvs::Available(all.clone()), svc, svc).ok);
+        let c = run("lvs01", &Ipvs::Available(all[..2].to_vec()), svc, svc);
+        assert!(!c.ok && c.seen.contains("192.168.100.202:80"), "{c:?}");
+        assert!(!run("lvs01", &Ipvs::Absent, svc, svc).ok);
+    }
+}

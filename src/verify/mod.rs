@@ -1,0 +1,236 @@
+//! `lvsprov verify`: proof that the cluster balances, with the evidence. Runs where lvsprov runs
+//! (the vantage point: a client on the VIP's segment, never a director). It observes the selected
+//! hosts through the same fleet fan-out as every command (`--limit`, `--forks`), then judges with
+//! pure checks (`checks/`): IPVS tables, the VIP holder, each real server as its own steps say it
+//! should be, the distribution of requests through each VIP, who answers ARP, and failover.
+
+use crate::commands::Loaded;
+use crate::exit::Exit;
+use crate::facts::Facts;
+use crate::fleet::{self, Finish};
+use crate::inventory::{Host, Inventory, Role, Service};
+use crate::resources::Step;
+use checks::{arp, check, distribution, ipvs_table, real_server, vip_holder, Check};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+pub mod checks;
+mod failover;
+pub mod net;
+mod report;
+
+pub use report::{Distribution, VerifyReport};
+
+/// One host as observed: its facts and, for a real server, the steps `up` would apply to it.
+struct Observed {
+    host: Host,
+    facts: Facts,
+    steps: Result<Vec<Step>, String>,
+}
+
+impl Finish for Observed {
+    fn word(&self) -> String {
+        "observed".into()
+    }
+}
+
+/// What the selection covers: `--limit web01` verifies web01 and the services it serves.
+struct Scope<'a> {
+    inv: &'a Inventory,
+    seen: &'a [Observed],
+    selected: BTreeSet<String>,
+    any_director: bool,
+}
+
+impl Scope<'_> {
+    fn directors(&self) -> impl Iterator<Item = &Observed> {
+        self.seen.iter().filter(|o| o.host.role() == Role::Director)
+    }
+    fn real_servers(&self) -> impl Iterator<Item = &Observed> {
+        self.seen.iter().filter(|o| o.host.role() == Role::RealServer)
+    }
+    fn services(&self) -> impl Iterator<Item = &Service> {
+        self.inv.services.iter().filter(|s| {
+            self.any_director || s.real_servers.iter().any(|m| self.selected.contains(&m.name))
+        })
+    }
+    fn judged(&self, name: &str) -> bool {
+        self.any_director || self.selected.contains(name)
+    }
+    /// Real servers drained on the observed directors.
+    fn drained(&self) -> BTreeSet<String> {
+        self.directors().flat_map(|d| d.facts.drained.iter().cloned()).collect()
+    }
+    fn holders(&self, svc: &Service) -> Vec<&Observed> {
+        self.directors()
+            .filter(|d| d.facts.addrs.iter().any(|a| a.ip == svc.vip))
+            .collect()
+    }
+    fn host_of_mac(&self, mac: &str) -> Option<String> {
+        self.seen
+            .iter()
+            .find(|o| o.facts.macs.values().any(|m| m == mac))
+            .map(|o| o.host.name.clone())
+    }
+}
+
+pub async fn run(loaded: Loaded, requests: usize, failover: bool) -> VerifyReport {
+    let started = Instant::now();
+    let (seen, mut checks) = observe(&loaded).await;
+    let scope = Scope {
+        inv: &loaded.inv,
+        seen: &seen,
+        selected: loaded.hosts.iter().map(|h| h.name.clone()).collect(),
+        any_director: loaded.hosts.iter().any(|h| h.role() == Role::Director),
+    };
+    checks.extend(directors(&scope));
+    checks.extend(real_servers(&scope).await);
+    let (distribution, through) = through_vips(&scope, requests).await;
+    checks.extend(through);
+    let mut failover_seconds = None;
+    if failover {
+        let target = scope.services().next().and_then(|svc| {
+            let holder = scope.holders(svc).first().map(|o| o.host.clone())?;
+            Some((holder, svc.clone()))
+        });
+        let (c, secs) = match target {
+            Some((holder, svc)) => {
+                failover::run(loaded.pipeline.clone(), holder, svc, &loaded.fleet).await
+            }
+            None => (check("failover", false, "a director holding the VIP (select the directors)", "none"), None),
+        };
+        failover_seconds = secs;
+        checks.push(c);
+    }
+    VerifyReport::new(checks, distribution, failover_seconds, started.elapsed().as_millis())
+}
+
+/// Facts (and real servers' steps) from every selected host; a failure is a failed check.
+async fn observe(loaded: &Loaded) -> (Vec<Observed>, Vec<Check>) {
+    let pipeline = loaded.pipeline.clone();
+    let results = fleet::each(loaded.hosts.clone(), &loaded.fleet, move |host, session, progress| {
+        let pipeline = pipeline.clone();
+        async move {
+            progress.phase("facts");
+            let facts = pipeline.facts(&host, &session).await?;
+            let steps = pipeline.steps(&host, &facts).map_err(|e| e.to_string());
+            Ok(Observed { host, facts, steps })
+        }
+    })
+    .await;
+    let mut seen = Vec::new();
+    let mut failed = Vec::new();
+    for (host, r) in results {
+        match r {
+            Ok(o) => seen.push(o),
+            Err(e) => failed.push(check(format!("{}: reachable", host.name), false, "facts over SSH", e.to_string())),
+        }
+    }
+    (seen, failed)
+}
+
+/// Each observed director's IPVS table; exactly one VIP holder when every director is observed.
+fn directors(scope: &Scope) -> Vec<Check> {
+    let drained = scope.drained();
+    let all_directors = scope.inv.directors().all(|d| scope.selected.contains(&d.name));
+    let active = scope.inv.active_director().map(|d| d.name.clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    for svc in scope.services() {
+        let as_run = svc.with_drained(&drained);
+        for d in scope.directors() {
+            out.push(ipvs_table::run(&d.host.name, &d.facts.ipvs, svc, &as_run));
+        }
+        if all_directors {
+            let holders: Vec<String> = scope.holders(svc).iter().map(|d| d.host.name.clone()).collect();
+            out.push(vip_holder::run(svc.vip, &holders, &active));
+        }
+    }
+    out
+}
+
+/// Each observed real server against its own steps, and its page on its own address.
+async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
+    let mut out = Vec::new();
+    for o in scope.real_servers() {
+        match &o.steps {
+            Ok(steps) => out.extend(real_server::run(&o.host.name, steps, &o.facts)),
+            Err(e) => out.push(check(format!("{}: steps", o.host.name), false, "the real server's steps", e.clone())),
+        }
+        for svc in scope.inv.services_of(&o.host) {
+            let got = net::get(o.host.address, svc.port, Duration::from_secs(3)).await;
+            let at = format!("{}:{}", o.host.address, svc.port);
+            out.push(real_server::page(&o.host.name, &at, o.host.page().unwrap_or(""), &got));
+        }
+    }
+    out
+}
+
+/// Requests through each VIP in scope, counted per real server by its page; then who answers ARP.
+async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>, Vec<Check>) {
+    let drained = scope.drained();
+    let (mut dists, mut out) = (Vec::new(), Vec::new());
+    for svc in scope.services() {
+        let answers = count_answers(scope.inv, svc, requests).await;
+        out.extend(distribution::run(&svc.with_drained(&drained), requests, &answers, &|n| scope.judged(n)));
+        dists.push(Distribution {
+            service: format!("{}:{}", svc.vip, svc.port),
+            requests,
+            answers,
+        });
+        let answered: Vec<(String, Option<String>)> = net::arp_answers(svc.vip.0)
+            .await
+            .into_iter()
+            .map(|mac| {
+                let host = scope.host_of_mac(&mac);
+                (mac, host)
+            })
+            .collect();
+        if scope.any_director {
+            let holder = scope.holders(svc).into_iter().next().and_then(|d| {
+                let dev = &d.facts.addrs.iter().find(|a| a.ip == svc.vip)?.dev;
+                Some((d.host.name.as_str(), d.facts.macs.get(dev)?.as_str()))
+            });
+            out.push(arp::holder_only(svc.vip, holder, &answered));
+        } else {
+            let reals: Vec<(String, Vec<String>)> = scope
+                .real_servers()
+                .filter(|o| svc.has_member(&o.host.name))
+                .map(|o| (o.host.name.clone(), o.facts.macs.values().cloned().collect()))
+                .collect();
+            out.push(arp::none_of(svc.vip, &reals, &answered));
+        }
+    }
+    (dists, out)
+}
+
+async fn count_answers(inv: &Inventory, svc: &Service, requests: usize) -> BTreeMap<String, usize> {
+    let pages: Vec<(String, String)> = svc
+        .real_servers
+        .iter()
+        .filter_map(|m| inv.host(&m.name))
+        .map(|h| (h.page().unwrap_or("").trim().to_string(), h.name.clone()))
+        .collect();
+    let mut answers: BTreeMap<String, usize> = svc.real_servers.iter().map(|m| (m.name.clone(), 0)).collect();
+    for _ in 0..requests {
+        let who = match net::get(svc.vip.0, svc.port, Duration::from_secs(2)).await {
+            Ok(body) => pages
+                .iter()
+                .find(|(p, _)| *p == body)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_else(|| "other".into()),
+            Err(_) => "failed".into(),
+        };
+        *answers.entry(who).or_default() += 1;
+    }
+    answers
+}
+
+impl VerifyReport {
+    pub fn exit(&self) -> Exit {
+        if self.checks.iter().all(|c| c.ok) {
+            Exit::Ok
+        } else {
+            Exit::HostFailed
+        }
+    }
+}
