@@ -64,7 +64,11 @@ mod tests {
     fn run_local(changes: &[Change]) -> Outcome {
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(script(changes).as_str().replace(&format!("mkdir -p {DIR}\n"), ""))
+            .arg(
+                script(changes)
+                    .as_str()
+                    .replace(&format!("mkdir -p {DIR}\n"), ""),
+            )
             .output()
             .unwrap();
         outcome(

@@ -88,7 +88,10 @@ where
         };
         let (forks, work, accept) = (forks.clone(), work.clone(), opts.accept_new_host_keys);
         tasks.push(tokio::spawn(async move {
-            let _slot = forks.acquire_owned().await.expect("the semaphore is never closed");
+            let _slot = forks
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
             progress.phase("connect");
             let result = match Session::connect(host.address, &host.ssh, accept).await {
                 Err(e) => Err(HostError::Ssh(e)),

@@ -41,7 +41,11 @@ fn main() {
         console::set_colors_enabled_stderr(false);
     }
     let cli = Cli::try_parse().unwrap_or_else(|e| {
-        let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
+        let code = if e.use_stderr() {
+            Exit::Usage
+        } else {
+            Exit::Ok
+        };
         let _ = e.print();
         std::process::exit(code.code());
     });

@@ -18,15 +18,36 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 const EMBEDDED: &[(&str, &str)] = &[
-    ("director.json.j2", include_str!("../playbooks/director.json.j2")),
-    ("real_server.json.j2", include_str!("../playbooks/real_server.json.j2")),
-    ("keepalived.conf.j2", include_str!("../playbooks/keepalived.conf.j2")),
+    (
+        "director.json.j2",
+        include_str!("../playbooks/director.json.j2"),
+    ),
+    (
+        "real_server.json.j2",
+        include_str!("../playbooks/real_server.json.j2"),
+    ),
+    (
+        "keepalived.conf.j2",
+        include_str!("../playbooks/keepalived.conf.j2"),
+    ),
     ("index.html.j2", include_str!("../playbooks/index.html.j2")),
-    ("sysctl.conf.j2", include_str!("../playbooks/sysctl.conf.j2")),
-    ("ifupdown-vip.j2", include_str!("../playbooks/ifupdown-vip.j2")),
+    (
+        "sysctl.conf.j2",
+        include_str!("../playbooks/sysctl.conf.j2"),
+    ),
+    (
+        "ifupdown-vip.j2",
+        include_str!("../playbooks/ifupdown-vip.j2"),
+    ),
     ("ifcfg-vip.j2", include_str!("../playbooks/ifcfg-vip.j2")),
-    ("lvsprov-vip.service.j2", include_str!("../playbooks/lvsprov-vip.service.j2")),
-    ("ipvsadm-default.j2", include_str!("../playbooks/ipvsadm-default.j2")),
+    (
+        "lvsprov-vip.service.j2",
+        include_str!("../playbooks/lvsprov-vip.service.j2"),
+    ),
+    (
+        "ipvsadm-default.j2",
+        include_str!("../playbooks/ipvsadm-default.j2"),
+    ),
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -121,7 +142,14 @@ impl Playbooks {
     pub fn probe(&self, inv: &Inventory, host: &Host) -> Result<Probe, String> {
         let mut probe = Probe::default();
         for platform in PlatformId::ALL {
-            let ctx = context(inv, host, platform, Init::Systemd, "NIC".into(), &BTreeSet::new());
+            let ctx = context(
+                inv,
+                host,
+                platform,
+                Init::Systemd,
+                "NIC".into(),
+                &BTreeSet::new(),
+            );
             let steps = self.steps(&ctx).map_err(|e| e.to_string())?;
             for r in steps.iter().filter_map(Step::resource) {
                 r.probe(&mut probe);
@@ -131,7 +159,12 @@ impl Playbooks {
     }
 
     /// The host's steps for its facts, with every template rendered.
-    pub fn render(&self, inv: &Inventory, host: &Host, facts: &Facts) -> Result<Vec<Step>, RenderError> {
+    pub fn render(
+        &self,
+        inv: &Inventory,
+        host: &Host,
+        facts: &Facts,
+    ) -> Result<Vec<Step>, RenderError> {
         let nic = nic(inv, host, facts).map_err(RenderError::Refused)?;
         let ctx = context(inv, host, facts.platform, facts.init, nic, &facts.drained);
         self.steps(&ctx)
@@ -148,8 +181,11 @@ impl Playbooks {
             .get_template(name)
             .and_then(|t| t.render(ctx))
             .map_err(|e| broken(format!("playbook {name}: {e:#}")))?;
-        let raw: Vec<serde_json::Value> = serde_json::from_str(&text)
-            .map_err(|e| broken(format!("playbook {name} did not render to a JSON list: {e}")))?;
+        let raw: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
+            broken(format!(
+                "playbook {name} did not render to a JSON list: {e}"
+            ))
+        })?;
         let mut steps = Vec::new();
         for (i, value) in raw.into_iter().enumerate() {
             let step: Step = serde_json::from_value(value)
@@ -221,7 +257,11 @@ fn context<'a>(
     drained: &BTreeSet<String>,
 ) -> Context<'a> {
     let services: Vec<Service> = match host.role() {
-        Role::Director => inv.services.iter().map(|s| s.with_drained(drained)).collect(),
+        Role::Director => inv
+            .services
+            .iter()
+            .map(|s| s.with_drained(drained))
+            .collect(),
         Role::RealServer => inv.services_of(host).cloned().collect(),
     };
     let mut vips: Vec<String> = Vec::new();

@@ -185,7 +185,10 @@ mod tests {
     #[test]
     fn the_macro_quotes_values_and_keeps_scripts() {
         let inner = sh!("echo {}", "a b");
-        assert_eq!(sh!("{}; rm {}", inner, "$(x)").as_str(), "echo 'a b'; rm '$(x)'");
+        assert_eq!(
+            sh!("{}; rm {}", inner, "$(x)").as_str(),
+            "echo 'a b'; rm '$(x)'"
+        );
         assert!(positional_only("a {} b {{literal}}"));
         assert!(!positional_only("a {name} b"));
         assert!(!positional_only("a {0} b"));

@@ -67,20 +67,24 @@ pub async fn converge(
 ) -> Report {
     let started = Instant::now();
     let pipeline = loaded.pipeline.clone();
-    let results = fleet::each(loaded.hosts, &loaded.fleet, move |host, session, progress| {
-        let (pipeline, mark) = (pipeline.clone(), mark.clone());
-        async move {
-            let mut changes = Vec::new();
-            let run = Run {
-                pipeline: &pipeline,
-                host: &host,
-                session: &session,
-                progress: &progress,
-            };
-            let result = run.go(command, mode, mark.as_deref(), &mut changes).await;
-            Ok(HostReport::new(&host, changes, result.err()))
-        }
-    })
+    let results = fleet::each(
+        loaded.hosts,
+        &loaded.fleet,
+        move |host, session, progress| {
+            let (pipeline, mark) = (pipeline.clone(), mark.clone());
+            async move {
+                let mut changes = Vec::new();
+                let run = Run {
+                    pipeline: &pipeline,
+                    host: &host,
+                    session: &session,
+                    progress: &progress,
+                };
+                let result = run.go(command, mode, mark.as_deref(), &mut changes).await;
+                Ok(HostReport::new(&host, changes, result.err()))
+            }
+        },
+    )
     .await;
     let hosts = results
         .into_iter()

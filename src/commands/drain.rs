@@ -58,7 +58,11 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
         Ok(i) => i,
         Err(code) => return code,
     };
-    if !inv.hosts.iter().any(|h| h.name == a.host && h.role() == Role::RealServer) {
+    if !inv
+        .hosts
+        .iter()
+        .any(|h| h.name == a.host && h.role() == Role::RealServer)
+    {
         eprintln!(
             "lvsprov: {:?} is not a real server in {}; name one of $.real_servers",
             a.host,

@@ -85,7 +85,11 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
         dir: c.playbooks.clone(),
     };
     let pipeline = Pipeline::prepare(inv.clone(), &hosts, playbooks, c.dump_facts.clone())
-        .map_err(|e| usage(format_args!("{e}\nnothing was contacted; fix the playbook and run again")))?;
+        .map_err(|e| {
+            usage(format_args!(
+                "{e}\nnothing was contacted; fix the playbook and run again"
+            ))
+        })?;
     Ok(Loaded {
         fleet: FleetOptions {
             forks: c.forks.unwrap_or(hosts.len()),

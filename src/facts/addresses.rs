@@ -87,12 +87,18 @@ mod tests {
         );
         let b = parse_addr("14: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\\       valid_lft forever preferred_lft forever").unwrap();
         assert_eq!((b.dev.as_str(), b.prefix), ("eth0", 24));
-        assert_eq!(nic_for(&[a, b], "192.168.100.10".parse().unwrap()), Some("eth0"));
+        assert_eq!(
+            nic_for(&[a, b], "192.168.100.10".parse().unwrap()),
+            Some("eth0")
+        );
     }
 
     #[test]
     fn reads_macs_of_veth_pairs() {
         let (_, macs) = parse(&[], &["14: eth0@if15: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \\    link/ether 02:42:C0:A8:64:C9 brd ff:ff:ff:ff:ff:ff link-netnsid 0"]);
-        assert_eq!(macs.get("eth0").map(String::as_str), Some("02:42:c0:a8:64:c9"));
+        assert_eq!(
+            macs.get("eth0").map(String::as_str),
+            Some("02:42:c0:a8:64:c9")
+        );
     }
 }

@@ -18,6 +18,8 @@ mod tests {
     fn one_name_per_line() {
         let d: BTreeSet<String> = super::super::lines_of(&["web01", " ", "web02 "]);
         assert_eq!(d.into_iter().collect::<Vec<_>>(), ["web01", "web02"]);
-        assert!(super::fragment().as_str().contains("/var/lib/lvsprov/drained"));
+        assert!(super::fragment()
+            .as_str()
+            .contains("/var/lib/lvsprov/drained"));
     }
 }

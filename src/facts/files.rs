@@ -32,10 +32,16 @@ pub fn fragment(p: &Probe) -> Script {
             d
         )
     });
-    Script::lines(files).then(sh!("echo @@dirs")).then(Script::lines(dirs))
+    Script::lines(files)
+        .then(sh!("echo @@dirs"))
+        .then(Script::lines(dirs))
 }
 
-type Parsed = (BTreeMap<String, FileFact>, BTreeSet<String>, BTreeMap<String, String>);
+type Parsed = (
+    BTreeMap<String, FileFact>,
+    BTreeSet<String>,
+    BTreeMap<String, String>,
+);
 
 pub fn parse(files: &[&str], dirs: &[&str]) -> Result<Parsed, FactsError> {
     let mut out = BTreeMap::new();
@@ -74,12 +80,14 @@ mod tests {
 
     #[test]
     fn content_mode_backups_and_dirs() {
-        let (f, b, d) = parse(
-            &["/etc/x 644 aGkK", "@backup /etc/x"],
-            &["/opt/lvs 755"],
-        )
-        .unwrap();
-        assert_eq!(f["/etc/x"], FileFact { mode: "644".into(), content: "hi\n".into() });
+        let (f, b, d) = parse(&["/etc/x 644 aGkK", "@backup /etc/x"], &["/opt/lvs 755"]).unwrap();
+        assert_eq!(
+            f["/etc/x"],
+            FileFact {
+                mode: "644".into(),
+                content: "hi\n".into()
+            }
+        );
         assert!(b.contains("/etc/x"));
         assert_eq!(d["/opt/lvs"], "755");
         assert!(parse(&["/etc/x 644 !!"], &[]).is_err());

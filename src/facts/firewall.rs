@@ -33,7 +33,10 @@ mod tests {
     fn open_ports_follow_the_firewall_name() {
         assert_eq!(
             parse(&["firewalld", "80/tcp", "", "443/tcp"]),
-            (Firewall::Firewalld, vec!["80/tcp".to_string(), "443/tcp".to_string()])
+            (
+                Firewall::Firewalld,
+                vec!["80/tcp".to_string(), "443/tcp".to_string()]
+            )
         );
         assert_eq!(parse(&["none"]), (Firewall::None, vec![]));
     }

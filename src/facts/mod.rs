@@ -92,9 +92,8 @@ impl std::fmt::Display for FactsError {
 
 /// The one facts script: every section's fragment under its `@@tag`, then `@@end`.
 pub fn script(p: &Probe) -> Script {
-    let mut s = sh!(
-        "export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    );
+    let mut s =
+        sh!("export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     let sections: [(&str, Script); 10] = [
         (os::TAG, os::fragment()),
         (addresses::TAG, addresses::fragment()),
@@ -234,7 +233,11 @@ mod tests {
     fn the_script_has_every_section_once() {
         let s = script(&Probe::default());
         for tag in ["@@os", "@@addr", "@@ipvs", "@@sysctl", "@@files", "@@end"] {
-            assert_eq!(s.as_str().matches(&format!("echo {tag}\n")).count(), 1, "{tag}");
+            assert_eq!(
+                s.as_str().matches(&format!("echo {tag}\n")).count(),
+                1,
+                "{tag}"
+            );
         }
     }
 }

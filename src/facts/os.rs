@@ -55,7 +55,10 @@ pub fn parse_init(lines: &[&str]) -> Init {
 }
 
 pub fn parse_hostname(lines: &[&str]) -> String {
-    lines.first().map(|s| s.trim().to_string()).unwrap_or_default()
+    lines
+        .first()
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -64,8 +67,16 @@ mod tests {
 
     #[test]
     fn reads_os_release_fields_quoted_or_not() {
-        let os = parse(&["NAME=\"Rocky Linux\"", "ID=\"rocky\"", "ID_LIKE=\"rhel centos fedora\"", "VERSION_ID=\"9.4\""]);
-        assert_eq!((os.id.as_str(), os.id_like.as_str(), os.major), ("rocky", "rhel centos fedora", 9));
+        let os = parse(&[
+            "NAME=\"Rocky Linux\"",
+            "ID=\"rocky\"",
+            "ID_LIKE=\"rhel centos fedora\"",
+            "VERSION_ID=\"9.4\"",
+        ]);
+        assert_eq!(
+            (os.id.as_str(), os.id_like.as_str(), os.major),
+            ("rocky", "rhel centos fedora", 9)
+        );
         assert_eq!(parse_init(&["systemd"]), Init::Systemd);
         assert_eq!(parse_init(&[]), Init::None);
         assert_eq!(parse_hostname(&["web01 "]), "web01");

@@ -1,9 +1,9 @@
 //! Whether each service the steps name is enabled and running.
 
 use super::Probe;
-use std::collections::BTreeMap;
 use crate::sh;
 use crate::shell::Script;
+use std::collections::BTreeMap;
 
 pub const TAG: &str = "services";
 
@@ -46,9 +46,25 @@ mod tests {
 
     #[test]
     fn enabled_and_active_are_separate() {
-        let s = parse(&["apache2 enabled inactive", "keepalived disabled active", "x"]);
-        assert_eq!(s["apache2"], ServiceFact { enabled: true, active: false });
-        assert_eq!(s["keepalived"], ServiceFact { enabled: false, active: true });
+        let s = parse(&[
+            "apache2 enabled inactive",
+            "keepalived disabled active",
+            "x",
+        ]);
+        assert_eq!(
+            s["apache2"],
+            ServiceFact {
+                enabled: true,
+                active: false
+            }
+        );
+        assert_eq!(
+            s["keepalived"],
+            ServiceFact {
+                enabled: false,
+                active: true
+            }
+        );
         assert_eq!(s["x"], ServiceFact::default());
     }
 }

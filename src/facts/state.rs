@@ -42,7 +42,11 @@ mod tests {
 
     #[test]
     fn reads_the_recorded_values_and_owed_reloads() {
-        let s = parse(&["present"], &["net.ipv4.conf.lo.arp_announce=1"], &["keepalived"]);
+        let s = parse(
+            &["present"],
+            &["net.ipv4.conf.lo.arp_announce=1"],
+            &["keepalived"],
+        );
         assert!(s.present);
         assert_eq!(s.sysctl_orig["net.ipv4.conf.lo.arp_announce"], "1");
         assert!(s.reloads.contains("keepalived"));

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 mod raw;
 mod types;
 mod validate;
+mod validate_services;
 
 pub use types::{HealthCheck, HealthKind, Protocol, Scheduler, Vip};
 pub use validate::{valid_hostname, valid_ifname};
@@ -247,7 +248,9 @@ impl Inventory {
 
     /// The services a real server takes part in.
     pub fn services_of<'a>(&'a self, host: &'a Host) -> impl Iterator<Item = &'a Service> + 'a {
-        self.services.iter().filter(move |s| s.has_member(&host.name))
+        self.services
+            .iter()
+            .filter(move |s| s.has_member(&host.name))
     }
 
     /// The VIPs, each once, in the order the services name them.

@@ -79,8 +79,21 @@ macro_rules! schedulers {
         }
     };
 }
-schedulers!(Rr = "rr", Wrr = "wrr", Lc = "lc", Wlc = "wlc", Lblc = "lblc", Lblcr = "lblcr",
-    Dh = "dh", Sh = "sh", Sed = "sed", Nq = "nq", Fo = "fo", Ovf = "ovf", Mh = "mh");
+schedulers!(
+    Rr = "rr",
+    Wrr = "wrr",
+    Lc = "lc",
+    Wlc = "wlc",
+    Lblc = "lblc",
+    Lblcr = "lblcr",
+    Dh = "dh",
+    Sh = "sh",
+    Sed = "sed",
+    Nq = "nq",
+    Fo = "fo",
+    Ovf = "ovf",
+    Mh = "mh"
+);
 
 impl Scheduler {
     /// rr and wrr hand sequential new connections out in a fixed order: `verify` can hold them
@@ -137,6 +150,9 @@ mod tests {
         assert!("fastest".parse::<Scheduler>().unwrap_err().contains("wrr"));
         assert_eq!("udp".parse::<Protocol>().unwrap().flag(), "-u");
         assert!("sctp".parse::<Protocol>().is_err());
-        assert_eq!(serde_json::to_string(&Vip("192.168.100.10".parse().unwrap())).unwrap(), "\"192.168.100.10\"");
+        assert_eq!(
+            serde_json::to_string(&Vip("192.168.100.10".parse().unwrap())).unwrap(),
+            "\"192.168.100.10\""
+        );
     }
 }

@@ -1,12 +1,10 @@
 //! From the JSON as written to the typed cluster, collecting every problem with its path and fix.
 //! One function per part of the inventory; each adds problems and returns what it could type.
 
-use super::raw::{RawHealthCheck, RawHost, RawInventory, RawService, RawSsh};
-use super::{
-    Duty, HealthCheck, Host, Inventory, Keepalived, Member, Problem, Role, Service, SshTarget, Vip,
-};
+use super::raw::{RawHost, RawInventory, RawSsh};
+use super::{Duty, Host, Inventory, Keepalived, Problem, Role, SshTarget};
 use ipnet::Ipv4Net;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -52,8 +50,8 @@ fn expand(p: &str) -> PathBuf {
 }
 
 #[derive(Default)]
-struct Validator {
-    problems: Vec<Problem>,
+pub(super) struct Validator {
+    pub(super) problems: Vec<Problem>,
 }
 
 pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
@@ -85,7 +83,7 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
 }
 
 impl Validator {
-    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -138,12 +136,21 @@ impl Validator {
     ) -> Option<Host> {
         let at = format!("$.{}[{i}]", role.group());
         if !valid_hostname(&h.name) {
-            self.problem(format!("{at}.name"), format!("{:?} is not a valid hostname; use letters, digits and '-', e.g. \"web01\"", h.name));
+            self.problem(
+                format!("{at}.name"),
+                format!(
+                    "{:?} is not a valid hostname; use letters, digits and '-', e.g. \"web01\"",
+                    h.name
+                ),
+            );
         }
         let Ok(address) = h.address.parse::<Ipv4Addr>() else {
             self.problem(
                 format!("{at}.address"),
-                format!("{:?} is not an IPv4 address, e.g. \"192.168.100.201\"", h.address),
+                format!(
+                    "{:?} is not an IPv4 address, e.g. \"192.168.100.201\"",
+                    h.address
+                ),
             );
             return None;
         };
@@ -167,7 +174,10 @@ impl Validator {
         match role {
             Role::Director => {
                 if h.page.is_some() {
-                    self.problem(format!("{at}.page"), "only real servers serve a page; remove it");
+                    self.problem(
+                        format!("{at}.page"),
+                        "only real servers serve a page; remove it",
+                    );
                 }
                 let priority = match h.priority {
                     Some(p) if (1..=254).contains(&p) => Some(p as u8),
@@ -181,9 +191,14 @@ impl Validator {
             }
             Role::RealServer => {
                 if h.priority.is_some() {
-                    self.problem(format!("{at}.priority"), "only directors have a priority; remove it");
+                    self.problem(
+                        format!("{at}.priority"),
+                        "only directors have a priority; remove it",
+                    );
                 }
-                Duty::RealServer { page: h.page.clone() }
+                Duty::RealServer {
+                    page: h.page.clone(),
+                }
             }
         }
     }
@@ -204,11 +219,20 @@ impl Validator {
             );
         for (at, h) in all {
             if let Some(first) = names.insert(&h.name, at.clone()) {
-                self.problem(format!("{at}.name"), format!("{:?} is also {first}.name; every host needs its own name", h.name));
+                self.problem(
+                    format!("{at}.name"),
+                    format!(
+                        "{:?} is also {first}.name; every host needs its own name",
+                        h.name
+                    ),
+                );
             }
             if let Ok(a) = h.address.parse::<Ipv4Addr>() {
                 if let Some(first) = addrs.insert(a, at.clone()) {
-                    self.problem(format!("{at}.address"), format!("{a} is also {first}.address; every host needs its own address"));
+                    self.problem(
+                        format!("{at}.address"),
+                        format!("{a} is also {first}.address; every host needs its own address"),
+                    );
                 }
             }
         }
@@ -216,13 +240,22 @@ impl Validator {
 
     fn counts(&mut self, raw: &RawInventory) {
         if raw.directors.is_empty() {
-            self.problem("$.directors", "no director; add at least one host that runs IPVS");
+            self.problem(
+                "$.directors",
+                "no director; add at least one host that runs IPVS",
+            );
         }
         if raw.real_servers.is_empty() {
-            self.problem("$.real_servers", "no real server; add the web nodes that serve the VIP");
+            self.problem(
+                "$.real_servers",
+                "no real server; add the web nodes that serve the VIP",
+            );
         }
         if raw.services.is_empty() {
-            self.problem("$.services", "no virtual service; add one with a vip, port and real_servers");
+            self.problem(
+                "$.services",
+                "no virtual service; add one with a vip, port and real_servers",
+            );
         }
     }
 
@@ -235,10 +268,19 @@ impl Validator {
             return None;
         };
         if !(1..=255).contains(&k.virtual_router_id) {
-            self.problem("$.keepalived.virtual_router_id", format!("{} is out of range; use 1..255, unique on the segment", k.virtual_router_id));
+            self.problem(
+                "$.keepalived.virtual_router_id",
+                format!(
+                    "{} is out of range; use 1..255, unique on the segment",
+                    k.virtual_router_id
+                ),
+            );
         }
         if k.auth_pass.is_empty() || k.auth_pass.len() > 8 {
-            self.problem("$.keepalived.auth_pass", "VRRP PASS authentication takes 1 to 8 characters; shorten it");
+            self.problem(
+                "$.keepalived.auth_pass",
+                "VRRP PASS authentication takes 1 to 8 characters; shorten it",
+            );
         }
         if k.advert_int == 0 {
             self.problem("$.keepalived.advert_int", "must be at least 1 second");
@@ -266,89 +308,5 @@ impl Validator {
                 }
             }
         }
-    }
-
-    fn services(&mut self, raw: &[RawService], hosts: &[Host], network: Option<Ipv4Net>) -> Vec<Service> {
-        let by_name: BTreeMap<&str, &Host> = hosts.iter().map(|h| (h.name.as_str(), h)).collect();
-        let mut seen = HashMap::new();
-        let mut out = Vec::new();
-        for (i, s) in raw.iter().enumerate() {
-            let at = format!("$.services[{i}]");
-            let Some(vip) = self.vip(&at, &s.vip, hosts, network) else {
-                continue;
-            };
-            if s.port == 0 {
-                self.problem(format!("{at}.port"), "port 0 is not a service port; use e.g. 80");
-            }
-            if let Some(j) = seen.insert((vip, s.port, s.protocol.clone()), i) {
-                self.problem(at.clone(), format!("{vip}:{} is already $.services[{j}]", s.port));
-            }
-            let protocol = self.parsed(format!("{at}.protocol"), &s.protocol);
-            let scheduler = self.parsed(format!("{at}.scheduler"), &s.scheduler);
-            let health_check = self.health_check(&at, &s.health_check);
-            let real_servers = self.members(&at, s, &by_name);
-            if let (Some(protocol), Some(scheduler), Some(health_check)) = (protocol, scheduler, health_check) {
-                out.push(Service {
-                    vip,
-                    port: s.port,
-                    protocol,
-                    scheduler,
-                    persistence_timeout: s.persistence_timeout,
-                    health_check,
-                    real_servers,
-                });
-            }
-        }
-        out
-    }
-
-    fn parsed<T: std::str::FromStr<Err = String>>(&mut self, at: String, text: &str) -> Option<T> {
-        text.parse().map_err(|e| self.problem(at, e)).ok()
-    }
-
-    fn vip(&mut self, at: &str, text: &str, hosts: &[Host], network: Option<Ipv4Net>) -> Option<Vip> {
-        let Ok(vip) = text.parse::<Ipv4Addr>() else {
-            self.problem(format!("{at}.vip"), format!("{text:?} is not an IPv4 address, e.g. \"192.168.100.10\""));
-            return None;
-        };
-        if let Some(h) = hosts.iter().find(|h| h.address == vip) {
-            self.problem(format!("{at}.vip"), format!("{vip} is the address of {}; the VIP must be a free address", h.name));
-        }
-        if let Some(net) = network.filter(|n| !n.contains(&vip)) {
-            self.problem(format!("{at}.vip"), format!("{vip} is outside $.network {net}; DR needs the VIP on the directors' segment"));
-        }
-        Some(Vip(vip))
-    }
-
-    fn health_check(&mut self, at: &str, h: &RawHealthCheck) -> Option<HealthCheck> {
-        Some(HealthCheck {
-            kind: self.parsed(format!("{at}.health_check.type"), &h.kind)?,
-            connect_timeout: h.connect_timeout,
-            delay_loop: h.delay_loop,
-            retry: h.retry,
-        })
-    }
-
-    fn members(&mut self, at: &str, s: &RawService, by_name: &BTreeMap<&str, &Host>) -> Vec<Member> {
-        if s.real_servers.is_empty() {
-            self.problem(format!("{at}.real_servers"), "empty; list the real servers that serve this VIP");
-        }
-        let mut out = Vec::new();
-        for (j, m) in s.real_servers.iter().enumerate() {
-            let mat = format!("{at}.real_servers[{j}]");
-            match by_name.get(m.name.as_str()) {
-                Some(h) if h.role() == Role::RealServer => out.push(Member {
-                    name: m.name.clone(),
-                    address: h.address,
-                    weight: m.weight,
-                }),
-                Some(_) => self.problem(format!("{mat}.name"), format!("{} is a director; list real servers here", m.name)),
-                None => self.problem(format!("{mat}.name"), format!("{:?} is not in $.real_servers; add it there or fix the name", m.name)),
-            }
-            if m.weight > 65535 {
-                self.problem(format!("{mat}.weight"), format!("{} is out of range; IPVS weights are 0..65535", m.weight));
-            }
-        }
-        out
     }
 }

@@ -139,10 +139,22 @@ mod tests {
     #[test]
     fn known_systems_map_to_their_platform_and_others_are_refused() {
         assert_eq!(detect(&os("debian", "", "12")), Ok(PlatformId::Debian));
-        assert_eq!(detect(&os("centos", "rhel fedora", "7")), Ok(PlatformId::Rhel7));
-        assert_eq!(detect(&os("rocky", "rhel centos fedora", "9.4")), Ok(PlatformId::Rhel8));
-        assert!(detect(&os("ubuntu", "debian", "24.04")).unwrap_err().contains("netplan"));
-        assert!(detect(&os("centos", "rhel fedora", "6")).unwrap_err().contains("RHEL 7 and later"));
-        assert!(detect(&os("alpine", "", "3.20")).unwrap_err().contains("unsupported OS"));
+        assert_eq!(
+            detect(&os("centos", "rhel fedora", "7")),
+            Ok(PlatformId::Rhel7)
+        );
+        assert_eq!(
+            detect(&os("rocky", "rhel centos fedora", "9.4")),
+            Ok(PlatformId::Rhel8)
+        );
+        assert!(detect(&os("ubuntu", "debian", "24.04"))
+            .unwrap_err()
+            .contains("netplan"));
+        assert!(detect(&os("centos", "rhel fedora", "6"))
+            .unwrap_err()
+            .contains("RHEL 7 and later"));
+        assert!(detect(&os("alpine", "", "3.20"))
+            .unwrap_err()
+            .contains("unsupported OS"));
     }
 }

@@ -72,7 +72,11 @@ impl Rendered {
         }
         let mut out = String::with_capacity(other.len());
         for line in other.split_inclusive('\n') {
-            match self.secret_lines.iter().find(|p| line.starts_with(p.as_str())) {
+            match self
+                .secret_lines
+                .iter()
+                .find(|p| line.starts_with(p.as_str()))
+            {
                 Some(p) => {
                     out.push_str(p);
                     out.push_str(MASK);

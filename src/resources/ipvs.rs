@@ -61,19 +61,38 @@ impl VirtualService {
         format!("{} {}", self.protocol.flag(), self.addr())
     }
     fn service_args(&self, op: &str) -> Vec<String> {
-        let mut a = vec![op.into(), self.protocol.flag().into(), self.addr(), "-s".into(), self.scheduler.as_str().into()];
+        let mut a = vec![
+            op.into(),
+            self.protocol.flag().into(),
+            self.addr(),
+            "-s".into(),
+            self.scheduler.as_str().into(),
+        ];
         if let Some(t) = self.persistence_timeout {
             a.extend(["-p".into(), t.to_string()]);
         }
         a
     }
     fn real_args(&self, op: &str, rip: &str, w: u32) -> Vec<String> {
-        vec![op.into(), self.protocol.flag().into(), self.addr(), "-r".into(), format!("{rip}:{}", self.port), "-g".into(), "-w".into(), w.to_string()]
+        vec![
+            op.into(),
+            self.protocol.flag().into(),
+            self.addr(),
+            "-r".into(),
+            format!("{rip}:{}", self.port),
+            "-g".into(),
+            "-w".into(),
+            w.to_string(),
+        ]
     }
     /// The lines `ipvsadm-save -n` prints for this service when it is as wanted.
     pub fn wanted_lines(&self) -> Vec<String> {
         let mut lines = vec![self.service_args("-A").join(" ")];
-        lines.extend(self.real_servers.iter().map(|(rip, w)| self.real_args("-a", rip, *w).join(" ")));
+        lines.extend(
+            self.real_servers
+                .iter()
+                .map(|(rip, w)| self.real_args("-a", rip, *w).join(" ")),
+        );
         lines
     }
     /// This service's lines among everything `ipvsadm-save -n` printed.
@@ -116,12 +135,22 @@ impl VirtualService {
             }
         }
         for l in now.iter().filter(|l| l.starts_with("-a ")) {
-            let r = l.split_whitespace().skip_while(|w| *w != "-r").nth(1).unwrap_or_default();
+            let r = l
+                .split_whitespace()
+                .skip_while(|w| *w != "-r")
+                .nth(1)
+                .unwrap_or_default();
             let rip = r.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(r);
             if !self.real_servers.iter().any(|(want, _)| want == rip) {
                 diff.push(format!("-{l}"));
                 let (flag, addr) = (self.protocol.flag().to_string(), self.addr());
-                script.push(ipvsadm(&["-d".into(), flag, addr, "-r".into(), r.to_string()]));
+                script.push(ipvsadm(&[
+                    "-d".into(),
+                    flag,
+                    addr,
+                    "-r".into(),
+                    r.to_string(),
+                ]));
             }
         }
         (diff, script)
@@ -163,7 +192,11 @@ impl Resource for Ipvs {
             let now = current(facts, vs);
             let (diff, script) = vs.edits(&now);
             if !script.is_empty() {
-                let action = if now.is_empty() { Action::Create } else { Action::Update };
+                let action = if now.is_empty() {
+                    Action::Create
+                } else {
+                    Action::Update
+                };
                 out.push(Change::new(
                     format!("ipvs {}", vs.key()),
                     action,

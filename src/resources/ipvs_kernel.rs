@@ -2,8 +2,8 @@
 //! refused before anything is changed on it.
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
-use crate::sh;
 use crate::facts::{Facts, Ipvs, Probe};
+use crate::sh;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -3,9 +3,9 @@
 
 use super::file::diff;
 use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
+use crate::facts::{Facts, Probe};
 use crate::host_state::{self, parent};
 use crate::sh;
-use crate::facts::{Facts, Probe};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -4,10 +4,10 @@
 use super::checks::{check, failover::judge, Check};
 use super::net::get;
 use crate::error::HostError;
-use crate::fleet::{self, FleetOptions, Finish};
+use crate::fleet::{self, Finish, FleetOptions};
 use crate::inventory::{Host, Service};
-use crate::platform::Verb;
 use crate::pipeline::Pipeline;
+use crate::platform::Verb;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,9 @@ async fn sample(svc: &Service) -> Vec<(Duration, bool)> {
     let mut out = Vec::new();
     let mut failed = false;
     while stopped.elapsed() < Duration::from_secs(30) {
-        let ok = get(svc.vip.0, svc.port, Duration::from_millis(500)).await.is_ok();
+        let ok = get(svc.vip.0, svc.port, Duration::from_millis(500))
+            .await
+            .is_ok();
         out.push((stopped.elapsed(), ok));
         failed |= !ok;
         let answers = out.iter().filter(|(_, ok)| *ok).count();
@@ -38,9 +40,17 @@ async fn sample(svc: &Service) -> Vec<(Duration, bool)> {
     out
 }
 
-pub async fn run(pipeline: Arc<Pipeline>, holder: Host, svc: Service, fleet_opts: &FleetOptions) -> (Check, Option<f64>) {
+pub async fn run(
+    pipeline: Arc<Pipeline>,
+    holder: Host,
+    svc: Service,
+    fleet_opts: &FleetOptions,
+) -> (Check, Option<f64>) {
     let name = holder.name.clone();
-    let one = FleetOptions { forks: 1, ..fleet_opts.clone() };
+    let one = FleetOptions {
+        forks: 1,
+        ..fleet_opts.clone()
+    };
     let results = fleet::each(vec![holder], &one, move |host, session, _| {
         let (pipeline, svc) = (pipeline.clone(), svc.clone());
         async move {
@@ -49,13 +59,22 @@ pub async fn run(pipeline: Arc<Pipeline>, holder: Host, svc: Service, fleet_opts
             let stop = platform.service(init, "keepalived", Verb::Stop);
             let out = session.run(&stop).await?;
             if out.status != 0 {
-                return Err(HostError::Facts(format!("stopping keepalived failed: {}", out.stderr.trim())));
+                return Err(HostError::Facts(format!(
+                    "stopping keepalived failed: {}",
+                    out.stderr.trim()
+                )));
             }
             let samples = sample(&svc).await;
-            let _ = session.run(&platform.service(init, "keepalived", Verb::Start)).await;
+            let _ = session
+                .run(&platform.service(init, "keepalived", Verb::Start))
+                .await;
             // Let the restarted master take the VIP back before anything else runs.
             let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline && get(svc.vip.0, svc.port, Duration::from_millis(500)).await.is_err() {
+            while Instant::now() < deadline
+                && get(svc.vip.0, svc.port, Duration::from_millis(500))
+                    .await
+                    .is_err()
+            {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Ok(Timeline(samples))
@@ -64,7 +83,18 @@ pub async fn run(pipeline: Arc<Pipeline>, holder: Host, svc: Service, fleet_opts
     .await;
     match results.into_iter().next() {
         Some((_, Ok(Timeline(samples)))) => judge(&name, &samples),
-        Some((_, Err(e))) => (check(format!("failover from {name}"), false, "keepalived stopped", e.to_string()), None),
-        None => (check("failover", false, "a director holding the VIP", "none"), None),
+        Some((_, Err(e))) => (
+            check(
+                format!("failover from {name}"),
+                false,
+                "keepalived stopped",
+                e.to_string(),
+            ),
+            None,
+        ),
+        None => (
+            check("failover", false, "a director holding the VIP", "none"),
+            None,
+        ),
     }
 }

@@ -47,11 +47,16 @@ impl Scope<'_> {
         self.seen.iter().filter(|o| o.host.role() == Role::Director)
     }
     fn real_servers(&self) -> impl Iterator<Item = &Observed> {
-        self.seen.iter().filter(|o| o.host.role() == Role::RealServer)
+        self.seen
+            .iter()
+            .filter(|o| o.host.role() == Role::RealServer)
     }
     fn services(&self) -> impl Iterator<Item = &Service> {
         self.inv.services.iter().filter(|s| {
-            self.any_director || s.real_servers.iter().any(|m| self.selected.contains(&m.name))
+            self.any_director
+                || s.real_servers
+                    .iter()
+                    .any(|m| self.selected.contains(&m.name))
         })
     }
     fn judged(&self, name: &str) -> bool {
@@ -59,7 +64,9 @@ impl Scope<'_> {
     }
     /// Real servers drained on the observed directors.
     fn drained(&self) -> BTreeSet<String> {
-        self.directors().flat_map(|d| d.facts.drained.iter().cloned()).collect()
+        self.directors()
+            .flat_map(|d| d.facts.drained.iter().cloned())
+            .collect()
     }
     fn holders(&self, svc: &Service) -> Vec<&Observed> {
         self.directors()
@@ -97,33 +104,55 @@ pub async fn run(loaded: Loaded, requests: usize, failover: bool) -> VerifyRepor
             Some((holder, svc)) => {
                 failover::run(loaded.pipeline.clone(), holder, svc, &loaded.fleet).await
             }
-            None => (check("failover", false, "a director holding the VIP (select the directors)", "none"), None),
+            None => (
+                check(
+                    "failover",
+                    false,
+                    "a director holding the VIP (select the directors)",
+                    "none",
+                ),
+                None,
+            ),
         };
         failover_seconds = secs;
         checks.push(c);
     }
-    VerifyReport::new(checks, distribution, failover_seconds, started.elapsed().as_millis())
+    VerifyReport::new(
+        checks,
+        distribution,
+        failover_seconds,
+        started.elapsed().as_millis(),
+    )
 }
 
 /// Facts (and real servers' steps) from every selected host; a failure is a failed check.
 async fn observe(loaded: &Loaded) -> (Vec<Observed>, Vec<Check>) {
     let pipeline = loaded.pipeline.clone();
-    let results = fleet::each(loaded.hosts.clone(), &loaded.fleet, move |host, session, progress| {
-        let pipeline = pipeline.clone();
-        async move {
-            progress.phase("facts");
-            let facts = pipeline.facts(&host, &session).await?;
-            let steps = pipeline.steps(&host, &facts).map_err(|e| e.to_string());
-            Ok(Observed { host, facts, steps })
-        }
-    })
+    let results = fleet::each(
+        loaded.hosts.clone(),
+        &loaded.fleet,
+        move |host, session, progress| {
+            let pipeline = pipeline.clone();
+            async move {
+                progress.phase("facts");
+                let facts = pipeline.facts(&host, &session).await?;
+                let steps = pipeline.steps(&host, &facts).map_err(|e| e.to_string());
+                Ok(Observed { host, facts, steps })
+            }
+        },
+    )
     .await;
     let mut seen = Vec::new();
     let mut failed = Vec::new();
     for (host, r) in results {
         match r {
             Ok(o) => seen.push(o),
-            Err(e) => failed.push(check(format!("{}: reachable", host.name), false, "facts over SSH", e.to_string())),
+            Err(e) => failed.push(check(
+                format!("{}: reachable", host.name),
+                false,
+                "facts over SSH",
+                e.to_string(),
+            )),
         }
     }
     (seen, failed)
@@ -132,8 +161,15 @@ async fn observe(loaded: &Loaded) -> (Vec<Observed>, Vec<Check>) {
 /// Each observed director's IPVS table; exactly one VIP holder when every director is observed.
 fn directors(scope: &Scope) -> Vec<Check> {
     let drained = scope.drained();
-    let all_directors = scope.inv.directors().all(|d| scope.selected.contains(&d.name));
-    let active = scope.inv.active_director().map(|d| d.name.clone()).unwrap_or_default();
+    let all_directors = scope
+        .inv
+        .directors()
+        .all(|d| scope.selected.contains(&d.name));
+    let active = scope
+        .inv
+        .active_director()
+        .map(|d| d.name.clone())
+        .unwrap_or_default();
     let mut out = Vec::new();
     for svc in scope.services() {
         let as_run = svc.with_drained(&drained);
@@ -141,7 +177,11 @@ fn directors(scope: &Scope) -> Vec<Check> {
             out.push(ipvs_table::run(&d.host.name, &d.facts.ipvs, svc, &as_run));
         }
         if all_directors {
-            let holders: Vec<String> = scope.holders(svc).iter().map(|d| d.host.name.clone()).collect();
+            let holders: Vec<String> = scope
+                .holders(svc)
+                .iter()
+                .map(|d| d.host.name.clone())
+                .collect();
             out.push(vip_holder::run(svc.vip, &holders, &active));
         }
     }
@@ -154,12 +194,22 @@ async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
     for o in scope.real_servers() {
         match &o.steps {
             Ok(steps) => out.extend(real_server::run(&o.host.name, steps, &o.facts)),
-            Err(e) => out.push(check(format!("{}: steps", o.host.name), false, "the real server's steps", e.clone())),
+            Err(e) => out.push(check(
+                format!("{}: steps", o.host.name),
+                false,
+                "the real server's steps",
+                e.clone(),
+            )),
         }
         for svc in scope.inv.services_of(&o.host) {
             let got = net::get(o.host.address, svc.port, Duration::from_secs(3)).await;
             let at = format!("{}:{}", o.host.address, svc.port);
-            out.push(real_server::page(&o.host.name, &at, o.host.page().unwrap_or(""), &got));
+            out.push(real_server::page(
+                &o.host.name,
+                &at,
+                o.host.page().unwrap_or(""),
+                &got,
+            ));
         }
     }
     out
@@ -171,7 +221,12 @@ async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>,
     let (mut dists, mut out) = (Vec::new(), Vec::new());
     for svc in scope.services() {
         let answers = count_answers(scope.inv, svc, requests).await;
-        out.extend(distribution::run(&svc.with_drained(&drained), requests, &answers, &|n| scope.judged(n)));
+        out.extend(distribution::run(
+            &svc.with_drained(&drained),
+            requests,
+            &answers,
+            &|n| scope.judged(n),
+        ));
         dists.push(Distribution {
             service: format!("{}:{}", svc.vip, svc.port),
             requests,
@@ -195,7 +250,12 @@ async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>,
             let reals: Vec<(String, Vec<String>)> = scope
                 .real_servers()
                 .filter(|o| svc.has_member(&o.host.name))
-                .map(|o| (o.host.name.clone(), o.facts.macs.values().cloned().collect()))
+                .map(|o| {
+                    (
+                        o.host.name.clone(),
+                        o.facts.macs.values().cloned().collect(),
+                    )
+                })
                 .collect();
             out.push(arp::none_of(svc.vip, &reals, &answered));
         }
@@ -210,7 +270,11 @@ async fn count_answers(inv: &Inventory, svc: &Service, requests: usize) -> BTree
         .filter_map(|m| inv.host(&m.name))
         .map(|h| (h.page().unwrap_or("").trim().to_string(), h.name.clone()))
         .collect();
-    let mut answers: BTreeMap<String, usize> = svc.real_servers.iter().map(|m| (m.name.clone(), 0)).collect();
+    let mut answers: BTreeMap<String, usize> = svc
+        .real_servers
+        .iter()
+        .map(|m| (m.name.clone(), 0))
+        .collect();
     for _ in 0..requests {
         let who = match net::get(svc.vip.0, svc.port, Duration::from_secs(2)).await {
             Ok(body) => pages

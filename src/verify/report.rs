@@ -23,7 +23,12 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    pub fn new(checks: Vec<Check>, distribution: Vec<Distribution>, failover_seconds: Option<f64>, elapsed_ms: u128) -> Self {
+    pub fn new(
+        checks: Vec<Check>,
+        distribution: Vec<Distribution>,
+        failover_seconds: Option<f64>,
+        elapsed_ms: u128,
+    ) -> Self {
         let passed = checks.iter().filter(|c| c.ok).count();
         let summary = BTreeMap::from([
             ("checks".to_string(), checks.len()),

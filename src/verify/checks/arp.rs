@@ -6,7 +6,11 @@ use super::{check, listed, Check};
 use crate::inventory::Vip;
 
 /// `answered`: MACs seen answering, each with the host it belongs to when known.
-pub fn holder_only(vip: Vip, holder: Option<(&str, &str)>, answered: &[(String, Option<String>)]) -> Check {
+pub fn holder_only(
+    vip: Vip,
+    holder: Option<(&str, &str)>,
+    answered: &[(String, Option<String>)],
+) -> Check {
     let shown: Vec<String> = answered.iter().map(show).collect();
     let ok = match (holder, answered) {
         (Some((_, mac)), [(only, _)]) => mac == only,
@@ -23,7 +27,11 @@ pub fn holder_only(vip: Vip, holder: Option<(&str, &str)>, answered: &[(String, 
 }
 
 /// None of `hosts` (name, its MACs) answered.
-pub fn none_of(vip: Vip, hosts: &[(String, Vec<String>)], answered: &[(String, Option<String>)]) -> Check {
+pub fn none_of(
+    vip: Vip,
+    hosts: &[(String, Vec<String>)],
+    answered: &[(String, Option<String>)],
+) -> Check {
     let guilty: Vec<String> = answered
         .iter()
         .filter(|(mac, _)| hosts.iter().any(|(_, macs)| macs.contains(mac)))
@@ -54,7 +62,7 @@ mod tests {
         let vip = Vip("192.168.100.10".parse().unwrap());
         let lvs01 = ("aa".to_string(), Some("lvs01".to_string()));
         let web01 = ("bb".to_string(), Some("web01".to_string()));
-        let c = holder_only(vip, Some(("lvs01", "aa")), &[lvs01.clone()]);
+        let c = holder_only(vip, Some(("lvs01", "aa")), std::slice::from_ref(&lvs01));
         assert!(c.ok && c.seen.starts_with("lvs01 ("), "{c:?}");
         assert!(!holder_only(vip, Some(("lvs01", "aa")), &[lvs01.clone(), web01.clone()]).ok);
         assert!(!holder_only(vip, None, &[]).ok);

@@ -44,7 +44,10 @@ pub fn run(
         out.push(check(
             format!("{}:{} → {name}", service.vip, service.port),
             (got - want).abs() <= *slack,
-            format!("{want:.0} ± {slack:.0} of {requests} ({})", service.scheduler),
+            format!(
+                "{want:.0} ± {slack:.0} of {requests} ({})",
+                service.scheduler
+            ),
             format!("{got:.0}"),
         ));
     }
@@ -54,7 +57,10 @@ pub fn run(
         .map(|(_, v)| v)
         .sum();
     out.push(check(
-        format!("{}:{} every request answered by a real server", service.vip, service.port),
+        format!(
+            "{}:{} every request answered by a real server",
+            service.vip, service.port
+        ),
         stray == 0,
         "0 failed or unknown answers",
         format!("{stray}"),

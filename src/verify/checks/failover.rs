@@ -17,7 +17,10 @@ pub fn judge(holder: &str, samples: &[(Duration, bool)]) -> (Check, Option<f64>)
             .map(|(t, _)| (*t - f).as_secs_f64()),
     };
     match outage {
-        Some(s) => (check(name, true, expected, format!("served again after {s:.2} s")), Some(s)),
+        Some(s) => (
+            check(name, true, expected, format!("served again after {s:.2} s")),
+            Some(s),
+        ),
         None => (check(name, false, expected, "no answer for 30 s"), None),
     }
 }
@@ -32,7 +35,15 @@ mod tests {
 
     #[test]
     fn the_outage_is_from_the_first_failure_to_the_first_answer_after_it() {
-        let (c, s) = judge("lvs01", &[(ms(10), true), (ms(100), false), (ms(400), false), (ms(600), true)]);
+        let (c, s) = judge(
+            "lvs01",
+            &[
+                (ms(10), true),
+                (ms(100), false),
+                (ms(400), false),
+                (ms(600), true),
+            ],
+        );
         assert!(c.ok);
         assert!((s.unwrap() - 0.5).abs() < 1e-9);
         assert_eq!(judge("lvs01", &[(ms(10), true)]).1, Some(0.0));

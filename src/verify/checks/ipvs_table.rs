@@ -13,8 +13,14 @@ pub fn run(director: &str, ipvs: &Ipvs, svc: &Service, as_run: &Service) -> Chec
     };
     let want = VirtualService::from(as_run).wanted_lines();
     let have = VirtualService::from(svc).lines_in(lines);
-    let missing: Vec<&String> = want.iter().filter(|w| !have.contains(&w.as_str())).collect();
-    let extra: Vec<&&str> = have.iter().filter(|h| !want.iter().any(|w| w == **h)).collect();
+    let missing: Vec<&String> = want
+        .iter()
+        .filter(|w| !have.contains(&w.as_str()))
+        .collect();
+    let extra: Vec<&&str> = have
+        .iter()
+        .filter(|h| !want.iter().any(|w| w == **h))
+        .collect();
     let ok = missing.is_empty() && extra.is_empty();
     let seen = if ok {
         format!("{} rules as in the inventory", have.len())

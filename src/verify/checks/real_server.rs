@@ -74,15 +74,41 @@ mod tests {
         let inv = inventory::parse(include_str!("../../../inventories/lab.json")).unwrap();
         let web01 = inv.host("web01").unwrap();
         let fresh = parse(include_str!("../../../tests/facts/debian12-web01.txt")).unwrap();
-        let done = parse(include_str!("../../../tests/facts/debian12-web01-converged.txt")).unwrap();
+        let done = parse(include_str!(
+            "../../../tests/facts/debian12-web01-converged.txt"
+        ))
+        .unwrap();
         let steps = Playbooks::default().render(&inv, web01, &done).unwrap();
         let ok = run("web01", &steps, &done);
         assert!(ok.iter().all(|c| c.ok), "{ok:#?}");
         let bad = run("web01", &steps, &fresh);
         assert_eq!(bad.len(), 2);
-        assert!(bad[0].seen.contains("net.ipv4.conf.eth0.arp_announce=0"), "{:?}", bad[0]);
-        assert_eq!((bad[1].name.as_str(), bad[1].seen.as_str()), ("web01: VIP 192.168.100.10 on lo", "absent"));
-        assert!(!page("web01", "192.168.100.201:80", "<h1>a</h1>\n", &Err("refused".into())).ok);
-        assert!(page("web01", "192.168.100.201:80", "<h1>a</h1>\n", &Ok("<h1>a</h1>".into())).ok);
+        assert!(
+            bad[0].seen.contains("net.ipv4.conf.eth0.arp_announce=0"),
+            "{:?}",
+            bad[0]
+        );
+        assert_eq!(
+            (bad[1].name.as_str(), bad[1].seen.as_str()),
+            ("web01: VIP 192.168.100.10 on lo", "absent")
+        );
+        assert!(
+            !page(
+                "web01",
+                "192.168.100.201:80",
+                "<h1>a</h1>\n",
+                &Err("refused".into())
+            )
+            .ok
+        );
+        assert!(
+            page(
+                "web01",
+                "192.168.100.201:80",
+                "<h1>a</h1>\n",
+                &Ok("<h1>a</h1>".into())
+            )
+            .ok
+        );
     }
 }

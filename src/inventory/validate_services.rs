@@ -1,0 +1,148 @@
+//! The services part of the inventory: VIPs, ports, protocols, schedulers, health checks and
+//! the real servers each one balances over.
+
+use super::raw::{RawHealthCheck, RawService};
+use super::validate::Validator;
+use super::{HealthCheck, Host, Member, Role, Service, Vip};
+use ipnet::Ipv4Net;
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+
+impl Validator {
+    pub(super) fn services(
+        &mut self,
+        raw: &[RawService],
+        hosts: &[Host],
+        network: Option<Ipv4Net>,
+    ) -> Vec<Service> {
+        let by_name: BTreeMap<&str, &Host> = hosts.iter().map(|h| (h.name.as_str(), h)).collect();
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for (i, s) in raw.iter().enumerate() {
+            let at = format!("$.services[{i}]");
+            let Some(vip) = self.vip(&at, &s.vip, hosts, network) else {
+                continue;
+            };
+            if s.port == 0 {
+                self.problem(
+                    format!("{at}.port"),
+                    "port 0 is not a service port; use e.g. 80",
+                );
+            }
+            if let Some(j) = seen.insert((vip, s.port, s.protocol.clone()), i) {
+                self.problem(
+                    at.clone(),
+                    format!("{vip}:{} is already $.services[{j}]", s.port),
+                );
+            }
+            let protocol = self.parsed(format!("{at}.protocol"), &s.protocol);
+            let scheduler = self.parsed(format!("{at}.scheduler"), &s.scheduler);
+            let health_check = self.health_check(&at, &s.health_check);
+            let real_servers = self.members(&at, s, &by_name);
+            if let (Some(protocol), Some(scheduler), Some(health_check)) =
+                (protocol, scheduler, health_check)
+            {
+                out.push(Service {
+                    vip,
+                    port: s.port,
+                    protocol,
+                    scheduler,
+                    persistence_timeout: s.persistence_timeout,
+                    health_check,
+                    real_servers,
+                });
+            }
+        }
+        out
+    }
+
+    fn parsed<T: std::str::FromStr<Err = String>>(&mut self, at: String, text: &str) -> Option<T> {
+        text.parse().map_err(|e| self.problem(at, e)).ok()
+    }
+
+    fn vip(
+        &mut self,
+        at: &str,
+        text: &str,
+        hosts: &[Host],
+        network: Option<Ipv4Net>,
+    ) -> Option<Vip> {
+        let Ok(vip) = text.parse::<Ipv4Addr>() else {
+            self.problem(
+                format!("{at}.vip"),
+                format!("{text:?} is not an IPv4 address, e.g. \"192.168.100.10\""),
+            );
+            return None;
+        };
+        if let Some(h) = hosts.iter().find(|h| h.address == vip) {
+            self.problem(
+                format!("{at}.vip"),
+                format!(
+                    "{vip} is the address of {}; the VIP must be a free address",
+                    h.name
+                ),
+            );
+        }
+        if let Some(net) = network.filter(|n| !n.contains(&vip)) {
+            self.problem(
+                format!("{at}.vip"),
+                format!(
+                    "{vip} is outside $.network {net}; DR needs the VIP on the directors' segment"
+                ),
+            );
+        }
+        Some(Vip(vip))
+    }
+
+    fn health_check(&mut self, at: &str, h: &RawHealthCheck) -> Option<HealthCheck> {
+        Some(HealthCheck {
+            kind: self.parsed(format!("{at}.health_check.type"), &h.kind)?,
+            connect_timeout: h.connect_timeout,
+            delay_loop: h.delay_loop,
+            retry: h.retry,
+        })
+    }
+
+    fn members(
+        &mut self,
+        at: &str,
+        s: &RawService,
+        by_name: &BTreeMap<&str, &Host>,
+    ) -> Vec<Member> {
+        if s.real_servers.is_empty() {
+            self.problem(
+                format!("{at}.real_servers"),
+                "empty; list the real servers that serve this VIP",
+            );
+        }
+        let mut out = Vec::new();
+        for (j, m) in s.real_servers.iter().enumerate() {
+            let mat = format!("{at}.real_servers[{j}]");
+            match by_name.get(m.name.as_str()) {
+                Some(h) if h.role() == Role::RealServer => out.push(Member {
+                    name: m.name.clone(),
+                    address: h.address,
+                    weight: m.weight,
+                }),
+                Some(_) => self.problem(
+                    format!("{mat}.name"),
+                    format!("{} is a director; list real servers here", m.name),
+                ),
+                None => self.problem(
+                    format!("{mat}.name"),
+                    format!(
+                        "{:?} is not in $.real_servers; add it there or fix the name",
+                        m.name
+                    ),
+                ),
+            }
+            if m.weight > 65535 {
+                self.problem(
+                    format!("{mat}.weight"),
+                    format!("{} is out of range; IPVS weights are 0..65535", m.weight),
+                );
+            }
+        }
+        out
+    }
+}
