@@ -1,182 +1,24 @@
 //! Stories against the docker-compose lab: real OpenSSH servers, real apt, real sysctls. lvsprov,
 //! ssh and curl run inside the lab's `client`, never from this machine. The lab comes up once per
-//! run (a running one is reused); the stories share it, one at a time.
-//!
-//! Skipped only when Docker is absent (said on stderr); `.ci/run` refuses to run without Docker,
-//! so a skip cannot pass CI unnoticed.
+//! run (a running one is reused); the stories share it, one at a time, and each sets up what it
+//! needs itself, so they hold in any order.
 
+mod common;
+
+use common::{addr, host, lab, repo, resources, Lab, ARP};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::process::Command;
 
-struct Lab;
-
-static LAB: OnceLock<Option<Lab>> = OnceLock::new();
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// The real servers as `up` leaves them (fast when they already are).
+fn converged(lab: &Lab) {
+    let (code, r) = lab.json(&["up", "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{r}");
 }
-
-fn lab() -> Option<(MutexGuard<'static, ()>, &'static Lab)> {
-    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = LAB.get_or_init(|| {
-        let docker = Command::new("docker").arg("info").stdout(Stdio::null()).stderr(Stdio::null()).status();
-        if !matches!(docker, Ok(s) if s.success()) {
-            assert!(std::env::var_os("LVSPROV_REQUIRE_LAB").is_none(), "LVSPROV_REQUIRE_LAB is set and Docker is not available");
-            eprintln!("SKIPPED: Docker is not available here; the lab tests need it (.ci/run fails without it)");
-            return None;
-        }
-        let up = Command::new(repo().join("docker/lab")).arg("up").status().unwrap();
-        assert!(up.success(), "docker/lab up failed");
-        Some(Lab)
-    });
-    lab.as_ref().map(|l| (guard, l))
-}
-
-impl Lab {
-    /// New host containers, as if just installed; the client gets the fresh known_hosts.
-    fn fresh(&self) {
-        let st = Command::new(repo().join("docker/lab"))
-            .args(["up", "--fresh"])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        self.install_binary();
-    }
-
-    fn install_binary(&self) {
-        let st = Command::new("docker")
-            .args([
-                "cp",
-                env!("CARGO_BIN_EXE_lvsprov"),
-                "lvsprov-client:/usr/local/bin/lvsprov",
-            ])
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
-
-    /// `lvsprov ARGS` in the client, from the checkout (mounted at /src).
-    fn lvsprov(&self, args: &[&str]) -> Output {
-        self.install_binary();
-        Command::new("docker")
-            .args([
-                "exec",
-                "-e",
-                "NO_COLOR=1",
-                "-w",
-                "/src",
-                "lvsprov-client",
-                "lvsprov",
-            ])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = args.to_vec();
-        all.extend(["--output", "json"]);
-        let out = self.lvsprov(&all);
-        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap(), doc)
-    }
-
-    /// A command on a lab host, as root; its stdout.
-    fn sh(&self, host: &str, cmd: &str) -> String {
-        let out = Command::new("docker")
-            .args(["exec", &format!("lvsprov-{host}"), "bash", "-c", cmd])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn put(&self, host: &str, path: &str, content: &str) {
-        let mut child = Command::new("docker")
-            .args([
-                "exec",
-                "-i",
-                &format!("lvsprov-{host}"),
-                "sh",
-                "-c",
-                &format!("cat > {path}"),
-            ])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(content.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
-    }
-
-    fn sysctl(&self, host: &str, key: &str) -> String {
-        self.sh(host, &format!("sysctl -n {key}"))
-    }
-
-    /// How many SSH logins each host's sshd has accepted so far.
-    fn logins(&self) -> Vec<usize> {
-        ["lvs01", "lvs02", "web01", "web02"]
-            .iter()
-            .map(|h| {
-                let out = Command::new("docker")
-                    .args(["logs", &format!("lvsprov-{h}")])
-                    .output()
-                    .unwrap();
-                String::from_utf8_lossy(&out.stderr)
-                    .matches("Accepted publickey")
-                    .count()
-            })
-            .collect()
-    }
-}
-
-fn host<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in {report}"))
-}
-
-fn resources(h: &Value) -> Vec<String> {
-    h["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["resource"].as_str().unwrap().to_string())
-        .collect()
-}
-
-const ARP: [&str; 6] = [
-    "net.ipv4.conf.all.arp_ignore",
-    "net.ipv4.conf.all.arp_announce",
-    "net.ipv4.conf.lo.arp_ignore",
-    "net.ipv4.conf.lo.arp_announce",
-    "net.ipv4.conf.eth0.arp_ignore",
-    "net.ipv4.conf.eth0.arp_announce",
-];
 
 #[test]
-fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
+fn check_writes_nothing_then_up_converges_the_real_servers() {
     let Some((_g, lab)) = lab() else { return };
     lab.fresh();
-    // Make one "before" value differ from the kernel default, so restoring it proves something.
-    lab.sh("web01", "sysctl -qw net.ipv4.conf.lo.arp_announce=1");
-    let before: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
     let lvs01_hostname = lab.sh("lvs01", "hostname");
 
     // check: the whole plan, nothing written.
@@ -195,6 +37,7 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
         let h = host(&report, d);
         assert_eq!(h["status"], "failed");
         assert!(h["error"].as_str().unwrap().contains("no IPVS"), "{h}");
+        assert_eq!(h["error_kind"], "refused", "{h}");
         assert_eq!(h["changes"].as_array().unwrap().len(), 0);
     }
     assert_eq!(
@@ -209,6 +52,7 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
         ),
         ""
     );
+    let vip = addr("vip");
     for (w, page) in [
         ("web01", "<h1>this is kg web</h1>"),
         ("web02", "<h1>this is ac web</h1>"),
@@ -224,8 +68,8 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
         );
         assert_eq!(lab.sh(w, "hostname"), w);
         assert_eq!(
-            lab.sh(w, "ip -4 addr show dev lo | grep -o '192.168.100.10/.*'"),
-            "192.168.100.10/32 scope global lo:0"
+            lab.sh(w, &format!("ip -4 addr show dev lo | grep -o '{vip}/.*'")),
+            format!("{vip}/32 scope global lo:0")
         );
         for k in ARP {
             let want = if k.ends_with("arp_ignore") { "1" } else { "2" };
@@ -240,8 +84,12 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
         "root",
         "web02 goes through deploy + sudo"
     );
+}
 
-    // Again: nothing to do, exit 0; check agrees.
+#[test]
+fn a_second_up_changes_nothing() {
+    let Some((_g, lab)) = lab() else { return };
+    converged(lab);
     let (code, again) = lab.json(&["up", "--limit", "real_servers"]);
     assert_eq!(
         (code, again["summary"]["changes"].as_u64()),
@@ -250,8 +98,12 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
     );
     let (code, _) = lab.json(&["check", "--limit", "real_servers"]);
     assert_eq!(code, 0);
+}
 
-    // Drift by hand: check exits 2 and shows exactly those two changes.
+#[test]
+fn hand_drift_is_shown_by_check_and_undone_by_up() {
+    let Some((_g, lab)) = lab() else { return };
+    converged(lab);
     lab.sh(
         "web01",
         "sysctl -qw net.ipv4.conf.all.arp_ignore=0; echo hacked > /var/www/html/index.html",
@@ -288,11 +140,20 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
     assert_eq!(code, 0);
     assert_eq!(lab.sysctl("web01", "net.ipv4.conf.all.arp_ignore"), "1");
     assert_eq!(
-        lab.sh("client", "curl -s http://192.168.100.201/"),
+        lab.sh("client", &format!("curl -s http://{}/", addr("web01"))),
         "<h1>this is kg web</h1>"
     );
+}
 
-    // down: as before up.
+#[test]
+fn down_puts_back_what_was_there_before_the_first_up() {
+    let Some((_g, lab)) = lab() else { return };
+    let (code, first) = lab.json(&["down"]);
+    assert_eq!(code, 0, "{first}");
+    // Make one "before" value differ from the kernel default, so restoring it proves something.
+    lab.sh("web01", "sysctl -qw net.ipv4.conf.lo.arp_announce=1");
+    let before: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
+    converged(lab);
     let (code, down) = lab.json(&["down"]);
     assert_eq!(code, 0, "{down}");
     let after: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
@@ -302,7 +163,10 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
     );
     for w in ["web01", "web02"] {
         assert_eq!(
-            lab.sh(w, "ip -o -4 addr show dev lo | grep -c 192.168.100.10"),
+            lab.sh(
+                w,
+                &format!("ip -o -4 addr show dev lo | grep -c {}", addr("vip"))
+            ),
             "0",
             "{w}: VIP gone from lo"
         );
@@ -312,12 +176,96 @@ fn up_converges_again_is_a_no_op_drift_is_shown_and_down_restores() {
     assert_eq!(code, 2);
     let again = resources(host(&replan, "web01"));
     for r in [
-        "file /var/www/html/index.html",
-        "address 192.168.100.10 on lo",
-        "sysctl net.ipv4.conf.all.arp_ignore",
+        "file /var/www/html/index.html".to_string(),
+        format!("address {} on lo", addr("vip")),
+        "sysctl net.ipv4.conf.all.arp_ignore".to_string(),
     ] {
-        assert!(again.contains(&r.to_string()), "{r} not in {again:?}");
+        assert!(again.contains(&r), "{r} not in {again:?}");
     }
+}
+
+#[test]
+fn verify_checks_only_what_limit_selects_and_forks_bounds_it() {
+    let Some((_g, lab)) = lab() else { return };
+    converged(lab);
+    let (_, v) = lab.json(&["verify", "--limit", "web01", "--requests", "2"]);
+    let names: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("web02") && !n.contains("lvs0")),
+        "only web01 and its service: {names:?}"
+    );
+    let (vip, web01) = (addr("vip"), addr("web01"));
+    for (name, ok) in [
+        ("web01: ARP sysctls".to_string(), true),
+        (format!("web01: VIP {vip} on lo"), true),
+        (format!("web01: page on {web01}:80"), true),
+    ] {
+        let c = v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {names:?}"));
+        assert_eq!(c["ok"], ok, "{c}");
+    }
+    assert!(
+        names.contains(&format!("ARP for {vip} not answered by web01").as_str()),
+        "{names:?}"
+    );
+
+    // --forks 1: one host at a time, each finished before the next connects.
+    let out = lab.lvsprov(&[
+        "verify",
+        "--limit",
+        "real_servers",
+        "--forks",
+        "1",
+        "--requests",
+        "0",
+        "-v",
+    ]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let order: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .filter(|h| h.starts_with("web"))
+        .collect();
+    let first = order[0];
+    let switch = order
+        .iter()
+        .position(|h| *h != first)
+        .unwrap_or_else(|| panic!("one host only: {log}"));
+    assert!(
+        order[switch..].iter().all(|h| *h != first),
+        "interleaved with --forks 1:\n{log}"
+    );
+    assert!(log.contains(&format!("{first}: observed")), "{log}");
+}
+
+#[test]
+fn a_broken_playbook_contacts_no_host() {
+    let Some((_g, lab)) = lab() else { return };
+    let before = lab.logins();
+    lab.sh("client", "mkdir -p /tmp/broken-pb");
+    lab.put("client", "/tmp/broken-pb/index.html.j2", "{{ host.page ");
+    let out = lab.lvsprov(&["up", "--playbooks", "/tmp/broken-pb"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("template index.html.j2"), "{err}");
+    assert_eq!(lab.logins(), before, "no SSH login on any host");
+    lab.lvsprov(&["check", "--limit", "web01"]);
+    assert_ne!(
+        lab.logins(),
+        before,
+        "a valid run does log in, so the count can move"
+    );
 }
 
 #[test]
@@ -360,7 +308,10 @@ fn unknown_host_keys_need_consent_and_changed_keys_are_refused() {
     let inv = inventory_with_known_hosts(lab, "/tmp/kh");
     lab.sh(
         "client",
-        "grep -v '^192.168.100.201 ' /root/.ssh/known_hosts > /tmp/kh",
+        &format!(
+            "grep -v '^{} ' /root/.ssh/known_hosts > /tmp/kh",
+            addr("web01")
+        ),
     );
 
     let (code, r) = lab.json(&["check", &inv, "--limit", "web01,web02"]);
@@ -416,12 +367,12 @@ fn a_stopped_host_is_unreachable_and_the_others_converge() {
     let w2 = host(&r, "web02");
     assert_eq!(w2["status"], "unreachable");
     assert!(
-        w2["error"].as_str().unwrap().contains("192.168.100.202"),
+        w2["error"].as_str().unwrap().contains(&addr("web02")),
         "{w2}"
     );
     assert!(["changed", "unchanged"].contains(&host(&r, "web01")["status"].as_str().unwrap()));
     assert_eq!(
-        lab.sh("client", "curl -s http://192.168.100.201/"),
+        lab.sh("client", &format!("curl -s http://{}/", addr("web01"))),
         "<h1>this is kg web</h1>"
     );
     assert!(restarted.success());

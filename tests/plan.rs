@@ -385,3 +385,51 @@ fn the_benchmark_playbook_plans_six_changes_then_none() {
     let again = plan(&steps, &f, Mode::Up).unwrap();
     assert_eq!(again[0].diff, "mode 700 → mode 0755");
 }
+
+#[test]
+fn a_one_character_password_is_masked_in_its_line_only() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/lab.json"))
+            .unwrap()
+            .replace("\"lvs-lab1\"", "\"1\"");
+    let inv = inventory::parse(&text).unwrap();
+    let changes = plan_for(&inv, "lvs01", &recorded("rhel9-lvs01.txt"), Mode::Up).unwrap();
+    let conf = &find(&changes, "file /etc/keepalived/keepalived.conf").diff;
+    assert!(conf.contains("+        auth_pass ********\n"), "{conf}");
+    assert!(!conf.contains("auth_pass 1"), "{conf}");
+    for kept in [
+        "+    virtual_router_id 51",
+        "+    priority 150",
+        "+    advert_int 1",
+        "weight 1",
+    ] {
+        assert!(conf.contains(kept), "{kept} lost its 1 in\n{conf}");
+    }
+    let sysctl = &find(&changes, "file /etc/sysctl.d/90-lvsprov.conf").diff;
+    assert!(sysctl.contains("+net.ipv4.ip_forward = 1"), "{sysctl}");
+    assert!(!sysctl.contains("********"), "{sysctl}");
+    assert_eq!(find(&changes, "sysctl net.ipv4.ip_forward").diff, "0 → 1");
+    // The real password is written to the host, never shown.
+    let write = &find(&changes, "file /etc/keepalived/keepalived.conf").script;
+    assert!(write.contains("auth_pass 1\n"));
+    let lab = inventory("inventories/lab.json");
+    let all = plan_for(&lab, "lvs01", &recorded("rhel9-lvs01.txt"), Mode::Up).unwrap();
+    let json = serde_json::to_string(&all).unwrap();
+    assert!(!json.contains("lvs-lab1") && json.contains("auth_pass ********"));
+}
+
+#[test]
+fn an_os_without_a_platform_is_refused_with_the_reason() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian12-web01.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let ubuntu = text.replace("ID=debian", "ID=ubuntu\nID_LIKE=debian");
+    match facts::parse(&ubuntu) {
+        Err(facts::FactsError::Unsupported(m)) => assert!(m.contains("netplan"), "{m}"),
+        other => panic!("Ubuntu must be refused, not taken for Debian: {other:?}"),
+    }
+    let suse = text.replace("ID=debian", "ID=opensuse-leap");
+    assert!(matches!(
+        facts::parse(&suse),
+        Err(facts::FactsError::Unsupported(_))
+    ));
+}

@@ -1,7 +1,7 @@
 #!/bin/bash
 # PID 1 of the real-kernel lab VM. The VM has no network device to the outside at all; inside,
 # every lab host is a network + mount + UTS + PID namespace with its own overlay root and sshd,
-# on one bridge (192.168.100.0/24, VIP .10 free). Then /work/run.sh runs in the client's
+# on one bridge (docker/topology's network, the VIP free). Then /work/run.sh runs in the client's
 # namespaces, its output goes to the console, and the VM powers off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mountpoint -q /proc || mount -t proc proc /proc
@@ -18,15 +18,13 @@ hostname lab-vm
 ip link set lo up
 ip link add br0 type bridge
 ip link set br0 up
-declare -A addr=([lvs01]=192.168.100.11 [lvs02]=192.168.100.12 [web01]=192.168.100.201
-                 [web02]=192.168.100.202 [client]=192.168.100.100)
-hosts=(lvs01 lvs02 web01 web02 client)
+. /work/lab/topology.sh   # hosts, addr[], lab_network: docker/topology, copied in by docker/vm/run
 for h in "${hosts[@]}"; do
   ip netns add $h
   ip link add v-$h type veth peer name eth0 netns $h
   ip link set v-$h master br0 up
   ip -n $h link set lo up
-  ip -n $h addr add ${addr[$h]}/24 dev eth0
+  ip -n $h addr add ${addr[$h]}/${lab_network#*/} dev eth0
   ip -n $h link set eth0 up
   d=/run/hosts/$h; mkdir -p $d/upper $d/work $d/root
   mount -t overlay overlay -o lowerdir=/,upperdir=$d/upper,workdir=$d/work $d/root

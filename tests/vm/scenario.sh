@@ -4,7 +4,7 @@ inv=inventories/lab.json
 step() { local name=$1; shift; echo "@@begin $name"; "$@"; echo "@@rc $?"; }
 ssh_() { ssh -o BatchMode=yes -o StrictHostKeyChecking=yes "$@"; }
 # keepalived's MASTER waits a few advert intervals before it takes the VIP.
-wait_vip() { for i in $(seq 60); do curl -s -m 1 -o /dev/null http://192.168.100.10/ && return 0; sleep 0.5; done; return 1; }
+wait_vip() { for i in $(seq 60); do curl -s -m 1 -o /dev/null http://$lab_vip/ && return 0; sleep 0.5; done; return 1; }
 # keepalived's health check (delay_loop 6) must see a change before the table reflects it.
 settle() { sleep "${1:-9}"; }
 
@@ -12,12 +12,12 @@ step up lvsprov up $inv --output json
 wait_vip
 step up-again lvsprov up $inv --output json
 step verify lvsprov verify $inv --requests 20 --output json
-echo "@@begin sequence"; for i in 1 2 3 4 5 6; do curl -s -m 2 http://192.168.100.10/; done; echo "@@rc 0"
+echo "@@begin sequence"; for i in 1 2 3 4 5 6; do curl -s -m 2 http://$lab_vip/; done; echo "@@rc 0"
 
-ssh_ root@192.168.100.201 'service apache2 stop' >/dev/null 2>&1
+ssh_ root@${addr[web01]} 'service apache2 stop' >/dev/null 2>&1
 settle
 step verify-web01-down lvsprov verify $inv --requests 10 --output json
-ssh_ root@192.168.100.201 'service apache2 start' >/dev/null 2>&1
+ssh_ root@${addr[web01]} 'service apache2 start' >/dev/null 2>&1
 settle
 step verify-web01-back lvsprov verify $inv --requests 10 --output json
 
@@ -33,7 +33,7 @@ step verify-undrained lvsprov verify $inv --requests 20 --output json
 
 step down lvsprov down $inv --output json
 echo "@@begin leftovers"
-for ip in 192.168.100.11 192.168.100.12 192.168.100.201 192.168.100.202; do
-  ssh_ root@$ip 'echo "$(hostname): vip=$(ip -4 -o addr | grep -c 192.168.100.10) keepalived=$(pidof keepalived | wc -w) ipvs=$(ipvsadm -Ln 2>/dev/null | grep -c 192.168.100.10) state=$(ls /var/lib/lvsprov 2>/dev/null | wc -l) arp_ignore=$(sysctl -n net.ipv4.conf.all.arp_ignore) send_redirects=$(sysctl -n net.ipv4.conf.all.send_redirects)"'
+for h in lvs01 lvs02 web01 web02; do ip=${addr[$h]}
+  ssh_ root@$ip "vip=$lab_vip; "'echo "$(hostname): vip=$(ip -4 -o addr | grep -c $vip) keepalived=$(pidof keepalived | wc -w) ipvs=$(ipvsadm -Ln 2>/dev/null | grep -c $vip) state=$(ls /var/lib/lvsprov 2>/dev/null | wc -l) arp_ignore=$(sysctl -n net.ipv4.conf.all.arp_ignore) send_redirects=$(sysctl -n net.ipv4.conf.all.send_redirects)"'
 done
 echo "@@rc 0"

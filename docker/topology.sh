@@ -1,0 +1,15 @@
+# Sourced by the lab's scripts: reads the topology file into
+#   $lab_network $lab_guard $lab_vip, hosts=(name...), addr[name]=address, role[name]=kind
+# Usage: . topology.sh   (reads $LAB_TOPOLOGY, by default the topology next to this file; never
+# "$1": a sourced script sees its caller's arguments)
+declare -gA addr=() role=()
+hosts=()
+while read -r kind name address _user; do
+  case $kind in
+    '' | '#'*) continue ;;
+    network) lab_network=$address ;;
+    guard) lab_guard=$address ;;
+    vip) lab_vip=$address ;;
+    *) hosts+=("$name"); addr[$name]=$address; role[$name]=$kind ;;
+  esac
+done <"${LAB_TOPOLOGY:-$(dirname "${BASH_SOURCE[0]}")/topology}"

@@ -1,0 +1,71 @@
+//! The lab's addresses live in one file, `docker/topology`. The lab inventory must describe the
+//! same hosts, and the lab's scripts must read the table instead of keeping a copy.
+
+mod common;
+
+use common::{repo, topology};
+use serde_json::Value;
+
+#[test]
+fn the_lab_inventory_describes_the_topology() {
+    let inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
+    )
+    .unwrap();
+    let nodes = topology();
+    let field = |kind: &str| {
+        nodes
+            .iter()
+            .find(|n| n.kind == kind)
+            .unwrap()
+            .address
+            .clone()
+    };
+    assert_eq!(inv["network"], field("network"));
+    assert_eq!(inv["services"][0]["vip"], field("vip"));
+    let default_user = inv["ssh"]["user"].as_str().unwrap_or("root");
+    for (group, kind) in [("directors", "director"), ("real_servers", "real_server")] {
+        let want: Vec<(String, String, String)> = nodes
+            .iter()
+            .filter(|n| n.kind == kind)
+            .map(|n| (n.name.clone(), n.address.clone(), n.user.clone()))
+            .collect();
+        let have: Vec<(String, String, String)> = inv[group]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                let user = h["ssh"]["user"].as_str().unwrap_or(default_user);
+                (
+                    h["name"].as_str().unwrap().into(),
+                    h["address"].as_str().unwrap().into(),
+                    user.into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            have, want,
+            "inventories/lab.json {group} vs docker/topology"
+        );
+    }
+}
+
+#[test]
+fn the_lab_scripts_keep_no_copy_of_the_addresses() {
+    let net = common::addr("network");
+    let prefix = &net[..net.rfind('.').unwrap() + 1];
+    for f in [
+        "docker/lab",
+        "docker/compose.yml",
+        "docker/vm/vm-init.sh",
+        "docker/vm/run",
+        "docker/vm/demo.sh",
+        "tests/vm/scenario.sh",
+    ] {
+        let text = std::fs::read_to_string(repo().join(f)).unwrap();
+        assert!(
+            !text.contains(prefix),
+            "{f} writes a lab address itself; read docker/topology instead"
+        );
+    }
+}
