@@ -3,6 +3,7 @@
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Ipvs, Probe};
+use crate::host_state::{write_file, Mode};
 use crate::sh;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,11 @@ impl Resource for IpvsKernel {
                 "kernel module ip_vs",
                 Action::Update,
                 arrow("not loaded", "loaded"),
-                sh!("modprobe ip_vs\nmkdir -p /etc/modules-load.d\necho ip_vs > /etc/modules-load.d/lvsprov.conf"),
+                sh!("modprobe ip_vs").then(write_file(
+                    "/etc/modules-load.d/lvsprov.conf",
+                    "ip_vs\n",
+                    Mode::Set("0644"),
+                )),
             )]),
             Ipvs::Absent => Err(Refusal(NO_IPVS.to_string())),
         }

@@ -4,7 +4,7 @@
 use super::file::diff;
 use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::host_state::{self, parent};
+use crate::host_state::{self, Mode};
 use crate::sh;
 use serde::{Deserialize, Serialize};
 
@@ -45,11 +45,17 @@ impl Resource for Line {
             "\n"
         };
         let after = format!("{before}{sep}{}\n", self.line);
-        let nl = if sep.is_empty() {
-            sh!("")
-        } else {
-            sh!("echo >> \"$f\"")
-        };
+        // The whole file is rewritten with the line added (atomically), not appended to in place.
+        let producer = sh!(
+            "cat {} 2>/dev/null || true\n{}printf '%s\\n' {}",
+            self.path,
+            if sep.is_empty() {
+                sh!("")
+            } else {
+                sh!("echo\n")
+            },
+            self.line
+        );
         Ok(vec![Change::new(
             format!("line in {}", self.path),
             if facts.files.contains_key(&self.path) {
@@ -58,9 +64,7 @@ impl Resource for Line {
                 Action::Create
             },
             diff(&self.path, before, &after),
-            sh!("mkdir -p {}\nf={}", parent(&self.path), self.path)
-                .then(nl)
-                .then(sh!("printf '%s\\n' {} >> \"$f\"", self.line)),
+            host_state::atomic_write(&self.path, producer, Mode::KeepOr("0644")),
         )])
     }
 
@@ -79,5 +83,44 @@ impl Resource for Line {
             diff(&self.path, before, &after),
             host_state::remove_line(&self.path, &self.line),
         )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{parse, FileFact};
+
+    #[test]
+    fn the_line_is_added_whole_file_at_once_after_a_missing_newline() {
+        let dir = std::env::temp_dir().join(format!("lvsprov-line-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("index.html").display().to_string();
+        std::fs::write(&path, "old").unwrap();
+        let mut facts = parse(include_str!("../../tests/facts/debian12-web01.txt")).unwrap();
+        facts.files.insert(
+            path.clone(),
+            FileFact {
+                mode: "644".into(),
+                content: "old".into(),
+            },
+        );
+        let line = Line {
+            path: path.clone(),
+            line: "<h1>it's me</h1>".into(),
+        };
+        let change = &line.plan(&facts, &mut Owed::default()).unwrap()[0];
+        assert!(change.diff.contains("+<h1>it's me</h1>"));
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(change.script.as_str())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "old\n<h1>it's me</h1>\n"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
