@@ -19,6 +19,15 @@ pub fn script(changes: &[Change]) -> Script {
     s
 }
 
+/// The last step the script started, from what it printed so far.
+pub fn last_step(stdout: &str) -> Option<usize> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("@@step "))
+        .next_back()
+        .and_then(|i| i.trim().parse().ok())
+}
+
 /// How an apply script ended.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
@@ -93,5 +102,14 @@ mod tests {
             }
         );
         assert_eq!(run_local(&[ch("true"), ch("echo fine")]), Outcome::Done);
+    }
+}
+
+#[cfg(test)]
+mod last_step_tests {
+    #[test]
+    fn the_step_running_when_the_output_stopped() {
+        assert_eq!(super::last_step("@@step 0\nok\n@@step 1\nhalf"), Some(1));
+        assert_eq!(super::last_step("nothing yet"), None);
     }
 }

@@ -16,6 +16,12 @@ pub enum HostError {
     Facts(String),
     /// A playbook rendered into steps that are not valid for this host.
     Playbook(String),
+    /// A remote exec ran past `--timeout` (`during`: reading facts, or step N); the session was
+    /// closed, the steps before it were applied.
+    TimedOut {
+        secs: u64,
+        during: String,
+    },
     /// Step `number` (1-based) failed; the steps before it were applied, none after.
     Step {
         number: usize,
@@ -32,6 +38,7 @@ impl HostError {
             HostError::Ssh(SshError::HostKey(_)) => "host_key",
             HostError::Ssh(SshError::Auth(_)) => "auth",
             HostError::Ssh(SshError::Session(_)) => "session",
+            HostError::Ssh(SshError::Timeout { .. }) | HostError::TimedOut { .. } => "timeout",
             HostError::Refused(_) => "refused",
             HostError::Facts(_) => "facts",
             HostError::Playbook(_) => "playbook",
@@ -49,6 +56,10 @@ impl std::fmt::Display for HostError {
         match self {
             HostError::Ssh(e) => e.fmt(f),
             HostError::Refused(m) | HostError::Facts(m) | HostError::Playbook(m) => f.write_str(m),
+            HostError::TimedOut { secs, during } => write!(
+                f,
+                "timed out after {secs} s in {during}; the session was closed (raise --timeout if it needs longer)"
+            ),
             HostError::Step {
                 number,
                 resource,

@@ -4,7 +4,7 @@
 
 use crate::error::HostError;
 use crate::inventory::Host;
-use crate::ssh::Session;
+use crate::ssh::{Limits, Session};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 #[derive(Debug, Clone)]
 pub struct FleetOptions {
     pub forks: usize,
+    pub limits: Limits,
     pub accept_new_host_keys: bool,
     pub verbose: bool,
 }
@@ -86,14 +87,19 @@ where
             name: host.name.clone(),
             verbose: opts.verbose,
         };
-        let (forks, work, accept) = (forks.clone(), work.clone(), opts.accept_new_host_keys);
+        let (forks, work, accept, limits) = (
+            forks.clone(),
+            work.clone(),
+            opts.accept_new_host_keys,
+            opts.limits,
+        );
         tasks.push(tokio::spawn(async move {
             let _slot = forks
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
             progress.phase("connect");
-            let result = match Session::connect(host.address, &host.ssh, accept).await {
+            let result = match Session::connect(host.address, &host.ssh, accept, limits).await {
                 Err(e) => Err(HostError::Ssh(e)),
                 Ok(session) => {
                     let session = Arc::new(session);

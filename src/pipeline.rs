@@ -9,7 +9,7 @@ use crate::inventory::{Host, Inventory};
 use crate::plan::{self, Mode};
 use crate::playbook::Playbooks;
 use crate::resources::{Change, Step};
-use crate::ssh::Session;
+use crate::ssh::{Session, SshError};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,7 +46,10 @@ impl Pipeline {
 
     pub async fn facts(&self, host: &Host, session: &Session) -> Result<Facts, HostError> {
         let probe = self.probes.get(&host.name).cloned().unwrap_or_default();
-        let out = session.run(&facts::script(&probe)).await?;
+        let out = session
+            .run(&facts::script(&probe))
+            .await
+            .map_err(|e| timed_out(e, |_| "reading facts".into()))?;
         if out.status != 0 && !out.stdout.contains("@@end") {
             return Err(HostError::Facts(format!(
                 "reading facts failed (exit {}): {}",
@@ -71,9 +74,33 @@ impl Pipeline {
     }
 }
 
+/// A timeout named by where it happened (from what the script printed until then).
+fn timed_out(e: SshError, during: impl FnOnce(&str) -> String) -> HostError {
+    match e {
+        SshError::Timeout { secs, stdout } => HostError::TimedOut {
+            secs,
+            during: during(&stdout),
+        },
+        other => HostError::Ssh(other),
+    }
+}
+
 /// Runs the changes as one script. On a failed step, `changes` keeps only what was applied.
 pub async fn apply(session: &Session, changes: &mut Vec<Change>) -> Result<(), HostError> {
-    let out = session.run(&apply::script(changes)).await?;
+    let out = session.run(&apply::script(changes)).await.map_err(|e| {
+        timed_out(e, |stdout| {
+            let step = apply::last_step(stdout).unwrap_or(0);
+            let name = changes
+                .get(step)
+                .map(|c| c.resource.clone())
+                .unwrap_or_default();
+            changes.truncate(step);
+            format!(
+                "step {} ({name}); the steps before it were applied, none after",
+                step + 1
+            )
+        })
+    })?;
     match apply::outcome(&out.stdout, &out.stderr) {
         Outcome::Done => Ok(()),
         Outcome::Failed { step, output } => {

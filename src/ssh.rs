@@ -23,6 +23,8 @@ pub enum SshError {
     Auth(String),
     /// The session broke after it was up.
     Session(String),
+    /// A remote exec ran past `--timeout`; what it printed until then (to name the step).
+    Timeout { secs: u64, stdout: String },
 }
 
 impl std::fmt::Display for SshError {
@@ -32,6 +34,7 @@ impl std::fmt::Display for SshError {
             | SshError::HostKey(m)
             | SshError::Auth(m)
             | SshError::Session(m) => f.write_str(m),
+            SshError::Timeout { secs, .. } => write!(f, "timed out after {secs} s"),
         }
     }
 }
@@ -79,7 +82,36 @@ impl client::Handler for Verifier {
 pub struct Session {
     handle: client::Handle<Verifier>,
     sudo: bool,
+    exec_timeout: Duration,
 }
+
+/// How long a host may take: a host that hangs costs its own timeout, never the run.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// TCP connect, banner, key exchange and authentication, together.
+    pub connect: Duration,
+    /// Each remote exec (facts, apply): long enough for a package install.
+    pub exec: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect: Duration::from_secs(10),
+            exec: Duration::from_secs(900),
+        }
+    }
+}
+
+/// A host may send this much per exec; more is a broken or hostile host, cut off.
+const MAX_OUTPUT: usize = 64 << 20;
+
+/// Where a connection attempt is, so a timeout can say where it stuck.
+const PHASES: [&str; 3] = [
+    "TCP connect",
+    "SSH banner and key exchange",
+    "authentication",
+];
 
 pub struct Output {
     pub status: u32,
@@ -88,14 +120,44 @@ pub struct Output {
 }
 
 impl Session {
+    /// Connects and authenticates within `limits.connect`, whatever the peer does (a stopped
+    /// sshd accepts TCP and never sends a banner).
     pub async fn connect(
         address: Ipv4Addr,
         target: &SshTarget,
         accept_new: bool,
+        limits: Limits,
     ) -> Result<Session, SshError> {
+        let phase = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let attempt = Self::handshake(address, target, accept_new, phase.clone());
+        match tokio::time::timeout(limits.connect, attempt).await {
+            Ok(Ok(handle)) => Ok(Session {
+                handle,
+                sudo: target.sudo,
+                exec_timeout: limits.exec,
+            }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(SshError::Unreachable(format!(
+                "no SSH session with {address}:{} within {} s (stuck in {}); check the host, or raise --connect-timeout",
+                target.port,
+                limits.connect.as_secs(),
+                PHASES[phase.load(std::sync::atomic::Ordering::Relaxed).min(2)]
+            ))),
+        }
+    }
+
+    async fn handshake(
+        address: Ipv4Addr,
+        target: &SshTarget,
+        accept_new: bool,
+        phase: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> Result<client::Handle<Verifier>, SshError> {
+        let at = |p: usize| phase.store(p, std::sync::atomic::Ordering::Relaxed);
         let config = Arc::new(client::Config {
             inactivity_timeout: Some(Duration::from_secs(600)),
+            // A peer that dies mid-run is noticed after 3 unanswered keepalives.
             keepalive_interval: Some(Duration::from_secs(15)),
+            keepalive_max: 3,
             ..Default::default()
         });
         let refusal = Arc::new(Mutex::new(None));
@@ -106,18 +168,13 @@ impl Session {
             accept_new,
             refusal: refusal.clone(),
         };
-        let tcp = tokio::time::timeout(
-            Duration::from_secs(10),
-            tokio::net::TcpStream::connect((address, target.port)),
-        )
-        .await
-        .map_err(|_| {
-            SshError::Unreachable(format!("no answer from {address}:{} in 10 s", target.port))
-        })?
-        .map_err(|e| {
-            SshError::Unreachable(format!("cannot connect to {address}:{}: {e}", target.port))
-        })?;
+        let tcp = tokio::net::TcpStream::connect((address, target.port))
+            .await
+            .map_err(|e| {
+                SshError::Unreachable(format!("cannot connect to {address}:{}: {e}", target.port))
+            })?;
         let _ = tcp.set_nodelay(true);
+        at(1);
         let mut handle = match client::connect_stream(config, tcp, verifier).await {
             Ok(h) => h,
             Err(e) => {
@@ -129,6 +186,7 @@ impl Session {
                 )));
             }
         };
+        at(2);
         let auth = match &target.identity_file {
             Some(path) => {
                 let key = keys::load_secret_key(path, None).map_err(|e| {
@@ -152,13 +210,11 @@ impl Session {
                 target.user, target.user
             )));
         }
-        Ok(Session {
-            handle,
-            sudo: target.sudo,
-        })
+        Ok(handle)
     }
 
-    /// Runs a script as root (through `sudo -n` for a non-root user) and collects its output.
+    /// Runs a script as root (through `sudo -n` for a non-root user) and collects its output,
+    /// within the exec timeout and [`MAX_OUTPUT`].
     pub async fn run(&self, script: &Script) -> Result<Output, SshError> {
         let broken = |e: russh::Error| SshError::Session(format!("SSH session broke: {e}"));
         let mut ch = self.handle.channel_open_session().await.map_err(broken)?;
@@ -171,7 +227,23 @@ impl Session {
         ch.data(script.as_str().as_bytes()).await.map_err(broken)?;
         ch.eof().await.map_err(broken)?;
         let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
-        while let Some(msg) = ch.wait().await {
+        let deadline = tokio::time::Instant::now() + self.exec_timeout;
+        loop {
+            let Ok(next) = tokio::time::timeout_at(deadline, ch.wait()).await else {
+                let _ = ch.close().await;
+                return Err(SshError::Timeout {
+                    secs: self.exec_timeout.as_secs(),
+                    stdout: String::from_utf8_lossy(&out).into_owned(),
+                });
+            };
+            let Some(msg) = next else { break };
+            if out.len() + err.len() > MAX_OUTPUT {
+                let _ = ch.close().await;
+                return Err(SshError::Session(format!(
+                    "the host sent more than {} MiB for one script; cut off (a broken or hostile host)",
+                    MAX_OUTPUT >> 20
+                )));
+            }
             match msg {
                 ChannelMsg::Data { data } => out.extend_from_slice(&data),
                 ChannelMsg::ExtendedData { data, .. } => err.extend_from_slice(&data),

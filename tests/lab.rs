@@ -394,3 +394,73 @@ fn a_broken_inventory_contacts_no_host() {
     lab.lvsprov(&["check", "--limit", "web01"]);
     assert_ne!(lab.logins(), before);
 }
+
+#[test]
+fn a_host_that_hangs_costs_its_own_timeout_not_the_run() {
+    let Some((_g, lab)) = lab() else { return };
+    converged(lab);
+    // web02's sshd stopped: TCP is still accepted, no SSH banner ever comes.
+    lab.sh("web02", "kill -STOP $(pidof sshd)");
+    let (code, r) = lab.json(&["check", "--limit", "real_servers", "--connect-timeout", "3"]);
+    lab.sh("web02", "kill -CONT $(pidof sshd)");
+    assert_eq!(code, 1, "{r}");
+    let w2 = host(&r, "web02");
+    assert_eq!(
+        (w2["status"].as_str(), w2["error_kind"].as_str()),
+        (Some("unreachable"), Some("unreachable")),
+        "{w2}"
+    );
+    let err = w2["error"].as_str().unwrap();
+    assert!(
+        err.contains("within 3 s") && err.contains("SSH banner"),
+        "{err}"
+    );
+    assert_eq!(
+        host(&r, "web01")["status"],
+        "unchanged",
+        "the other host still ran"
+    );
+    let ms = r["elapsed_ms"].as_u64().unwrap();
+    assert!(
+        ms < 4000,
+        "reported within --connect-timeout + 1 s, took {ms} ms"
+    );
+
+    // A step that never ends (reading a FIFO nobody writes): that host fails after --timeout,
+    // naming the step; the other converges.
+    lab.sh("web01", "rm -f /tmp/lvsprov-fifo; mkfifo /tmp/lvsprov-fifo");
+    lab.sh("client", "mkdir -p /tmp/hang-pb");
+    lab.put(
+        "client",
+        "/tmp/hang-pb/real_server.json.j2",
+        r#"[ {"line": {"path": "/tmp/lvsprov-fifo", "line": "x"}} ]"#,
+    );
+    let (code, r) = lab.json(&[
+        "up",
+        "--limit",
+        "real_servers",
+        "--playbooks",
+        "/tmp/hang-pb",
+        "--timeout",
+        "3",
+    ]);
+    lab.sh(
+        "web01",
+        "timeout 2 sh -c 'echo > /tmp/lvsprov-fifo'; sleep 0.5; rm -f /tmp/lvsprov-fifo",
+    );
+    lab.sh("web02", "rm -f /tmp/lvsprov-fifo");
+    assert_eq!(code, 1, "{r}");
+    let w1 = host(&r, "web01");
+    assert_eq!(w1["error_kind"], "timeout", "{w1}");
+    let err = w1["error"].as_str().unwrap();
+    assert!(
+        err.contains("timed out after 3 s in step 1 (line in /tmp/lvsprov-fifo)"),
+        "{err}"
+    );
+    assert_eq!(host(&r, "web02")["status"], "changed");
+    let ms = r["elapsed_ms"].as_u64().unwrap();
+    assert!(
+        ms < 5000,
+        "bounded by the slowest host's timeout, took {ms} ms"
+    );
+}

@@ -7,9 +7,11 @@ use crate::fleet::FleetOptions;
 use crate::inventory::{self, Host, Inventory};
 use crate::pipeline::Pipeline;
 use crate::playbook::Playbooks;
+use crate::ssh::Limits;
 use clap::ValueEnum;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub mod converge;
 pub mod drain;
@@ -40,6 +42,12 @@ pub struct Common {
     /// Read playbooks and templates from this folder instead of the built-in ones
     #[arg(long)]
     pub playbooks: Option<PathBuf>,
+    /// Seconds to connect, get the SSH banner, exchange keys and authenticate, per host
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub connect_timeout: u64,
+    /// Seconds each remote script may run (facts, apply) before the host is failed
+    #[arg(long, default_value_t = 900, value_name = "SECS")]
+    pub timeout: u64,
     #[arg(short, long)]
     pub verbose: bool,
     /// Save each host's raw facts in this folder (to record facts for plan tests)
@@ -74,6 +82,11 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
     if c.forks == Some(0) {
         return Err(usage("--forks must be at least 1"));
     }
+    if c.connect_timeout == 0 || c.timeout == 0 {
+        return Err(usage(
+            "--connect-timeout and --timeout must be at least 1 second",
+        ));
+    }
     let hosts: Vec<Host> = inv
         .select(limit.or(c.limit.as_deref()))
         .map_err(usage)?
@@ -94,6 +107,10 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
         fleet: FleetOptions {
             forks: c.forks.unwrap_or(hosts.len()),
             accept_new_host_keys: c.accept_new_host_keys,
+            limits: Limits {
+                connect: Duration::from_secs(c.connect_timeout),
+                exec: Duration::from_secs(c.timeout),
+            },
             verbose: c.verbose,
         },
         inv,
