@@ -40,13 +40,15 @@ reset_hosts() {   # untimed: empty host roots, kernel defaults, no VIP, no lvspr
   done
 }
 
-floor() {  # $1 = a|b|true
-  local k
+floor() {  # $1 = a|b|true; fails when any of the N ssh runs failed
+  local k pids=() bad=0
   for k in $(seq 1 "$N"); do
     if [ "$1" = true ]; then ssh "${ssh_opts[@]}" root@"$(addr $k)" true </dev/null &
     else ssh "${ssh_opts[@]}" root@"$(addr $k)" "bash -s -- $B/hosts/web$k $k" <"$here/peers/floor/provision-$1.sh" >/dev/null & fi
+    pids+=($!)
   done
-  wait
+  for k in "${pids[@]}"; do wait "$k" || bad=$((bad + 1)); done
+  [ "$bad" = 0 ] || { echo "floor: $bad of $N ssh runs failed" >&2; return 1; }
 }
 
 run_tool() {  # tool workload  -> runs it once in the controller namespace
@@ -63,10 +65,22 @@ run_tool() {  # tool workload  -> runs it once in the controller namespace
 export -f run_tool floor addr
 export LVS B N V here ssh_opts_str="${ssh_opts[*]}"
 
-timed() {  # prints: wall cpu maxrss_kib
+timed() {  # prints: wall cpu maxrss_kib, or FAILED: a failed run's time is never a figure
   local out; out=$(mktemp)
-  ip netns exec bctl /usr/bin/time -f '%e %U %S %M' -o "$out" bash -c "ssh_opts=(\$ssh_opts_str); $(declare -f run_tool floor addr); run_tool $*" || { echo "bench: $* failed" >&2; cat $B/last.out 2>/dev/null | tail -5 >&2; }
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$out"; rm -f "$out"
+  if ip netns exec bctl /usr/bin/time -f '%e %U %S %M' -o "$out" bash -c "ssh_opts=(\$ssh_opts_str); $(declare -f run_tool floor addr); run_tool $*"; then
+    awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$out"
+  else
+    echo FAILED
+    { echo "bench: $* failed"; tail -n 5 $B/last.out $B/last.err 2>/dev/null; } >&2
+  fi
+  rm -f "$out"
+}
+
+measure() {  # tool workload label -> records wall, cpu, rss under "workload tool label"; exits on a failed run
+  local wall cpu rss
+  read -r wall cpu rss < <(timed "$1" "$2")
+  [ "$wall" != FAILED ] || { echo "bench: stopping, $1 failed in workload $2 ($3); no figure is recorded from a failed run" >&2; exit 1; }
+  record "$2 $4 $3 wall" "$wall"; record "$2 $4 $3 cpu" "$cpu"; record "$2 $4 $3 rss" "$rss"
 }
 
 check_state() {  # workload -> number of hosts in the wanted state
@@ -95,20 +109,17 @@ for w in a b; do
     order=("${tools[@]}"); [ $((rep % 2)) = 0 ] && order=($(printf '%s\n' "${tools[@]}" | tac))
     for t in "${order[@]}"; do
       reset_hosts
-      read -r wall cpu rss < <(timed "$t" "$w")
-      record "$w $t first wall" "$wall"; record "$w $t first cpu" "$cpu"; record "$w $t first rss" "$rss"
+      measure "$t" "$w" first "$t"
       [ "$t" = ssh-true ] && continue
       got=$(check_state "$w"); [ "$got" = "$N" ] || { echo "bench: $t left $got/$N hosts right in workload $w" >&2; exit 1; }
       touch $B/stamp; sleep 1
       noop=$t; [ "$t" = lvsprov ] && noop=lvsprov   # up again
-      read -r wall cpu rss < <(timed "$noop" "$w")
-      record "$w $t noop wall" "$wall"; record "$w $t noop cpu" "$cpu"; record "$w $t noop rss" "$rss"
+      measure "$noop" "$w" noop "$t"
       written=$(find $B/hosts -newer $B/stamp | wc -l)
       [ "$written" = 0 ] || { echo "bench: the no-op run of $t wrote $written files" >&2; exit 1; }
       if [ "$t" = lvsprov ]; then
         [ "$(python3 -c "import json;print(json.load(open('$B/last.json'))['summary']['changes'])")" = 0 ] || { echo "bench: lvsprov's no-op run reported changes" >&2; exit 1; }
-        read -r wall cpu rss < <(timed lvsprov-check "$w")
-        record "$w lvsprov-check noop wall" "$wall"; record "$w lvsprov-check noop cpu" "$cpu"; record "$w lvsprov-check noop rss" "$rss"
+        measure lvsprov-check "$w" noop lvsprov-check
       fi
     done
   done
