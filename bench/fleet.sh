@@ -52,9 +52,10 @@ SetEnv FLEET_ROOT=$B/hosts/web$k FLEET_K=$k SHLVL=1
 Subsystem sftp /usr/lib/openssh/sftp-server
 CONF
     if [ -f "$B/run/sshd-$k.pid" ] && kill -0 "$(cat "$B/run/sshd-$k.pid")" 2>/dev/null; then continue; fi
-    # Own mount namespace: lvsprov's state folder is per host, like on a real machine.
+    # Own mount namespace: lvsprov's state folder and its lock (/run/lvsprov) are per host, like on
+    # a real machine.
     ip netns exec "$ns" unshare --mount --propagation private sh -c \
-      "mkdir -p /var/lib/lvsprov && mount -t tmpfs -o size=4m tmpfs /var/lib/lvsprov && exec /usr/sbin/sshd -f $B/run/sshd-$k.conf"
+      "mkdir -p /var/lib/lvsprov /run/lvsprov && mount -t tmpfs -o size=4m tmpfs /var/lib/lvsprov && mount -t tmpfs -o size=1m tmpfs /run/lvsprov && exec /usr/sbin/sshd -f $B/run/sshd-$k.conf"
   done
   mv "$B/known_hosts.new" "$B/known_hosts"
   for k in $(seq 1 "$n"); do

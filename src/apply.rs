@@ -13,7 +13,8 @@ pub fn script(changes: &[Change]) -> Script {
     );
     for (i, c) in changes.iter().enumerate() {
         // Not `( ... ) || fail`: sh ignores `set -e` inside a subshell that is tested by `||`.
-        s.push(sh!("echo @@step {}\n(\nset -e\n{}\n) 2>&1\nrc=$?\nif [ $rc -ne 0 ]; then echo \"@@failed {} $rc\"; exit 1; fi", i, c.script, i));
+        // `9>&-`: no step (nor a daemon it starts) inherits the host lock's descriptor.
+        s.push(sh!("echo @@step {}\n(\nset -e\n{}\n) 9>&- 2>&1\nrc=$?\nif [ $rc -ne 0 ]; then echo \"@@failed {} $rc\"; exit 1; fi", i, c.script, i));
     }
     s.push(sh!("echo @@done\n"));
     s

@@ -10,6 +10,8 @@ use crate::ssh::SshError;
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostError {
     Ssh(SshError),
+    /// Another run holds the host's lock (who, since when); nothing was read or changed.
+    Locked(String),
     /// The host cannot be converged as it is (unknown OS, no IPVS, no NIC): nothing changed.
     Refused(String),
     /// The facts script failed or printed something it never prints.
@@ -40,6 +42,7 @@ impl HostError {
             HostError::Ssh(SshError::Session(_)) => "session",
             HostError::Ssh(SshError::Timeout { .. }) | HostError::TimedOut { .. } => "timeout",
             HostError::Refused(_) => "refused",
+            HostError::Locked(_) => "locked",
             HostError::Facts(_) => "facts",
             HostError::Playbook(_) => "playbook",
             HostError::Step { .. } => "step",
@@ -56,6 +59,10 @@ impl std::fmt::Display for HostError {
         match self {
             HostError::Ssh(e) => e.fmt(f),
             HostError::Refused(m) | HostError::Facts(m) | HostError::Playbook(m) => f.write_str(m),
+            HostError::Locked(holder) => write!(
+                f,
+                "another lvsprov run holds this host: {holder}; nothing was changed here; run again when it is done, or with --wait-lock SECS"
+            ),
             HostError::TimedOut { secs, during } => write!(
                 f,
                 "timed out after {secs} s in {during}; the session was closed (raise --timeout if it needs longer)"

@@ -4,12 +4,13 @@
 
 use crate::apply::{self, Outcome};
 use crate::error::HostError;
+use crate::facts::lock::{Lock, LockFact};
 use crate::facts::{self, Facts, Probe};
 use crate::inventory::{Host, Inventory};
 use crate::plan::{self, Mode};
 use crate::playbook::Playbooks;
 use crate::resources::{Change, Step};
-use crate::ssh::{Session, SshError};
+use crate::ssh::{Session, Shell, SshError};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,12 +45,46 @@ impl Pipeline {
         })
     }
 
-    pub async fn facts(&self, host: &Host, session: &Session) -> Result<Facts, HostError> {
+    /// Opens the host's shell, takes its lock (with `lock`), reads its facts. The shell is
+    /// returned open: the lock lasts until it is closed, so apply runs in it.
+    pub async fn open(
+        &self,
+        host: &Host,
+        session: &Session,
+        lock: Option<&Lock>,
+    ) -> Result<(Facts, Shell), HostError> {
+        let mut shell = session.shell().await?;
+        match self.facts(host, &mut shell, lock).await {
+            Ok(f) => Ok((f, shell)),
+            Err(e) => {
+                shell.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn facts(
+        &self,
+        host: &Host,
+        shell: &mut Shell,
+        lock: Option<&Lock>,
+    ) -> Result<Facts, HostError> {
         let probe = self.probes.get(&host.name).cloned().unwrap_or_default();
-        let out = session
-            .run(&facts::script(&probe))
+        let mut script = lock.map(facts::lock::fragment).unwrap_or_default();
+        script.push(facts::script(&probe));
+        shell.send(&script).await?;
+        let out = shell
+            .read(Some("@@end"))
             .await
             .map_err(|e| timed_out(e, |_| "reading facts".into()))?;
+        let sections = facts::sections(&out.stdout);
+        match facts::lock::parse(sections.get("lock").map(Vec::as_slice).unwrap_or_default()) {
+            LockFact::Held(holder) => return Err(HostError::Locked(holder)),
+            LockFact::Unavailable => return Err(HostError::Refused(
+                "this host has no flock (util-linux), which lvsprov needs to hold its one-run-at-a-time lock; install util-linux".into(),
+            )),
+            LockFact::Acquired | LockFact::Missing => {}
+        }
         if out.status != 0 && !out.stdout.contains("@@end") {
             return Err(HostError::Facts(format!(
                 "reading facts failed (exit {}): {}",
@@ -85,9 +120,11 @@ fn timed_out(e: SshError, during: impl FnOnce(&str) -> String) -> HostError {
     }
 }
 
-/// Runs the changes as one script. On a failed step, `changes` keeps only what was applied.
-pub async fn apply(session: &Session, changes: &mut Vec<Change>) -> Result<(), HostError> {
-    let out = session.run(&apply::script(changes)).await.map_err(|e| {
+/// Runs the changes as one script in the host's open shell (under its lock). On a failed step,
+/// `changes` keeps only what was applied.
+pub async fn apply(shell: &mut Shell, changes: &mut Vec<Change>) -> Result<(), HostError> {
+    shell.send(&apply::script(changes)).await?;
+    let out = shell.read(Some("@@done")).await.map_err(|e| {
         timed_out(e, |stdout| {
             let step = apply::last_step(stdout).unwrap_or(0);
             let name = changes

@@ -464,3 +464,111 @@ fn a_host_that_hangs_costs_its_own_timeout_not_the_run() {
         "bounded by the slowest host's timeout, took {ms} ms"
     );
 }
+
+/// web01 held by an `up` whose first step blocks reading a FIFO until `release_fifo`.
+fn hold_web01(lab: &Lab) -> std::process::Child {
+    lab.sh("web01", "rm -f /tmp/lvsprov-fifo; mkfifo /tmp/lvsprov-fifo");
+    lab.sh("client", "mkdir -p /tmp/hang-pb");
+    lab.put(
+        "client",
+        "/tmp/hang-pb/real_server.json.j2",
+        r#"[ {"line": {"path": "/tmp/lvsprov-fifo", "line": "x"}} ]"#,
+    );
+    lab.install_binary();
+    let mut child = Command::new("docker")
+        .args([
+            "exec",
+            "-w",
+            "/src",
+            "lvsprov-client",
+            "lvsprov",
+            "up",
+            "--limit",
+            "web01",
+        ])
+        .args([
+            "--playbooks",
+            "/tmp/hang-pb",
+            "--timeout",
+            "60",
+            "--output",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if lab
+            .sh("web01", "cat /run/lvsprov/holder 2>/dev/null")
+            .contains("(up)")
+        {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the holding run never took web01's lock");
+}
+
+/// Lets the blocked step finish one second from now.
+fn release_fifo(lab: &Lab) {
+    lab.sh(
+        "web01",
+        "setsid sh -c 'sleep 1; echo > /tmp/lvsprov-fifo' </dev/null >/dev/null 2>&1 &",
+    );
+}
+
+#[test]
+fn one_run_at_a_time_per_host() {
+    let Some((_g, lab)) = lab() else { return };
+    converged(lab);
+    let holder = hold_web01(lab);
+
+    // A second run is refused at once on the held host, naming the holder; the other host goes on.
+    let (code, r) = lab.json(&["down", "--limit", "real_servers"]);
+    assert_eq!(code, 1, "{r}");
+    let w1 = host(&r, "web01");
+    assert_eq!(w1["error_kind"], "locked", "{w1}");
+    let err = w1["error"].as_str().unwrap();
+    assert!(
+        err.contains("by root@client (up) since 20") && err.contains("--wait-lock"),
+        "{err}"
+    );
+    assert_eq!(w1["changes"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        host(&r, "web02")["status"],
+        "changed",
+        "web02 was free: down went on there"
+    );
+    assert_eq!(
+        lab.sysctl("web01", "net.ipv4.conf.all.arp_ignore"),
+        "1",
+        "nothing changed on web01"
+    );
+
+    // --wait-lock waits for the holder to finish, then gets the host.
+    release_fifo(lab);
+    let (code, r) = lab.json(&["check", "--limit", "web01", "--wait-lock", "30"]);
+    assert!(code == 0 || code == 2, "{r}");
+    assert!(host(&r, "web01")["error"].is_null(), "{r}");
+    let out = holder.wait_with_output().unwrap();
+    let first: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        host(&first, "web01")["status"],
+        "changed",
+        "the holder finished its own run"
+    );
+
+    // A run killed while it holds the host: the host is free once the command it was running
+    // ends; no lock to break by hand.
+    let holder = hold_web01(lab);
+    lab.sh("client", "pkill -KILL -x lvsprov");
+    let _ = holder.wait_with_output();
+    release_fifo(lab);
+    let (code, r) = lab.json(&["check", "--limit", "web01", "--wait-lock", "30"]);
+    lab.sh("web01", "rm -f /tmp/lvsprov-fifo");
+    assert!(code == 0 || code == 2, "{r}");
+    assert!(host(&r, "web01")["error"].is_null(), "{r}");
+}

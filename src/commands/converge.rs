@@ -3,6 +3,7 @@
 use super::{load, print, runtime, Common, Loaded};
 use crate::error::HostError;
 use crate::exit::Exit;
+use crate::facts::lock::Lock;
 use crate::facts::Facts;
 use crate::fleet::{self, Progress};
 use crate::inventory::Host;
@@ -67,15 +68,17 @@ pub async fn converge(
 ) -> Report {
     let started = Instant::now();
     let pipeline = loaded.pipeline.clone();
+    let lock = Arc::new(loaded.lock(command.name()));
     let results = fleet::each(
         loaded.hosts,
         &loaded.fleet,
         move |host, session, progress| {
-            let (pipeline, mark) = (pipeline.clone(), mark.clone());
+            let (pipeline, mark, lock) = (pipeline.clone(), mark.clone(), lock.clone());
             async move {
                 let mut changes = Vec::new();
                 let run = Run {
                     pipeline: &pipeline,
+                    lock: &lock,
                     host: &host,
                     session: &session,
                     progress: &progress,
@@ -95,6 +98,7 @@ pub async fn converge(
 
 struct Run<'a> {
     pipeline: &'a Pipeline,
+    lock: &'a Lock,
     host: &'a Host,
     session: &'a Session,
     progress: &'a Progress,
@@ -110,16 +114,28 @@ impl Run<'_> {
         changes: &mut Vec<Change>,
     ) -> Result<(), HostError> {
         self.progress.phase("facts");
-        let mut facts = self.pipeline.facts(self.host, self.session).await?;
+        let (mut facts, mut shell) = self
+            .pipeline
+            .open(self.host, self.session, Some(self.lock))
+            .await?;
         let marked = mark.and_then(|m| m.change(&mut facts));
         self.progress.phase("plan");
-        *changes = self.pipeline.plan(self.host, &facts, mode)?;
-        changes.splice(0..0, marked);
-        if command == Command::Check || changes.is_empty() {
-            return Ok(());
-        }
-        self.progress
-            .phase(&format!("apply ({} changes)", changes.len()));
-        pipeline::apply(self.session, changes).await
+        let result = match self.pipeline.plan(self.host, &facts, mode) {
+            Ok(planned) => {
+                *changes = planned;
+                changes.splice(0..0, marked);
+                if command == Command::Check || changes.is_empty() {
+                    Ok(())
+                } else {
+                    self.progress
+                        .phase(&format!("apply ({} changes)", changes.len()));
+                    pipeline::apply(&mut shell, changes).await
+                }
+            }
+            Err(e) => Err(e),
+        };
+        // The lock goes with the shell.
+        shell.close().await;
+        result
     }
 }

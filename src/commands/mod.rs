@@ -3,6 +3,7 @@
 //! before a host is contacted. Everything here returns an [`Exit`]; `main` only maps it.
 
 use crate::exit::Exit;
+use crate::facts::lock::Lock;
 use crate::fleet::FleetOptions;
 use crate::inventory::{self, Host, Inventory};
 use crate::pipeline::Pipeline;
@@ -42,6 +43,9 @@ pub struct Common {
     /// Read playbooks and templates from this folder instead of the built-in ones
     #[arg(long)]
     pub playbooks: Option<PathBuf>,
+    /// When another lvsprov run holds a host, wait this many seconds for it (default: refuse at once)
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub wait_lock: u64,
     /// Seconds to connect, get the SSH banner, exchange keys and authenticate, per host
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     pub connect_timeout: u64,
@@ -62,6 +66,30 @@ pub struct Loaded {
     pub pipeline: Arc<Pipeline>,
     pub fleet: FleetOptions,
     pub output: Output,
+    pub wait_lock: u64,
+}
+
+impl Loaded {
+    /// The host lock this run takes, saying who holds it: run id, user@controller, command.
+    pub fn lock(&self, command: &str) -> Lock {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "root".into());
+        let controller = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "controller".into());
+        Lock {
+            holder: format!(
+                "run {secs}-{} by {user}@{controller} ({command})",
+                std::process::id()
+            ),
+            wait_secs: self.wait_lock,
+        }
+    }
 }
 
 fn usage(message: impl std::fmt::Display) -> Exit {
@@ -117,6 +145,7 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
         hosts,
         pipeline: Arc::new(pipeline),
         output: c.output,
+        wait_lock: c.wait_lock,
     })
 }
 

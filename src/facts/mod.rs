@@ -15,6 +15,7 @@ pub mod drained;
 pub mod files;
 pub mod firewall;
 pub mod ipvs;
+pub mod lock;
 pub mod os;
 pub mod packages;
 pub mod services;

@@ -54,7 +54,8 @@ pub async fn run(
     let results = fleet::each(vec![holder], &one, move |host, session, _| {
         let (pipeline, svc) = (pipeline.clone(), svc.clone());
         async move {
-            let facts = pipeline.facts(&host, &session).await?;
+            let (facts, shell) = pipeline.open(&host, &session, None).await?;
+            shell.close().await;
             let (platform, init) = (facts.platform(), facts.init);
             let stop = platform.service(init, "keepalived", Verb::Stop);
             let out = session.run(&stop).await?;

@@ -12,6 +12,7 @@ use crate::inventory::{Host, Inventory, Role, Service};
 use crate::resources::Step;
 use checks::{arp, check, distribution, ipvs_table, real_server, vip_holder, Check};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod checks;
@@ -128,14 +129,17 @@ pub async fn run(loaded: Loaded, requests: usize, failover: bool) -> VerifyRepor
 /// Facts (and real servers' steps) from every selected host; a failure is a failed check.
 async fn observe(loaded: &Loaded) -> (Vec<Observed>, Vec<Check>) {
     let pipeline = loaded.pipeline.clone();
+    let lock = Arc::new(loaded.lock("verify"));
     let results = fleet::each(
         loaded.hosts.clone(),
         &loaded.fleet,
         move |host, session, progress| {
-            let pipeline = pipeline.clone();
+            let (pipeline, lock) = (pipeline.clone(), lock.clone());
             async move {
                 progress.phase("facts");
-                let facts = pipeline.facts(&host, &session).await?;
+                // The lock is held while reading only: no run changes the host mid-read.
+                let (facts, shell) = pipeline.open(&host, &session, Some(&lock)).await?;
+                shell.close().await;
                 let steps = pipeline.steps(&host, &facts).map_err(|e| e.to_string());
                 Ok(Observed { host, facts, steps })
             }

@@ -4,9 +4,15 @@
 
 use crate::inventory::SshTarget;
 use crate::shell::Script;
+
+mod shell;
+pub use shell::{Output, Shell};
+
+fn broken(e: russh::Error) -> SshError {
+    SshError::Session(format!("SSH session broke: {e}"))
+}
 use russh::client;
 use russh::keys::{self, PrivateKeyWithHashAlg};
-use russh::ChannelMsg;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -103,21 +109,12 @@ impl Default for Limits {
     }
 }
 
-/// A host may send this much per exec; more is a broken or hostile host, cut off.
-const MAX_OUTPUT: usize = 64 << 20;
-
 /// Where a connection attempt is, so a timeout can say where it stuck.
 const PHASES: [&str; 3] = [
     "TCP connect",
     "SSH banner and key exchange",
     "authentication",
 ];
-
-pub struct Output {
-    pub status: u32,
-    pub stdout: String,
-    pub stderr: String,
-}
 
 impl Session {
     /// Connects and authenticates within `limits.connect`, whatever the peer does (a stopped
@@ -213,55 +210,24 @@ impl Session {
         Ok(handle)
     }
 
-    /// Runs a script as root (through `sudo -n` for a non-root user) and collects its output,
-    /// within the exec timeout and [`MAX_OUTPUT`].
-    pub async fn run(&self, script: &Script) -> Result<Output, SshError> {
-        let broken = |e: russh::Error| SshError::Session(format!("SSH session broke: {e}"));
-        let mut ch = self.handle.channel_open_session().await.map_err(broken)?;
+    /// A root shell on the host (through `sudo -n` for a non-root user), fed scripts on stdin.
+    pub async fn shell(&self) -> Result<Shell, SshError> {
+        let ch = self.handle.channel_open_session().await.map_err(broken)?;
         let cmd = if self.sudo {
             "sudo -n /bin/sh -s"
         } else {
             "/bin/sh -s"
         };
         ch.exec(true, cmd).await.map_err(broken)?;
-        ch.data(script.as_str().as_bytes()).await.map_err(broken)?;
-        ch.eof().await.map_err(broken)?;
-        let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
-        let deadline = tokio::time::Instant::now() + self.exec_timeout;
-        loop {
-            let Ok(next) = tokio::time::timeout_at(deadline, ch.wait()).await else {
-                let _ = ch.close().await;
-                return Err(SshError::Timeout {
-                    secs: self.exec_timeout.as_secs(),
-                    stdout: String::from_utf8_lossy(&out).into_owned(),
-                });
-            };
-            let Some(msg) = next else { break };
-            if out.len() + err.len() > MAX_OUTPUT {
-                let _ = ch.close().await;
-                return Err(SshError::Session(format!(
-                    "the host sent more than {} MiB for one script; cut off (a broken or hostile host)",
-                    MAX_OUTPUT >> 20
-                )));
-            }
-            match msg {
-                ChannelMsg::Data { data } => out.extend_from_slice(&data),
-                ChannelMsg::ExtendedData { data, .. } => err.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                _ => {}
-            }
-        }
-        let stderr = String::from_utf8_lossy(&err).into_owned();
-        if self.sudo && stderr.contains("sudo: a password is required") {
-            return Err(SshError::Auth(
-                "sudo asks for a password; give the user NOPASSWD sudo or connect as root".into(),
-            ));
-        }
-        Ok(Output {
-            status: status.unwrap_or(255),
-            stdout: String::from_utf8_lossy(&out).into_owned(),
-            stderr,
-        })
+        Ok(Shell::new(ch, self.sudo, self.exec_timeout))
+    }
+
+    /// Runs one script to its end and collects its output, within the exec timeout.
+    pub async fn run(&self, script: &Script) -> Result<Output, SshError> {
+        let mut shell = self.shell().await?;
+        shell.send(script).await?;
+        shell.eof().await?;
+        shell.read(None).await
     }
 
     pub async fn close(&self) {

@@ -1,0 +1,135 @@
+//! One shell on a host, fed scripts on its stdin. A run keeps the same shell from reading facts
+//! to the end of apply, so what the facts script takes (the host's lock) is held until the shell
+//! ends: when the run finishes, or when its connection dies and the shell reads end-of-file.
+//! Every read is bounded by the exec timeout and [`MAX_OUTPUT`].
+
+use super::{broken, SshError};
+use crate::shell::Script;
+use russh::client::Msg;
+use russh::{Channel, ChannelMsg};
+use std::time::Duration;
+
+/// A host may send this much per script; more is a broken or hostile host, cut off.
+pub const MAX_OUTPUT: usize = 64 << 20;
+
+pub struct Output {
+    /// The shell's exit status, or 0 when the part ended at its marker with the shell still open.
+    pub status: u32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub struct Shell {
+    ch: Channel<Msg>,
+    sudo: bool,
+    exec_timeout: Duration,
+    ended: bool,
+}
+
+impl Shell {
+    pub(super) fn new(ch: Channel<Msg>, sudo: bool, exec_timeout: Duration) -> Shell {
+        Shell {
+            ch,
+            sudo,
+            exec_timeout,
+            ended: false,
+        }
+    }
+
+    pub async fn send(&mut self, script: &Script) -> Result<(), SshError> {
+        self.ch
+            .data(script.as_str().as_bytes())
+            .await
+            .map_err(broken)
+    }
+
+    /// No more scripts: the shell exits after the last one (and lets go of what it holds).
+    pub async fn eof(&mut self) -> Result<(), SshError> {
+        self.ch.eof().await.map_err(broken)
+    }
+
+    /// Ends the shell without waiting for it.
+    pub async fn close(self) {
+        let _ = self.ch.eof().await;
+        let _ = self.ch.close().await;
+    }
+
+    /// Output until a line equal to `until` (then the shell stays open), or until the shell ends.
+    pub async fn read(&mut self, until: Option<&str>) -> Result<Output, SshError> {
+        let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
+        let deadline = tokio::time::Instant::now() + self.exec_timeout;
+        // Lines are checked once each, so a stream of any size costs linear time.
+        let mut checked = 0;
+        while !self.ended {
+            if let Some(m) = until {
+                let (found, upto) = find_line(&out, checked, m);
+                checked = upto;
+                if found {
+                    break;
+                }
+            }
+            let Ok(next) = tokio::time::timeout_at(deadline, self.ch.wait()).await else {
+                let _ = self.ch.close().await;
+                return Err(SshError::Timeout {
+                    secs: self.exec_timeout.as_secs(),
+                    stdout: String::from_utf8_lossy(&out).into_owned(),
+                });
+            };
+            match next {
+                None | Some(ChannelMsg::Close) => self.ended = true,
+                Some(ChannelMsg::Data { data }) => out.extend_from_slice(&data),
+                Some(ChannelMsg::ExtendedData { data, .. }) => err.extend_from_slice(&data),
+                Some(ChannelMsg::ExitStatus { exit_status }) => status = Some(exit_status),
+                Some(_) => {}
+            }
+            if out.len() + err.len() > MAX_OUTPUT {
+                let _ = self.ch.close().await;
+                return Err(SshError::Session(format!(
+                    "the host sent more than {} MiB for one script; cut off (a broken or hostile host)",
+                    MAX_OUTPUT >> 20
+                )));
+            }
+        }
+        let stderr = String::from_utf8_lossy(&err).into_owned();
+        if self.sudo && stderr.contains("sudo: a password is required") {
+            return Err(SshError::Auth(
+                "sudo asks for a password; give the user NOPASSWD sudo or connect as root".into(),
+            ));
+        }
+        Ok(Output {
+            status: status.unwrap_or(if self.ended { 255 } else { 0 }),
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr,
+        })
+    }
+}
+
+/// Whether a whole line from `from` on equals `marker`, and where the unfinished line starts.
+fn find_line(out: &[u8], from: usize, marker: &str) -> (bool, usize) {
+    let mut start = from;
+    while let Some(n) = out[start..].iter().position(|b| *b == b'\n') {
+        if &out[start..start + n] == marker.as_bytes() {
+            return (true, start + n + 1);
+        }
+        start += n + 1;
+    }
+    (false, start)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_marker_counts_only_as_a_whole_line() {
+        assert_eq!(super::find_line(b"a\n@@end\n", 0, "@@end"), (true, 8));
+        assert_eq!(
+            super::find_line(b"a\n@@end", 0, "@@end"),
+            (false, 2),
+            "not finished yet"
+        );
+        assert!(!super::find_line(b"x@@end\n", 0, "@@end").0);
+        assert!(
+            !super::find_line(b"@@end\nb\n", 6, "@@end").0,
+            "checked lines stay checked"
+        );
+    }
+}
