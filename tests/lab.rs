@@ -572,3 +572,48 @@ fn one_run_at_a_time_per_host() {
     assert!(code == 0 || code == 2, "{r}");
     assert!(host(&r, "web01")["error"].is_null(), "{r}");
 }
+
+#[test]
+fn an_install_killed_mid_way_is_finished_by_the_next_up() {
+    let Some((_g, lab)) = lab() else { return };
+    lab.fresh();
+    // On web01, kill dpkg as soon as a package is unpacked but not configured.
+    let killer = Command::new("docker")
+        .args(["exec", "lvsprov-web01", "bash", "-c"])
+        .arg("for i in $(seq 6000); do if dpkg --audit 2>/dev/null | grep -q .; then pkill -KILL -x dpkg && echo killed && exit 0; fi; sleep 0.01; done; echo missed")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (code, first) = lab.json(&["up", "--limit", "web01"]);
+    let killer = killer.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&killer.stdout);
+    assert!(
+        said.contains("killed"),
+        "dpkg was never caught mid-install: {said}"
+    );
+    assert_eq!(code, 1, "{first}");
+    assert_eq!(host(&first, "web01")["error_kind"], "step", "{first}");
+    assert!(
+        !lab.sh("web01", "dpkg --audit; ls -A /var/lib/dpkg/updates")
+            .is_empty(),
+        "dpkg left mid-change"
+    );
+
+    let (code, next) = lab.json(&["up", "--limit", "web01"]);
+    assert_eq!(code, 0, "{next}");
+    assert!(
+        resources(host(&next, "web01")).contains(&"package database".to_string()),
+        "{next}"
+    );
+    assert_eq!(lab.sh("web01", "dpkg --audit"), "", "dpkg finished");
+    assert_eq!(
+        lab.sh("client", &format!("curl -s http://{}/", addr("web01"))),
+        "<h1>this is kg web</h1>"
+    );
+    let (code, again) = lab.json(&["up", "--limit", "web01"]);
+    assert_eq!(
+        (code, again["summary"]["changes"].as_u64()),
+        (0, Some(0)),
+        "{again}"
+    );
+}

@@ -433,3 +433,20 @@ fn an_os_without_a_platform_is_refused_with_the_reason() {
         Err(facts::FactsError::Unsupported(_))
     ));
 }
+
+#[test]
+fn an_interrupted_package_database_is_finished_before_any_install() {
+    let inv = inventory("inventories/lab.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian12-web01.txt");
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("@@end", "@@pkgdb\ninterrupted\n@@end");
+    let f = facts::parse(&text).unwrap();
+    assert!(f.package_db_interrupted);
+    let changes = plan_for(&inv, "web01", &f, Mode::Up).unwrap();
+    assert_eq!(
+        names(&changes)[1..3],
+        ["package database", "package apache2"]
+    );
+    assert!(changes[1].script.contains("dpkg --configure -a"));
+}

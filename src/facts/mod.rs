@@ -18,6 +18,7 @@ pub mod ipvs;
 pub mod lock;
 pub mod os;
 pub mod packages;
+pub mod pkgdb;
 pub mod services;
 pub mod state;
 pub mod sysctls;
@@ -35,6 +36,8 @@ pub struct Probe {
     pub files: BTreeSet<String>,
     pub dirs: BTreeSet<String>,
     pub packages: BTreeSet<String>,
+    /// The package database was left mid-change (dpkg killed): finished before any install.
+    pub package_db_interrupted: bool,
     pub services: BTreeSet<String>,
     /// Leaf names under net.ipv4.conf.*, read for every interface (the NIC is a fact itself).
     pub conf_leaves: BTreeSet<String>,
@@ -55,6 +58,8 @@ pub struct Facts {
     pub sysctls: BTreeMap<String, String>,
     pub ipvs: Ipvs,
     pub packages: BTreeSet<String>,
+    /// The package database was left mid-change (dpkg killed): finished before any install.
+    pub package_db_interrupted: bool,
     pub services: BTreeMap<String, ServiceFact>,
     pub firewall: Firewall,
     /// Ports the active firewall lets in, as `80/tcp`.
@@ -95,13 +100,14 @@ impl std::fmt::Display for FactsError {
 pub fn script(p: &Probe) -> Script {
     let mut s =
         sh!("export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    let sections: [(&str, Script); 10] = [
+    let sections: [(&str, Script); 11] = [
         (os::TAG, os::fragment()),
         (addresses::TAG, addresses::fragment()),
         (ipvs::TAG, ipvs::fragment()),
         (firewall::TAG, firewall::fragment()),
         (sysctls::TAG, sysctls::fragment(p)),
         (packages::TAG, packages::fragment(p)),
+        (pkgdb::TAG, pkgdb::fragment()),
         (services::TAG, services::fragment(p)),
         (state::TAG, state::fragment()),
         (drained::TAG, drained::fragment()),
@@ -155,6 +161,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         sysctls: sysctls::parse(&get("sysctl")),
         ipvs: ipvs::parse(&get("ipvs")),
         packages: lines_of(&get("packages")),
+        package_db_interrupted: pkgdb::parse(&get("pkgdb")),
         services: services::parse(&get("services")),
         firewall,
         firewall_open,

@@ -39,6 +39,20 @@ impl Platform for Debian {
         apt("install", names)
     }
 
+    /// A killed dpkg leaves packages unpacked (configure them) or half-installed (only a
+    /// reinstall fixes those); then apt's own repair, and the audit must come back empty.
+    fn repair_packages(&self) -> Option<Script> {
+        Some(sh!(
+            "export DEBIAN_FRONTEND=noninteractive\nlog=/tmp/lvsprov-apt.log; : > \"$log\"\n\
+             dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
+             half=$(dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}')\n\
+             if [ -n \"$half\" ]; then apt-get install --reinstall -y -q -o Dpkg::Options::=--force-confold $half >>\"$log\" 2>&1 || true; fi\n\
+             apt-get install -f -y -q -o Dpkg::Options::=--force-confold >>\"$log\" 2>&1 || true\n\
+             dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
+             if [ -n \"$(dpkg --audit 2>/dev/null)\" ]; then tail -n 20 \"$log\" >&2; dpkg --audit >&2; exit 1; fi"
+        ))
+    }
+
     fn remove(&self, names: &[&str]) -> Script {
         apt("purge", names)
     }

@@ -49,6 +49,10 @@ pub trait Platform: Sync {
     /// The package and service that serve the real server's page.
     fn web_server(&self) -> &'static str;
     fn install(&self, names: &[&str]) -> Script;
+    /// Finishes a package database left mid-change, where the platform can.
+    fn repair_packages(&self) -> Option<Script> {
+        None
+    }
     fn remove(&self, names: &[&str]) -> Script;
     /// Service verbs without systemd (containers, old init): the platform's own init scripts.
     fn sysv(&self, name: &str, verb: Verb) -> Script;

@@ -22,15 +22,26 @@ impl Resource for Package {
             .filter(|n| !facts.packages.contains(*n))
             .map(String::as_str)
             .collect();
-        if missing.is_empty() {
-            return Ok(vec![]);
+        let mut out = Vec::new();
+        if facts.package_db_interrupted {
+            if let Some(repair) = facts.platform().repair_packages() {
+                out.push(Change::new(
+                    "package database",
+                    Action::Update,
+                    arrow("interrupted mid-change", "finished"),
+                    repair,
+                ));
+            }
         }
-        Ok(vec![Change::new(
-            format!("package {}", missing.join(", ")),
-            Action::Create,
-            arrow("absent", "installed"),
-            facts.platform().install(&missing),
-        )])
+        if !missing.is_empty() {
+            out.push(Change::new(
+                format!("package {}", missing.join(", ")),
+                Action::Create,
+                arrow("absent", "installed"),
+                facts.platform().install(&missing),
+            ));
+        }
+        Ok(out)
     }
 
     fn down(&self, facts: &Facts, opts: DownOptions) -> Vec<Change> {
