@@ -100,6 +100,16 @@ fn answers(report: &Value, who: &str) -> u64 {
 fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let Some(steps) = run_scenario() else { return };
 
+    for (name, step) in &steps {
+        assert!(
+            !step.out.contains("lvs-lab1"),
+            "keepalived's auth_pass printed by {name}"
+        );
+    }
+    assert!(
+        steps["up"].out.contains("auth_pass ********"),
+        "the first up shows keepalived.conf, masked"
+    );
     let (rc, up) = json(&steps, "up");
     assert_eq!(rc, 0, "{up}");
     assert_eq!(up["summary"]["changed"], 4);

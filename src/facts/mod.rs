@@ -237,6 +237,48 @@ mod tests {
         assert!(matches!(parse(&out), Err(FactsError::Unsupported(m)) if m.contains("gentoo")));
     }
 
+    /// What a broken or hostile host can print: any bytes, any section order, cut anywhere.
+    #[test]
+    fn any_output_is_parsed_or_refused_never_a_panic() {
+        let mut seed: u64 = 0x9e3779b97f4a7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let tags = [
+            "@@os",
+            "@@addr",
+            "@@link",
+            "@@ipvs",
+            "@@files",
+            "@@dirs",
+            "@@sysctl",
+            "@@state",
+            "@@end",
+            "@@services",
+        ];
+        for round in 0..3000 {
+            let mut out = String::new();
+            if round % 3 == 0 {
+                // A real output, cut at a random point and spliced with noise.
+                let cut = (next() as usize) % DEBIAN_LAB.len();
+                out.push_str(DEBIAN_LAB.get(..cut).unwrap_or(""));
+            }
+            for _ in 0..(next() % 40) {
+                match next() % 4 {
+                    0 => out.push_str(tags[(next() as usize) % tags.len()]),
+                    1 => out.push('\n'),
+                    2 => out.push_str(" 644 !!notbase64 /etc/x: = lo inet 1.2.3.4/99 scope global"),
+                    _ => out.push(char::from_u32((next() % 0x2FFF) as u32).unwrap_or('?')),
+                }
+            }
+            out.push_str("\n@@end\n");
+            let _ = parse(&out);
+        }
+    }
+
     #[test]
     fn the_script_has_every_section_once() {
         let s = script(&Probe::default());
