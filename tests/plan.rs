@@ -450,3 +450,41 @@ fn an_interrupted_package_database_is_finished_before_any_install() {
     );
     assert!(changes[1].script.contains("dpkg --configure -a"));
 }
+
+#[test]
+fn directors_sync_connections_unless_told_not_to() {
+    let lab = inventory("inventories/lab.json");
+    let conf = |inv: &Inventory| {
+        find(
+            &plan_for(inv, "lvs02", &recorded("rhel9-lvs01.txt"), Mode::Up).unwrap(),
+            "file /etc/keepalived/keepalived.conf",
+        )
+        .diff
+        .clone()
+    };
+    assert!(conf(&lab).contains("+    lvs_sync_daemon ens33 VI_LVSPROV id 51\n"));
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/lab.json"))
+            .unwrap();
+    let own = inventory::parse(&text.replace(
+        "\"advert_int\": 1",
+        "\"advert_int\": 1, \"sync\": {\"interface\": \"eth1\", \"id\": 7}",
+    ))
+    .unwrap();
+    assert!(conf(&own).contains("+    lvs_sync_daemon eth1 VI_LVSPROV id 7\n"));
+    let off = inventory::parse(&text.replace(
+        "\"advert_int\": 1",
+        "\"advert_int\": 1, \"sync\": {\"enabled\": false}",
+    ))
+    .unwrap();
+    assert!(!conf(&off).contains("lvs_sync_daemon"));
+    let bad = inventory::parse(&text.replace(
+        "\"advert_int\": 1",
+        "\"advert_int\": 1, \"sync\": {\"interface\": \"eth1; reboot\"}",
+    ))
+    .unwrap_err();
+    assert!(
+        bad.iter().any(|p| p.path == "$.keepalived.sync.interface"),
+        "{bad:?}"
+    );
+}

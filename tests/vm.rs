@@ -168,6 +168,30 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let (rc, fo) = json(&steps, "failover");
     assert_eq!(rc, 0, "{:?}", failed(&fo));
     let secs = fo["failover_seconds"].as_f64().unwrap();
+    // With the IPVS sync daemon (on by default with two directors), established keep-alive
+    // sessions through the VIP keep working across the failover.
+    assert_eq!(fo["failover"]["sync"], true, "{fo}");
+    let est = &fo["failover"]["established"];
+    assert_eq!(
+        (est["opened"].as_u64(), est["survived"].as_u64()),
+        (Some(4), Some(4)),
+        "{fo}"
+    );
+    eprintln!(
+        "failover: {} of 4 established sessions survived",
+        est["survived"]
+    );
+
+    let (rc, _) = json(&steps, "up-nosync");
+    assert_eq!(rc, 0);
+    let (_, nosync) = json(&steps, "failover-nosync");
+    assert_eq!(nosync["failover"]["sync"], false, "{nosync}");
+    assert_eq!(
+        nosync["failover"]["established"]["survived"], 0,
+        "without sync the backup resets them: {nosync}"
+    );
+    let (rc, _) = json(&steps, "up-sync");
+    assert_eq!(rc, 0);
     assert!((0.0..30.0).contains(&secs), "{secs}");
     eprintln!("failover outage: {secs:.2} s");
 

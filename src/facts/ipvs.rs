@@ -16,7 +16,18 @@ pub enum Ipvs {
 }
 
 pub fn fragment() -> Script {
-    sh!("if [ -e /proc/net/ip_vs ]; then echo available; if command -v ipvsadm-save >/dev/null; then ipvsadm-save -n; fi\nelif modinfo ip_vs >/dev/null 2>&1; then echo module; else echo absent; fi")
+    sh!("if [ -e /proc/net/ip_vs ]; then echo available; if command -v ipvsadm-save >/dev/null; then ipvsadm-save -n; fi\nelif modinfo ip_vs >/dev/null 2>&1; then echo module; else echo absent; fi\necho @@ipvsd; if [ -e /proc/net/ip_vs ] && command -v ipvsadm >/dev/null; then ipvsadm -L --daemon 2>/dev/null; fi")
+}
+
+/// The sync daemons running (`master`, `backup`), from `ipvsadm -L --daemon`:
+/// `master sync daemon (mcast=eth0, syncid=51)`.
+pub fn parse_daemons(lines: &[&str]) -> std::collections::BTreeSet<String> {
+    lines
+        .iter()
+        .filter_map(|l| l.trim().strip_suffix(')').and(l.split_whitespace().next()))
+        .filter(|w| *w == "master" || *w == "backup")
+        .map(str::to_string)
+        .collect()
 }
 
 pub fn parse(lines: &[&str]) -> Ipvs {
@@ -39,5 +50,11 @@ mod tests {
         );
         assert_eq!(parse(&["module"]), Ipvs::Module);
         assert_eq!(parse(&["garbage"]), Ipvs::Absent);
+        let d = parse_daemons(&[
+            "master sync daemon (mcast=eth0, syncid=51)",
+            "backup sync daemon (mcast=eth0, syncid=51)",
+            "junk",
+        ]);
+        assert_eq!(d.into_iter().collect::<Vec<_>>(), ["backup", "master"]);
     }
 }

@@ -57,6 +57,8 @@ pub struct Facts {
     pub macs: BTreeMap<String, String>,
     pub sysctls: BTreeMap<String, String>,
     pub ipvs: Ipvs,
+    /// IPVS sync daemons running here: `master`, `backup`.
+    pub sync_daemons: BTreeSet<String>,
     pub packages: BTreeSet<String>,
     /// The package database was left mid-change (dpkg killed): finished before any install.
     pub package_db_interrupted: bool,
@@ -160,6 +162,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         macs,
         sysctls: sysctls::parse(&get("sysctl")),
         ipvs: ipvs::parse(&get("ipvs")),
+        sync_daemons: ipvs::parse_daemons(&get("ipvsd")),
         packages: lines_of(&get("packages")),
         package_db_interrupted: pkgdb::parse(&get("pkgdb")),
         services: services::parse(&get("services")),

@@ -147,6 +147,16 @@ pub struct Keepalived {
     /// Never printed: templates render it twice, once masked, and diffs show the masked one.
     pub auth_pass: String,
     pub advert_int: u16,
+    /// The IPVS sync daemon between the directors, so the backup knows the master's connections
+    /// and they survive a failover. None with one director or when turned off.
+    pub sync: Option<Sync>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sync {
+    /// None: the NIC the VIP is on.
+    pub interface: Option<String>,
+    pub id: u8,
 }
 
 #[derive(Debug, Clone)]

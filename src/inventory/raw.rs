@@ -35,6 +35,20 @@ pub struct RawKeepalived {
     pub auth_pass: String,
     #[serde(default = "one")]
     pub advert_int: u16,
+    #[serde(default)]
+    pub sync: RawSync,
+}
+
+/// IPVS connection sync between the directors (keepalived's `lvs_sync_daemon`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSync {
+    /// Default: on whenever there are two or more directors.
+    pub enabled: Option<bool>,
+    /// Default: the NIC the VIP is on.
+    pub interface: Option<String>,
+    /// Default: the virtual_router_id.
+    pub id: Option<u16>,
 }
 
 fn one() -> u16 {

@@ -1,8 +1,8 @@
 //! From the JSON as written to the typed cluster, collecting every problem with its path and fix.
 //! One function per part of the inventory; each adds problems and returns what it could type.
 
-use super::raw::{RawHost, RawInventory, RawSsh};
-use super::{Duty, Host, Inventory, Keepalived, Problem, Role, SshTarget};
+use super::raw::{RawHost, RawInventory, RawSsh, RawSync};
+use super::{Duty, Host, Inventory, Keepalived, Problem, Role, SshTarget, Sync};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -292,6 +292,24 @@ impl Validator {
             virtual_router_id: k.virtual_router_id as u8,
             auth_pass: k.auth_pass.clone(),
             advert_int: k.advert_int,
+            sync: self.sync(&k.sync, k.virtual_router_id, directors),
+        })
+    }
+
+    fn sync(&mut self, s: &RawSync, router_id: u16, directors: usize) -> Option<Sync> {
+        if let Some(nic) = s.interface.as_ref().filter(|n| !valid_ifname(n)) {
+            self.problem("$.keepalived.sync.interface", format!("{nic:?} is not an interface name, e.g. \"eth1\"; or leave it out to sync over the VIP's NIC"));
+        }
+        let id = s.id.unwrap_or(router_id);
+        if id > 255 {
+            self.problem(
+                "$.keepalived.sync.id",
+                format!("{id} is out of range; use 0..255, the same on every director"),
+            );
+        }
+        (s.enabled.unwrap_or(true) && directors > 1).then(|| Sync {
+            interface: s.interface.clone(),
+            id: id.min(255) as u8,
         })
     }
 

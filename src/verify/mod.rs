@@ -10,13 +10,13 @@ use crate::facts::Facts;
 use crate::fleet::{self, Finish};
 use crate::inventory::{Host, Inventory, Role, Service};
 use crate::resources::Step;
-use checks::{arp, check, distribution, ipvs_table, real_server, vip_holder, Check};
+use checks::{arp, check, distribution, ipvs_table, real_server, sync, vip_holder, Check};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod checks;
-mod failover;
+pub mod failover;
 pub mod net;
 mod report;
 
@@ -95,35 +95,46 @@ pub async fn run(loaded: Loaded, requests: usize, failover: bool) -> VerifyRepor
     checks.extend(real_servers(&scope).await);
     let (distribution, through) = through_vips(&scope, requests).await;
     checks.extend(through);
-    let mut failover_seconds = None;
-    if failover {
-        let target = scope.services().next().and_then(|svc| {
-            let holder = scope.holders(svc).first().map(|o| o.host.clone())?;
-            Some((holder, svc.clone()))
-        });
-        let (c, secs) = match target {
-            Some((holder, svc)) => {
-                failover::run(loaded.pipeline.clone(), holder, svc, &loaded.fleet).await
-            }
-            None => (
-                check(
-                    "failover",
-                    false,
-                    "a director holding the VIP (select the directors)",
-                    "none",
-                ),
-                None,
-            ),
-        };
-        failover_seconds = secs;
-        checks.push(c);
-    }
-    VerifyReport::new(
+    let (found, failover_seconds, failover_report) = if failover {
+        failover_checks(&scope, &loaded).await
+    } else {
+        (vec![], None, None)
+    };
+    checks.extend(found);
+    let mut report = VerifyReport::new(
         checks,
         distribution,
         failover_seconds,
         started.elapsed().as_millis(),
-    )
+    );
+    report.failover = failover_report;
+    report
+}
+
+/// Stops keepalived on the first in-scope service's VIP holder and measures (see `failover`).
+async fn failover_checks(
+    scope: &Scope<'_>,
+    loaded: &Loaded,
+) -> (Vec<Check>, Option<f64>, Option<failover::Failover>) {
+    let target = scope.services().next().and_then(|svc| {
+        let holder = scope.holders(svc).first().map(|o| o.host.clone())?;
+        Some((holder, svc.clone()))
+    });
+    match target {
+        Some((holder, svc)) => {
+            failover::run(loaded.pipeline.clone(), holder, svc, &loaded.fleet).await
+        }
+        None => (
+            vec![check(
+                "failover",
+                false,
+                "a director holding the VIP (select the directors)",
+                "none",
+            )],
+            None,
+            None,
+        ),
+    }
 }
 
 /// Facts (and real servers' steps) from every selected host; a failure is a failed check.
@@ -189,7 +200,40 @@ fn directors(scope: &Scope) -> Vec<Check> {
             out.push(vip_holder::run(svc.vip, &holders, &active));
         }
     }
+    out.extend(sync_daemons(scope, all_directors));
     out
+}
+
+/// With keepalived's sync on and every director observed: the VIP holder sends, the others receive.
+fn sync_daemons(scope: &Scope, all_directors: bool) -> Vec<Check> {
+    let synced = scope
+        .inv
+        .keepalived
+        .as_ref()
+        .is_some_and(|k| k.sync.is_some());
+    let Some(svc) = scope
+        .inv
+        .services
+        .first()
+        .filter(|_| synced && all_directors)
+    else {
+        return vec![];
+    };
+    let holders: Vec<&str> = scope
+        .holders(svc)
+        .iter()
+        .map(|d| d.host.name.as_str())
+        .collect();
+    scope
+        .directors()
+        .map(|d| {
+            sync::run(
+                &d.host.name,
+                holders.contains(&d.host.name.as_str()),
+                &d.facts.sync_daemons,
+            )
+        })
+        .collect()
 }
 
 /// Each observed real server against its own steps, and its page on its own address.

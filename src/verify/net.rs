@@ -69,3 +69,116 @@ pub async fn arp_answers(ip: Ipv4Addr) -> Vec<String> {
     }
     macs.into_iter().collect()
 }
+
+/// One HTTP/1.1 keep-alive session: `requests` GETs on one connection, `gap` apart. True when
+/// every one was answered 200 on that same connection (what a user mid-session feels). Each
+/// answer may take 10 s: packets lost during a failover come back by TCP retransmission, whose
+/// back-off reaches seconds, and a browser waits that long too.
+pub async fn keep_alive(
+    ip: Ipv4Addr,
+    port: u16,
+    requests: usize,
+    gap: Duration,
+) -> Result<(), String> {
+    let step = Duration::from_secs(10);
+    let mut s = match tokio::time::timeout(step, tokio::net::TcpStream::connect((ip, port))).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Err(format!("no connection: {e}")),
+        Err(_) => return Err("no connection in 10 s".into()),
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    for i in 1..=requests {
+        let req = format!("GET / HTTP/1.1\r\nHost: {ip}\r\nUser-Agent: lvsprov-verify\r\n\r\n");
+        if let Err(e) = s.write_all(req.as_bytes()).await {
+            return Err(format!("request {i} of {requests} not sent: {e}"));
+        }
+        match tokio::time::timeout(step, response(&mut s, &mut buf)).await {
+            Ok(Some(200)) => {}
+            Ok(Some(code)) => return Err(format!("request {i} of {requests}: HTTP {code}")),
+            Ok(None) => {
+                return Err(format!(
+                    "request {i} of {requests}: connection closed or reset"
+                ))
+            }
+            Err(_) => return Err(format!("request {i} of {requests}: no answer in 10 s")),
+        }
+        tokio::time::sleep(gap).await;
+    }
+    Ok(())
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body off `s`; its status code.
+async fn response(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let code = head.split_whitespace().nth(1)?.parse().ok()?;
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                read_more(s, buf).await?;
+            }
+            buf.drain(..end + 4 + len);
+            return Some(code);
+        }
+        read_more(s, buf).await?;
+    }
+}
+
+async fn read_more(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<()> {
+    let mut chunk = [0u8; 4096];
+    match s.read(&mut chunk).await {
+        Ok(0) | Err(_) => None,
+        Ok(n) => {
+            buf.extend_from_slice(&chunk[..n]);
+            Some(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loopback server answering every request on a connection, as apache does with keep-alive.
+    #[tokio::test]
+    async fn a_keep_alive_session_makes_every_request_on_one_connection() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut served = 0;
+            let mut chunk = [0u8; 1024];
+            while let Ok(n) = s.read(&mut chunk).await {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    buf.drain(..end + 4);
+                    served += 1;
+                    let body = "<h1>a</h1>\n";
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nKeep-Alive: timeout=5\r\n\r\n",
+                        body.len()
+                    );
+                    s.write_all(head.as_bytes()).await.unwrap();
+                    s.write_all(body.as_bytes()).await.unwrap();
+                }
+            }
+            served
+        });
+        assert_eq!(
+            keep_alive(Ipv4Addr::LOCALHOST, port, 5, Duration::from_millis(10)).await,
+            Ok(())
+        );
+        assert_eq!(server.await.unwrap(), 5, "all five on the one connection");
+    }
+}

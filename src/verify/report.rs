@@ -18,6 +18,9 @@ pub struct VerifyReport {
     pub checks: Vec<Check>,
     pub distribution: Vec<Distribution>,
     pub failover_seconds: Option<f64>,
+    /// With `--failover`: the outage, the established sessions that survived it, whether the
+    /// directors sync their connections.
+    pub failover: Option<super::failover::Failover>,
     pub summary: BTreeMap<String, usize>,
     pub elapsed_ms: u128,
 }
@@ -40,6 +43,7 @@ impl VerifyReport {
             checks,
             distribution,
             failover_seconds,
+            failover: None,
             summary,
             elapsed_ms,
         }
@@ -69,6 +73,14 @@ impl VerifyReport {
         if let Some(s) = self.failover_seconds {
             out.push_str(&format!(
                 "failover: requests to the VIP failed for {s:.2} s until the backup served them\n"
+            ));
+        }
+        if let Some(f) = &self.failover {
+            out.push_str(&format!(
+                "failover: {} of {} established keep-alive sessions survived (IPVS sync {})\n",
+                f.established.survived,
+                f.established.opened,
+                if f.sync { "on" } else { "off" }
             ));
         }
         out.push_str(&format!(

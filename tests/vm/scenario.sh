@@ -24,6 +24,16 @@ step verify-web01-back lvsprov verify $inv --requests 10 --output json
 step failover lvsprov verify $inv --requests 10 --failover --output json
 wait_vip
 
+# The same failover without IPVS connection sync: established sessions must break (so the
+# measurement above can tell), then sync back on.
+sed 's/"advert_int": 1 }/"advert_int": 1, "sync": { "enabled": false } }/' $inv > /tmp/nosync.json
+step up-nosync lvsprov up /tmp/nosync.json --limit directors --output json
+wait_vip; sleep 3
+step failover-nosync lvsprov verify /tmp/nosync.json --requests 4 --failover --output json
+wait_vip
+step up-sync lvsprov up $inv --limit directors --output json
+wait_vip
+
 step drain lvsprov drain web01 $inv --output json
 settle 2
 step verify-drained lvsprov verify $inv --requests 20 --output json

@@ -8,6 +8,7 @@ pub mod distribution;
 pub mod failover;
 pub mod ipvs_table;
 pub mod real_server;
+pub mod sync;
 pub mod vip_holder;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
