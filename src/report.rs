@@ -95,6 +95,9 @@ pub struct Report {
     pub hosts: Vec<HostReport>,
     pub summary: Summary,
     pub elapsed_ms: u128,
+    /// `drain`: the wait for the real server's connections to end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<crate::commands::drain_wait::DrainWait>,
 }
 
 impl Report {
@@ -113,11 +116,13 @@ impl Report {
             hosts,
             summary,
             elapsed_ms,
+            drain: None,
         }
     }
 
     pub fn exit(&self) -> Exit {
-        if self.summary.failed + self.summary.unreachable > 0 {
+        let undrained = self.drain.as_ref().is_some_and(|d| !d.drained);
+        if self.summary.failed + self.summary.unreachable > 0 || undrained {
             Exit::HostFailed
         } else if self.command == Command::Check && self.summary.changes > 0 {
             Exit::Changes
@@ -189,6 +194,9 @@ impl Report {
             s.changes,
             self.elapsed_ms as f64 / 1000.0
         ));
+        if let Some(d) = &self.drain {
+            out.push_str(&d.human());
+        }
         out
     }
 }

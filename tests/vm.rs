@@ -174,11 +174,11 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let est = &fo["failover"]["established"];
     assert_eq!(
         (est["opened"].as_u64(), est["survived"].as_u64()),
-        (Some(4), Some(4)),
+        (Some(10), Some(10)),
         "{fo}"
     );
     eprintln!(
-        "failover: {} of 4 established sessions survived",
+        "failover: {} of 10 established sessions survived",
         est["survived"]
     );
 
@@ -195,8 +195,28 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     assert!((0.0..30.0).contains(&secs), "{secs}");
     eprintln!("failover outage: {secs:.2} s");
 
-    let (rc, _) = json(&steps, "drain");
-    assert_eq!(rc, 0);
+    // drain waits until web01's open connections have ended, and no client request fails.
+    let (rc, drain) = json(&steps, "drain");
+    assert_eq!(rc, 0, "{drain}");
+    let wait = &drain["drain"];
+    assert_eq!(
+        (wait["drained"].as_bool(), wait["active_left"].as_u64()),
+        (Some(true), Some(0)),
+        "{drain}"
+    );
+    let waited = wait["waited_ms"].as_u64().unwrap();
+    assert!(
+        waited >= 1000,
+        "drain returned at once ({waited} ms) while clients held connections"
+    );
+    eprintln!("drain waited {waited} ms for web01's connections");
+    let clients = &steps["drain-clients"].out;
+    assert_eq!(
+        clients.lines().next(),
+        Some("200"),
+        "200 requests answered 200: {clients}"
+    );
+    assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
     let (rc, drained) = json(&steps, "verify-drained");
     assert_eq!(rc, 0, "{:?}", failed(&drained));
     assert_eq!(

@@ -2,7 +2,7 @@
 //! later `up` honours, then `up` on the directors, which re-renders the weights.
 
 use super::converge::{self, Mark};
-use super::Common;
+use super::{drain_wait, load, print, runtime, Common};
 use crate::exit::Exit;
 use crate::facts::Facts;
 use crate::host_state::{add_line, remove_line, DRAINED};
@@ -11,6 +11,7 @@ use crate::plan::Mode;
 use crate::report::Command;
 use crate::resources::{Action, Change};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct DrainArgs {
@@ -18,6 +19,12 @@ pub struct DrainArgs {
     pub host: String,
     #[command(flatten)]
     pub common: Common,
+    /// drain: return once the weight is 0, without waiting for open connections to end
+    #[arg(long)]
+    pub no_wait: bool,
+    /// drain: how long to wait for the real server's active connections to end
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub drain_timeout: u64,
 }
 
 struct Drain {
@@ -71,6 +78,27 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
         return Exit::Usage;
     }
     let command = if on { Command::Drain } else { Command::Undrain };
-    let mark = Arc::new(Drain { name: a.host, on });
-    converge::run(&a.common, Some("directors"), command, Mode::Up, Some(mark))
+    let loaded = match load(&a.common, inv, Some("directors")) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (inv, directors, fleet, output) = (
+        loaded.inv.clone(),
+        loaded.hosts.clone(),
+        loaded.fleet.clone(),
+        loaded.output,
+    );
+    let mark = Arc::new(Drain {
+        name: a.host.clone(),
+        on,
+    });
+    let rt = runtime();
+    let mut report = rt.block_on(converge::converge(loaded, command, Mode::Up, Some(mark)));
+    if on && !a.no_wait && report.exit() == Exit::Ok {
+        let host = inv.host(&a.host).expect("checked above").clone();
+        let limit = Duration::from_secs(a.drain_timeout);
+        report.drain = Some(rt.block_on(drain_wait::wait(&inv, &host, directors, &fleet, limit)));
+    }
+    print(output, &report, || report.human());
+    report.exit()
 }

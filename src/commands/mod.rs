@@ -16,6 +16,7 @@ use std::time::Duration;
 
 pub mod converge;
 pub mod drain;
+pub mod drain_wait;
 pub mod verify;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Established sessions opened before the stop, and requests made on each.
-const SESSIONS: usize = 4;
+const SESSIONS: usize = 10;
 const REQUESTS: usize = 80;
 
 #[derive(Debug, Clone, Serialize)]

@@ -34,7 +34,17 @@ wait_vip
 step up-sync lvsprov up $inv --limit directors --output json
 wait_vip
 
+# Clients mid-session while web01 is drained: drain waits for their connections to end, and not
+# one of their requests fails.
+pids=""
+for i in 1 2 3 4; do
+  (curl -s -o /dev/null -m 30 --rate 10/s $(for j in $(seq 50); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drain-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drain-curl-$i.out) &
+  pids="$pids $!"
+done
+sleep 1
 step drain lvsprov drain web01 $inv --output json
+wait $pids
+echo "@@begin drain-clients"; cat /tmp/drain-curl-*.out | grep -c '^200$'; grep -h '^rc=' /tmp/drain-curl-*.out; echo "@@rc 0"
 settle 2
 step verify-drained lvsprov verify $inv --requests 20 --output json
 step undrain lvsprov undrain web01 $inv --output json

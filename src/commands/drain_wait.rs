@@ -1,0 +1,139 @@
+//! After `drain HOST` set its weight to 0, wait until no director has an active connection to
+//! it any more: then the real server may be stopped without cutting anyone off. Each director is
+//! polled on its own session once a second; the count shows in its progress line as it falls.
+
+use crate::fleet::{self, Finish, FleetOptions};
+use crate::inventory::{Host, Inventory};
+use crate::sh;
+use serde::Serialize;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrainWait {
+    pub host: String,
+    pub waited_ms: u128,
+    /// Active connections still on the real server, summed over the directors that answered.
+    pub active_left: u64,
+    /// Every director reached 0 before the timeout.
+    pub drained: bool,
+    /// Directors that could not be asked, with why.
+    pub errors: Vec<String>,
+    /// With persistence, clients holding a template keep coming until it expires.
+    pub note: Option<String>,
+}
+
+struct Left(u64);
+
+impl Finish for Left {
+    fn word(&self) -> String {
+        format!("{} active", self.0)
+    }
+}
+
+/// ActiveConn to `rip` on any of `ports`, from `ipvsadm -Ln`:
+/// `  -> 192.168.100.201:80           Route   0      2          0`.
+pub fn active_connections(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> u64 {
+    ipvsadm_ln
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let (addr, active) = (w.get(1)?, w.get(4)?);
+            let (ip, port) = addr.rsplit_once(':')?;
+            let hit = w.first() == Some(&"->")
+                && ip.parse::<Ipv4Addr>().ok()? == rip
+                && ports.contains(&port.parse().ok()?);
+            hit.then(|| active.parse::<u64>().ok())?
+        })
+        .sum()
+}
+
+pub async fn wait(
+    inv: &Inventory,
+    host: &Host,
+    directors: Vec<Host>,
+    opts: &FleetOptions,
+    limit: Duration,
+) -> DrainWait {
+    let started = Instant::now();
+    let ports: Vec<u16> = inv.services_of(host).map(|s| s.port).collect();
+    let persistent = inv
+        .services_of(host)
+        .filter_map(|s| s.persistence_timeout)
+        .max();
+    let (rip, deadline) = (host.address, started + limit);
+    let results = fleet::each(directors, opts, move |_, session, progress| {
+        let ports = ports.clone();
+        async move {
+            loop {
+                let out = session.run(&sh!("ipvsadm -Ln")).await?;
+                let n = active_connections(&out.stdout, rip, &ports);
+                progress.phase(&format!("{n} active connections"));
+                if n == 0 || Instant::now() >= deadline {
+                    return Ok(Left(n));
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    })
+    .await;
+    let (mut left, mut errors) = (0, Vec::new());
+    for (d, r) in results {
+        match r {
+            Ok(Left(n)) => left += n,
+            Err(e) => errors.push(format!("{}: {e}", d.name)),
+        }
+    }
+    DrainWait {
+        host: host.name.clone(),
+        waited_ms: started.elapsed().as_millis(),
+        active_left: left,
+        drained: left == 0 && errors.is_empty(),
+        errors,
+        note: persistent.map(|t| format!(
+            "persistence_timeout {t} s: clients that already have a persistence template keep going to {} until it expires; new clients go elsewhere",
+            host.name
+        )),
+    }
+}
+
+impl DrainWait {
+    pub fn human(&self) -> String {
+        let secs = self.waited_ms as f64 / 1000.0;
+        let mut out = if self.drained {
+            format!(
+                "drain: {} has no active connection on any director after {secs:.1} s; it can be stopped\n",
+                self.host
+            )
+        } else {
+            format!(
+                "drain: gave up after {secs:.1} s with {} active connection(s) still on {}; wait longer (--drain-timeout) or stop it anyway\n",
+                self.active_left, self.host
+            )
+        };
+        for e in &self.errors {
+            out.push_str(&format!("drain: could not ask {e}\n"));
+        }
+        if let Some(n) = &self.note {
+            out.push_str(&format!("drain: {n}\n"));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_active_connections_to_one_real_server() {
+        let out = "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  192.168.100.10:80 rr\n  -> 192.168.100.201:80           Route   0      2          5\n  -> 192.168.100.202:80           Route   1      3          0\nTCP  192.168.100.10:443 rr\n  -> 192.168.100.201:443          Route   0      7          0\n";
+        let web01: Ipv4Addr = "192.168.100.201".parse().unwrap();
+        assert_eq!(active_connections(out, web01, &[80]), 2);
+        assert_eq!(active_connections(out, web01, &[80, 443]), 9);
+        assert_eq!(
+            active_connections(out, "192.168.100.9".parse().unwrap(), &[80]),
+            0
+        );
+    }
+}
