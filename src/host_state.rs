@@ -68,6 +68,14 @@ pub fn atomic_write(path: &str, producer: Script, mode: Mode) -> Script {
     ])
 }
 
+/// Writes `content` to `path` atomically, cheaply: for files only written while the run holds
+/// the host lock (so a fixed temp name cannot collide), with the umask's mode. One fork (`mv`)
+/// instead of the five of [`atomic_write`], on every run of every host.
+pub fn write_file_locked(path: &str, content: &str) -> Script {
+    let tmp = format!("{path}.new");
+    sh!("printf '%s' {} > {}\nmv -f {} {}", content, tmp, tmp, path)
+}
+
 /// Writes `content` to `path` atomically.
 pub fn write_file(path: &str, content: &str, mode: Mode) -> Script {
     atomic_write(path, sh!("printf '%s' {}", content), mode)

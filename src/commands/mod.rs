@@ -83,9 +83,10 @@ impl Loaded {
         let controller = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
             .unwrap_or_else(|_| "controller".into());
+        let since = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
         Lock {
             holder: format!(
-                "run {secs}-{} by {user}@{controller} ({command})",
+                "run {secs}-{} by {user}@{controller} ({command}) since {since}",
                 std::process::id()
             ),
             wait_secs: self.wait_lock,

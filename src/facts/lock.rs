@@ -6,7 +6,7 @@
 //! and a reboot (a fresh /run) frees it too. Steps run with the lock's descriptor closed, so a
 //! daemon a step starts never inherits it.
 
-use crate::host_state::{atomic_write, Mode};
+use crate::host_state::write_file_locked;
 use crate::sh;
 use crate::shell::Script;
 
@@ -39,19 +39,14 @@ pub fn fragment(lock: &Lock) -> Script {
     } else {
         sh!("flock -w {} 9", lock.wait_secs)
     };
-    let record = atomic_write(
-        HOLDER,
-        sh!(
-            "printf '%s since %s\\n' {} \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"",
-            lock.holder
-        ),
-        Mode::Set("0644"),
-    );
+    // Forks are kept to flock and one mv: this runs on every run of every host.
+    let record = write_file_locked(HOLDER, &format!("{}\n", lock.holder));
     sh!(
         "if ! command -v flock >/dev/null; then echo @@lock; echo unavailable; echo @@end; exit 0; fi\n\
-         mkdir -p {}\nexec 9>>{}\n\
+         [ -d {} ] || mkdir -p {}\nexec 9>>{}\n\
          if {}; then\n{}\necho @@lock; echo acquired\n\
          else echo @@lock; echo held; cat {} 2>/dev/null; echo @@end; exit 0; fi",
+        DIR,
         DIR,
         FILE,
         take,
@@ -95,7 +90,10 @@ mod tests {
         // The first holder keeps its shell (and the lock) for a second.
         let first = std::process::Command::new("sh")
             .arg("-c")
-            .arg(format!("{}\nsleep 1", local("run 1 by a@b (up)", 0)))
+            .arg(format!(
+                "{}\nsleep 1",
+                local("run 1 by a@b (up) since 2026-11-26T00:00:00Z", 0)
+            ))
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -108,7 +106,7 @@ mod tests {
         let text = String::from_utf8(second.stdout).unwrap();
         let sections = crate::facts::sections(&text);
         match parse(&sections["lock"]) {
-            LockFact::Held(h) => assert!(h.starts_with("run 1 by a@b (up) since 20"), "{h}"),
+            LockFact::Held(h) => assert_eq!(h, "run 1 by a@b (up) since 2026-11-26T00:00:00Z"),
             other => panic!("{other:?}: {text}"),
         }
         let third = std::process::Command::new("sh")

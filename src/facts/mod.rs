@@ -109,7 +109,7 @@ pub fn script(p: &Probe) -> Script {
         (firewall::TAG, firewall::fragment()),
         (sysctls::TAG, sysctls::fragment(p)),
         (packages::TAG, packages::fragment(p)),
-        (pkgdb::TAG, pkgdb::fragment()),
+        (pkgdb::TAG, pkgdb::fragment(p)),
         (services::TAG, services::fragment(p)),
         (state::TAG, state::fragment()),
         (drained::TAG, drained::fragment()),

@@ -2,12 +2,18 @@
 //! dropped session): apt then refuses every later install until it is finished, so `up` finishes
 //! it first.
 
+use super::Probe;
 use crate::sh;
 use crate::shell::Script;
 
 pub const TAG: &str = "pkgdb";
 
-pub fn fragment() -> Script {
+/// Read only when a step manages packages: nothing else needs it, and every fork counts on a
+/// no-op run.
+pub fn fragment(p: &Probe) -> Script {
+    if p.packages.is_empty() {
+        return Script::new();
+    }
     // A grep of the status file, not `dpkg --audit`: the audit parses the whole database and
     // costs tens of milliseconds on every run of every host.
     sh!("if [ -d /var/lib/dpkg ]; then if [ -n \"$(ls -A /var/lib/dpkg/updates 2>/dev/null)\" ] || grep -qE '^Status: .* (half-installed|unpacked|half-configured|triggers-awaited|triggers-pending)$' /var/lib/dpkg/status 2>/dev/null; then echo interrupted; fi; fi")
