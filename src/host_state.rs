@@ -81,6 +81,23 @@ pub fn write_file(path: &str, content: &str, mode: Mode) -> Script {
     atomic_write(path, sh!("printf '%s' {}", content), mode)
 }
 
+/// Adds `lines` to a state file in one atomic write (the caller knows from the facts, read under
+/// the host lock, that none is there yet). Nothing for no lines.
+pub fn add_lines(file: &str, lines: &[String]) -> Script {
+    if lines.is_empty() {
+        return Script::new();
+    }
+    let mut printf = sh!("printf '%s\\n'");
+    for l in lines {
+        printf = sh!("{} {}", printf, l);
+    }
+    atomic_write(
+        file,
+        sh!("cat {} 2>/dev/null || true\n{}", file, printf),
+        Mode::KeepOr("0644"),
+    )
+}
+
 /// Adds `line` to a state list file unless it is there.
 pub fn add_line(list: &str, line: &str) -> Script {
     let add = atomic_write(
@@ -136,6 +153,12 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "it's new\nb\n");
         run(&remove_line(&f, "b"));
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "it's new\n");
+        run(&add_lines(&f, &["k=1".into(), "it's=2".into()]));
+        assert_eq!(
+            std::fs::read_to_string(&f).unwrap(),
+            "it's new\nk=1\nit's=2\n"
+        );
+        assert!(add_lines(&f, &[]).is_empty());
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(left.len(), 1, "no temp file left behind");
         std::fs::remove_dir_all(&dir).unwrap();

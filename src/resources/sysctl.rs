@@ -48,7 +48,8 @@ impl Resource for Sysctl {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
-        let mut out = Vec::new();
+        let mut out: Vec<Change> = Vec::new();
+        let mut unrecorded = Vec::new();
         for (key, want) in &self.values {
             let Some(now) = facts.sysctls.get(key) else {
                 return Err(Refusal(format!("sysctl {key} does not exist on this host; check the interface name (set \"nic\" in the inventory)")));
@@ -56,18 +57,21 @@ impl Resource for Sysctl {
             if now == want {
                 continue;
             }
-            let mut script = if facts.sysctl_orig.contains_key(key) {
-                sh!("")
-            } else {
-                host_state::add_line(SYSCTL_ORIG, &format!("{key}={now}"))
-            };
-            script.push(sh!("sysctl -q -w {}={}", key, want));
+            if !facts.sysctl_orig.contains_key(key) {
+                unrecorded.push(format!("{key}={now}"));
+            }
             out.push(Change::new(
                 format!("sysctl {key}"),
                 Action::Update,
                 arrow(now, want),
-                script,
+                sh!("sysctl -q -w {}={}", key, want),
             ));
+        }
+        // Every value this step will change is recorded before the first change, in one write:
+        // a run that dies after any of them leaves what `down` needs.
+        if let Some(first) = out.first_mut() {
+            let record = host_state::add_lines(SYSCTL_ORIG, &unrecorded);
+            first.script = record.then(std::mem::take(&mut first.script));
         }
         out.extend(plan_file(
             &self.file,
