@@ -428,13 +428,7 @@ fn a_host_that_hangs_costs_its_own_timeout_not_the_run() {
 
     // A step that never ends (reading a FIFO nobody writes): that host fails after --timeout,
     // naming the step; the other converges.
-    lab.sh("web01", "rm -f /tmp/lvsprov-fifo; mkfifo /tmp/lvsprov-fifo");
-    lab.sh("client", "mkdir -p /tmp/hang-pb");
-    lab.put(
-        "client",
-        "/tmp/hang-pb/real_server.json.j2",
-        r#"[ {"line": {"path": "/tmp/lvsprov-fifo", "line": "x"}} ]"#,
-    );
+    fifo_playbook(lab);
     let (code, r) = lab.json(&[
         "up",
         "--limit",
@@ -465,8 +459,9 @@ fn a_host_that_hangs_costs_its_own_timeout_not_the_run() {
     );
 }
 
-/// web01 held by an `up` whose first step blocks reading a FIFO until `release_fifo`.
-fn hold_web01(lab: &Lab) -> std::process::Child {
+/// A FIFO on web01 that nobody writes, and in the client a playbook (`/tmp/hang-pb`) whose only
+/// step reads it: on web01 that step blocks until the FIFO is written.
+fn fifo_playbook(lab: &Lab) {
     lab.sh("web01", "rm -f /tmp/lvsprov-fifo; mkfifo /tmp/lvsprov-fifo");
     lab.sh("client", "mkdir -p /tmp/hang-pb");
     lab.put(
@@ -474,6 +469,11 @@ fn hold_web01(lab: &Lab) -> std::process::Child {
         "/tmp/hang-pb/real_server.json.j2",
         r#"[ {"line": {"path": "/tmp/lvsprov-fifo", "line": "x"}} ]"#,
     );
+}
+
+/// web01 held by an `up` whose first step blocks reading a FIFO until `release_fifo`.
+fn hold_web01(lab: &Lab) -> std::process::Child {
+    fifo_playbook(lab);
     lab.install_binary();
     let mut child = Command::new("docker")
         .args([
