@@ -100,11 +100,7 @@ pub fn add_lines(file: &str, lines: &[String]) -> Script {
 
 /// Adds `line` to a state list file unless it is there.
 pub fn add_line(list: &str, line: &str) -> Script {
-    let add = atomic_write(
-        list,
-        sh!("cat {} 2>/dev/null || true\nprintf '%s\\n' {}", list, line),
-        Mode::KeepOr("0644"),
-    );
+    let add = add_lines(list, &[line.to_string()]);
     sh!(
         "if ! grep -qxF -- {} {} 2>/dev/null; then\n{}\nfi",
         line,

@@ -11,7 +11,7 @@ use crate::pipeline::{self, Pipeline};
 use crate::plan::Mode;
 use crate::report::{Command, HostReport, Report};
 use crate::resources::{Change, DownOptions};
-use crate::ssh::Session;
+use crate::ssh::{Session, Shell};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,32 +30,26 @@ pub trait Mark: Send + Sync {
 }
 
 pub fn up(c: Common) -> Exit {
-    run(&c, None, Command::Up, Mode::Up, None)
+    run(&c, Command::Up, Mode::Up)
 }
 
 pub fn check(c: Common) -> Exit {
-    run(&c, None, Command::Check, Mode::Up, None)
+    run(&c, Command::Check, Mode::Up)
 }
 
 pub fn down(a: DownArgs) -> Exit {
     let mode = Mode::Down(DownOptions { purge: a.purge });
-    run(&a.common, None, Command::Down, mode, None)
+    run(&a.common, Command::Down, mode)
 }
 
-/// Loads, converges the selected hosts (or `limit`'s), prints the report.
-pub fn run(
-    c: &Common,
-    limit: Option<&str>,
-    command: Command,
-    mode: Mode,
-    mark: Option<Arc<dyn Mark>>,
-) -> Exit {
-    let loaded = match super::inventory(c).and_then(|inv| load(c, inv, limit)) {
+/// Loads, converges the selected hosts, prints the report.
+fn run(c: &Common, command: Command, mode: Mode) -> Exit {
+    let loaded = match super::inventory(c).and_then(|inv| load(c, inv, None)) {
         Ok(l) => l,
         Err(code) => return code,
     };
     let output = loaded.output;
-    let report = runtime().block_on(converge(loaded, command, mode, mark));
+    let report = runtime().block_on(converge(loaded, command, mode, None));
     print(output, &report, || report.human());
     report.exit()
 }
@@ -119,23 +113,31 @@ impl Run<'_> {
             .open(self.host, self.session, Some(self.lock))
             .await?;
         let marked = mark.and_then(|m| m.change(&mut facts));
-        self.progress.phase("plan");
-        let result = match self.pipeline.plan(self.host, &facts, mode) {
-            Ok(planned) => {
-                *changes = planned;
-                changes.splice(0..0, marked);
-                if command == Command::Check || changes.is_empty() {
-                    Ok(())
-                } else {
-                    self.progress
-                        .phase(&format!("apply ({} changes)", changes.len()));
-                    pipeline::apply(&mut shell, changes).await
-                }
-            }
-            Err(e) => Err(e),
-        };
-        // The lock goes with the shell.
+        let result = self
+            .plan_and_apply(&facts, &mut shell, command, mode, marked, changes)
+            .await;
+        // The lock goes with the shell, whatever happened in it.
         shell.close().await;
         result
+    }
+
+    async fn plan_and_apply(
+        &self,
+        facts: &Facts,
+        shell: &mut Shell,
+        command: Command,
+        mode: Mode,
+        marked: Option<Change>,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), HostError> {
+        self.progress.phase("plan");
+        *changes = self.pipeline.plan(self.host, facts, mode)?;
+        changes.splice(0..0, marked);
+        if command == Command::Check || changes.is_empty() {
+            return Ok(());
+        }
+        self.progress
+            .phase(&format!("apply ({} changes)", changes.len()));
+        pipeline::apply(shell, changes).await
     }
 }

@@ -24,9 +24,11 @@ pub fn fragment() -> Script {
 pub fn parse_daemons(lines: &[&str]) -> std::collections::BTreeSet<String> {
     lines
         .iter()
-        .filter_map(|l| l.trim().strip_suffix(')').and(l.split_whitespace().next()))
-        .filter(|w| *w == "master" || *w == "backup")
-        .map(str::to_string)
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let role = w.next().filter(|r| *r == "master" || *r == "backup")?;
+            (w.next() == Some("sync")).then(|| role.to_string())
+        })
         .collect()
 }
 

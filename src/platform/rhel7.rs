@@ -18,7 +18,7 @@ pub(super) fn yum_like(tool: &'static str, verb: &'static str, names: &[&str]) -
     s
 }
 
-pub(super) fn sysv(name: &str, verb: Verb) -> Script {
+fn sysv(name: &str, verb: Verb) -> Script {
     match verb {
         Verb::Enable => sh!("chkconfig {} on", name),
         Verb::Disable => sh!("chkconfig {} off || true", name),
@@ -28,7 +28,7 @@ pub(super) fn sysv(name: &str, verb: Verb) -> Script {
     }
 }
 
-pub(super) fn ipvsadm_service() -> Vec<Step> {
+fn ipvsadm_service() -> Vec<Step> {
     vec![Step::Service(Service::named("ipvsadm"))]
 }
 

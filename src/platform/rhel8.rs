@@ -2,7 +2,7 @@
 //! is put back at boot by a small systemd unit of lvsprov's; IPVS rules restored by
 //! `ipvsadm.service` from `/etc/sysconfig/ipvsadm`.
 
-use super::rhel7::{ipvsadm_service, sysv, yum_like};
+use super::rhel7::{yum_like, Rhel7};
 use super::{Platform, PlatformId, Verb};
 use crate::resources::file::File;
 use crate::resources::service::Service;
@@ -17,7 +17,7 @@ impl Platform for Rhel8 {
     }
 
     fn web_server(&self) -> &'static str {
-        "httpd"
+        Rhel7.web_server()
     }
 
     fn install(&self, names: &[&str]) -> Script {
@@ -29,7 +29,7 @@ impl Platform for Rhel8 {
     }
 
     fn sysv(&self, name: &str, verb: Verb) -> Script {
-        sysv(name, verb)
+        Rhel7.sysv(name, verb)
     }
 
     fn persist_vip(&self, dev: &str, _vips: &[String]) -> Vec<Step> {
@@ -43,11 +43,12 @@ impl Platform for Rhel8 {
         ]
     }
 
+    /// The same file and unit as RHEL 7: the ipvsadm package did not change.
     fn ipvs_rules_file(&self) -> &'static str {
-        "/etc/sysconfig/ipvsadm"
+        Rhel7.ipvs_rules_file()
     }
 
     fn persist_ipvs(&self) -> Vec<Step> {
-        ipvsadm_service()
+        Rhel7.persist_ipvs()
     }
 }

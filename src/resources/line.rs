@@ -6,6 +6,7 @@ use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
 use crate::host_state::{self, Mode};
 use crate::sh;
+use crate::shell::Script;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -50,7 +51,7 @@ impl Resource for Line {
             "cat {} 2>/dev/null || true\n{}printf '%s\\n' {}",
             self.path,
             if sep.is_empty() {
-                sh!("")
+                Script::new()
             } else {
                 sh!("echo\n")
             },
