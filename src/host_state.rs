@@ -47,6 +47,18 @@ pub enum Mode<'a> {
 
 /// Writes what `producer` prints to `path`, atomically (temp file in the same folder, renamed).
 pub fn atomic_write(path: &str, producer: Script, mode: Mode) -> Script {
+    atomic_write_checked(path, producer, mode, None)
+}
+
+/// [`atomic_write`], and before the new file replaces the old one, `check` (a command that reads
+/// the new file at `"$t"`) must accept it: when it refuses, the old file stays, untouched, and
+/// the step fails with the command's own complaint.
+pub fn atomic_write_checked(
+    path: &str,
+    producer: Script,
+    mode: Mode,
+    check: Option<Script>,
+) -> Script {
     let chmod = match mode {
         Mode::Set(m) => sh!("chmod {} \"$t\"", m),
         Mode::KeepOr(m) => sh!(
@@ -64,6 +76,14 @@ pub fn atomic_write(path: &str, producer: Script, mode: Mode) -> Script {
         ),
         sh!("{{\n{}\n}} > \"$t\"", producer),
         chmod,
+        match check {
+            None => Script::new(),
+            Some(c) => sh!(
+                "if ! out=$({} 2>&1); then rm -f \"$t\"; printf '%s\\n' \"$out\" | tail -n 20 >&2; echo {} >&2; exit 1; fi",
+                c,
+                format!("the new {path} was refused by its own check; the old file is in place and in use")
+            ),
+        },
         sh!("mv -f \"$t\" {}", path),
     ])
 }

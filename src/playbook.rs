@@ -6,7 +6,7 @@
 //! web server's name). Every template is rendered for every platform before any SSH
 //! ([`Playbooks::probe`]), so a broken template stops the run with nothing contacted.
 
-use crate::facts::{Facts, Init, Probe};
+use crate::facts::{Boot, Facts, Init, Probe};
 use crate::inventory::{Host, Inventory, Keepalived, Role, Service};
 use crate::platform::PlatformId;
 use crate::resources::file::{Rendered, MASK};
@@ -94,6 +94,8 @@ struct Context<'a> {
     platform: PlatformId,
     web_server: &'static str,
     init: Init,
+    #[serde(skip)]
+    boot: Boot,
     nic: String,
     state: &'static str,
     keepalived: Option<Keepalived>,
@@ -141,16 +143,19 @@ impl Playbooks {
     /// a broken playbook, for every host alike.
     pub fn probe(&self, inv: &Inventory, host: &Host) -> Result<Probe, String> {
         let mut probe = Probe::default();
-        for platform in PlatformId::ALL {
-            let ctx = context(
-                inv,
-                host,
-                platform,
-                Init::Systemd,
-                "NIC".into(),
-                &BTreeSet::new(),
-            );
-            let steps = self.steps(&ctx).map_err(|e| e.to_string())?;
+        let boots = [Init::Systemd, Init::Sysv].map(|init| Boot {
+            init,
+            ifupdown: true,
+        });
+        for (platform, boot) in PlatformId::ALL
+            .into_iter()
+            .flat_map(|p| boots.map(|b| (p, b)))
+        {
+            let ctx = context(inv, host, platform, boot, "NIC".into(), &BTreeSet::new());
+            let steps = match self.steps(&ctx) {
+                Err(RenderError::Refused(_)) => continue,
+                other => other.map_err(|e| e.to_string())?,
+            };
             for r in steps.iter().filter_map(Step::resource) {
                 r.probe(&mut probe);
             }
@@ -166,7 +171,7 @@ impl Playbooks {
         facts: &Facts,
     ) -> Result<Vec<Step>, RenderError> {
         let nic = nic(inv, host, facts).map_err(RenderError::Refused)?;
-        let ctx = context(inv, host, facts.platform, facts.init, nic, &facts.drained);
+        let ctx = context(inv, host, facts.platform, facts.boot, nic, &facts.drained);
         self.steps(&ctx)
     }
 
@@ -190,7 +195,7 @@ impl Playbooks {
         for (i, value) in raw.into_iter().enumerate() {
             let step: Step = serde_json::from_value(value)
                 .map_err(|e| broken(format!("playbook {name}, step {}: {e}", i + 1)))?;
-            for mut s in expand(step, ctx) {
+            for mut s in expand(step, ctx)? {
                 fill_template(&env, &mut s, ctx)?;
                 steps.push(s);
             }
@@ -200,12 +205,18 @@ impl Playbooks {
 }
 
 /// Intents become the platform's own steps; concrete steps stay as they are.
-fn expand(step: Step, ctx: &Context) -> Vec<Step> {
+/// A host the inventory says not to persist (`"persist": false`) gets the live state only.
+fn expand(step: Step, ctx: &Context) -> Result<Vec<Step>, RenderError> {
     let platform = ctx.platform.ops();
+    let persist = ctx.host_ref.persist;
+    let refused = |m: String| RenderError::Refused(Refusal(m));
     match step {
-        Step::PersistVip(p) => platform.persist_vip(&p.dev, &ctx.vips),
-        Step::PersistIpvs(_) => platform.persist_ipvs(),
-        other => vec![other],
+        Step::PersistVip(_) | Step::PersistIpvs(_) if !persist => Ok(vec![]),
+        Step::PersistVip(p) => platform
+            .persist_vip(ctx.boot, &p.dev, &ctx.vips)
+            .map_err(refused),
+        Step::PersistIpvs(_) => platform.persist_ipvs(ctx.boot).map_err(refused),
+        other => Ok(vec![other]),
     }
 }
 
@@ -252,7 +263,7 @@ fn context<'a>(
     inv: &'a Inventory,
     host: &'a Host,
     platform: PlatformId,
-    init: Init,
+    boot: Boot,
     nic: String,
     drained: &BTreeSet<String>,
 ) -> Context<'a> {
@@ -284,7 +295,8 @@ fn context<'a>(
         host: serde_json::to_value(view).expect("a host view serialises"),
         platform,
         web_server: platform.ops().web_server(),
-        init,
+        init: boot.init,
+        boot,
         nic,
         state: if active { "MASTER" } else { "BACKUP" },
         keepalived: inv.keepalived.clone(),

@@ -83,12 +83,17 @@ fn vip_persistence_on_each_platform() {
             "/etc/sysconfig/network-scripts/ifcfg-lo:0",
         ),
     );
+    // A sysvinit Debian host whose ifupdown sources interfaces.d (the container recording, booted
+    // differently).
+    let sysv = std::fs::read_to_string(repo().join("tests/facts/debian12-web01.txt"))
+        .unwrap()
+        .replace("@@init\nnone", "@@init\nsysv\nifupdown");
     golden(
         "ifupdown-lvsprov-vip",
         &rendered(
             &inv,
             "web01",
-            &recorded("debian12-web01.txt"),
+            &facts::parse(&sysv).unwrap(),
             "/etc/network/interfaces.d/lvsprov-vip",
         ),
     );
@@ -97,7 +102,7 @@ fn vip_persistence_on_each_platform() {
 #[test]
 fn the_human_plan_for_a_fresh_debian_real_server() {
     console::set_colors_enabled(false);
-    let inv = inventory("inventories/lab.json");
+    let inv = inventory("inventories/lab-containers.json");
     let f = recorded("debian12-web01.txt");
     let host = inv.host("web01").unwrap();
     let steps = Playbooks::default().render(&inv, host, &f).unwrap();

@@ -293,7 +293,7 @@ fn json_counts_match_the_human_report() {
 /// The lab inventory, pointed at another known_hosts file in the client.
 fn inventory_with_known_hosts(lab: &Lab, kh: &str) -> String {
     let mut inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
+        &std::fs::read_to_string(repo().join(common::CONTAINER_INVENTORY)).unwrap(),
     )
     .unwrap();
     inv["ssh"]["known_hosts"] = kh.into();
@@ -382,7 +382,7 @@ fn a_stopped_host_is_unreachable_and_the_others_converge() {
 fn a_broken_inventory_contacts_no_host() {
     let Some((_g, lab)) = lab() else { return };
     let before = lab.logins();
-    let text = std::fs::read_to_string(repo().join("inventories/lab.json"))
+    let text = std::fs::read_to_string(repo().join(common::CONTAINER_INVENTORY))
         .unwrap()
         .replace("\"rr\"", "\"fastest\"");
     lab.put("client", "/tmp/broken.json", &text);

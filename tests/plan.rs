@@ -1,5 +1,6 @@
 //! Plan tests: recorded facts × the real playbooks → the exact changes, with no host involved.
-//! Debian facts were recorded from the lab; RHEL 7/9 facts are written from documented outputs.
+//! Debian facts were recorded from the labs (see tests/facts/README.md); RHEL 7/9 facts are written
+//! from documented outputs.
 
 use lvsprov::facts::{self, Facts};
 use lvsprov::inventory::{self, Inventory};
@@ -39,9 +40,10 @@ fn find<'a>(changes: &'a [Change], resource: &str) -> &'a Change {
         .unwrap_or_else(|| panic!("no change {resource} in {:#?}", names(changes)))
 }
 
+/// A container with no init: live state only, as its inventory says (`"persist": false`).
 #[test]
 fn fresh_debian_real_server_gets_the_whole_role_in_order() {
-    let inv = inventory("inventories/lab.json");
+    let inv = inventory("inventories/lab-containers.json");
     let f = recorded("debian12-web01.txt");
     let changes = plan_for(&inv, "web01", &f, Mode::Up).unwrap();
     assert_eq!(
@@ -58,7 +60,6 @@ fn fresh_debian_real_server_gets_the_whole_role_in_order() {
             "sysctl net.ipv4.conf.eth0.arp_announce",
             "file /etc/sysctl.d/90-lvsprov.conf",
             "address 192.168.100.10 on lo",
-            "file /etc/network/interfaces.d/lvsprov-vip",
             "service apache2",
             "service apache2",
         ]
@@ -71,11 +72,62 @@ fn fresh_debian_real_server_gets_the_whole_role_in_order() {
     assert!(vip
         .script
         .contains("ip addr add 192.168.100.10/32 dev lo label lo:0"));
-    let persisted = find(&changes, "file /etc/network/interfaces.d/lvsprov-vip");
-    assert!(persisted.diff.contains("+    netmask 255.255.255.255"));
     assert!(find(&changes, "package apache2")
         .script
         .contains("apt-get install"));
+}
+
+#[test]
+fn a_host_that_boots_nothing_is_refused_unless_its_inventory_says_live_only() {
+    let err = plan_for(
+        &inventory("inventories/lab.json"),
+        "web01",
+        &recorded("debian12-web01.txt"),
+        Mode::Up,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("nothing this host runs at boot would bring back the VIP")
+            && err.contains("no init system")
+            && err.contains("\"persist\": false")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+}
+
+/// A systemd host (recorded in the real-kernel lab): the VIP comes back at boot through
+/// lvsprov's own unit, enabled; IPVS-less ifupdown files are not written.
+#[test]
+fn a_systemd_debian_real_server_persists_the_vip_with_a_unit() {
+    let inv = inventory("inventories/lab.json");
+    let f = recorded("debian12-systemd-web01.txt");
+    let changes = plan_for(&inv, "web01", &f, Mode::Up).unwrap();
+    let unit = find(&changes, "file /etc/systemd/system/lvsprov-vip.service");
+    assert!(unit
+        .diff
+        .contains("+ExecStart=/sbin/ip addr replace 192.168.100.10/32 dev lo label lo:0"));
+    let enable = &changes
+        .iter()
+        .filter(|c| c.resource == "service lvsprov-vip")
+        .map(|c| c.script.as_str())
+        .collect::<Vec<_>>();
+    assert!(
+        enable[0].contains("systemctl enable lvsprov-vip"),
+        "{enable:?}"
+    );
+    assert!(!names(&changes).iter().any(|n| n.contains("interfaces.d")));
+    // sysvinit with ifupdown sourcing interfaces.d: the ifupdown file, no unit.
+    let sysv = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian12-web01.txt"),
+    )
+    .unwrap()
+    .replace("@@init\nnone", "@@init\nsysv\nifupdown");
+    let changes = plan_for(&inv, "web01", &facts::parse(&sysv).unwrap(), Mode::Up).unwrap();
+    let persisted = find(&changes, "file /etc/network/interfaces.d/lvsprov-vip");
+    assert!(persisted.diff.contains("+    netmask 255.255.255.255"));
+    assert!(!names(&changes)
+        .iter()
+        .any(|n| n.contains("lvsprov-vip.service")));
 }
 
 #[test]
@@ -436,7 +488,7 @@ fn an_os_without_a_platform_is_refused_with_the_reason() {
 
 #[test]
 fn an_interrupted_package_database_is_finished_before_any_install() {
-    let inv = inventory("inventories/lab.json");
+    let inv = inventory("inventories/lab-containers.json");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian12-web01.txt");
     let text = std::fs::read_to_string(path)
         .unwrap()

@@ -127,6 +127,14 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
     let playbooks = Playbooks {
         dir: c.playbooks.clone(),
     };
+    if let Some(dir) = &c.dump_facts {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            usage(format_args!(
+                "--dump-facts {}: {e}\nnothing was contacted; give a folder you can write",
+                dir.display()
+            ))
+        })?;
+    }
     let pipeline = Pipeline::prepare(inv.clone(), &hosts, playbooks, c.dump_facts.clone())
         .map_err(|e| {
             usage(format_args!(

@@ -27,7 +27,7 @@ pub use addresses::Addr;
 pub use files::FileFact;
 pub use firewall::Firewall;
 pub use ipvs::Ipvs;
-pub use os::{Init, OsRelease};
+pub use os::{Boot, Init, OsRelease};
 pub use services::ServiceFact;
 
 /// What the resources need read, beside the facts every host reports.
@@ -50,7 +50,8 @@ pub struct Facts {
     pub platform: PlatformId,
     pub os_id: String,
     pub os_major: u32,
-    pub init: Init,
+    /// How the host boots: where persistence can hook in.
+    pub boot: Boot,
     pub hostname: String,
     pub addrs: Vec<Addr>,
     /// MAC address per interface: `verify` tells who answers ARP for the VIP.
@@ -156,7 +157,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         platform,
         os_id: os.id,
         os_major: os.major,
-        init: os::parse_init(&get("init")),
+        boot: os::parse_boot(&get("init")),
         hostname: os::parse_hostname(&get("hostname")),
         addrs,
         macs,
@@ -196,7 +197,7 @@ impl Facts {
     }
 
     pub fn has_systemd(&self) -> bool {
-        self.init == Init::Systemd
+        self.boot.init == Init::Systemd
     }
 
     pub fn platform(&self) -> &'static dyn platform::Platform {
@@ -215,7 +216,7 @@ mod tests {
         let f = parse(DEBIAN_LAB).unwrap();
         assert_eq!(f.platform, PlatformId::Debian);
         assert_eq!(f.os_major, 12);
-        assert_eq!(f.init, Init::None);
+        assert_eq!(f.boot.init, Init::None);
         assert_eq!(f.nic_for("192.168.100.10".parse().unwrap()), Some("eth0"));
         assert_eq!(
             f.sysctls

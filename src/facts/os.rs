@@ -1,4 +1,5 @@
-//! The OS (from /etc/os-release, which decides the platform), the init system and the hostname.
+//! The OS (from /etc/os-release, which decides the platform), how the host boots (its init, and
+//! whether ifupdown brings `/etc/network/interfaces.d` up), and the hostname.
 
 use crate::sh;
 use crate::shell::Script;
@@ -9,7 +10,18 @@ pub const TAG: &str = "os";
 #[serde(rename_all = "lowercase")]
 pub enum Init {
     Systemd,
+    /// sysvinit: `/etc/init.d` scripts and their rc links run at boot.
+    Sysv,
+    /// Nothing that starts anything at boot (a container's docker-init, a shell as PID 1).
     None,
+}
+
+/// What runs at boot that lvsprov can hook persistence into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Boot {
+    pub init: Init,
+    /// ifupdown is installed and `/etc/network/interfaces` sources `interfaces.d`.
+    pub ifupdown: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,7 +33,11 @@ pub struct OsRelease {
 }
 
 pub fn fragment() -> Script {
-    sh!("cat /etc/os-release 2>/dev/null\necho @@init; if [ -d /run/systemd/system ]; then echo systemd; else echo none; fi\necho @@hostname; hostname")
+    sh!("cat /etc/os-release 2>/dev/null\n\
+         echo @@init; if [ -d /run/systemd/system ]; then echo systemd; \
+         elif [ -f /etc/inittab ] && [ \"$(cat /proc/1/comm 2>/dev/null)\" = init ]; then echo sysv; else echo none; fi\n\
+         [ -x /sbin/ifup ] && grep -qsE '^[[:space:]]*source(-directory)?[[:space:]]+/etc/network/interfaces\\.d' /etc/network/interfaces && echo ifupdown\n\
+         echo @@hostname; hostname")
 }
 
 pub fn parse(lines: &[&str]) -> OsRelease {
@@ -46,11 +62,15 @@ pub fn parse(lines: &[&str]) -> OsRelease {
     }
 }
 
-pub fn parse_init(lines: &[&str]) -> Init {
-    if lines.first().map(|l| l.trim()) == Some("systemd") {
-        Init::Systemd
-    } else {
-        Init::None
+pub fn parse_boot(lines: &[&str]) -> Boot {
+    let init = match lines.first().map(|l| l.trim()) {
+        Some("systemd") => Init::Systemd,
+        Some("sysv") => Init::Sysv,
+        _ => Init::None,
+    };
+    Boot {
+        init,
+        ifupdown: lines.iter().skip(1).any(|l| l.trim() == "ifupdown"),
     }
 }
 
@@ -77,8 +97,15 @@ mod tests {
             (os.id.as_str(), os.id_like.as_str(), os.major),
             ("rocky", "rhel centos fedora", 9)
         );
-        assert_eq!(parse_init(&["systemd"]), Init::Systemd);
-        assert_eq!(parse_init(&[]), Init::None);
+        assert_eq!(parse_boot(&["systemd"]).init, Init::Systemd);
+        assert_eq!(
+            parse_boot(&["sysv", "ifupdown"]),
+            Boot {
+                init: Init::Sysv,
+                ifupdown: true
+            }
+        );
+        assert_eq!(parse_boot(&[]).init, Init::None);
         assert_eq!(parse_hostname(&["web01 "]), "web01");
     }
 }

@@ -96,6 +96,8 @@ pub struct Host {
     pub address: Ipv4Addr,
     /// None: the NIC whose subnet holds the VIP, found in the host's facts.
     pub nic: Option<String>,
+    /// Set up what `up` changes to come back at boot (false: live state only).
+    pub persist: bool,
     pub duty: Duty,
     pub ssh: SshTarget,
 }

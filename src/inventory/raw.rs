@@ -10,6 +10,8 @@ pub struct RawInventory {
     #[serde(default)]
     pub ssh: RawSsh,
     pub keepalived: Option<RawKeepalived>,
+    /// Default for every host's `persist`.
+    pub persist: Option<bool>,
     #[serde(default)]
     pub directors: Vec<RawHost>,
     #[serde(default)]
@@ -63,6 +65,9 @@ pub struct RawHost {
     pub nic: Option<String>,
     pub priority: Option<u16>,
     pub page: Option<String>,
+    /// false: converge the live state only; nothing is set up to come back at boot (a container
+    /// with no init). Default true: a host that boots nothing lvsprov can hook is refused.
+    pub persist: Option<bool>,
     #[serde(default)]
     pub ssh: RawSsh,
 }

@@ -64,7 +64,7 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
         (Role::RealServer, &raw.real_servers),
     ] {
         for (i, h) in list.iter().enumerate() {
-            hosts.extend(v.host(role, i, h, &raw.ssh, network));
+            hosts.extend(v.host(role, i, h, &raw, network));
         }
     }
     v.unique(&raw);
@@ -131,9 +131,10 @@ impl Validator {
         role: Role,
         i: usize,
         h: &RawHost,
-        defaults: &RawSsh,
+        raw: &RawInventory,
         network: Option<Ipv4Net>,
     ) -> Option<Host> {
+        let defaults = &raw.ssh;
         let at = format!("$.{}[{i}]", role.group());
         if !valid_hostname(&h.name) {
             self.problem(
@@ -165,6 +166,7 @@ impl Validator {
             name: h.name.clone(),
             address,
             nic: h.nic.clone(),
+            persist: h.persist.or(raw.persist).unwrap_or(true),
             duty: self.duty(role, &at, h),
             ssh: Self::ssh(defaults, &h.ssh),
         })

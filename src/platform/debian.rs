@@ -1,9 +1,12 @@
-//! Debian (12 and later; the lab's hosts): apt, apache2, the VIP persisted by ifupdown
-//! (`/etc/network/interfaces.d`), IPVS rules restored by the ipvsadm package's init script from
-//! `/etc/ipvsadm.rules` when `/etc/default/ipvsadm` says AUTO.
+//! Debian (12 and later; the lab's hosts): apt, apache2. The VIP persisted by lvsprov's unit on
+//! systemd hosts, by ifupdown (`/etc/network/interfaces.d`) on sysvinit hosts that use it; IPVS
+//! rules restored by the ipvsadm package's init script (enabled) from `/etc/ipvsadm.rules` when
+//! `/etc/default/ipvsadm` says AUTO.
 
-use super::{Platform, PlatformId, Verb};
+use super::{nothing_at_boot, vip_unit, Platform, PlatformId, Verb};
+use crate::facts::{Boot, Init};
 use crate::resources::file::File;
+use crate::resources::service::Service;
 use crate::resources::Step;
 use crate::sh;
 use crate::shell::Script;
@@ -71,23 +74,41 @@ impl Platform for Debian {
         }
     }
 
-    fn persist_vip(&self, dev: &str, _vips: &[String]) -> Vec<Step> {
-        vec![Step::File(File::templated(
-            "/etc/network/interfaces.d/lvsprov-vip",
-            "ifupdown-vip.j2",
-            serde_json::json!({ "dev": dev }),
-        ))]
+    fn persist_vip(&self, boot: Boot, dev: &str, _vips: &[String]) -> Result<Vec<Step>, String> {
+        match boot {
+            Boot {
+                init: Init::Systemd,
+                ..
+            } => Ok(vip_unit(dev)),
+            Boot {
+                init: Init::Sysv,
+                ifupdown: true,
+            } => Ok(vec![Step::File(File::templated(
+                "/etc/network/interfaces.d/lvsprov-vip",
+                "ifupdown-vip.j2",
+                serde_json::json!({ "dev": dev }),
+            ))]),
+            _ => Err(nothing_at_boot(boot, "the VIP")),
+        }
     }
 
     fn ipvs_rules_file(&self) -> &'static str {
         "/etc/ipvsadm.rules"
     }
 
-    fn persist_ipvs(&self) -> Vec<Step> {
-        vec![Step::File(File::templated(
-            "/etc/default/ipvsadm",
-            "ipvsadm-default.j2",
-            serde_json::Value::Null,
-        ))]
+    /// The init script restores at boot only when enabled (systemd runs it through its sysv
+    /// generator); it is not started now: the rules are live already.
+    fn persist_ipvs(&self, boot: Boot) -> Result<Vec<Step>, String> {
+        if boot.init == Init::None {
+            return Err(nothing_at_boot(boot, "the IPVS rules"));
+        }
+        Ok(vec![
+            Step::File(File::templated(
+                "/etc/default/ipvsadm",
+                "ipvsadm-default.j2",
+                serde_json::Value::Null,
+            )),
+            Step::Service(Service::at_boot("ipvsadm")),
+        ])
     }
 }

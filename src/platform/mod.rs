@@ -5,7 +5,9 @@
 //! never treated as the nearest known one. A new platform is one file here, one arm in
 //! [`PlatformId`], a recorded facts file and its plan tests.
 
-use crate::facts::{Firewall, Init, OsRelease};
+use crate::facts::{Boot, Firewall, Init, OsRelease};
+use crate::resources::file::File;
+use crate::resources::service::Service;
 use crate::resources::Step;
 use crate::sh;
 use crate::shell::Script;
@@ -56,17 +58,23 @@ pub trait Platform: Sync {
     fn remove(&self, names: &[&str]) -> Script;
     /// Service verbs without systemd (containers, old init): the platform's own init scripts.
     fn sysv(&self, name: &str, verb: Verb) -> Script;
-    /// The steps that bring the VIP(s) back on `dev` at boot (the live address is its own step).
-    fn persist_vip(&self, dev: &str, vips: &[String]) -> Vec<Step>;
+    /// The steps that bring the VIP(s) back on `dev` at boot (the live address is its own step),
+    /// through what this host really runs at boot. Err: nothing it runs would; the reason and fix.
+    fn persist_vip(&self, boot: Boot, dev: &str, _vips: &[String]) -> Result<Vec<Step>, String> {
+        match boot.init {
+            Init::Systemd => Ok(vip_unit(dev)),
+            _ => Err(nothing_at_boot(boot, "the VIP")),
+        }
+    }
     /// Where `ipvsadm-save` output must be for the boot-time restore to read it.
     fn ipvs_rules_file(&self) -> &'static str;
     /// The steps that restore the saved IPVS rules at boot.
-    fn persist_ipvs(&self) -> Vec<Step>;
+    fn persist_ipvs(&self, boot: Boot) -> Result<Vec<Step>, String>;
 
     fn service(&self, init: Init, name: &str, verb: Verb) -> Script {
         match init {
             Init::Systemd => systemctl(name, verb),
-            Init::None => self.sysv(name, verb),
+            Init::Sysv | Init::None => self.sysv(name, verb),
         }
     }
 
@@ -84,13 +92,49 @@ pub trait Platform: Sync {
     }
 }
 
+/// lvsprov's own unit that puts the VIP back on `dev` at boot: the same on every systemd host,
+/// whatever manages its network (ifupdown, NetworkManager, networkd or nothing).
+pub fn vip_unit(dev: &str) -> Vec<Step> {
+    let mut unit = File::templated(
+        "/etc/systemd/system/lvsprov-vip.service",
+        "lvsprov-vip.service.j2",
+        serde_json::json!({ "dev": dev }),
+    );
+    unit.reload = Some("lvsprov-vip".into());
+    vec![
+        Step::File(unit),
+        Step::Service(Service {
+            stop_on_down: true,
+            ..Service::named("lvsprov-vip")
+        }),
+    ]
+}
+
+/// Why `what` cannot be persisted on a host that boots nothing lvsprov can hook, and the fix.
+pub fn nothing_at_boot(boot: Boot, what: &str) -> String {
+    let init = match boot.init {
+        Init::Systemd => "systemd",
+        Init::Sysv => "sysvinit without ifupdown sourcing /etc/network/interfaces.d",
+        Init::None => "no init system (PID 1 is not systemd or sysvinit: a container?)",
+    };
+    format!(
+        "nothing this host runs at boot would bring back {what}: it boots with {init}; boot it with \
+         systemd, or set \"persist\": false for this host in the inventory to converge the live \
+         state only (lost at its next restart); nothing was changed on this host"
+    )
+}
+
 pub fn systemctl(name: &str, verb: Verb) -> Script {
     match verb {
         Verb::Enable => sh!("systemctl enable {}", name),
         Verb::Disable => sh!("systemctl disable {}", name),
         Verb::Start => sh!("systemctl start {}", name),
         Verb::Stop => sh!("systemctl stop {}", name),
-        Verb::Reload => sh!("systemctl reload-or-restart {}", name),
+        // A changed unit file is read only after daemon-reload.
+        Verb::Reload => sh!(
+            "systemctl daemon-reload\nsystemctl reload-or-restart {}",
+            name
+        ),
     }
 }
 

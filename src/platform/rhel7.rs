@@ -2,6 +2,7 @@
 //! IPVS rules restored by `ipvsadm.service` from `/etc/sysconfig/ipvsadm`.
 
 use super::{Platform, PlatformId, Verb};
+use crate::facts::Boot;
 use crate::resources::file::File;
 use crate::resources::service::Service;
 use crate::resources::Step;
@@ -28,8 +29,10 @@ fn sysv(name: &str, verb: Verb) -> Script {
     }
 }
 
+/// Enabled, not started: `ipvsadm.service` restores `/etc/sysconfig/ipvsadm` with
+/// `ipvsadm-restore`, which fails on every rule that is already live.
 fn ipvsadm_service() -> Vec<Step> {
-    vec![Step::Service(Service::named("ipvsadm"))]
+    vec![Step::Service(Service::at_boot("ipvsadm"))]
 }
 
 impl Platform for Rhel7 {
@@ -53,8 +56,10 @@ impl Platform for Rhel7 {
         sysv(name, verb)
     }
 
-    fn persist_vip(&self, dev: &str, vips: &[String]) -> Vec<Step> {
-        vips.iter()
+    /// network-scripts read `ifcfg-DEV:N` at boot (RHEL 7 is systemd throughout).
+    fn persist_vip(&self, _: Boot, dev: &str, vips: &[String]) -> Result<Vec<Step>, String> {
+        Ok(vips
+            .iter()
             .enumerate()
             .map(|(i, vip)| {
                 let device = format!("{dev}:{i}");
@@ -64,14 +69,14 @@ impl Platform for Rhel7 {
                     serde_json::json!({ "device": device, "vip": vip }),
                 ))
             })
-            .collect()
+            .collect())
     }
 
     fn ipvs_rules_file(&self) -> &'static str {
         "/etc/sysconfig/ipvsadm"
     }
 
-    fn persist_ipvs(&self) -> Vec<Step> {
-        ipvsadm_service()
+    fn persist_ipvs(&self, _: Boot) -> Result<Vec<Step>, String> {
+        Ok(ipvsadm_service())
     }
 }

@@ -4,8 +4,7 @@
 
 use super::rhel7::{yum_like, Rhel7};
 use super::{Platform, PlatformId, Verb};
-use crate::resources::file::File;
-use crate::resources::service::Service;
+use crate::facts::Boot;
 use crate::resources::Step;
 use crate::shell::Script;
 
@@ -32,23 +31,12 @@ impl Platform for Rhel8 {
         Rhel7.sysv(name, verb)
     }
 
-    fn persist_vip(&self, dev: &str, _vips: &[String]) -> Vec<Step> {
-        vec![
-            Step::File(File::templated(
-                "/etc/systemd/system/lvsprov-vip.service",
-                "lvsprov-vip.service.j2",
-                serde_json::json!({ "dev": dev }),
-            )),
-            Step::Service(Service::named("lvsprov-vip")),
-        ]
-    }
-
     /// The same file and unit as RHEL 7: the ipvsadm package did not change.
     fn ipvs_rules_file(&self) -> &'static str {
         Rhel7.ipvs_rules_file()
     }
 
-    fn persist_ipvs(&self) -> Vec<Step> {
-        Rhel7.persist_ipvs()
+    fn persist_ipvs(&self, boot: Boot) -> Result<Vec<Step>, String> {
+        Rhel7.persist_ipvs(boot)
     }
 }

@@ -27,6 +27,9 @@ pub struct File {
     pub mode: Option<String>,
     /// A service that must reload after this file changes.
     pub reload: Option<String>,
+    /// A command that must accept the new content before it replaces the live file, e.g.
+    /// `["keepalived", "-t", "-f", "%f"]`: `%f` is the new file (written beside the old one).
+    pub validate: Option<Vec<String>>,
     /// Extra values for the template (`vars.*`).
     #[serde(default)]
     pub vars: serde_json::Value,
@@ -102,7 +105,13 @@ pub fn diff(path: &str, before: &str, after: &str) -> String {
 
 /// Shell that writes `content` to `path` atomically, remembering the pre-lvsprov state on the first
 /// write: a copy of the old file, or a marker saying there was none.
-pub fn write_script(path: &str, content: &str, mode: Option<&str>, facts: &Facts) -> Script {
+pub fn write_script(
+    path: &str,
+    content: &str,
+    mode: Option<&str>,
+    check: Option<Script>,
+    facts: &Facts,
+) -> Script {
     let mut s = Script::new();
     if !facts.backups.contains(path) {
         // What was there when the facts were read, i.e. before this run: a package installed
@@ -119,7 +128,12 @@ pub fn write_script(path: &str, content: &str, mode: Option<&str>, facts: &Facts
         Some(m) => Mode::Set(m),
         None => Mode::KeepOr("0644"),
     };
-    s.then(host_state::write_file(path, content, mode))
+    s.then(host_state::atomic_write_checked(
+        path,
+        sh!("printf '%s' {}", content),
+        mode,
+        check,
+    ))
 }
 
 /// Shell that undoes [`write_script`]: the old file back, or the file gone if there was none.
@@ -140,13 +154,20 @@ impl File {
             content: None,
             mode: Some("0644".into()),
             reload: None,
+            validate: None,
             vars,
         }
     }
 }
 
 /// Plans one file against the facts: create, update (content or mode) or nothing.
-pub fn plan_file(path: &str, want: &Rendered, mode: Option<&str>, facts: &Facts) -> Option<Change> {
+pub fn plan_file(
+    path: &str,
+    want: &Rendered,
+    mode: Option<&str>,
+    check: Option<Script>,
+    facts: &Facts,
+) -> Option<Change> {
     let resource = format!("file {path}");
     let content = want.text.as_str();
     match facts.files.get(path) {
@@ -154,7 +175,7 @@ pub fn plan_file(path: &str, want: &Rendered, mode: Option<&str>, facts: &Facts)
             resource,
             Action::Create,
             diff(path, "", &want.mask(content)),
-            write_script(path, content, mode, facts),
+            write_script(path, content, mode, check, facts),
         )),
         Some(f) => {
             let want_mode = mode.map(|m| m.trim_start_matches('0'));
@@ -170,7 +191,7 @@ pub fn plan_file(path: &str, want: &Rendered, mode: Option<&str>, facts: &Facts)
                 resource,
                 Action::Update,
                 d,
-                write_script(path, content, mode, facts),
+                write_script(path, content, mode, check, facts),
             ))
         }
     }
@@ -204,7 +225,14 @@ impl Resource for File {
 
     fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let body = self.content.clone().unwrap_or_default();
-        let Some(mut change) = plan_file(&self.path, &body, self.mode.as_deref(), facts) else {
+        let check = self.validate.as_ref().map(|argv| {
+            argv.iter().fold(Script::new(), |s, a| match a.as_str() {
+                "%f" => sh!("{} {}", s, Script::lit("\"$t\"")),
+                _ => sh!("{} {}", s, a.as_str()),
+            })
+        });
+        let Some(mut change) = plan_file(&self.path, &body, self.mode.as_deref(), check, facts)
+        else {
             return Ok(vec![]);
         };
         if let Some(svc) = &self.reload {

@@ -17,6 +17,10 @@ pub struct Service {
     /// `down` stops and disables it (keepalived: it owns the VIP); otherwise it keeps running.
     #[serde(default)]
     pub stop_on_down: bool,
+    /// Enabled for the next boot, never started by `up` (ipvsadm's restore: the rules it would
+    /// restore are live already, and restoring them again fails on every one).
+    #[serde(default)]
+    pub boot_only: bool,
 }
 
 impl Service {
@@ -24,11 +28,20 @@ impl Service {
         Service {
             name: name.into(),
             stop_on_down: false,
+            boot_only: false,
+        }
+    }
+
+    pub fn at_boot(name: &str) -> Service {
+        Service {
+            boot_only: true,
+            stop_on_down: true,
+            ..Service::named(name)
         }
     }
 
     fn cmd(&self, facts: &Facts, verb: Verb) -> Script {
-        facts.platform().service(facts.init, &self.name, verb)
+        facts.platform().service(facts.boot.init, &self.name, verb)
     }
 
     fn clear_marker(&self) -> Script {
@@ -54,6 +67,9 @@ impl Resource for Service {
             ));
         }
         let owes = owed.reloads.remove(&self.name) || facts.pending_reloads.contains(&self.name);
+        if self.boot_only {
+            return Ok(out);
+        }
         if !now.active {
             out.push(Change::new(
                 &resource,
@@ -76,6 +92,17 @@ impl Resource for Service {
         let now = facts.services.get(&self.name).copied().unwrap_or_default();
         if !self.stop_on_down || (!now.active && !now.enabled) {
             return vec![];
+        }
+        if self.boot_only {
+            if !now.enabled {
+                return vec![];
+            }
+            return vec![Change::new(
+                format!("service {}", self.name),
+                Action::Update,
+                arrow("enabled", "disabled"),
+                self.cmd(facts, Verb::Disable),
+            )];
         }
         vec![Change::new(
             format!("service {}", self.name),

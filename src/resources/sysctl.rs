@@ -77,6 +77,7 @@ impl Resource for Sysctl {
             &self.file,
             &self.file_content(),
             Some("0644"),
+            None,
             facts,
         ));
         Ok(out)

@@ -77,7 +77,7 @@ async fn observe(
 ) -> Result<Observed, HostError> {
     let (facts, shell) = pipeline.open(host, session, None).await?;
     shell.close().await;
-    let (platform, init) = (facts.platform(), facts.init);
+    let (platform, init) = (facts.platform(), facts.boot.init);
     let sessions: Vec<_> = (0..SESSIONS)
         .map(|_| {
             let (ip, port) = (svc.vip.0, svc.port);

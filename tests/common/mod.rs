@@ -12,6 +12,8 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 pub struct Lab;
 
+pub const CONTAINER_INVENTORY: &str = "inventories/lab-containers.json";
+
 static LAB: OnceLock<Option<Lab>> = OnceLock::new();
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -58,9 +60,15 @@ impl Lab {
         assert!(st.success());
     }
 
-    /// `lvsprov ARGS` in the client, from the checkout (mounted at /src).
+    /// `lvsprov ARGS` in the client, from the checkout (mounted at /src). Without an inventory
+    /// among ARGS, the container lab's own: its hosts boot nothing (no init), so it says
+    /// `"persist": false` where the real-kernel lab's systemd hosts persist.
     pub fn lvsprov(&self, args: &[&str]) -> Output {
         self.install_binary();
+        let mut args = args.to_vec();
+        if !args.iter().any(|a| a.ends_with(".json")) {
+            args.push(CONTAINER_INVENTORY);
+        }
         Command::new("docker")
             .args([
                 "exec",
