@@ -47,17 +47,20 @@ pub enum Mode<'a> {
 
 /// Writes what `producer` prints to `path`, atomically (temp file in the same folder, renamed).
 pub fn atomic_write(path: &str, producer: Script, mode: Mode) -> Script {
-    atomic_write_checked(path, producer, mode, None)
+    atomic_write_checked(path, producer, mode, None, Script::new())
 }
 
 /// [`atomic_write`], and before the new file replaces the old one, `check` (a command that reads
 /// the new file at `"$t"`) must accept it: when it refuses, the old file stays, untouched, and
-/// the step fails with the command's own complaint.
+/// the step fails with the command's own complaint. `before_replace` runs once the new file is
+/// accepted, just before it replaces the old one (an owed reload is marked there: a refused file
+/// owes nothing).
 pub fn atomic_write_checked(
     path: &str,
     producer: Script,
     mode: Mode,
     check: Option<Script>,
+    before_replace: Script,
 ) -> Script {
     let chmod = match mode {
         Mode::Set(m) => sh!("chmod {} \"$t\"", m),
@@ -84,6 +87,7 @@ pub fn atomic_write_checked(
                 format!("the new {path} was refused by its own check; the old file is in place and in use")
             ),
         },
+        before_replace,
         sh!("mv -f \"$t\" {}", path),
     ])
 }

@@ -94,7 +94,7 @@ impl Pipeline {
         }
         if let Some(dir) = &self.dump_facts {
             let path = dir.join(format!("{}.txt", host.name));
-            std::fs::write(&path, &out.stdout)
+            std::fs::write(&path, facts::files::mask_secrets(&out.stdout))
                 .map_err(|e| HostError::Facts(format!("--dump-facts {}: {e}", path.display())))?;
         }
         Ok(facts::parse(&out.stdout)?)

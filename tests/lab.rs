@@ -617,3 +617,46 @@ fn an_install_killed_mid_way_is_finished_by_the_next_up() {
         "{again}"
     );
 }
+
+/// A docroot owner points the page lvsprov manages at /etc/shadow: `check` and `up` refuse that
+/// host naming the link, and no byte of /etc/shadow reaches any output or lvsprov's state.
+#[test]
+fn a_managed_file_linked_to_etc_shadow_is_refused_and_never_read() {
+    let Some((_g, lab)) = lab() else { return };
+    converged(lab);
+    lab.sh(
+        "web01",
+        "mv /var/www/html/index.html /root/index.html.keep; ln -s /etc/shadow /var/www/html/index.html",
+    );
+    let shadow = lab.sh("web01", "cat /etc/shadow");
+    let secret = shadow.lines().find(|l| l.starts_with("root:")).unwrap();
+    for cmd in ["check", "up"] {
+        for output in ["json", "human"] {
+            let out = lab.lvsprov(&[cmd, "--limit", "web01", "--output", output]);
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(1), "{cmd} {output}: {text}");
+            assert!(
+                text.contains("/var/www/html/index.html is a symbolic link (to /etc/shadow)"),
+                "{cmd} {output}: {text}"
+            );
+            assert!(!text.contains(secret), "{cmd} {output} printed /etc/shadow");
+        }
+    }
+    let state = lab.sh("web01", "find /var/lib/lvsprov -type f -exec cat {} +");
+    assert!(
+        !state.contains(secret),
+        "/etc/shadow copied under /var/lib/lvsprov"
+    );
+    assert_eq!(
+        lab.sh("web01", "readlink /var/www/html/index.html"),
+        "/etc/shadow"
+    );
+    lab.sh(
+        "web01",
+        "rm /var/www/html/index.html; mv /root/index.html.keep /var/www/html/index.html",
+    );
+}

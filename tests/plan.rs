@@ -530,6 +530,15 @@ fn directors_sync_connections_unless_told_not_to() {
     ))
     .unwrap();
     assert!(!conf(&off).contains("lvs_sync_daemon"));
+    // A reload does not stop the daemon keepalived started: sync turned off stops it by hand.
+    let mut syncing = recorded("rhel9-lvs01.txt");
+    syncing.sync_daemons.insert("backup".into());
+    let stop = plan_for(&off, "lvs02", &syncing, Mode::Up).unwrap();
+    assert!(find(&stop, "ipvs sync daemon")
+        .script
+        .contains("ipvsadm --stop-daemon backup"));
+    let keep = plan_for(&lab, "lvs02", &syncing, Mode::Up).unwrap();
+    assert!(!names(&keep).contains(&"ipvs sync daemon".to_string()));
     let bad = inventory::parse(&text.replace(
         "\"advert_int\": 1",
         "\"advert_int\": 1, \"sync\": {\"interface\": \"eth1; reboot\"}",
@@ -539,4 +548,60 @@ fn directors_sync_connections_unless_told_not_to() {
         bad.iter().any(|p| p.path == "$.keepalived.sync.interface"),
         "{bad:?}"
     );
+}
+
+/// A managed file that is a symbolic link (a docroot owner pointing `index.html` at
+/// `/etc/shadow`): refused naming the link, never read into a diff or a backup.
+#[test]
+fn a_managed_file_that_is_a_symlink_is_refused_never_read() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian12-web01.txt"),
+    )
+    .unwrap()
+    .replace(
+        "@@files\n",
+        "@@files\n/var/www/html/index.html @link /etc/shadow\n",
+    );
+    let f = facts::parse(&text).unwrap();
+    let inv = inventory("inventories/lab-containers.json");
+    let err = plan_for(&inv, "web01", &f, Mode::Up).unwrap_err();
+    assert!(
+        err.contains("/var/www/html/index.html is a symbolic link (to /etc/shadow)")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+    let down = plan_for(&inv, "web01", &f, Mode::Down(DownOptions::default())).unwrap();
+    assert!(
+        !names(&down).contains(&"file /var/www/html/index.html".to_string()),
+        "down never touches the link either"
+    );
+}
+
+/// No script lvsprov sends writes a fixed name under /tmp (a link any local user could plant).
+#[test]
+fn no_script_uses_a_fixed_tmp_path() {
+    let inv = inventory("inventories/lab.json");
+    for (host, facts_file) in [
+        ("web01", "debian12-systemd-web01.txt"),
+        ("web01", "rhel7-web.txt"),
+        ("web02", "rhel9-web.txt"),
+        ("lvs01", "rhel9-lvs01.txt"),
+        ("lvs02", "debian13-lvs02.txt"),
+    ] {
+        let mut f = recorded(facts_file);
+        f.package_db_interrupted = true;
+        for mode in [Mode::Up, Mode::Down(DownOptions { purge: true })] {
+            let Ok(changes) = plan_for(&inv, host, &f, mode) else {
+                continue;
+            };
+            for c in changes {
+                assert!(
+                    !c.script.contains("/tmp/"),
+                    "{host} ({facts_file}) {}: {}",
+                    c.resource,
+                    c.script
+                );
+            }
+        }
+    }
 }

@@ -58,6 +58,7 @@ fn the_lab_scripts_keep_no_copy_of_the_addresses() {
         "docker/lab",
         "docker/compose.yml",
         "docker/vm/vm-init.sh",
+        "docker/vm/lab",
         "docker/vm/run",
         "docker/vm/demo.sh",
         "tests/vm/scenario.sh",
@@ -68,4 +69,16 @@ fn the_lab_scripts_keep_no_copy_of_the_addresses() {
             "{f} writes a lab address itself; read docker/topology instead"
         );
     }
+}
+
+/// The container lab's inventory is the lab's, told that its hosts boot nothing.
+#[test]
+fn the_container_inventory_is_the_lab_inventory_live_only() {
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(repo().join(f)).unwrap()).unwrap()
+    };
+    let mut containers = read(common::CONTAINER_INVENTORY);
+    assert_eq!(containers["persist"], false);
+    containers.as_object_mut().unwrap().remove("persist");
+    assert_eq!(containers, read("inventories/lab.json"));
 }

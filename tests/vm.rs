@@ -12,6 +12,12 @@ struct Step {
     out: String,
 }
 
+/// The scenario runs once (one VM boot); each test reads its own part of it.
+fn scenario() -> Option<&'static BTreeMap<String, Step>> {
+    static STEPS: std::sync::OnceLock<Option<BTreeMap<String, Step>>> = std::sync::OnceLock::new();
+    STEPS.get_or_init(run_scenario).as_ref()
+}
+
 fn run_scenario() -> Option<BTreeMap<String, Step>> {
     if Command::new("qemu-system-x86_64")
         .arg("--version")
@@ -98,9 +104,9 @@ fn answers(report: &Value, who: &str) -> u64 {
 
 #[test]
 fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
-    let Some(steps) = run_scenario() else { return };
+    let Some(steps) = scenario() else { return };
 
-    for (name, step) in &steps {
+    for (name, step) in steps {
         assert!(
             !step.out.contains("lvs-lab1"),
             "keepalived's auth_pass printed by {name}"
@@ -110,17 +116,17 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         steps["up"].out.contains("auth_pass ********"),
         "the first up shows keepalived.conf, masked"
     );
-    let (rc, up) = json(&steps, "up");
+    let (rc, up) = json(steps, "up");
     assert_eq!(rc, 0, "{up}");
     assert_eq!(up["summary"]["changed"], 4);
-    let (rc, again) = json(&steps, "up-again");
+    let (rc, again) = json(steps, "up-again");
     assert_eq!(
         (rc, again["summary"]["changes"].as_u64()),
         (0, Some(0)),
         "{again}"
     );
 
-    let (rc, v) = json(&steps, "verify");
+    let (rc, v) = json(steps, "verify");
     assert_eq!(rc, 0, "failed checks: {:?}", failed(&v));
     assert_eq!((answers(&v, "web01"), answers(&v, "web02")), (10, 10));
     let arp = v["checks"]
@@ -144,7 +150,7 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         "rr alternates: {seq:?}"
     );
 
-    let (rc, down) = json(&steps, "verify-web01-down");
+    let (rc, down) = json(steps, "verify-web01-down");
     assert_eq!(rc, 1);
     let names = failed(&down);
     assert!(
@@ -162,10 +168,10 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         10,
         "the VIP still serves from web02"
     );
-    let (rc, back) = json(&steps, "verify-web01-back");
+    let (rc, back) = json(steps, "verify-web01-back");
     assert_eq!(rc, 0, "{:?}", failed(&back));
 
-    let (rc, fo) = json(&steps, "failover");
+    let (rc, fo) = json(steps, "failover");
     assert_eq!(rc, 0, "{:?}", failed(&fo));
     let secs = fo["failover_seconds"].as_f64().unwrap();
     // With the IPVS sync daemon (on by default with two directors), established keep-alive
@@ -182,21 +188,21 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         est["survived"]
     );
 
-    let (rc, _) = json(&steps, "up-nosync");
+    let (rc, _) = json(steps, "up-nosync");
     assert_eq!(rc, 0);
-    let (_, nosync) = json(&steps, "failover-nosync");
+    let (_, nosync) = json(steps, "failover-nosync");
     assert_eq!(nosync["failover"]["sync"], false, "{nosync}");
     assert_eq!(
         nosync["failover"]["established"]["survived"], 0,
         "without sync the backup resets them: {nosync}"
     );
-    let (rc, _) = json(&steps, "up-sync");
+    let (rc, _) = json(steps, "up-sync");
     assert_eq!(rc, 0);
     assert!((0.0..30.0).contains(&secs), "{secs}");
     eprintln!("failover outage: {secs:.2} s");
 
     // drain waits until web01's open connections have ended, and no client request fails.
-    let (rc, drain) = json(&steps, "drain");
+    let (rc, drain) = json(steps, "drain");
     assert_eq!(rc, 0, "{drain}");
     let wait = &drain["drain"];
     assert_eq!(
@@ -217,30 +223,144 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         "200 requests answered 200: {clients}"
     );
     assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
-    let (rc, drained) = json(&steps, "verify-drained");
+    let (rc, drained) = json(steps, "verify-drained");
     assert_eq!(rc, 0, "{:?}", failed(&drained));
     assert_eq!(
         (answers(&drained, "web01"), answers(&drained, "web02")),
         (0, 20)
     );
-    let (rc, _) = json(&steps, "undrain");
+    let (rc, _) = json(steps, "undrain");
     assert_eq!(rc, 0);
-    let (rc, undrained) = json(&steps, "verify-undrained");
+    let (rc, undrained) = json(steps, "verify-undrained");
     assert_eq!(rc, 0, "{:?}", failed(&undrained));
     assert_eq!(
         (answers(&undrained, "web01"), answers(&undrained, "web02")),
         (10, 10)
     );
+}
 
-    let (rc, _) = json(&steps, "down");
+/// "name=value" pairs from a step's output.
+fn field(steps: &BTreeMap<String, Step>, step: &str, name: &str) -> f64 {
+    let out = &steps
+        .get(step)
+        .unwrap_or_else(|| panic!("step {step} missing"))
+        .out;
+    out.split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{step}: no {name}= in {out}"))
+        .parse()
+        .unwrap()
+}
+
+/// Every LVS host boots systemd; a power cut of all of them, a reboot of the MASTER under load
+/// and of a real server: each time the cluster comes back by itself, with nobody running lvsprov.
+#[test]
+fn the_cluster_comes_back_by_itself_after_power_cuts_and_reboots() {
+    let Some(steps) = scenario() else { return };
+    let (rc, up) = json(steps, "up");
+    assert_eq!(rc, 0, "{up}");
+    for h in up["hosts"].as_array().unwrap() {
+        let name = h["name"].as_str().unwrap();
+        let res: Vec<&str> = h["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["resource"].as_str().unwrap())
+            .collect();
+        if name.starts_with("web") {
+            assert!(
+                res.contains(&"file /etc/systemd/system/lvsprov-vip.service"),
+                "{name}: the VIP on lo persists through lvsprov's unit: {res:?}"
+            );
+        }
+        assert!(
+            !res.iter().any(|r| r.contains("interfaces.d")),
+            "{name}: no ifupdown file on a host without ifupdown: {res:?}"
+        );
+    }
+    assert_eq!(steps["reboot-all"].rc, 0, "{}", steps["reboot-all"].out);
+    let back = field(steps, "reboot-all-vip", "vip_answers_after_s");
+    eprintln!("power cut of every LVS host → the VIP answers again after {back} s");
+    let (rc, v) = json(steps, "verify-after-power-cut");
+    assert_eq!(rc, 0, "after the power cut: {:?}", failed(&v));
+    let (rc, c) = json(steps, "check-after-power-cut");
+    assert_eq!(
+        (rc, c["summary"]["changes"].as_u64()),
+        (0, Some(0)),
+        "nothing drifted across the power cut: {c}"
+    );
+
+    assert_eq!(steps["reboot-lvs01"].rc, 0, "{}", steps["reboot-lvs01"].out);
+    let gap = field(steps, "reboot-lvs01-load", "longest_gap_ms");
+    let failed_requests = field(steps, "reboot-lvs01-load", "failed");
+    eprintln!(
+        "MASTER reboot under load: {} requests, {failed_requests} failed, longest gap {gap} ms",
+        field(steps, "reboot-lvs01-load", "requests")
+    );
+    assert!(
+        gap < 10_000.0,
+        "lvs02 took over within seconds, not after lvs01's reboot: {gap} ms"
+    );
+    let (rc, v) = json(steps, "verify-after-lvs01");
+    assert_eq!(rc, 0, "{:?}", failed(&v));
+    let holder = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().starts_with("ARP for"))
+        .unwrap();
+    assert!(
+        holder["seen"].as_str().unwrap().starts_with("lvs01 ("),
+        "lvs01 holds the VIP again once back: {holder}"
+    );
+    assert_eq!(steps["reboot-web01"].rc, 0);
+    let (rc, v) = json(steps, "verify-after-web01");
+    assert_eq!(rc, 0, "web01 rejoined by itself: {:?}", failed(&v));
+
+    let (rc, _) = json(steps, "down");
     assert_eq!(rc, 0);
+    assert_eq!(steps["reboot-after-down"].rc, 0);
     let left = &steps["leftovers"].out;
     for host in ["lvs01", "lvs02", "web01", "web02"] {
         assert!(
             left.contains(&format!(
-                "{host}: vip=0 keepalived=0 ipvs=0 state=0 arp_ignore=0 send_redirects=1"
+                "{host}: vip=0 keepalived=0 ipvs=0 state=0 arp_ignore=0 send_redirects=1 keepalived_enabled=disabled units=0"
             )),
-            "{host} after down:\n{left}"
+            "{host} after down and a reboot:\n{left}"
         );
     }
+}
+
+/// keepalived's own config test guards the live file: a config it refuses fails that director
+/// with keepalived's complaint, leaves the old file and the running keepalived, and the VIP
+/// never stops answering.
+#[test]
+fn a_keepalived_conf_that_keepalived_refuses_never_goes_live() {
+    let Some(steps) = scenario() else { return };
+    let (rc, r) = json(steps, "bad-keepalived");
+    assert_eq!(rc, 1, "{r}");
+    // lvs01 runs Debian 12's keepalived, lvs02 Debian 13's: both config tests refuse it.
+    for h in r["hosts"].as_array().unwrap() {
+        let err = h["error"].as_str().unwrap_or_default();
+        assert!(
+            err.contains("Unknown keyword 'lvsprov_not_a_keyword'")
+                && err.contains("old file is in place"),
+            "{}: {err}",
+            h["name"]
+        );
+    }
+    assert_eq!(r["summary"]["failed"], 2, "{r}");
+    let after = &steps["bad-keepalived-after"].out;
+    assert!(after.contains("config: unchanged"), "{after}");
+    for d in ["lvs01", "lvs02"] {
+        assert!(
+            after.contains(&format!("{d} keepalived: active")),
+            "{after}"
+        );
+    }
+    assert_eq!(
+        field(steps, "bad-keepalived-after", "failed"),
+        0.0,
+        "{after}"
+    );
 }

@@ -40,6 +40,8 @@ fn parse_link(line: &str) -> Option<(String, String)> {
 }
 
 /// `2: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\       valid_lft ...`
+/// Between the scope and the label iproute2 prints flags (`secondary`, `noprefixroute`,
+/// `dynamic`): the label is the last word before the `\` that ends the address part.
 pub fn parse_addr(line: &str) -> Option<Addr> {
     let w: Vec<&str> = line.split_whitespace().collect();
     let dev = w.get(1)?.split('@').next()?.to_string();
@@ -47,9 +49,12 @@ pub fn parse_addr(line: &str) -> Option<Addr> {
     let (ip, prefix) = w.get(i + 1)?.split_once('/')?;
     let scope = w.iter().position(|x| *x == "scope")?;
     let label = w
-        .get(scope + 2)
-        .map(|l| l.trim_end_matches('\\'))
-        .filter(|l| !l.is_empty() && !l.contains("valid_lft"))
+        .iter()
+        .skip(scope + 2)
+        .take_while(|t| !t.starts_with("valid_lft"))
+        .map(|t| t.trim_end_matches('\\'))
+        .filter(|t| !t.is_empty())
+        .last()
         .map(str::to_string);
     Some(Addr {
         ip: ip.parse().ok()?,
@@ -85,6 +90,11 @@ mod tests {
             (a.dev.as_str(), a.prefix, a.label.as_str()),
             ("lo", 32, "lo:0")
         );
+        // NetworkManager's and a second address's flags come before the label.
+        let nm = parse_addr("2: ens33    inet 192.168.100.10/32 scope global secondary noprefixroute ens33:0\\       valid_lft forever preferred_lft forever").unwrap();
+        assert_eq!((nm.dev.as_str(), nm.label.as_str()), ("ens33", "ens33:0"));
+        let plain = parse_addr("2: ens33    inet 192.168.100.11/24 brd 192.168.100.255 scope global noprefixroute ens33\\       valid_lft forever preferred_lft forever").unwrap();
+        assert_eq!(plain.label, "ens33");
         let b = parse_addr("14: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\\       valid_lft forever preferred_lft forever").unwrap();
         assert_eq!((b.dev.as_str(), b.prefix), ("eth0", 24));
         assert_eq!(

@@ -76,6 +76,8 @@ pub struct Facts {
     pub dirs: BTreeMap<String, String>,
     /// Files whose pre-lvsprov content is kept in the state folder, restored by `down`.
     pub backups: BTreeSet<String>,
+    /// Managed paths that are symbolic links (to their target): refused, never read or written.
+    pub links: BTreeMap<String, String>,
     /// lvsprov's state folder exists on the host: `down` removes it last.
     pub state_dir: bool,
     /// Real servers drained on this director (`lvsprov drain`): weight 0 until undrained.
@@ -152,7 +154,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
     let (addrs, macs) = addresses::parse(&get("addr"), &get("link"));
     let (firewall, firewall_open) = firewall::parse(&get("firewall"));
     let st = state::parse(&get("statedir"), &get("state"), &get("reloads"));
-    let (files, backups, dirs) = files::parse(&get("files"), &get("dirs"))?;
+    let (files, backups, dirs, links) = files::parse(&get("files"), &get("dirs"))?;
     Ok(Facts {
         platform,
         os_id: os.id,
@@ -174,6 +176,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         files,
         dirs,
         backups,
+        links,
         state_dir: st.present,
         drained: lines_of(&get("drained")),
     })

@@ -22,8 +22,9 @@ fn apt(verb: &str, names: &[&str]) -> Script {
         "purge" => Script::lit("purge"),
         _ => Script::lit("install"),
     };
+    // A private log: a fixed name in /tmp is a file any local user can plant a link at.
     sh!(
-        "DEBIAN_FRONTEND=noninteractive apt-get {} -y -q -o Dpkg::Options::=--force-confold{} >/tmp/lvsprov-apt.log 2>&1 || {{ tail -n 20 /tmp/lvsprov-apt.log >&2; exit 1; }}",
+        "log=$(mktemp)\nDEBIAN_FRONTEND=noninteractive apt-get {} -y -q -o Dpkg::Options::=--force-confold{} >\"$log\" 2>&1 || {{ tail -n 20 \"$log\" >&2; rm -f \"$log\"; exit 1; }}\nrm -f \"$log\"",
         verb,
         list
     )
@@ -46,13 +47,14 @@ impl Platform for Debian {
     /// reinstall fixes those); then apt's own repair, and the audit must come back empty.
     fn repair_packages(&self) -> Option<Script> {
         Some(sh!(
-            "export DEBIAN_FRONTEND=noninteractive\nlog=/tmp/lvsprov-apt.log; : > \"$log\"\n\
+            "export DEBIAN_FRONTEND=noninteractive\nlog=$(mktemp)\n\
              dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
              half=$(dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}')\n\
              if [ -n \"$half\" ]; then apt-get install --reinstall -y -q -o Dpkg::Options::=--force-confold $half >>\"$log\" 2>&1 || true; fi\n\
              apt-get install -f -y -q -o Dpkg::Options::=--force-confold >>\"$log\" 2>&1 || true\n\
              dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
-             if [ -n \"$(dpkg --audit 2>/dev/null)\" ]; then tail -n 20 \"$log\" >&2; dpkg --audit >&2; exit 1; fi"
+             if [ -n \"$(dpkg --audit 2>/dev/null)\" ]; then tail -n 20 \"$log\" >&2; rm -f \"$log\"; dpkg --audit >&2; exit 1; fi\n\
+             rm -f \"$log\""
         ))
     }
 

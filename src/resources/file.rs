@@ -105,11 +105,18 @@ pub fn diff(path: &str, before: &str, after: &str) -> String {
 
 /// Shell that writes `content` to `path` atomically, remembering the pre-lvsprov state on the first
 /// write: a copy of the old file, or a marker saying there was none.
+/// `check` must accept the new content before it replaces the old, `before_replace` runs once it
+/// has (see [`host_state::atomic_write_checked`]).
+pub struct Guard {
+    pub check: Option<Script>,
+    pub before_replace: Script,
+}
+
 pub fn write_script(
     path: &str,
     content: &str,
     mode: Option<&str>,
-    check: Option<Script>,
+    guard: Guard,
     facts: &Facts,
 ) -> Script {
     let mut s = Script::new();
@@ -132,7 +139,8 @@ pub fn write_script(
         path,
         sh!("printf '%s' {}", content),
         mode,
-        check,
+        guard.check,
+        guard.before_replace,
     ))
 }
 
@@ -160,12 +168,25 @@ impl File {
     }
 }
 
+/// A managed path that is a symbolic link is refused: lvsprov runs as root, and reading, backing
+/// up or writing through a link someone else planted would hand them any file on the host.
+pub fn refuse_link(path: &str, facts: &Facts) -> Result<(), Refusal> {
+    match facts.links.get(path) {
+        None => Ok(()),
+        Some(target) => Err(Refusal(format!(
+            "{path} is a symbolic link (to {target}): lvsprov never reads or writes a managed file \
+             through a link; replace it with a regular file (or remove it) and run again; nothing \
+             was changed on this host"
+        ))),
+    }
+}
+
 /// Plans one file against the facts: create, update (content or mode) or nothing.
 pub fn plan_file(
     path: &str,
     want: &Rendered,
     mode: Option<&str>,
-    check: Option<Script>,
+    guard: Guard,
     facts: &Facts,
 ) -> Option<Change> {
     let resource = format!("file {path}");
@@ -175,7 +196,7 @@ pub fn plan_file(
             resource,
             Action::Create,
             diff(path, "", &want.mask(content)),
-            write_script(path, content, mode, check, facts),
+            write_script(path, content, mode, guard, facts),
         )),
         Some(f) => {
             let want_mode = mode.map(|m| m.trim_start_matches('0'));
@@ -191,7 +212,7 @@ pub fn plan_file(
                 resource,
                 Action::Update,
                 d,
-                write_script(path, content, mode, check, facts),
+                write_script(path, content, mode, guard, facts),
             ))
         }
     }
@@ -224,6 +245,7 @@ impl Resource for File {
     }
 
     fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        refuse_link(&self.path, facts)?;
         let body = self.content.clone().unwrap_or_default();
         let check = self.validate.as_ref().map(|argv| {
             argv.iter().fold(Script::new(), |s, a| match a.as_str() {
@@ -231,24 +253,33 @@ impl Resource for File {
                 _ => sh!("{} {}", s, a.as_str()),
             })
         });
-        let Some(mut change) = plan_file(&self.path, &body, self.mode.as_deref(), check, facts)
-        else {
-            return Ok(vec![]);
-        };
-        if let Some(svc) = &self.reload {
-            // Marked before the write: if this run dies before the reload, the next run still owes it.
-            change.script = sh!(
+        // Marked before the new file goes live: if this run dies before the reload, the next run
+        // still owes it; a file its check refused owes nothing.
+        let before_replace = match &self.reload {
+            Some(svc) => sh!(
                 "mkdir -p {}\n: > {}",
                 host_state::RELOAD_DIR,
                 host_state::reload_marker(svc)
-            )
-            .then(change.script);
+            ),
+            None => Script::new(),
+        };
+        let guard = Guard {
+            check,
+            before_replace,
+        };
+        let Some(change) = plan_file(&self.path, &body, self.mode.as_deref(), guard, facts) else {
+            return Ok(vec![]);
+        };
+        if let Some(svc) = &self.reload {
             owed.reloads.insert(svc.clone());
         }
         Ok(vec![change])
     }
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
+        if facts.links.contains_key(&self.path) {
+            return vec![];
+        }
         let shown = self.content.clone().unwrap_or_default();
         plan_file_down(&self.path, &shown, facts)
             .into_iter()

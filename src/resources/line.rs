@@ -32,6 +32,7 @@ impl Resource for Line {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        super::file::refuse_link(&self.path, facts)?;
         if self.present(facts).is_some() {
             return Ok(vec![]);
         }

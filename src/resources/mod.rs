@@ -15,6 +15,7 @@ pub mod firewall;
 pub mod hostname;
 pub mod ipvs;
 pub mod ipvs_kernel;
+pub mod ipvs_sync;
 pub mod line;
 pub mod package;
 pub mod persist;
@@ -98,6 +99,7 @@ pub enum Step {
     Address(address::Address),
     Service(service::Service),
     Ipvs(ipvs::Ipvs),
+    IpvsSyncOff(ipvs_sync::IpvsSyncOff),
     FirewallPort(firewall::FirewallPort),
     Line(line::Line),
     Directory(directory::Directory),
@@ -117,6 +119,7 @@ impl Step {
             Step::Address(r) => r,
             Step::Service(r) => r,
             Step::Ipvs(r) => r,
+            Step::IpvsSyncOff(r) => r,
             Step::FirewallPort(r) => r,
             Step::Line(r) => r,
             Step::Directory(r) => r,

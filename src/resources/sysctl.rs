@@ -48,6 +48,7 @@ impl Resource for Sysctl {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        super::file::refuse_link(&self.file, facts)?;
         let mut out: Vec<Change> = Vec::new();
         let mut unrecorded = Vec::new();
         for (key, want) in &self.values {
@@ -77,7 +78,10 @@ impl Resource for Sysctl {
             &self.file,
             &self.file_content(),
             Some("0644"),
-            None,
+            super::file::Guard {
+                check: None,
+                before_replace: crate::shell::Script::new(),
+            },
             facts,
         ));
         Ok(out)

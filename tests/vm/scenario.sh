@@ -4,7 +4,13 @@ inv=inventories/lab.json
 step() { local name=$1; shift; echo "@@begin $name"; "$@"; echo "@@rc $?"; }
 ssh_() { ssh -o BatchMode=yes -o StrictHostKeyChecking=yes "$@"; }
 # keepalived's MASTER waits a few advert intervals before it takes the VIP.
-wait_vip() { for i in $(seq 60); do curl -s -m 1 -o /dev/null http://$lab_vip/ && return 0; sleep 0.5; done; return 1; }
+wait_vip() { for i in $(seq ${1:-60}); do curl -s -m 1 -o /dev/null http://$lab_vip/ && return 0; sleep 0.5; done; return 1; }
+# Steady requests through the VIP in the background, one line per request: "SECONDS HTTP_CODE".
+load_start() { (while :; do echo "$(date +%s.%N) $(curl -s -m 1 -o /dev/null -w '%{http_code}' http://$lab_vip/)"; sleep 0.1; done >/tmp/load.out 2>&1) & load_pid=$!; }
+# requests, failed ones, and the longest time between two answered requests (ms).
+load_stop() { kill $load_pid; wait $load_pid 2>/dev/null
+  awk '{ n++; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
+       END { printf "requests=%d failed=%d longest_gap_ms=%d\n", n, f, gap }' /tmp/load.out; }
 # keepalived's health check (delay_loop 6) must see a change before the table reflects it.
 settle() { sleep "${1:-9}"; }
 
@@ -51,9 +57,46 @@ step undrain lvsprov undrain web01 $inv --output json
 settle 2
 step verify-undrained lvsprov verify $inv --requests 20 --output json
 
+# keepalived refuses a config (on Debian 12's keepalived and on 13's): each director fails naming
+# the complaint, the live config and keepalived stay, and the VIP never stops answering.
+mkdir -p /tmp/pb
+sed 's/^global_defs {$/global_defs {\n    lvsprov_not_a_keyword 1/' playbooks/keepalived.conf.j2 >/tmp/pb/keepalived.conf.j2
+conf() { ssh_ root@${addr[$1]} md5sum /etc/keepalived/keepalived.conf; }
+before="$(conf lvs01) $(conf lvs02)"
+load_start
+step bad-keepalived lvsprov up $inv --limit directors --playbooks /tmp/pb --output json
+sleep 2
+echo "@@begin bad-keepalived-after"; load_stop
+[ "$(conf lvs01) $(conf lvs02)" = "$before" ] && echo "config: unchanged"
+for d in lvs01 lvs02; do echo "$d keepalived: $(ssh_ root@${addr[$d]} systemctl is-active keepalived)"; done
+echo "@@rc 0"
+
+# A power cut of every LVS host at once; nobody runs lvsprov until the cluster answers again.
+t0=$(date +%s.%N)
+step reboot-all lab reboot all
+wait_vip 480
+echo "@@begin reboot-all-vip"; echo "vip_answers_after_s=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}')"; echo "@@rc 0"
+settle
+step verify-after-power-cut lvsprov verify $inv --requests 20 --output json
+step check-after-power-cut lvsprov check $inv --output json
+
+# The MASTER reboots under steady requests: lvs02 serves meanwhile, lvs01 takes the VIP back.
+load_start
+step reboot-lvs01 lab reboot lvs01
+sleep 10
+echo "@@begin reboot-lvs01-load"; load_stop; echo "@@rc 0"
+step verify-after-lvs01 lvsprov verify $inv --requests 10 --output json
+
+# A real server reboots: keepalived's health check takes it out, and back in by itself.
+step reboot-web01 lab reboot web01
+settle
+step verify-after-web01 lvsprov verify $inv --requests 10 --output json
+
 step down lvsprov down $inv --output json
+# Nothing of lvsprov may come back at boot.
+step reboot-after-down lab reboot all
 echo "@@begin leftovers"
 for h in lvs01 lvs02 web01 web02; do ip=${addr[$h]}
-  ssh_ root@$ip "vip=$lab_vip; "'echo "$(hostname): vip=$(ip -4 -o addr | grep -c $vip) keepalived=$(pidof keepalived | wc -w) ipvs=$(ipvsadm -Ln 2>/dev/null | grep -c $vip) state=$(ls /var/lib/lvsprov 2>/dev/null | wc -l) arp_ignore=$(sysctl -n net.ipv4.conf.all.arp_ignore) send_redirects=$(sysctl -n net.ipv4.conf.all.send_redirects)"'
+  ssh_ root@$ip "vip=$lab_vip; "'echo "$(hostname): vip=$(ip -4 -o addr | grep -c $vip) keepalived=$(pidof keepalived | wc -w) ipvs=$(ipvsadm -Ln 2>/dev/null | grep -c $vip) state=$(ls /var/lib/lvsprov 2>/dev/null | wc -l) arp_ignore=$(sysctl -n net.ipv4.conf.all.arp_ignore) send_redirects=$(sysctl -n net.ipv4.conf.all.send_redirects) keepalived_enabled=$(systemctl is-enabled keepalived 2>/dev/null) units=$(ls /etc/systemd/system | grep -c lvsprov)"'
 done
 echo "@@rc 0"
