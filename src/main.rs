@@ -1,7 +1,8 @@
 //! The command line: parse, dispatch to the command's module, exit with its code.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lvsprov::commands::converge::{self, DownArgs};
+use lvsprov::commands::docs;
 use lvsprov::commands::drain::{self, DrainArgs};
 use lvsprov::commands::verify::{self, VerifyArgs};
 use lvsprov::commands::Common;
@@ -32,6 +33,13 @@ enum Cmd {
     Drain(DrainArgs),
     /// Give a drained real server its inventory weight back
     Undrain(DrainArgs),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page, or write one page per command into --dir
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() {
@@ -56,6 +64,8 @@ fn main() {
         Cmd::Verify(a) => verify::run(a),
         Cmd::Drain(a) => drain::run(a, true),
         Cmd::Undrain(a) => drain::run(a, false),
+        Cmd::Completions { shell } => docs::completions(Cli::command(), shell),
+        Cmd::Man { dir } => docs::man(Cli::command(), dir.as_deref()),
     };
     std::process::exit(exit.code());
 }

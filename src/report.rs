@@ -98,6 +98,9 @@ pub struct Report {
     /// `drain`: the wait for the real server's connections to end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<crate::commands::drain_wait::DrainWait>,
+    /// The human report shows at most this many lines of each diff (0: all); JSON has them all.
+    #[serde(skip)]
+    pub diff_lines: usize,
 }
 
 impl Report {
@@ -117,6 +120,7 @@ impl Report {
             summary,
             elapsed_ms,
             drain: None,
+            diff_lines: 0,
         }
     }
 
@@ -159,7 +163,12 @@ impl Report {
                 };
                 if c.diff.contains('\n') {
                     out.push_str(&format!("  {mark} {}\n", c.resource));
-                    for line in c.diff.lines() {
+                    let total = c.diff.lines().count();
+                    let shown = match self.diff_lines {
+                        0 => total,
+                        n => n.min(total),
+                    };
+                    for line in c.diff.lines().take(shown) {
                         let l = if line.starts_with("+++") || line.starts_with("---") {
                             style(line).bold()
                         } else if line.starts_with('+') {
@@ -173,6 +182,16 @@ impl Report {
                         };
                         out.push_str(&format!("      {l}\n"));
                     }
+                    if shown < total {
+                        out.push_str(&format!(
+                            "      {}\n",
+                            style(format!(
+                                "… {} more lines (--diff-lines 0 shows all; --output json has them)",
+                                total - shown
+                            ))
+                            .dim()
+                        ));
+                    }
                 } else {
                     out.push_str(&format!("  {mark} {}: {}\n", c.resource, c.diff));
                 }
@@ -182,6 +201,31 @@ impl Report {
             }
         }
         let s = &self.summary;
+        let by = |a: Action| {
+            self.hosts
+                .iter()
+                .flat_map(|h| &h.changes)
+                .filter(|c| c.action == a)
+                .count()
+        };
+        if s.changes > 0 {
+            let (add, change, destroy) = if self.command == Command::Check {
+                ("to add", "to change", "to destroy")
+            } else {
+                ("added", "changed", "destroyed")
+            };
+            out.push_str(&format!(
+                "{}: {} {add}, {} {change}, {} {destroy}\n",
+                if self.command == Command::Check {
+                    "plan"
+                } else {
+                    "done"
+                },
+                by(Action::Create),
+                by(Action::Update),
+                by(Action::Delete)
+            ));
+        }
         out.push_str(&format!(
             "{}: {} hosts, {} {}, {} unchanged, {} failed, {} unreachable, {} changes in {:.1} s\n",
             self.command.name(),

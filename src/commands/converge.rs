@@ -49,7 +49,8 @@ fn run(c: &Common, command: Command, mode: Mode) -> Exit {
         Err(code) => return code,
     };
     let output = loaded.output;
-    let report = runtime().block_on(converge(loaded, command, mode, None));
+    let mut report = runtime().block_on(converge(loaded, command, mode, None));
+    report.diff_lines = c.diff_lines;
     print(output, &report, || report.human());
     report.exit()
 }

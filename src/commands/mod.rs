@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod converge;
+pub mod docs;
 pub mod drain;
 pub mod drain_wait;
 pub mod verify;
@@ -44,6 +45,9 @@ pub struct Common {
     /// Read playbooks and templates from this folder instead of the built-in ones
     #[arg(long)]
     pub playbooks: Option<PathBuf>,
+    /// Show at most N lines of each diff in the human report (0: all; JSON always has all)
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pub diff_lines: usize,
     /// When another lvsprov run holds a host, wait this many seconds for it (default: refuse at once)
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     pub wait_lock: u64,

@@ -1,0 +1,92 @@
+//! Completions and the man page come from the parser's own definitions: bash really completes
+//! subcommands and flags from the generated script, and the man page renders.
+
+use std::process::Command;
+
+fn lvsprov(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// What bash offers after `words`, with the generated script sourced.
+fn complete(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let line = words.join(" ");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=({line}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; _lvsprov lvsprov \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            words.len() - 1
+        ))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands_and_flags() {
+    let dir = std::env::temp_dir().join(format!("lvsprov-compl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("lvsprov.bash");
+    std::fs::write(&script, lvsprov(&["completions", "bash"])).unwrap();
+    let subs = complete(&script, &["lvsprov", "''"]);
+    for s in [
+        "up",
+        "check",
+        "down",
+        "verify",
+        "drain",
+        "undrain",
+        "completions",
+        "man",
+    ] {
+        assert!(subs.iter().any(|x| x == s), "{s} not offered: {subs:?}");
+    }
+    let flags = complete(&script, &["lvsprov", "up", "--"]);
+    for f in [
+        "--limit",
+        "--forks",
+        "--output",
+        "--connect-timeout",
+        "--wait-lock",
+    ] {
+        assert!(
+            flags.iter().any(|x| x == f),
+            "{f} not offered after `up --`: {flags:?}"
+        );
+    }
+    let verify = complete(&script, &["lvsprov", "verify", "--f"]);
+    assert!(verify.iter().any(|x| x == "--failover"), "{verify:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_man_page_renders_for_every_command() {
+    let page = lvsprov(&["man"]);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH lvsprov"),
+        "{page}"
+    );
+    for sub in ["up", "check", "down", "verify", "drain"] {
+        assert!(page.contains(sub), "{sub} missing from the man page");
+    }
+    let dir = std::env::temp_dir().join(format!("lvsprov-man-{}", std::process::id()));
+    lvsprov(&["man", "--dir", dir.to_str().unwrap()]);
+    let up = std::fs::read_to_string(dir.join("lvsprov-up.1")).unwrap();
+    assert!(
+        up.contains("\\-\\-limit"),
+        "lvsprov-up.1 lists --limit: {up}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
