@@ -605,3 +605,70 @@ fn no_script_uses_a_fixed_tmp_path() {
         }
     }
 }
+
+/// A host whose nftables input chain drops by default: the port goes into lvsprov's own chain
+/// (live, and at boot through lvsprov-firewall.service); directors also let VRRP in. Converged,
+/// nothing is planned; `down` removes lvsprov's rule and chain only.
+#[test]
+fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian12-systemd-web01.txt"),
+    )
+    .unwrap();
+    let nft = base.replace("@@firewall\nnone", "@@firewall\nnftables inet filter input");
+    let inv = inventory("inventories/lab.json");
+    let changes = plan_for(&inv, "web01", &facts::parse(&nft).unwrap(), Mode::Up).unwrap();
+    let fw = find(&changes, "firewall port 80/tcp");
+    for want in [
+        "nft add chain inet filter lvsprov",
+        "nft insert rule inet filter input jump lvsprov",
+        "grep -q 'jump lvsprov'",
+        "nft add rule inet filter lvsprov tcp dport 80 accept",
+        "add rule inet filter lvsprov tcp dport 80 accept",
+        "/etc/lvsprov/firewall.nft",
+        "systemctl enable lvsprov-firewall",
+    ] {
+        assert!(fw.script.contains(want), "{want} not in {}", fw.script);
+    }
+    // A director also lets VRRP in (and the sync daemon's port), or both claim the VIP.
+    let lvs = recorded("rhel9-lvs01.txt");
+    let d = plan_for(&inv, "lvs01", &lvs, Mode::Up).unwrap();
+    assert!(find(&d, "firewall port vrrp")
+        .script
+        .contains("firewall-cmd -q --permanent --add-protocol=vrrp"));
+    assert!(names(&d).contains(&"firewall port 8848/udp".to_string()));
+
+    let file = "# lvsprov\nadd chain inet filter lvsprov\nflush chain inet filter lvsprov\ninsert rule inet filter input jump lvsprov\nadd rule inet filter lvsprov tcp dport 80 accept\n";
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(file);
+    let done = nft
+        .replace(
+            "@@firewall\nnftables inet filter input",
+            "@@firewall\nnftables inet filter input\n80/tcp\n@jump",
+        )
+        .replace(
+            "@@files\n",
+            &format!("@@files\n/etc/lvsprov/firewall.nft 644 {b64}\n"),
+        )
+        .replace(
+            "@@services\n",
+            "@@services\nlvsprov-firewall enabled active\n",
+        );
+    let done = facts::parse(&done).unwrap();
+    let again = plan_for(&inv, "web01", &done, Mode::Up).unwrap();
+    assert!(
+        !names(&again).iter().any(|n| n.starts_with("firewall")),
+        "{:?}",
+        names(&again)
+    );
+    let down = plan_for(&inv, "web01", &done, Mode::Down(DownOptions::default())).unwrap();
+    let rm = find(&down, "firewall port 80/tcp");
+    assert!(rm
+        .script
+        .contains("nft delete rule inet filter lvsprov handle"));
+    assert!(rm.script.contains("nft delete chain inet filter lvsprov"));
+    assert!(
+        !rm.script.contains("flush ruleset"),
+        "the host's own rules stay"
+    );
+}

@@ -278,6 +278,34 @@ fn the_cluster_comes_back_by_itself_after_power_cuts_and_reboots() {
             "{name}: no ifupdown file on a host without ifupdown: {res:?}"
         );
     }
+    // Firewalls: web01's page blocked before up (web02 without one answers); after up traffic
+    // flows and exactly one director holds the VIP (`verify`), so VRRP passes lvs02's firewall.
+    let before = &steps["firewall-before"].out;
+    assert!(
+        before.contains("web01=000"),
+        "web01 blocked before up: {before}"
+    );
+    assert!(before.contains("web02=200"), "{before}");
+    for h in up["hosts"].as_array().unwrap() {
+        let name = h["name"].as_str().unwrap();
+        let opened: Vec<&str> = h["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["resource"].as_str().unwrap())
+            .filter(|r| r.starts_with("firewall port"))
+            .collect();
+        let want: &[&str] = match name {
+            "web01" => &["firewall port 80/tcp"],
+            "lvs02" => &[
+                "firewall port 80/tcp",
+                "firewall port vrrp",
+                "firewall port 8848/udp",
+            ],
+            _ => &[],
+        };
+        assert_eq!(opened, want, "{name}");
+    }
     assert_eq!(steps["reboot-all"].rc, 0, "{}", steps["reboot-all"].out);
     let back = field(steps, "reboot-all-vip", "vip_answers_after_s");
     eprintln!("power cut of every LVS host → the VIP answers again after {back} s");
@@ -320,6 +348,23 @@ fn the_cluster_comes_back_by_itself_after_power_cuts_and_reboots() {
     let (rc, _) = json(steps, "down");
     assert_eq!(rc, 0);
     assert_eq!(steps["reboot-after-down"].rc, 0);
+    // down, then a reboot: each host's own ruleset exactly as before up.
+    for host in ["lvs01", "lvs02", "web01", "web02"] {
+        let key = format!("ruleset_{host}=");
+        let line = |step: &str| {
+            steps[step]
+                .out
+                .lines()
+                .find(|l| l.starts_with(&key))
+                .unwrap_or_else(|| panic!("{step}: no {key}"))
+                .to_string()
+        };
+        assert_eq!(
+            line("firewall-before"),
+            line("rulesets-after"),
+            "{host}'s own rules"
+        );
+    }
     let left = &steps["leftovers"].out;
     for host in ["lvs01", "lvs02", "web01", "web02"] {
         assert!(

@@ -65,8 +65,10 @@ pub struct Facts {
     pub package_db_interrupted: bool,
     pub services: BTreeMap<String, ServiceFact>,
     pub firewall: Firewall,
-    /// Ports the active firewall lets in, as `80/tcp`.
+    /// Ports the active firewall lets in, as `80/tcp` (and `vrrp`).
     pub firewall_open: Vec<String>,
+    /// nftables: the host's input chain (`inet filter input`) and whether it jumps to lvsprov's.
+    pub nft_chain: Option<(String, bool)>,
     /// Sysctl values as they were before lvsprov first changed them (recorded on the host by `up`).
     pub sysctl_orig: BTreeMap<String, String>,
     /// Service reloads owed by an earlier run that changed a config file.
@@ -153,6 +155,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
     let platform = platform::detect(&os).map_err(FactsError::Unsupported)?;
     let (addrs, macs) = addresses::parse(&get("addr"), &get("link"));
     let (firewall, firewall_open) = firewall::parse(&get("firewall"));
+    let nft_chain = firewall::nft_chain(&get("firewall"));
     let st = state::parse(&get("statedir"), &get("state"), &get("reloads"));
     let (files, backups, dirs, links) = files::parse(&get("files"), &get("dirs"))?;
     Ok(Facts {
@@ -171,6 +174,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         services: services::parse(&get("services")),
         firewall,
         firewall_open,
+        nft_chain,
         sysctl_orig: st.sysctl_orig,
         pending_reloads: st.reloads,
         files,

@@ -82,12 +82,19 @@ pub trait Platform: Sync {
     fn open_port(&self, firewall: Firewall, spec: &str) -> Option<Script> {
         match firewall {
             Firewall::None => None,
+            Firewall::Firewalld if spec == "vrrp" => Some(sh!(
+                "firewall-cmd -q --permanent --add-protocol=vrrp\nfirewall-cmd -q --add-protocol=vrrp"
+            )),
+            // ufw has no rule for IP protocol 112.
+            Firewall::Ufw if spec == "vrrp" => None,
             Firewall::Firewalld => Some(sh!(
                 "firewall-cmd -q --permanent --add-port={}\nfirewall-cmd -q --add-port={}",
                 spec,
                 spec
             )),
             Firewall::Ufw => Some(sh!("ufw allow {} >/dev/null", spec)),
+            // The same on every platform: `resources::firewall` does it.
+            Firewall::Nftables => None,
         }
     }
 }

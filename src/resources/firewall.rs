@@ -1,21 +1,75 @@
-//! A port opened in the host's firewall, only when one is active. lvsprov never turns a firewall off.
+//! A port (or `vrrp`) let in by the host's firewall, only when one is active; lvsprov never turns a
+//! firewall off. firewalld and ufw: the platform's own command. nftables (an input chain whose
+//! policy is drop): lvsprov's own chain `lvsprov` in the host's table, one jump to it from the
+//! host's input chain, and the same rules at boot from `/etc/lvsprov/firewall.nft` through
+//! `lvsprov-firewall.service` (ordered after nftables.service, restarted with it). `down`
+//! removes exactly those: each port's rule and line, then, with the chain empty, the jump, the
+//! chain, the file and the unit; the host's own rules are never touched.
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
-use crate::facts::{Facts, Probe};
+use crate::facts::{Facts, Firewall, Probe};
+use crate::host_state::{add_line, remove_line, write_file, Mode};
+use crate::sh;
+use crate::shell::Script;
 use serde::{Deserialize, Serialize};
+
+pub const NFT_FILE: &str = "/etc/lvsprov/firewall.nft";
+pub const NFT_UNIT: &str = "/etc/systemd/system/lvsprov-firewall.service";
+const UNIT_NAME: &str = "lvsprov-firewall";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FirewallPort {
+    /// Ignored for `vrrp`.
     pub port: u16,
+    /// `tcp`, `udp`, or `vrrp` (IP protocol 112, the directors' adverts).
     pub protocol: String,
 }
 
+impl FirewallPort {
+    fn spec(&self) -> String {
+        match self.protocol.as_str() {
+            "vrrp" => "vrrp".into(),
+            p => format!("{}/{p}", self.port),
+        }
+    }
+
+    /// The nftables rule body, as words.
+    fn nft_rule(&self) -> Vec<String> {
+        match self.protocol.as_str() {
+            // By number: the name needs /etc/protocols (netbase), which minimal hosts lack.
+            "vrrp" => vec!["ip".into(), "protocol".into(), "112".into()],
+            p => vec![p.into(), "dport".into(), self.port.to_string()],
+        }
+        .into_iter()
+        .chain(["accept".to_string()])
+        .collect()
+    }
+}
+
+/// `family table` and the input chain's name, from `inet filter input`.
+fn split_chain(chain: &str) -> Option<(Vec<String>, String)> {
+    let w: Vec<String> = chain.split_whitespace().map(str::to_string).collect();
+    (w.len() == 3).then(|| (w[..2].to_vec(), w[2].clone()))
+}
+
+fn nft(words: &[String]) -> Script {
+    words
+        .iter()
+        .fold(sh!("nft"), |s, w| sh!("{} {}", s, w.as_str()))
+}
+
 impl Resource for FirewallPort {
-    fn probe(&self, _: &mut Probe) {}
+    fn probe(&self, probe: &mut Probe) {
+        probe.files.insert(NFT_FILE.into());
+        probe.services.insert(UNIT_NAME.into());
+    }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
-        let spec = format!("{}/{}", self.port, self.protocol);
+        let spec = self.spec();
+        if facts.firewall == Firewall::Nftables {
+            return Ok(self.plan_nft(facts, &spec).into_iter().collect());
+        }
         if facts.firewall_open.iter().any(|p| p == &spec) {
             return Ok(vec![]);
         }
@@ -30,8 +84,177 @@ impl Resource for FirewallPort {
         )])
     }
 
-    /// The port stays open: closing it could cut a service someone else opened it for.
-    fn down(&self, _: &Facts, _: DownOptions) -> Vec<Change> {
-        vec![]
+    /// firewalld and ufw: the port stays open (closing it could cut a service someone else opened
+    /// it for). nftables: lvsprov's own rule goes, and with the last one, its chain and unit.
+    fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
+        let spec = self.spec();
+        let Some(((table, chain), _)) = facts
+            .nft_chain
+            .as_ref()
+            .and_then(|(c, j)| split_chain(c).map(|s| (s, *j)))
+        else {
+            return vec![];
+        };
+        let line = nft_line(&table, &self.nft_rule());
+        let persisted = facts
+            .files
+            .get(NFT_FILE)
+            .is_some_and(|f| f.content.lines().any(|l| l == line));
+        if !facts.firewall_open.contains(&spec) && !persisted {
+            return vec![];
+        }
+        let t = |w: &[&str]| -> Vec<String> {
+            table
+                .iter()
+                .cloned()
+                .chain(w.iter().map(|s| s.to_string()))
+                .collect()
+        };
+        let rule = self.nft_rule().join(" ");
+        let list = nft(&[
+            vec!["-a".into(), "list".into(), "chain".into()],
+            t(&["lvsprov"]),
+        ]
+        .concat());
+        let del = nft(&[
+            vec!["delete".into(), "rule".into()],
+            t(&["lvsprov", "handle"]),
+        ]
+        .concat());
+        let list_in = nft(&[
+            vec!["-a".into(), "list".into(), "chain".into()],
+            t(&[chain.as_str()]),
+        ]
+        .concat());
+        let del_in = nft(&[
+            vec!["delete".into(), "rule".into()],
+            t(&[chain.as_str(), "handle"]),
+        ]
+        .concat());
+        let del_chain = nft(&[vec!["delete".into(), "chain".into()], t(&["lvsprov"])].concat());
+        // nft lists protocol 112 by name where /etc/protocols has it.
+        let grep = [rule.clone(), rule.replace("protocol 112", "protocol vrrp")]
+            .iter()
+            .fold(sh!("grep -F"), |g, r| {
+                sh!("{} -e {}", g, format!("{r} # handle"))
+            });
+        let script = sh!(
+            "for h in $({} 2>/dev/null | {} | awk '{{print $NF}}'); do {} \"$h\"; done",
+            list.clone(),
+            grep,
+            del
+        )
+        .then(remove_line(NFT_FILE, &line))
+        .then(sh!(
+            "if ! {} 2>/dev/null | grep -q accept; then\n\
+             for h in $({} 2>/dev/null | grep -F 'jump lvsprov' | awk '{{print $NF}}'); do {} \"$h\"; done\n\
+             {} 2>/dev/null || true\n\
+             systemctl disable {} >/dev/null 2>&1 || true\n\
+             rm -f {} {}\nrmdir /etc/lvsprov 2>/dev/null || true\nfi",
+            list,
+            list_in,
+            del_in,
+            del_chain,
+            UNIT_NAME,
+            NFT_UNIT,
+            NFT_FILE
+        ));
+        vec![Change::new(
+            format!("firewall port {spec}"),
+            Action::Delete,
+            arrow("open (lvsprov's rule)", "removed"),
+            script,
+        )]
     }
 }
+
+fn nft_line(table: &[String], rule: &[String]) -> String {
+    format!("add rule {} lvsprov {}", table.join(" "), rule.join(" "))
+}
+
+impl FirewallPort {
+    fn plan_nft(&self, facts: &Facts, spec: &str) -> Option<Change> {
+        let ((table, chain), jump) = facts
+            .nft_chain
+            .as_ref()
+            .and_then(|(c, j)| split_chain(c).map(|s| (s, *j)))?;
+        let line = nft_line(&table, &self.nft_rule());
+        let file = facts.files.get(NFT_FILE);
+        let persisted = file.is_some_and(|f| f.content.lines().any(|l| l == line));
+        let unit = facts.services.get(UNIT_NAME).copied().unwrap_or_default();
+        let live = facts.firewall_open.iter().any(|p| p == spec) && jump;
+        if live && persisted && (unit.enabled || !facts.has_systemd()) {
+            return None;
+        }
+        let t = |w: &[&str]| -> Vec<String> {
+            table
+                .iter()
+                .cloned()
+                .chain(w.iter().map(|s| s.to_string()))
+                .collect()
+        };
+        let tbl = table.join(" ");
+        let header = [
+            format!("add chain {tbl} lvsprov"),
+            format!("flush chain {tbl} lvsprov"),
+            format!("insert rule {tbl} {chain} jump lvsprov"),
+        ];
+        let mut s = Script::new();
+        if !live {
+            s.push(nft(
+                &[vec!["add".into(), "chain".into()], t(&["lvsprov"])].concat()
+            ));
+            if !jump {
+                // Once, though several ports may ask for it in this run.
+                let list_in =
+                    nft(&[vec!["list".into(), "chain".into()], t(&[chain.as_str()])].concat());
+                let insert = nft(&[
+                    vec!["insert".into(), "rule".into()],
+                    t(&[chain.as_str(), "jump", "lvsprov"]),
+                ]
+                .concat());
+                s.push(sh!("{} | grep -q 'jump lvsprov' || {}", list_in, insert));
+            }
+            if !facts.firewall_open.iter().any(|p| p == spec) {
+                s.push(nft(&[
+                    vec!["add".into(), "rule".into()],
+                    t(&["lvsprov"]),
+                    self.nft_rule(),
+                ]
+                .concat()));
+            }
+        }
+        for h in &header {
+            s.push(add_line(NFT_FILE, h));
+        }
+        s.push(add_line(NFT_FILE, &line));
+        if facts.has_systemd() && !unit.enabled {
+            s.push(sh!("if [ ! -e {} ]; then", NFT_UNIT));
+            s.push(write_file(NFT_UNIT, UNIT, Mode::Set("0644")));
+            s.push(sh!("fi\nsystemctl enable {} >/dev/null 2>&1", UNIT_NAME));
+        }
+        Some(Change::new(
+            format!("firewall port {spec}"),
+            Action::Create,
+            arrow("closed", "open (live + at boot)"),
+            s,
+        ))
+    }
+}
+
+/// Applies lvsprov's rules at boot, after the host's own ruleset (whose `flush ruleset` would
+/// erase them), and again whenever nftables.service is restarted.
+const UNIT: &str =
+    "# Managed by lvsprov: the cluster's ports in the host's nftables input chain.\n\
+[Unit]\n\
+Description=lvsprov rules in the host's nftables input chain\n\
+After=nftables.service\n\
+PartOf=nftables.service\n\
+\n\
+[Service]\n\
+Type=oneshot\n\
+RemainAfterExit=yes\n\
+ExecStart=/usr/sbin/nft -f /etc/lvsprov/firewall.nft\n\
+\n\
+[Install]\n\
+WantedBy=multi-user.target nftables.service\n";

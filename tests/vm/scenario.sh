@@ -14,6 +14,16 @@ load_stop() { kill $load_pid; wait $load_pid 2>/dev/null
 # keepalived's health check (delay_loop 6) must see a change before the table reflects it.
 settle() { sleep "${1:-9}"; }
 
+# lvs02 and web01 run their own nftables firewall (default drop). Before up, web01's page is
+# blocked even with apache running; web02's (no firewall) answers. Each host's ruleset is noted.
+ruleset() { ssh_ root@${addr[$1]} 'nft list ruleset 2>/dev/null | md5sum | cut -c1-12'; }
+for h in web01 web02; do ssh_ root@${addr[$h]} systemctl start apache2; done
+echo "@@begin firewall-before"
+for h in web01 web02; do echo "$h=$(curl -s -m 2 -o /dev/null -w '%{http_code}' http://${addr[$h]}/)"; done
+for h in lvs01 lvs02 web01 web02; do echo "ruleset_$h=$(ruleset $h)"; done
+echo "@@rc 0"
+for h in web01 web02; do ssh_ root@${addr[$h]} systemctl stop apache2; done
+
 step up lvsprov up $inv --output json
 wait_vip
 step up-again lvsprov up $inv --output json
@@ -95,6 +105,9 @@ step verify-after-web01 lvsprov verify $inv --requests 10 --output json
 step down lvsprov down $inv --output json
 # Nothing of lvsprov may come back at boot.
 step reboot-after-down lab reboot all
+echo "@@begin rulesets-after"
+for h in lvs01 lvs02 web01 web02; do echo "ruleset_$h=$(ruleset $h)"; done
+echo "@@rc 0"
 echo "@@begin leftovers"
 for h in lvs01 lvs02 web01 web02; do ip=${addr[$h]}
   ssh_ root@$ip "vip=$lab_vip; "'echo "$(hostname): vip=$(ip -4 -o addr | grep -c $vip) keepalived=$(pidof keepalived | wc -w) ipvs=$(ipvsadm -Ln 2>/dev/null | grep -c $vip) state=$(ls /var/lib/lvsprov 2>/dev/null | wc -l) arp_ignore=$(sysctl -n net.ipv4.conf.all.arp_ignore) send_redirects=$(sysctl -n net.ipv4.conf.all.send_redirects) keepalived_enabled=$(systemctl is-enabled keepalived 2>/dev/null) units=$(ls /etc/systemd/system | grep -c lvsprov)"'
