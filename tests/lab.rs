@@ -660,3 +660,23 @@ fn a_managed_file_linked_to_etc_shadow_is_refused_and_never_read() {
         "rm /var/www/html/index.html; mv /root/index.html.keep /var/www/html/index.html",
     );
 }
+
+/// The containers boot nothing: with the inventory that asks for persistence (`lab.json`), a
+/// real server is refused at plan time naming why and the fix, and nothing on it changes.
+#[test]
+fn a_host_that_boots_nothing_is_refused_when_persistence_is_asked_for() {
+    let Some((_g, lab)) = lab() else { return };
+    let state = "ls -la --time-style=+%s /var/lib/lvsprov /etc/sysctl.d /var/www/html 2>&1; ip -o addr show lo";
+    let before = lab.sh("web02", state);
+    let (code, r) = lab.json(&["up", "inventories/lab.json", "--limit", "web02"]);
+    assert_eq!(code, 1, "{r}");
+    let h = host(&r, "web02");
+    assert_eq!(h["status"], "failed");
+    let err = h["error"].as_str().unwrap();
+    assert!(
+        err.contains("nothing this host runs at boot would bring back the VIP")
+            && err.contains("\"persist\": false"),
+        "{err}"
+    );
+    assert_eq!(lab.sh("web02", state), before, "nothing changed on web02");
+}

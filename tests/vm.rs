@@ -281,6 +281,18 @@ fn the_cluster_comes_back_by_itself_after_power_cuts_and_reboots() {
     // Firewalls: web01's page blocked before up (web02 without one answers); after up traffic
     // flows and exactly one director holds the VIP (`verify`), so VRRP passes lvs02's firewall.
     let before = &steps["firewall-before"].out;
+    // Every LVS host boots systemd as PID 1; lvs02 is Debian 13.
+    for (h, os) in [
+        ("lvs01", "debian12"),
+        ("lvs02", "debian13"),
+        ("web01", "debian12"),
+        ("web02", "debian12"),
+    ] {
+        assert!(
+            before.contains(&format!("boot_{h}=systemd/{os}")),
+            "{h}: {before}"
+        );
+    }
     assert!(
         before.contains("web01=000"),
         "web01 blocked before up: {before}"

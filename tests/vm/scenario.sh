@@ -21,6 +21,7 @@ for h in web01 web02; do ssh_ root@${addr[$h]} systemctl start apache2; done
 echo "@@begin firewall-before"
 for h in web01 web02; do echo "$h=$(curl -s -m 2 -o /dev/null -w '%{http_code}' http://${addr[$h]}/)"; done
 for h in lvs01 lvs02 web01 web02; do echo "ruleset_$h=$(ruleset $h)"; done
+for h in lvs01 lvs02 web01 web02; do echo "boot_$h=$(ssh_ root@${addr[$h]} '. /etc/os-release; echo "$(cat /proc/1/comm)/debian$VERSION_ID"')"; done
 echo "@@rc 0"
 for h in web01 web02; do ssh_ root@${addr[$h]} systemctl stop apache2; done
 
