@@ -666,7 +666,8 @@ fn a_managed_file_linked_to_etc_shadow_is_refused_and_never_read() {
 #[test]
 fn a_host_that_boots_nothing_is_refused_when_persistence_is_asked_for() {
     let Some((_g, lab)) = lab() else { return };
-    let state = "ls -la --time-style=+%s /var/lib/lvsprov /etc/sysctl.d /var/www/html 2>&1; ip -o addr show lo";
+    let state = "ls -lA --time-style=+%s /var/lib/lvsprov /etc/sysctl.d /var/www/html 2>&1; \
+                 ip -o addr show lo; sysctl -n net.ipv4.conf.all.arp_ignore; hostname";
     let before = lab.sh("web02", state);
     let (code, r) = lab.json(&["up", "inventories/lab.json", "--limit", "web02"]);
     assert_eq!(code, 1, "{r}");
