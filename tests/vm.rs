@@ -96,6 +96,16 @@ fn failed(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// verify's check of who answers ARP for the VIP (the VIP holder).
+fn vip_arp_check(report: &Value) -> &Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().starts_with("ARP for"))
+        .unwrap()
+}
+
 fn answers(report: &Value, who: &str) -> u64 {
     report["distribution"][0]["answers"][who]
         .as_u64()
@@ -129,12 +139,7 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let (rc, v) = json(steps, "verify");
     assert_eq!(rc, 0, "failed checks: {:?}", failed(&v));
     assert_eq!((answers(&v, "web01"), answers(&v, "web02")), (10, 10));
-    let arp = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"].as_str().unwrap().starts_with("ARP for"))
-        .unwrap();
+    let arp = vip_arp_check(&v);
     assert!(
         arp["seen"].as_str().unwrap().starts_with("lvs01 ("),
         "{arp}"
@@ -343,12 +348,7 @@ fn the_cluster_comes_back_by_itself_after_power_cuts_and_reboots() {
     );
     let (rc, v) = json(steps, "verify-after-lvs01");
     assert_eq!(rc, 0, "{:?}", failed(&v));
-    let holder = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"].as_str().unwrap().starts_with("ARP for"))
-        .unwrap();
+    let holder = vip_arp_check(&v);
     assert!(
         holder["seen"].as_str().unwrap().starts_with("lvs01 ("),
         "lvs01 holds the VIP again once back: {holder}"

@@ -53,10 +53,27 @@ fn split_chain(chain: &str) -> Option<(Vec<String>, String)> {
     (w.len() == 3).then(|| (w[..2].to_vec(), w[2].clone()))
 }
 
-fn nft(words: &[String]) -> Script {
-    words
-        .iter()
-        .fold(sh!("nft"), |s, w| sh!("{} {}", s, w.as_str()))
+/// `nft VERB... FAMILY TABLE REST...`: every word quoted, the table the host's own.
+struct Nft<'a>(&'a [String]);
+
+impl Nft<'_> {
+    fn cmd(&self, verb: &[&str], rest: &[&str], extra: &[String]) -> Script {
+        let words = verb
+            .iter()
+            .map(|w| w.to_string())
+            .chain(self.0.iter().cloned())
+            .chain(rest.iter().map(|w| w.to_string()))
+            .chain(extra.iter().cloned());
+        words.fold(sh!("nft"), |s, w| sh!("{} {}", s, w))
+    }
+}
+
+/// The nftables input chain (split) and whether it jumps to lvsprov's, when the firewall is one.
+fn chain_of(facts: &Facts) -> Option<((Vec<String>, String), bool)> {
+    facts
+        .nft_chain
+        .as_ref()
+        .and_then(|(c, j)| split_chain(c).map(|s| (s, *j)))
 }
 
 impl Resource for FirewallPort {
@@ -88,11 +105,7 @@ impl Resource for FirewallPort {
     /// it for). nftables: lvsprov's own rule goes, and with the last one, its chain and unit.
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
         let spec = self.spec();
-        let Some(((table, chain), _)) = facts
-            .nft_chain
-            .as_ref()
-            .and_then(|(c, j)| split_chain(c).map(|s| (s, *j)))
-        else {
+        let Some(((table, chain), _)) = chain_of(facts) else {
             return vec![];
         };
         let line = nft_line(&table, &self.nft_rule());
@@ -103,35 +116,13 @@ impl Resource for FirewallPort {
         if !facts.firewall_open.contains(&spec) && !persisted {
             return vec![];
         }
-        let t = |w: &[&str]| -> Vec<String> {
-            table
-                .iter()
-                .cloned()
-                .chain(w.iter().map(|s| s.to_string()))
-                .collect()
-        };
+        let n = Nft(&table);
         let rule = self.nft_rule().join(" ");
-        let list = nft(&[
-            vec!["-a".into(), "list".into(), "chain".into()],
-            t(&["lvsprov"]),
-        ]
-        .concat());
-        let del = nft(&[
-            vec!["delete".into(), "rule".into()],
-            t(&["lvsprov", "handle"]),
-        ]
-        .concat());
-        let list_in = nft(&[
-            vec!["-a".into(), "list".into(), "chain".into()],
-            t(&[chain.as_str()]),
-        ]
-        .concat());
-        let del_in = nft(&[
-            vec!["delete".into(), "rule".into()],
-            t(&[chain.as_str(), "handle"]),
-        ]
-        .concat());
-        let del_chain = nft(&[vec!["delete".into(), "chain".into()], t(&["lvsprov"])].concat());
+        let list = n.cmd(&["-a", "list", "chain"], &["lvsprov"], &[]);
+        let del = n.cmd(&["delete", "rule"], &["lvsprov", "handle"], &[]);
+        let list_in = n.cmd(&["-a", "list", "chain"], &[&chain], &[]);
+        let del_in = n.cmd(&["delete", "rule"], &[&chain, "handle"], &[]);
+        let del_chain = n.cmd(&["delete", "chain"], &["lvsprov"], &[]);
         // nft lists protocol 112 by name where /etc/protocols has it.
         let grep = [rule.clone(), rule.replace("protocol 112", "protocol vrrp")]
             .iter()
@@ -174,10 +165,7 @@ fn nft_line(table: &[String], rule: &[String]) -> String {
 
 impl FirewallPort {
     fn plan_nft(&self, facts: &Facts, spec: &str) -> Option<Change> {
-        let ((table, chain), jump) = facts
-            .nft_chain
-            .as_ref()
-            .and_then(|(c, j)| split_chain(c).map(|s| (s, *j)))?;
+        let ((table, chain), jump) = chain_of(facts)?;
         let line = nft_line(&table, &self.nft_rule());
         let file = facts.files.get(NFT_FILE);
         let persisted = file.is_some_and(|f| f.content.lines().any(|l| l == line));
@@ -186,13 +174,7 @@ impl FirewallPort {
         if live && persisted && (unit.enabled || !facts.has_systemd()) {
             return None;
         }
-        let t = |w: &[&str]| -> Vec<String> {
-            table
-                .iter()
-                .cloned()
-                .chain(w.iter().map(|s| s.to_string()))
-                .collect()
-        };
+        let n = Nft(&table);
         let tbl = table.join(" ");
         let header = [
             format!("add chain {tbl} lvsprov"),
@@ -201,27 +183,15 @@ impl FirewallPort {
         ];
         let mut s = Script::new();
         if !live {
-            s.push(nft(
-                &[vec!["add".into(), "chain".into()], t(&["lvsprov"])].concat()
-            ));
+            s.push(n.cmd(&["add", "chain"], &["lvsprov"], &[]));
             if !jump {
                 // Once, though several ports may ask for it in this run.
-                let list_in =
-                    nft(&[vec!["list".into(), "chain".into()], t(&[chain.as_str()])].concat());
-                let insert = nft(&[
-                    vec!["insert".into(), "rule".into()],
-                    t(&[chain.as_str(), "jump", "lvsprov"]),
-                ]
-                .concat());
+                let list_in = n.cmd(&["list", "chain"], &[&chain], &[]);
+                let insert = n.cmd(&["insert", "rule"], &[&chain, "jump", "lvsprov"], &[]);
                 s.push(sh!("{} | grep -q 'jump lvsprov' || {}", list_in, insert));
             }
             if !facts.firewall_open.iter().any(|p| p == spec) {
-                s.push(nft(&[
-                    vec!["add".into(), "rule".into()],
-                    t(&["lvsprov"]),
-                    self.nft_rule(),
-                ]
-                .concat()));
+                s.push(n.cmd(&["add", "rule"], &["lvsprov"], &self.nft_rule()));
             }
         }
         for h in &header {
