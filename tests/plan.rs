@@ -651,8 +651,8 @@ fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain()
             &format!("@@files\n/etc/lvsprov/firewall.nft 644 {b64}\n"),
         )
         .replace(
-            "@@services\n",
-            "@@services\nlvsprov-firewall enabled active\n",
+            "@@files\n",
+            "@@files\n/etc/systemd/system/multi-user.target.wants/lvsprov-firewall.service @link /etc/systemd/system/lvsprov-firewall.service\n",
         );
     let done = facts::parse(&done).unwrap();
     let again = plan_for(&inv, "web01", &done, Mode::Up).unwrap();

@@ -112,6 +112,16 @@ pub struct Guard {
     pub before_replace: Script,
 }
 
+impl Guard {
+    /// No check, nothing before the replace: a plain atomic write.
+    pub fn none() -> Guard {
+        Guard {
+            check: None,
+            before_replace: Script::new(),
+        }
+    }
+}
+
 pub fn write_script(
     path: &str,
     content: &str,

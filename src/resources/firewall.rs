@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 pub const NFT_FILE: &str = "/etc/lvsprov/firewall.nft";
 pub const NFT_UNIT: &str = "/etc/systemd/system/lvsprov-firewall.service";
 const UNIT_NAME: &str = "lvsprov-firewall";
+/// The link `systemctl enable` makes: read as a file fact (a shell test, no fork where it is
+/// absent) rather than asking systemctl on every host, most of which have no nftables at all.
+const UNIT_WANTS: &str = "/etc/systemd/system/multi-user.target.wants/lvsprov-firewall.service";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -79,7 +82,7 @@ fn chain_of(facts: &Facts) -> Option<((Vec<String>, String), bool)> {
 impl Resource for FirewallPort {
     fn probe(&self, probe: &mut Probe) {
         probe.files.insert(NFT_FILE.into());
-        probe.services.insert(UNIT_NAME.into());
+        probe.files.insert(UNIT_WANTS.into());
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
@@ -169,9 +172,9 @@ impl FirewallPort {
         let line = nft_line(&table, &self.nft_rule());
         let file = facts.files.get(NFT_FILE);
         let persisted = file.is_some_and(|f| f.content.lines().any(|l| l == line));
-        let unit = facts.services.get(UNIT_NAME).copied().unwrap_or_default();
+        let enabled = facts.links.contains_key(UNIT_WANTS);
         let live = facts.firewall_open.iter().any(|p| p == spec) && jump;
-        if live && persisted && (unit.enabled || !facts.has_systemd()) {
+        if live && persisted && (enabled || !facts.has_systemd()) {
             return None;
         }
         let n = Nft(&table);
@@ -198,7 +201,7 @@ impl FirewallPort {
             s.push(add_line(NFT_FILE, h));
         }
         s.push(add_line(NFT_FILE, &line));
-        if facts.has_systemd() && !unit.enabled {
+        if facts.has_systemd() && !enabled {
             s.push(sh!("if [ ! -e {} ]; then", NFT_UNIT));
             s.push(write_file(NFT_UNIT, UNIT, Mode::Set("0644")));
             s.push(sh!("fi\nsystemctl enable {} >/dev/null 2>&1", UNIT_NAME));

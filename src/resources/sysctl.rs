@@ -78,10 +78,7 @@ impl Resource for Sysctl {
             &self.file,
             &self.file_content(),
             Some("0644"),
-            super::file::Guard {
-                check: None,
-                before_replace: crate::shell::Script::new(),
-            },
+            super::file::Guard::none(),
             facts,
         ));
         Ok(out)
