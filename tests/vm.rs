@@ -354,6 +354,10 @@ fn the_cluster_comes_back_by_itself_after_power_cuts_and_reboots() {
         "lvs01 holds the VIP again once back: {holder}"
     );
     assert_eq!(steps["reboot-web01"].rc, 0);
+    eprintln!(
+        "web01 reboot → back in both directors' tables {} s after its sshd answered",
+        field(steps, "web01-rejoin", "rejoined_after_s")
+    );
     let (rc, v) = json(steps, "verify-after-web01");
     assert_eq!(rc, 0, "web01 rejoined by itself: {:?}", failed(&v));
 

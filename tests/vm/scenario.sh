@@ -99,8 +99,15 @@ echo "@@begin reboot-lvs01-load"; load_stop; echo "@@rc 0"
 step verify-after-lvs01 lvsprov verify $inv --requests 10 --output json
 
 # A real server reboots: keepalived's health check takes it out, and back in by itself.
+# A failing TCP check takes up to (retry + 1) x connect_timeout + delay_loop to end, so a fixed
+# pause is a race: wait (bounded) until both directors list web01 again, and say how long it took.
 step reboot-web01 lab reboot web01
-settle
+t0=$(date +%s.%N)
+for i in $(seq 120); do
+  n=0; for d in lvs01 lvs02; do ssh_ root@${addr[$d]} ipvsadm -Ln | grep -q "${addr[web01]}:" && n=$((n+1)); done
+  [ $n = 2 ] && break; sleep 0.5
+done
+echo "@@begin web01-rejoin"; echo "rejoined_after_s=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}')"; echo "@@rc 0"
 step verify-after-web01 lvsprov verify $inv --requests 10 --output json
 
 step down lvsprov down $inv --output json
