@@ -75,7 +75,7 @@ down() {
     rm -f "$pf"
   done
   for ns in $(ip netns list | awk '$1 ~ /^bh[0-9]+$/ || $1 == "bctl" {print $1}'); do ip netns del "$ns"; done
-  ip route del unreachable $guard 2>/dev/null || true
+  # The guard stays: the fleet's range must never leave the machine, fleet up or not.
   rm -rf "$B"
   echo "fleet: down"
 }
