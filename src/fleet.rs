@@ -4,7 +4,7 @@
 
 use crate::error::HostError;
 use crate::inventory::Host;
-use crate::ssh::{Limits, Session};
+use crate::ssh::{Credentials, Limits, Session};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::future::Future;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 pub struct FleetOptions {
     pub forks: usize,
     pub limits: Limits,
-    pub accept_new_host_keys: bool,
+    pub creds: Credentials,
     pub verbose: bool,
 }
 
@@ -25,10 +25,22 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     name: String,
     verbose: bool,
+    /// When the current phase began (`-v` says how long each took).
+    since: Arc<std::sync::Mutex<(String, std::time::Instant)>>,
 }
 
 impl Progress {
     pub fn phase(&self, phase: &str) {
+        let (was, took) = {
+            let mut s = self.since.lock().unwrap();
+            let took = s.1.elapsed();
+            let was = std::mem::replace(&mut s.0, phase.to_string());
+            s.1 = std::time::Instant::now();
+            (was, took)
+        };
+        if self.verbose && !was.is_empty() {
+            self.note(&format!("{was} took {} ms", took.as_millis()));
+        }
         match &self.bar {
             Some(b) => b.set_message(phase.to_string()),
             None if self.verbose => eprintln!("{}: {phase}", self.name),
@@ -36,7 +48,19 @@ impl Progress {
         }
     }
 
+    /// A line of its own under `-v` (above the bars on a terminal).
+    pub fn note(&self, line: &str) {
+        if !self.verbose {
+            return;
+        }
+        match &self.bar {
+            Some(b) => b.println(format!("{}: {line}", self.name)),
+            None => eprintln!("{}: {line}", self.name),
+        }
+    }
+
     fn finish(&self, word: &str) {
+        self.phase("");
         match &self.bar {
             Some(b) => b.finish_with_message(word.to_string()),
             None => eprintln!("{}: {word}", self.name),
@@ -86,22 +110,23 @@ where
             }),
             name: host.name.clone(),
             verbose: opts.verbose,
+            since: Arc::new(std::sync::Mutex::new((
+                String::new(),
+                std::time::Instant::now(),
+            ))),
         };
-        let (forks, work, accept, limits) = (
-            forks.clone(),
-            work.clone(),
-            opts.accept_new_host_keys,
-            opts.limits,
-        );
+        let (forks, work, creds, limits) =
+            (forks.clone(), work.clone(), opts.creds.clone(), opts.limits);
         tasks.push(tokio::spawn(async move {
             let _slot = forks
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
             progress.phase("connect");
-            let result = match Session::connect(host.address, &host.ssh, accept, limits).await {
+            let result = match Session::connect(&host.ssh, &creds, limits).await {
                 Err(e) => Err(HostError::Ssh(e)),
                 Ok(session) => {
+                    progress.note(&format!("connected: {}", session.about));
                     let session = Arc::new(session);
                     let r = work(host.clone(), session.clone(), progress.clone()).await;
                     session.close().await;

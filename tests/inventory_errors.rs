@@ -48,6 +48,32 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "IPv4",
         ),
         (
+            "ssh.host at the top level",
+            broken(|v| v["ssh"] = serde_json::json!({ "host": "mgmt" })),
+            "$.ssh.host",
+            "that host's",
+        ),
+        (
+            "ssh.host that is no host",
+            broken(|v| {
+                v["real_servers"][0]["ssh"] = serde_json::json!({ "host": "web 01; reboot" })
+            }),
+            "$.real_servers[0].ssh.host",
+            "hostname nor an IPv4",
+        ),
+        (
+            "a jump that is not [user@]host[:port]",
+            broken(|v| v["ssh"] = serde_json::json!({ "jump": "admin@bastion:99999" })),
+            "$.ssh.jump",
+            "not a port",
+        ),
+        (
+            "a jump host with a shell in it",
+            broken(|v| v["directors"][1]["ssh"] = serde_json::json!({ "jump": "a@b;id" })),
+            "$.directors[1].ssh.jump",
+            "[user@]host[:port]",
+        ),
+        (
             "bad hostname",
             broken(|v| v["real_servers"][0]["name"] = "web_01;reboot".into()),
             "$.real_servers[0].name",

@@ -79,6 +79,16 @@ fn the_container_inventory_is_the_lab_inventory_live_only() {
     };
     let mut containers = read(common::CONTAINER_INVENTORY);
     assert_eq!(containers["persist"], false);
+    let mut bastion = read("inventories/lab-bastion.json");
+    assert_eq!(
+        bastion["ssh"]["jump"],
+        format!("root@{}", common::addr("bastion"))
+    );
+    bastion["ssh"].as_object_mut().unwrap().remove("jump");
+    assert_eq!(
+        bastion, containers,
+        "lab-bastion.json: the container lab's, through the bastion"
+    );
     containers.as_object_mut().unwrap().remove("persist");
     assert_eq!(containers, read("inventories/lab.json"));
 }

@@ -52,6 +52,11 @@ rm -f "$root"/etc/ssh/ssh_host_*
 chroot "$root" useradd -m -s /bin/bash deploy
 echo 'deploy ALL=(ALL) NOPASSWD:ALL' >"$root/etc/sudoers.d/deploy"
 chmod 440 "$root/etc/sudoers.d/deploy"
+# ops's sudo wants a password (--ask-become-pass); the password is the lab's, for the tests.
+chroot "$root" useradd -m -s /bin/bash ops
+echo 'ops:lab-sudo-password' | chroot "$root" chpasswd
+echo 'ops ALL=(ALL) ALL' >"$root/etc/sudoers.d/ops"
+chmod 440 "$root/etc/sudoers.d/ops"
 cat >"$root/etc/ssh/sshd_config.d/lab.conf" <<CONF
 PermitRootLogin prohibit-password
 PasswordAuthentication no

@@ -27,6 +27,7 @@ ip link set br0 up
 firewalled="lvs02 web01"  # a BACKUP director and a real server
 
 for h in "${hosts[@]}"; do
+  [ "${os[$h]}" = - ] && continue   # a container-lab-only host
   d=/run/hosts/$h; mkdir -p $d/upper $d/work $d/root
   lower=/; [ "${os[$h]}" = trixie ] && lower=/srv/trixie
   mount -t overlay overlay -o lowerdir=$lower,upperdir=$d/upper,workdir=$d/work $d/root
@@ -58,11 +59,12 @@ for h in "${hosts[@]}"; do
   fi
 done
 for h in "${hosts[@]}"; do
-  [ $h = client ] && continue
+  [ $h = client ] || [ "${os[$h]}" = - ] && continue
   wait_ssh $h 600 || say "$h: sshd did not answer in 600 s"
 done
 kh=/run/hosts/client/root/root/.ssh/known_hosts; : >$kh
 for h in "${hosts[@]}"; do
+  [ "${os[$h]}" = - ] && continue
   for k in /run/hosts/$h/root/etc/ssh/ssh_host_*_key.pub; do [ -e $k ] && echo "${addr[$h]} $(cut -d' ' -f1,2 $k)"; done >>$kh
 done
 say "hosts up in $(cut -d' ' -f1 /proc/uptime) s of uptime"

@@ -8,7 +8,7 @@ use crate::fleet::FleetOptions;
 use crate::inventory::{self, Host, Inventory};
 use crate::pipeline::Pipeline;
 use crate::playbook::Playbooks;
-use crate::ssh::Limits;
+use crate::ssh::{Credentials, Keyring, Limits, SecretSource};
 use clap::ValueEnum;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +57,17 @@ pub struct Common {
     /// Seconds each remote script may run (facts, apply) before the host is failed
     #[arg(long, default_value_t = 900, value_name = "SECS")]
     pub timeout: u64,
+    /// Ask once for sudo's password (users whose sudo wants one); sent to `sudo -S` on stdin only
+    #[arg(long)]
+    pub ask_become_pass: bool,
+    /// Read sudo's password from the first line of FILE instead of asking (unattended runs)
+    #[arg(long, value_name = "FILE")]
+    pub become_pass_file: Option<PathBuf>,
+    /// Read encrypted identity files' passphrase from the first line of FILE (else the agent,
+    /// SSH_ASKPASS or the terminal)
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Per host: the key exchange, the identity used, each phase's time
     #[arg(short, long)]
     pub verbose: bool,
     /// Save each host's raw facts in this folder (to record facts for plan tests)
@@ -145,10 +156,11 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
                 "{e}\nnothing was contacted; fix the playbook and run again"
             ))
         })?;
+    let creds = credentials(c, &hosts)?;
     Ok(Loaded {
         fleet: FleetOptions {
             forks: c.forks.unwrap_or(hosts.len()),
-            accept_new_host_keys: c.accept_new_host_keys,
+            creds,
             limits: Limits {
                 connect: Duration::from_secs(c.connect_timeout),
                 exec: Duration::from_secs(c.timeout),
@@ -160,6 +172,39 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
         pipeline: Arc::new(pipeline),
         output: c.output,
         wait_lock: c.wait_lock,
+    })
+}
+
+/// Keys and sudo's password, settled before any host is contacted: a passphrase or password is
+/// asked once for the whole run, and a key that cannot be used stops the run here (exit 3).
+fn credentials(c: &Common, hosts: &[Host]) -> Result<Credentials, Exit> {
+    let named: Vec<PathBuf> = hosts
+        .iter()
+        .filter_map(|h| h.ssh.identity_file.clone())
+        .collect();
+    let want_defaults = hosts.iter().any(|h| h.ssh.identity_file.is_none());
+    let source = SecretSource::choose(c.passphrase_file.as_deref());
+    let keyring = Keyring::load(&named, want_defaults, &source)
+        .map_err(|e| usage(format_args!("{e}\nnothing was contacted")))?;
+    let become_pass = if c.ask_become_pass || c.become_pass_file.is_some() {
+        if !hosts.iter().any(|h| h.ssh.sudo) {
+            return Err(usage(
+                "--ask-become-pass: no selected host uses sudo (ssh.user is root or ssh.sudo is false)",
+            ));
+        }
+        let source = SecretSource::choose(c.become_pass_file.as_deref());
+        let pass = source
+            .ask("[lvsprov] sudo password: ")
+            .map_err(|e| usage(format_args!("sudo's password: {e}\nnothing was contacted")))?;
+        Some(Arc::new(pass))
+    } else {
+        None
+    };
+    Ok(Credentials {
+        accept_new_host_keys: c.accept_new_host_keys,
+        keyring: Arc::new(keyring),
+        become_pass,
+        bastions: Default::default(),
     })
 }
 

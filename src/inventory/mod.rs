@@ -74,6 +74,10 @@ impl Role {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SshTarget {
+    /// Where SSH connects: `ssh.host`, else the host's LVS address; known_hosts is keyed by it.
+    pub host: String,
+    /// Bastions, outermost first (empty: direct).
+    pub jump: Vec<Hop>,
     pub user: String,
     pub port: u16,
     /// None: use the ssh-agent at SSH_AUTH_SOCK.
@@ -81,6 +85,20 @@ pub struct SshTarget {
     pub known_hosts: PathBuf,
     /// Run remote scripts through `sudo -n` (for a non-root user).
     pub sudo: bool,
+}
+
+/// One bastion on the way to a host.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Hop {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for Hop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}:{}", self.user, self.host, self.port)
+    }
 }
 
 /// What only one role has: a director's VRRP priority, a real server's page.

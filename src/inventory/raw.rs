@@ -23,6 +23,11 @@ pub struct RawInventory {
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawSsh {
+    /// Where to reach the host for SSH (management address or name), when not its LVS address.
+    pub host: Option<String>,
+    /// Bastions to go through, OpenSSH's `-J` syntax: `[user@]host[:port]`, comma-separated;
+    /// `"none"` on a host overrides a top-level jump.
+    pub jump: Option<String>,
     pub user: Option<String>,
     pub port: Option<u16>,
     pub identity_file: Option<String>,

@@ -2,7 +2,7 @@
 //! One function per part of the inventory; each adds problems and returns what it could type.
 
 use super::raw::{RawHost, RawInventory, RawSsh, RawSync};
-use super::{Duty, Host, Inventory, Keepalived, Problem, Role, SshTarget, Sync};
+use super::{Duty, Hop, Host, Inventory, Keepalived, Problem, Role, SshTarget, Sync};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -29,6 +29,36 @@ pub fn valid_ifname(s: &str) -> bool {
         && s != ".."
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
+}
+
+/// OpenSSH's `-J` list: `[user@]host[:port]`, comma-separated, outermost first; `none` for no
+/// jump. A hop without a user logs in as the target's user, as OpenSSH does.
+pub fn parse_jump(text: &str, user: &str) -> Result<Vec<Hop>, String> {
+    if text.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|hop| {
+            let hop = hop.trim();
+            let (u, rest) = match hop.split_once('@') {
+                Some((u, r)) => (u, r),
+                None => (user, hop),
+            };
+            let (h, port) = match rest.rsplit_once(':') {
+                Some((h, p)) => {
+                    let port = p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                        format!("{hop:?}: {p:?} is not a port (1..65535); e.g. \"admin@bastion.example:2222\"")
+                    })?;
+                    (h, port)
+                }
+                None => (rest, 22),
+            };
+            if !valid_user(u) || !(valid_hostname(h) || h.parse::<Ipv4Addr>().is_ok()) {
+                return Err(format!("{hop:?} is not [user@]host[:port]; write bastions like OpenSSH's -J, e.g. \"admin@bastion.example:22\", comma-separated, or \"none\""));
+            }
+            Ok(Hop { user: u.to_string(), host: h.to_string(), port })
+        })
+        .collect()
 }
 
 fn valid_user(u: &str) -> bool {
@@ -58,6 +88,12 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
     let mut v = Validator::default();
     let network = v.network(&raw.network);
     v.user("$.ssh.user", &raw.ssh);
+    if raw.ssh.host.is_some() {
+        v.problem("$.ssh.host", "ssh.host is one host's SSH address; put it in that host's \"ssh\", not at the top level");
+    }
+    if let Some(Err(e)) = raw.ssh.jump.as_deref().map(|j| parse_jump(j, "root")) {
+        v.problem("$.ssh.jump", e);
+    }
     let mut hosts = Vec::new();
     for (role, list) in [
         (Role::Director, &raw.directors),
@@ -115,6 +151,8 @@ impl Validator {
         let pick = |o: &Option<String>, d: &Option<String>| o.clone().or_else(|| d.clone());
         let user = pick(&own.user, &defaults.user).unwrap_or_else(|| "root".into());
         SshTarget {
+            host: String::new(),
+            jump: Vec::new(),
             port: own.port.or(defaults.port).unwrap_or(22),
             identity_file: pick(&own.identity_file, &defaults.identity_file).map(|p| expand(&p)),
             known_hosts: expand(
@@ -162,13 +200,32 @@ impl Validator {
             self.problem(format!("{at}.nic"), format!("{nic:?} is not an interface name, e.g. \"eth0\"; or leave it out to use the NIC whose subnet holds the VIP"));
         }
         self.user(&format!("{at}.ssh.user"), &h.ssh);
+        let mut ssh = Self::ssh(defaults, &h.ssh);
+        if let Some(s) = &h.ssh.host {
+            if valid_hostname(s) || s.parse::<Ipv4Addr>().is_ok() {
+                ssh.host = s.clone();
+            } else {
+                self.problem(format!("{at}.ssh.host"), format!("{s:?} is neither a hostname nor an IPv4 address; give where SSH reaches the host, e.g. \"mgmt-web01\" or \"10.0.0.21\""));
+            }
+        } else {
+            ssh.host = address.to_string();
+        }
+        // A top-level jump's mistakes are said once, at $.ssh.jump.
+        match (&h.ssh.jump, &defaults.jump) {
+            (Some(own), _) => match parse_jump(own, &ssh.user) {
+                Ok(hops) => ssh.jump = hops,
+                Err(e) => self.problem(format!("{at}.ssh.jump"), e),
+            },
+            (None, Some(top)) => ssh.jump = parse_jump(top, &ssh.user).unwrap_or_default(),
+            (None, None) => {}
+        }
         Some(Host {
             name: h.name.clone(),
             address,
             nic: h.nic.clone(),
             persist: h.persist.or(raw.persist).unwrap_or(true),
             duty: self.duty(role, &at, h),
-            ssh: Self::ssh(defaults, &h.ssh),
+            ssh,
         })
     }
 
@@ -327,6 +384,32 @@ impl Validator {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jump_list_reads_like_openssh_dash_j() {
+        let hop = |u: &str, h: &str, p: u16| Hop {
+            user: u.into(),
+            host: h.into(),
+            port: p,
+        };
+        assert_eq!(
+            parse_jump("admin@b1.example:2222, 10.0.0.5", "deploy").unwrap(),
+            vec![
+                hop("admin", "b1.example", 2222),
+                hop("deploy", "10.0.0.5", 22)
+            ],
+            "outermost first; a hop without a user logs in as the target's user"
+        );
+        assert_eq!(parse_jump("none", "root").unwrap(), vec![]);
+        for bad in ["a@b;id", "b:0", "b:x", "@b", "", "a b"] {
+            assert!(parse_jump(bad, "root").is_err(), "{bad:?} accepted");
         }
     }
 }

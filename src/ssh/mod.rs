@@ -2,20 +2,24 @@
 //! anything is sent; an unknown key is learned only with `--accept-new-host-keys`, a changed key
 //! never. Scripts go to `sh -s` on stdin, so no script text is ever re-quoted into a command line.
 
-use crate::inventory::SshTarget;
+use crate::inventory::{Hop, SshTarget};
 use crate::shell::Script;
 
+pub mod identity;
 mod shell;
+pub use identity::{Keyring, SecretSource};
 pub use shell::{Output, Shell};
 
 fn broken(e: russh::Error) -> SshError {
     SshError::Session(format!("SSH session broke: {e}"))
 }
+use identity::{Identity, Signer};
 use russh::client;
 use russh::keys::{self, PrivateKeyWithHashAlg};
-use std::net::Ipv4Addr;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// How a connection failed; the caller reports each differently (unreachable vs. failed) and an
 /// operator fixes each differently (network, known_hosts, keys, the session).
@@ -31,6 +35,19 @@ pub enum SshError {
     Session(String),
     /// A remote exec ran past `--timeout`; what it printed until then (to name the step).
     Timeout { secs: u64, stdout: String },
+}
+
+impl SshError {
+    /// The same kind of error, said of `what` (a bastion on the way).
+    pub fn context(self, what: &str) -> SshError {
+        match self {
+            SshError::Unreachable(m) => SshError::Unreachable(format!("{what}: {m}")),
+            SshError::HostKey(m) => SshError::HostKey(format!("{what}: {m}")),
+            SshError::Auth(m) => SshError::Auth(format!("{what}: {m}")),
+            SshError::Session(m) => SshError::Session(format!("{what}: {m}")),
+            t @ SshError::Timeout { .. } => t,
+        }
+    }
 }
 
 impl std::fmt::Display for SshError {
@@ -51,15 +68,33 @@ struct Verifier {
     known_hosts: std::path::PathBuf,
     accept_new: bool,
     refusal: Arc<Mutex<Option<String>>>,
+    /// The key exchange the server and lvsprov agreed on (for `-v`).
+    kex: Arc<Mutex<String>>,
 }
 
 impl client::Handler for Verifier {
     type Error = russh::Error;
 
+    async fn kex_done(
+        &mut self,
+        _secret: Option<&[u8]>,
+        names: &russh::Names,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        *self.kex.lock().unwrap() = names.kex.as_ref().to_string();
+        Ok(())
+    }
+
     async fn check_server_key(
         &mut self,
-        key: &keys::ssh_key::PublicKey,
+        key: &russh::keys::PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
+        let russh::keys::PublicKeyOrCertificate::PublicKey { key, .. } = key else {
+            *self.refusal.lock().unwrap() = Some(
+                "the host offered a certificate; lvsprov checks plain host keys against known_hosts".into(),
+            );
+            return Ok(false);
+        };
         let fp = key.fingerprint(keys::HashAlg::Sha256);
         let verdict = match keys::check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
             Ok(true) => Ok(()),
@@ -88,7 +123,20 @@ impl client::Handler for Verifier {
 pub struct Session {
     handle: client::Handle<Verifier>,
     sudo: bool,
+    /// sudo's password, when the user's sudo wants one (`--ask-become-pass`).
+    become_pass: Option<Arc<Zeroizing<String>>>,
     exec_timeout: Duration,
+    /// What `-v` says about the connection: key exchange, identity used.
+    pub about: String,
+}
+
+/// What every connection of a run shares: how to trust hosts, which keys to offer, sudo's password.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub accept_new_host_keys: bool,
+    pub keyring: Arc<Keyring>,
+    pub become_pass: Option<Arc<Zeroizing<String>>>,
+    pub bastions: Arc<Bastions>,
 }
 
 /// How long a host may take: a host that hangs costs its own timeout, never the run.
@@ -116,26 +164,41 @@ const PHASES: [&str; 3] = [
     "authentication",
 ];
 
+/// Never prints a secret: only whether sudo's password is set.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("accept_new_host_keys", &self.accept_new_host_keys)
+            .field(
+                "become_pass",
+                &self.become_pass.as_ref().map(|_| "********"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
 impl Session {
-    /// Connects and authenticates within `limits.connect`, whatever the peer does (a stopped
-    /// sshd accepts TCP and never sends a banner).
+    /// Connects (through its bastions, if any) and authenticates within `limits.connect`,
+    /// whatever the peer does (a stopped sshd accepts TCP and never sends a banner).
     pub async fn connect(
-        address: Ipv4Addr,
         target: &SshTarget,
-        accept_new: bool,
+        creds: &Credentials,
         limits: Limits,
     ) -> Result<Session, SshError> {
         let phase = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let attempt = Self::handshake(address, target, accept_new, phase.clone());
+        let attempt = Self::handshake(target, creds, phase.clone());
         match tokio::time::timeout(limits.connect, attempt).await {
-            Ok(Ok(handle)) => Ok(Session {
+            Ok(Ok((handle, about))) => Ok(Session {
                 handle,
                 sudo: target.sudo,
+                become_pass: creds.become_pass.clone().filter(|_| target.sudo),
                 exec_timeout: limits.exec,
+                about,
             }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(SshError::Unreachable(format!(
-                "no SSH session with {address}:{} within {} s (stuck in {}); check the host, or raise --connect-timeout",
+                "no SSH session with {}:{} within {} s (stuck in {}); check the host, or raise --connect-timeout",
+                target.host,
                 target.port,
                 limits.connect.as_secs(),
                 PHASES[phase.load(std::sync::atomic::Ordering::Relaxed).min(2)]
@@ -144,81 +207,49 @@ impl Session {
     }
 
     async fn handshake(
-        address: Ipv4Addr,
         target: &SshTarget,
-        accept_new: bool,
+        creds: &Credentials,
         phase: Arc<std::sync::atomic::AtomicUsize>,
-    ) -> Result<client::Handle<Verifier>, SshError> {
-        let at = |p: usize| phase.store(p, std::sync::atomic::Ordering::Relaxed);
-        let config = Arc::new(client::Config {
-            inactivity_timeout: Some(Duration::from_secs(600)),
-            // A peer that dies mid-run is noticed after 3 unanswered keepalives.
-            keepalive_interval: Some(Duration::from_secs(15)),
-            keepalive_max: 3,
-            ..Default::default()
-        });
-        let refusal = Arc::new(Mutex::new(None));
-        let verifier = Verifier {
-            host: address.to_string(),
+    ) -> Result<(client::Handle<Verifier>, String), SshError> {
+        let end = Hop {
+            user: target.user.clone(),
+            host: target.host.clone(),
             port: target.port,
-            known_hosts: target.known_hosts.clone(),
-            accept_new,
-            refusal: refusal.clone(),
         };
-        let tcp = tokio::net::TcpStream::connect((address, target.port))
-            .await
-            .map_err(|e| {
-                SshError::Unreachable(format!("cannot connect to {address}:{}: {e}", target.port))
-            })?;
-        let _ = tcp.set_nodelay(true);
-        at(1);
-        let mut handle = match client::connect_stream(config, tcp, verifier).await {
-            Ok(h) => h,
-            Err(e) => {
-                if let Some(m) = refusal.lock().unwrap().take() {
-                    return Err(SshError::HostKey(m));
-                }
-                return Err(SshError::Unreachable(format!(
-                    "SSH handshake with {address} failed: {e}"
-                )));
-            }
+        let (handle, about) = if target.jump.is_empty() {
+            let tcp = tcp(&end).await?;
+            phase.store(1, std::sync::atomic::Ordering::Relaxed);
+            login(tcp, &end, target, creds, &phase).await?
+        } else {
+            let via = bastion(&target.jump, target, creds).await?;
+            let stream = tunnel(&via, &end, &target.jump).await?;
+            phase.store(1, std::sync::atomic::Ordering::Relaxed);
+            let (h, about) = login(stream, &end, target, creds, &phase).await?;
+            let hops: Vec<String> = target.jump.iter().map(|h| h.to_string()).collect();
+            (h, format!("{about}, through {}", hops.join(" → ")))
         };
-        at(2);
-        let auth = match &target.identity_file {
-            Some(path) => {
-                let key = keys::load_secret_key(path, None).map_err(|e| {
-                    SshError::Auth(format!("cannot load the identity file {}: {e}; set ssh.identity_file in the inventory", path.display()))
-                })?;
-                let hash = rsa_hash(&handle).await;
-                handle
-                    .authenticate_publickey(
-                        &target.user,
-                        PrivateKeyWithHashAlg::new(Arc::new(key), hash),
-                    )
-                    .await
-                    .map_err(|e| SshError::Auth(format!("authentication failed: {e}")))?
-                    .success()
-            }
-            None => agent_auth(&mut handle, &target.user).await?,
-        };
-        if !auth {
-            return Err(SshError::Auth(format!(
-                "the host refused the key for user {}; install the public key in ~{}/.ssh/authorized_keys",
-                target.user, target.user
-            )));
-        }
-        Ok(handle)
+        Ok((handle, about))
     }
-
     /// A root shell on the host (through `sudo -n` for a non-root user), fed scripts on stdin.
     pub async fn shell(&self) -> Result<Shell, SshError> {
         let ch = self.handle.channel_open_session().await.map_err(broken)?;
-        let cmd = if self.sudo {
-            "sudo -n /bin/sh -s"
-        } else {
-            "/bin/sh -s"
-        };
-        ch.exec(true, cmd).await.map_err(broken)?;
+        match (self.sudo, &self.become_pass) {
+            (false, _) => ch.exec(true, "/bin/sh -s").await.map_err(broken)?,
+            (true, None) => ch.exec(true, "sudo -n /bin/sh -s").await.map_err(broken)?,
+            (true, Some(pass)) => {
+                // The password goes on stdin, alone: nothing else is sent until the root shell
+                // says it runs, so a wrong password can never be followed by script lines that
+                // sudo would read as more guesses.
+                ch.exec(true, shell::SUDO_WITH_PASSWORD)
+                    .await
+                    .map_err(broken)?;
+                let line = Zeroizing::new(format!("{}\n", pass.as_str()));
+                ch.data(line.as_bytes()).await.map_err(broken)?;
+                let mut shell = Shell::new(ch, true, self.exec_timeout);
+                shell.await_root().await?;
+                return Ok(shell);
+            }
+        }
         Ok(Shell::new(ch, self.sudo, self.exec_timeout))
     }
 
@@ -238,6 +269,148 @@ impl Session {
     }
 }
 
+fn config() -> Arc<client::Config> {
+    Arc::new(client::Config {
+        inactivity_timeout: Some(Duration::from_secs(600)),
+        // A peer that dies mid-run is noticed after 3 unanswered keepalives.
+        keepalive_interval: Some(Duration::from_secs(15)),
+        keepalive_max: 3,
+        ..Default::default()
+    })
+}
+
+async fn tcp(to: &Hop) -> Result<tokio::net::TcpStream, SshError> {
+    let tcp = tokio::net::TcpStream::connect((to.host.as_str(), to.port))
+        .await
+        .map_err(|e| {
+            SshError::Unreachable(format!("cannot connect to {}:{}: {e}", to.host, to.port))
+        })?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
+/// A TCP connection to `to` made by the last bastion of `chain`, as a stream for SSH.
+async fn tunnel(
+    via: &client::Handle<Verifier>,
+    to: &Hop,
+    chain: &[Hop],
+) -> Result<russh::ChannelStream<client::Msg>, SshError> {
+    let last = chain.last().expect("a chain has a bastion");
+    via.channel_open_direct_tcpip(to.host.as_str(), to.port as u32, "127.0.0.1", 0)
+        .await
+        .map(|ch| ch.into_stream())
+        .map_err(|e| {
+            SshError::Unreachable(format!(
+                "bastion {last} could not reach {}:{}: {e}",
+                to.host, to.port
+            ))
+        })
+}
+
+type Shared = Result<Arc<client::Handle<Verifier>>, SshError>;
+type BastionFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Shared> + Send + 'a>>;
+
+/// The SSH session with the last bastion of `chain`: opened once per run, its channels shared
+/// by every host behind it (one login per bastion, not one per host).
+fn bastion<'a>(
+    chain: &'a [Hop],
+    target: &'a SshTarget,
+    creds: &'a Credentials,
+) -> BastionFuture<'a> {
+    Box::pin(async move {
+        let cell = creds.bastions.cell(chain);
+        cell.get_or_init(|| async {
+            let hop = chain.last().expect("a chain has a bastion");
+            let phase = Arc::new(std::sync::atomic::AtomicUsize::new(1));
+            let r = if chain.len() == 1 {
+                login(tcp(hop).await?, hop, target, creds, &phase).await
+            } else {
+                let via = bastion(&chain[..chain.len() - 1], target, creds).await?;
+                let stream = tunnel(&via, hop, &chain[..chain.len() - 1]).await?;
+                login(stream, hop, target, creds, &phase).await
+            };
+            r.map(|(h, _)| Arc::new(h))
+                .map_err(|e| e.context(&format!("bastion {hop}")))
+        })
+        .await
+        .clone()
+    })
+}
+
+/// Key exchange, host key check against known_hosts, authentication: one SSH login to `to`.
+async fn login<R>(
+    stream: R,
+    to: &Hop,
+    target: &SshTarget,
+    creds: &Credentials,
+    phase: &std::sync::atomic::AtomicUsize,
+) -> Result<(client::Handle<Verifier>, String), SshError>
+where
+    R: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let refusal = Arc::new(Mutex::new(None));
+    let kex = Arc::new(Mutex::new(String::new()));
+    let verifier = Verifier {
+        host: to.host.clone(),
+        port: to.port,
+        known_hosts: target.known_hosts.clone(),
+        accept_new: creds.accept_new_host_keys,
+        refusal: refusal.clone(),
+        kex: kex.clone(),
+    };
+    let mut handle = match client::connect_stream(config(), stream, verifier).await {
+        Ok(h) => h,
+        Err(e) => {
+            if let Some(m) = refusal.lock().unwrap().take() {
+                return Err(SshError::HostKey(m));
+            }
+            return Err(SshError::Unreachable(format!(
+                "SSH handshake with {}:{} failed: {e}",
+                to.host, to.port
+            )));
+        }
+    };
+    phase.store(2, std::sync::atomic::Ordering::Relaxed);
+    let offered = creds.keyring.offer(target.identity_file.as_deref());
+    let used = authenticate(&mut handle, &to.user, &offered)
+        .await
+        .map_err(|tried| {
+            let mut m = if tried.is_empty() {
+                format!("no identity to offer user {}: no ssh.identity_file, no ssh-agent key, no usable ~/.ssh/id_*", to.user)
+            } else {
+                format!("the host refused every identity for user {} (tried: {})", to.user, tried.join(", "))
+            };
+            for s in creds.keyring.skipped() {
+                m.push_str(&format!("; skipped {s}"));
+            }
+            SshError::Auth(format!(
+                "{m}; install one's public key in ~{}/.ssh/authorized_keys, or set ssh.identity_file",
+                to.user
+            ))
+        })?;
+    let about = format!("key exchange {}, identity {}", kex.lock().unwrap(), used);
+    Ok((handle, about))
+}
+
+/// The bastion sessions of one run, by chain of hops.
+#[derive(Default)]
+pub struct Bastions {
+    open: Mutex<HashMap<Vec<Hop>, BastionCell>>,
+}
+
+type BastionCell = Arc<tokio::sync::OnceCell<Shared>>;
+
+impl Bastions {
+    fn cell(&self, chain: &[Hop]) -> BastionCell {
+        self.open
+            .lock()
+            .unwrap()
+            .entry(chain.to_vec())
+            .or_default()
+            .clone()
+    }
+}
+
 /// The hash an RSA key would sign with (None for other keys, or when the server does not say).
 async fn rsa_hash(handle: &client::Handle<Verifier>) -> Option<keys::HashAlg> {
     handle
@@ -248,28 +421,42 @@ async fn rsa_hash(handle: &client::Handle<Verifier>) -> Option<keys::HashAlg> {
         .flatten()
 }
 
-async fn agent_auth(handle: &mut client::Handle<Verifier>, user: &str) -> Result<bool, SshError> {
-    let mut agent = keys::agent::client::AgentClient::connect_env()
-        .await
-        .map_err(|e| {
-            SshError::Auth(format!(
-                "no identity_file and no ssh-agent ({e}); set ssh.identity_file or start an agent"
-            ))
-        })?;
-    let ids = agent
-        .request_identities()
-        .await
-        .map_err(|e| SshError::Auth(format!("ssh-agent: {e}")))?;
-    for key in ids {
-        let hash = rsa_hash(handle).await;
-        if let Ok(r) = handle
-            .authenticate_publickey_with(user, key.clone(), hash, &mut agent)
-            .await
-        {
-            if r.success() {
-                return Ok(true);
+/// Offers each identity in turn until one is accepted: its description, or every one tried.
+/// RSA keys sign with rsa-sha2-512/256 (what the server says it takes; SHA-512 when it says
+/// nothing), never SHA-1 `ssh-rsa`, which OpenSSH 8.8+ refuses.
+async fn authenticate(
+    handle: &mut client::Handle<Verifier>,
+    user: &str,
+    offered: &[Identity],
+) -> Result<String, Vec<String>> {
+    let hash = Some(rsa_hash(handle).await.unwrap_or(keys::HashAlg::Sha512));
+    let mut agent = None;
+    let mut tried = Vec::new();
+    for id in offered {
+        let accepted = match &id.signer {
+            Signer::Key(key) => handle
+                .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key.clone(), hash))
+                .await
+                .map(|r| r.success())
+                .unwrap_or(false),
+            Signer::Agent(public) => {
+                if agent.is_none() {
+                    agent = keys::agent::client::AgentClient::connect_env().await.ok();
+                }
+                match agent.as_mut() {
+                    Some(a) => handle
+                        .authenticate_publickey_with(user, public.clone(), hash, a)
+                        .await
+                        .map(|r| r.success())
+                        .unwrap_or(false),
+                    None => false,
+                }
             }
+        };
+        if accepted {
+            return Ok(id.describe());
         }
+        tried.push(id.describe());
     }
-    Ok(false)
+    Err(tried)
 }

@@ -12,6 +12,12 @@ use std::time::Duration;
 /// A host may send this much per script; more is a broken or hostile host, cut off.
 pub const MAX_OUTPUT: usize = 64 << 20;
 
+/// sudo reading its password from stdin (`-S`) with a prompt of lvsprov's own, then a root
+/// shell that first says it runs; only then does lvsprov send the script.
+pub const SUDO_WITH_PASSWORD: &str =
+    "sudo -S -p '[lvsprov] sudo password: ' /bin/sh -c 'echo @@lvsprov-root; exec /bin/sh -s'";
+const ROOT_MARKER: &str = "@@lvsprov-root";
+
 pub struct Output {
     /// The shell's exit status, or 0 when the part ended at its marker with the shell still open.
     pub status: u32,
@@ -41,6 +47,65 @@ impl Shell {
             .data(script.as_str().as_bytes())
             .await
             .map_err(broken)
+    }
+
+    /// Waits for the root shell behind `sudo -S` to start; a wrong password or a sudoers that
+    /// wants a tty fails at once (sudo would otherwise wait for another guess until the timeout).
+    pub async fn await_root(&mut self) -> Result<(), SshError> {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let deadline = tokio::time::Instant::now() + self.exec_timeout.min(Duration::from_secs(60));
+        loop {
+            if find_line(&out, 0, ROOT_MARKER).0 {
+                return Ok(());
+            }
+            let text = String::from_utf8_lossy(&err);
+            let refusal = if text.contains("Sorry, try again")
+                || text.contains("incorrect password")
+            {
+                Some(
+                    "sudo refused the password (--ask-become-pass); nothing was run on this host"
+                        .to_string(),
+                )
+            } else if text.contains("must have a tty") {
+                Some("the host's sudoers has requiretty; add `Defaults:USER !requiretty` for lvsprov's user (or connect as root)".to_string())
+            } else if text.contains("is not in the sudoers")
+                || text.contains("not allowed to execute")
+            {
+                Some(format!("sudo: {}", text.trim()))
+            } else {
+                None
+            };
+            if let Some(m) = refusal {
+                let _ = self.ch.close().await;
+                self.ended = true;
+                return Err(SshError::Auth(m));
+            }
+            let next = tokio::time::timeout_at(deadline, self.ch.wait()).await;
+            match next {
+                Err(_) => {
+                    let _ = self.ch.close().await;
+                    return Err(SshError::Auth(
+                        "sudo did not start a shell within 60 s of getting the password".into(),
+                    ));
+                }
+                Ok(Some(ChannelMsg::Data { data })) => out.extend_from_slice(&data),
+                Ok(Some(ChannelMsg::ExtendedData { data, .. })) => err.extend_from_slice(&data),
+                Ok(None | Some(ChannelMsg::Close) | Some(ChannelMsg::ExitStatus { .. })) => {
+                    self.ended = true;
+                    return Err(SshError::Auth(format!(
+                        "sudo ended before a root shell started: {}",
+                        String::from_utf8_lossy(&err).trim()
+                    )));
+                }
+                Ok(Some(_)) => {}
+            }
+            if out.len() + err.len() > 64 << 10 {
+                let _ = self.ch.close().await;
+                return Err(SshError::Session(
+                    "sudo printed too much before the shell started".into(),
+                ));
+            }
+        }
     }
 
     /// No more scripts: the shell exits after the last one (and lets go of what it holds).
@@ -93,7 +158,7 @@ impl Shell {
         let stderr = String::from_utf8_lossy(&err).into_owned();
         if self.sudo && stderr.contains("sudo: a password is required") {
             return Err(SshError::Auth(
-                "sudo asks for a password; give the user NOPASSWD sudo or connect as root".into(),
+                "sudo asks for a password; run with --ask-become-pass, give the user NOPASSWD sudo, or connect as root".into(),
             ));
         }
         Ok(Output {
