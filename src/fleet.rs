@@ -43,7 +43,7 @@ impl Progress {
         }
         match &self.bar {
             Some(b) => b.set_message(phase.to_string()),
-            None if self.verbose => eprintln!("{}: {phase}", self.name),
+            None if self.verbose && !phase.is_empty() => eprintln!("{}: {phase}", self.name),
             None => {}
         }
     }

@@ -31,6 +31,12 @@ fn inventory(lab: &Lab, path: &str, ssh: Value, own: &[(&str, Value)]) -> String
     path.to_string()
 }
 
+/// The container lab's inventory logging in as `user` with `key` (a file in the client's ~/.ssh).
+fn as_user(lab: &Lab, path: &str, user: &str, key: &str, own: &[(&str, Value)]) -> String {
+    let ssh = json!({ "user": user, "identity_file": format!("~/.ssh/{key}"), "known_hosts": "~/.ssh/known_hosts" });
+    inventory(lab, path, ssh, own)
+}
+
 fn passphrase() -> String {
     std::fs::read_to_string(repo().join("docker/state/passphrase"))
         .unwrap()
@@ -146,10 +152,11 @@ fn an_rsa_key_signs_with_sha2_as_root_and_as_a_sudo_user() {
         accepted("web01", "root", "RSA"),
         accepted("web02", "deploy", "RSA"),
     );
-    let inv = inventory(
+    let inv = as_user(
         lab,
         "/tmp/rsa.json",
-        json!({ "user": "root", "identity_file": "~/.ssh/id_rsa", "known_hosts": "~/.ssh/known_hosts" }),
+        "root",
+        "id_rsa",
         &[("web02", json!({ "user": "deploy", "sudo": true }))],
     );
     let (code, r) = lab.json(&["check", &inv, "--limit", "real_servers"]);
@@ -174,12 +181,7 @@ fn an_rsa_key_signs_with_sha2_as_root_and_as_a_sudo_user() {
 fn an_encrypted_key_is_used_through_the_agent_without_a_passphrase() {
     let Some((_g, lab)) = lab() else { return };
     lab.install_binary();
-    let inv = inventory(
-        lab,
-        "/tmp/enc.json",
-        json!({ "user": "root", "identity_file": "~/.ssh/id_ed25519_enc", "known_hosts": "~/.ssh/known_hosts" }),
-        &[],
-    );
+    let inv = as_user(lab, "/tmp/enc.json", "root", "id_ed25519_enc", &[]);
     // The agent gets the key through an askpass program; lvsprov itself has no terminal, no
     // passphrase file and no askpass: only the agent can make this work.
     lab.put(
@@ -223,12 +225,7 @@ fn rm(lab: &Lab, path: &str) {
 fn an_encrypted_key_asks_its_passphrase_once_on_the_terminal_and_never_shows_it() {
     let Some((_g, lab)) = lab() else { return };
     lab.install_binary();
-    let inv = inventory(
-        lab,
-        "/tmp/enc-tty.json",
-        json!({ "user": "root", "identity_file": "~/.ssh/id_ed25519_enc", "known_hosts": "~/.ssh/known_hosts" }),
-        &[],
-    );
+    let inv = as_user(lab, "/tmp/enc-tty.json", "root", "id_ed25519_enc", &[]);
     let pass = passphrase();
     let (code, out, ps) = in_pty(
         &format!("lvsprov check {inv} --limit real_servers -v"),
@@ -322,12 +319,7 @@ fn a_refused_identity_is_named_with_its_fingerprint() {
 fn sudo_that_wants_a_password_gets_it_on_stdin_once_and_a_wrong_one_fails_fast() {
     let Some((_g, lab)) = lab() else { return };
     lab.install_binary();
-    let inv = inventory(
-        lab,
-        "/tmp/ops.json",
-        json!({ "user": "ops", "identity_file": "~/.ssh/id_ed25519", "known_hosts": "~/.ssh/known_hosts" }),
-        &[],
-    );
+    let inv = as_user(lab, "/tmp/ops.json", "ops", "id_ed25519", &[]);
     // Without a password: refused with the way out.
     let (code, r) = lab.json(&["check", &inv, "--limit", "web01"]);
     assert_eq!(code, 1, "{r}");
@@ -386,6 +378,33 @@ fn sudo_that_wants_a_password_gets_it_on_stdin_once_and_a_wrong_one_fails_fast()
         "a wrong password failed in {took:?}, not at once"
     );
     assert!(!r.to_string().contains("not-it"));
+
+    // A sudoers with requiretty (RHEL 7's default): refused with the fix, the other host goes on.
+    lab.sh(
+        "web02",
+        "echo 'Defaults:ops requiretty' >/etc/sudoers.d/zz-tty && chmod 440 /etc/sudoers.d/zz-tty",
+    );
+    lab.put("client", "/tmp/right-sudo", &format!("{password}\n"));
+    let (code, r) = lab.json(&[
+        "check",
+        &inv,
+        "--limit",
+        "real_servers",
+        "--become-pass-file",
+        "/tmp/right-sudo",
+    ]);
+    lab.sh("web02", "rm -f /etc/sudoers.d/zz-tty");
+    rm(lab, "/tmp/right-sudo");
+    assert_eq!(code, 1, "{r}");
+    assert!(planned(&r, "web01"), "{r}");
+    let e = host(&r, "web02");
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("Defaults:USER !requiretty"),
+        "{e}"
+    );
 }
 
 /// Accepted logins on a lab host from a given source address.
@@ -473,4 +492,63 @@ fn every_host_is_reached_through_one_bastion_login() {
             "{m}"
         );
     }
+}
+
+#[test]
+fn an_ssh_config_alias_names_the_host_and_what_lvsprov_cannot_honour_is_refused() {
+    let Some((_g, lab)) = lab() else { return };
+    lab.install_binary();
+    lab.put(
+        "client",
+        "/tmp/ssh_config",
+        &format!(
+            "# as an operator has it\nHost web01-mgmt\n    HostName {}\n    User deploy\n    Port 22\n    IdentityFile ~/.ssh/id_rsa\n\nHost *\n    ServerAliveInterval 20\n",
+            common::addr("web01")
+        ),
+    );
+    // The inventory says only where known_hosts is and which alias web01 is: the rest comes from
+    // the config (user deploy, so sudo; the RSA key).
+    let inv = inventory(
+        lab,
+        "/tmp/alias.json",
+        json!({ "known_hosts": "~/.ssh/known_hosts" }),
+        &[("web01", json!({ "host": "web01-mgmt" }))],
+    );
+    let before = accepted("web01", "deploy", "RSA");
+    let out = lab.lvsprov(&[
+        "check",
+        &inv,
+        "--limit",
+        "web01",
+        "--ssh-config",
+        "/tmp/ssh_config",
+        "-v",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{err}");
+    assert!(
+        err.contains("identity /root/.ssh/id_rsa (ssh-rsa SHA256:"),
+        "{err}"
+    );
+    assert_eq!(
+        accepted("web01", "deploy", "RSA"),
+        before + 1,
+        "logged in as the config's user with its key"
+    );
+
+    // A Match block could send some hosts elsewhere: refused naming its line, nothing contacted.
+    lab.put(
+        "client",
+        "/tmp/ssh_config_match",
+        "Host web01-mgmt\n    User deploy\n\nMatch host 192.168.*\n    User nobody\n",
+    );
+    let before = lab.logins();
+    let out = lab.lvsprov(&["check", &inv, "--ssh-config", "/tmp/ssh_config_match"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("/tmp/ssh_config_match line 4: `Match` is not supported"),
+        "{err}"
+    );
+    assert_eq!(lab.logins(), before);
 }

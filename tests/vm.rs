@@ -129,6 +129,17 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let (rc, up) = json(steps, "up");
     assert_eq!(rc, 0, "{up}");
     assert_eq!(up["summary"]["changed"], 4);
+    // OpenSSH 10 (lvs02, Debian 13) and 9.2 (the others): each host's key exchange, from -v.
+    let kex = &steps["kex"].out;
+    eprintln!("{kex}");
+    assert!(
+        kex.contains("lvs02: connected: key exchange mlkem768x25519-sha256, identity "),
+        "{kex}"
+    );
+    assert!(
+        kex.contains("lvs01: connected: key exchange curve25519-sha256, identity "),
+        "{kex}"
+    );
     let (rc, again) = json(steps, "up-again");
     assert_eq!(
         (rc, again["summary"]["changes"].as_u64()),

@@ -8,7 +8,7 @@ use crate::fleet::FleetOptions;
 use crate::inventory::{self, Host, Inventory};
 use crate::pipeline::Pipeline;
 use crate::playbook::Playbooks;
-use crate::ssh::{Credentials, Keyring, Limits, SecretSource};
+use crate::ssh::{Credentials, Keyring, Limits, SecretSource, SshConfig};
 use clap::ValueEnum;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,6 +67,9 @@ pub struct Common {
     /// SSH_ASKPASS or the terminal)
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// OpenSSH client config to read (default ~/.ssh/config when it exists; `none` to read none)
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
     /// Per host: the key exchange, the identity used, each phase's time
     #[arg(short, long)]
     pub verbose: bool,
@@ -132,11 +135,27 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
             "--connect-timeout and --timeout must be at least 1 second",
         ));
     }
-    let hosts: Vec<Host> = inv
+    let mut inv = inv;
+    let selected: Vec<String> = inv
         .select(limit.or(c.limit.as_deref()))
         .map_err(usage)?
         .into_iter()
-        .cloned()
+        .map(|h| h.name.clone())
+        .collect();
+    // The inventory's ssh fields, completed from ~/.ssh/config for the selected hosts.
+    if let Some(cfg) = SshConfig::load(c.ssh_config.as_deref()).map_err(usage)? {
+        for h in inv.hosts.iter_mut().filter(|h| selected.contains(&h.name)) {
+            cfg.apply(&mut h.ssh).map_err(|e| {
+                usage(format_args!(
+                    "{} ({}): {e}\nnothing was contacted",
+                    h.name, h.ssh.host
+                ))
+            })?;
+        }
+    }
+    let hosts: Vec<Host> = selected
+        .iter()
+        .filter_map(|n| inv.host(n).cloned())
         .collect();
     let inv = Arc::new(inv);
     let playbooks = Playbooks {
@@ -180,9 +199,9 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
 fn credentials(c: &Common, hosts: &[Host]) -> Result<Credentials, Exit> {
     let named: Vec<PathBuf> = hosts
         .iter()
-        .filter_map(|h| h.ssh.identity_file.clone())
+        .flat_map(|h| h.ssh.identity_files.clone())
         .collect();
-    let want_defaults = hosts.iter().any(|h| h.ssh.identity_file.is_none());
+    let want_defaults = hosts.iter().any(|h| h.ssh.identity_files.is_empty());
     let source = SecretSource::choose(c.passphrase_file.as_deref());
     let keyring = Keyring::load(&named, want_defaults, &source)
         .map_err(|e| usage(format_args!("{e}\nnothing was contacted")))?;

@@ -14,7 +14,7 @@ mod validate;
 mod validate_services;
 
 pub use types::{HealthCheck, HealthKind, Protocol, Scheduler, Vip};
-pub use validate::{valid_hostname, valid_ifname};
+pub use validate::{expand, parse_jump, valid_hostname, valid_ifname};
 
 /// One mistake in the inventory: where it is and what to do about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,10 +80,28 @@ pub struct SshTarget {
     pub jump: Vec<Hop>,
     pub user: String,
     pub port: u16,
-    /// None: use the ssh-agent at SSH_AUTH_SOCK.
-    pub identity_file: Option<PathBuf>,
+    /// Offered in order; empty: the agent's keys, then the default `~/.ssh/id_*`.
+    pub identity_files: Vec<PathBuf>,
     pub known_hosts: PathBuf,
     /// Run remote scripts through `sudo -n` (for a non-root user).
+    pub sudo: bool,
+    /// Learn this host's unknown key (ssh_config's `StrictHostKeyChecking accept-new`).
+    pub accept_new: bool,
+    /// ssh_config's ConnectTimeout and ServerAliveInterval for this host.
+    pub connect_timeout: Option<std::time::Duration>,
+    pub keepalive: Option<std::time::Duration>,
+    /// Which fields the inventory itself set: those win over ssh_config.
+    pub explicit: Explicit,
+}
+
+/// The `ssh` fields an inventory gave (at the host or the top level).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Explicit {
+    pub user: bool,
+    pub port: bool,
+    pub identity_file: bool,
+    pub known_hosts: bool,
+    pub jump: bool,
     pub sudo: bool,
 }
 

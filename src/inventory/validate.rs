@@ -2,7 +2,7 @@
 //! One function per part of the inventory; each adds problems and returns what it could type.
 
 use super::raw::{RawHost, RawInventory, RawSsh, RawSync};
-use super::{Duty, Hop, Host, Inventory, Keepalived, Problem, Role, SshTarget, Sync};
+use super::{Duty, Explicit, Hop, Host, Inventory, Keepalived, Problem, Role, SshTarget, Sync};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -69,7 +69,7 @@ fn valid_user(u: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
-fn expand(p: &str) -> PathBuf {
+pub fn expand(p: &str) -> PathBuf {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| "/root".into());
@@ -154,12 +154,26 @@ impl Validator {
             host: String::new(),
             jump: Vec::new(),
             port: own.port.or(defaults.port).unwrap_or(22),
-            identity_file: pick(&own.identity_file, &defaults.identity_file).map(|p| expand(&p)),
+            identity_files: pick(&own.identity_file, &defaults.identity_file)
+                .map(|p| expand(&p))
+                .into_iter()
+                .collect(),
             known_hosts: expand(
                 &pick(&own.known_hosts, &defaults.known_hosts)
                     .unwrap_or_else(|| "~/.ssh/known_hosts".into()),
             ),
             sudo: own.sudo.or(defaults.sudo).unwrap_or(user != "root"),
+            accept_new: false,
+            connect_timeout: None,
+            keepalive: None,
+            explicit: Explicit {
+                user: own.user.is_some() || defaults.user.is_some(),
+                port: own.port.is_some() || defaults.port.is_some(),
+                identity_file: own.identity_file.is_some() || defaults.identity_file.is_some(),
+                known_hosts: own.known_hosts.is_some() || defaults.known_hosts.is_some(),
+                jump: own.jump.is_some() || defaults.jump.is_some(),
+                sudo: own.sudo.is_some() || defaults.sudo.is_some(),
+            },
             user,
         }
     }

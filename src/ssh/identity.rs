@@ -198,11 +198,14 @@ impl Keyring {
         Ok(ring)
     }
 
-    /// What to offer a host, in order: its named identity; or the agent's keys, then the
+    /// What to offer a host, in order: its named identities; or the agent's keys, then the
     /// default files the agent does not already offer.
-    pub fn offer(&self, identity_file: Option<&Path>) -> Vec<Identity> {
-        if let Some(path) = identity_file {
-            return self.files.get(path).cloned().into_iter().collect();
+    pub fn offer(&self, identity_files: &[PathBuf]) -> Vec<Identity> {
+        if !identity_files.is_empty() {
+            return identity_files
+                .iter()
+                .filter_map(|p| self.files.get(p).cloned())
+                .collect();
         }
         let mut ids = self.agent.clone();
         for d in &self.defaults {

@@ -5,8 +5,10 @@
 use crate::inventory::{Hop, SshTarget};
 use crate::shell::Script;
 
+pub mod config;
 pub mod identity;
 mod shell;
+pub use config::SshConfig;
 pub use identity::{Keyring, SecretSource};
 pub use shell::{Output, Shell};
 
@@ -187,7 +189,8 @@ impl Session {
     ) -> Result<Session, SshError> {
         let phase = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let attempt = Self::handshake(target, creds, phase.clone());
-        match tokio::time::timeout(limits.connect, attempt).await {
+        let bound = target.connect_timeout.unwrap_or(limits.connect);
+        match tokio::time::timeout(bound, attempt).await {
             Ok(Ok((handle, about))) => Ok(Session {
                 handle,
                 sudo: target.sudo,
@@ -200,7 +203,7 @@ impl Session {
                 "no SSH session with {}:{} within {} s (stuck in {}); check the host, or raise --connect-timeout",
                 target.host,
                 target.port,
-                limits.connect.as_secs(),
+                bound.as_secs(),
                 PHASES[phase.load(std::sync::atomic::Ordering::Relaxed).min(2)]
             ))),
         }
@@ -269,11 +272,11 @@ impl Session {
     }
 }
 
-fn config() -> Arc<client::Config> {
+fn config(target: &SshTarget) -> Arc<client::Config> {
     Arc::new(client::Config {
         inactivity_timeout: Some(Duration::from_secs(600)),
         // A peer that dies mid-run is noticed after 3 unanswered keepalives.
-        keepalive_interval: Some(Duration::from_secs(15)),
+        keepalive_interval: Some(target.keepalive.unwrap_or(Duration::from_secs(15))),
         keepalive_max: 3,
         ..Default::default()
     })
@@ -354,11 +357,11 @@ where
         host: to.host.clone(),
         port: to.port,
         known_hosts: target.known_hosts.clone(),
-        accept_new: creds.accept_new_host_keys,
+        accept_new: creds.accept_new_host_keys || target.accept_new,
         refusal: refusal.clone(),
         kex: kex.clone(),
     };
-    let mut handle = match client::connect_stream(config(), stream, verifier).await {
+    let mut handle = match client::connect_stream(config(target), stream, verifier).await {
         Ok(h) => h,
         Err(e) => {
             if let Some(m) = refusal.lock().unwrap().take() {
@@ -371,7 +374,7 @@ where
         }
     };
     phase.store(2, std::sync::atomic::Ordering::Relaxed);
-    let offered = creds.keyring.offer(target.identity_file.as_deref());
+    let offered = creds.keyring.offer(&target.identity_files);
     let used = authenticate(&mut handle, &to.user, &offered)
         .await
         .map_err(|tried| {
