@@ -7,7 +7,7 @@
 //! ([`Playbooks::probe`]), so a broken template stops the run with nothing contacted.
 
 use crate::facts::{Boot, Facts, Init, Probe};
-use crate::inventory::{Host, Inventory, Keepalived, Role, Service};
+use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service};
 use crate::platform::PlatformId;
 use crate::resources::file::{Rendered, MASK};
 use crate::resources::ipvs::VirtualService;
@@ -99,6 +99,7 @@ struct Context<'a> {
     nic: String,
     state: &'static str,
     keepalived: Option<Keepalived>,
+    ipvs: IpvsTuning,
     services: Vec<Service>,
     ipvs_services: Vec<VirtualService>,
     vips: Vec<String>,
@@ -300,6 +301,7 @@ fn context<'a>(
         nic,
         state: if active { "MASTER" } else { "BACKUP" },
         keepalived: inv.keepalived.clone(),
+        ipvs: inv.ipvs.clone(),
         ipvs_services: services.iter().map(VirtualService::from).collect(),
         services,
         vips,

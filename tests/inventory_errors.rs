@@ -48,6 +48,18 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "IPv4",
         ),
         (
+            "an IPVS flag that is not 0 or 1",
+            broken(|v| v["ipvs"] = serde_json::json!({ "expire_nodest_conn": 2 })),
+            "$.ipvs.expire_nodest_conn",
+            "0 or 1",
+        ),
+        (
+            "an IPVS timeout of 0",
+            broken(|v| v["ipvs"] = serde_json::json!({ "timeouts": { "tcp": 0 } })),
+            "$.ipvs.timeouts.tcp",
+            "seconds from 1",
+        ),
+        (
             "ssh.host at the top level",
             broken(|v| v["ssh"] = serde_json::json!({ "host": "mgmt" })),
             "$.ssh.host",

@@ -672,3 +672,88 @@ fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain()
         "the host's own rules stay"
     );
 }
+
+/// IPVS under churn: before ip_vs is loaded its sysctls do not exist, and their kernel values are
+/// assumed (the module is loaded by an earlier step); the inventory's `ipvs` overrides lvsprov's
+/// defaults; `down` puts back what was recorded.
+#[test]
+fn ipvs_tuning_is_planned_from_the_kernel_defaults_and_put_back_by_down() {
+    let inv = inventory("inventories/lab.json");
+    let f = recorded("rhel9-lvs01.txt");
+    assert!(!f.sysctls.contains_key("net.ipv4.vs.expire_nodest_conn"));
+    let changes = plan_for(&inv, "lvs01", &f, Mode::Up).unwrap();
+    assert_eq!(
+        find(&changes, "sysctl net.ipv4.vs.expire_nodest_conn").diff,
+        "0 → 1"
+    );
+    assert_eq!(
+        find(&changes, "sysctl net.ipv4.vs.expire_quiescent_template").diff,
+        "0 → 1"
+    );
+    assert!(!names(&changes).contains(&"sysctl net.ipv4.vs.conn_reuse_mode".to_string()));
+    let t = find(&changes, "ipvs timeouts");
+    assert_eq!(
+        t.diff,
+        "tcp 900 s, tcpfin 120 s, udp 300 s → tcp 7260 s, tcpfin 120 s, udp 300 s"
+    );
+    assert!(t.script.contains("ipvsadm --set 7260 120 300"));
+    assert!(
+        t.script.contains("ipvs.timeouts=900 120 300"),
+        "the old values are recorded first"
+    );
+    assert!(names(&changes).contains(&"file /etc/modules-load.d/lvsprov.conf".to_string()));
+    let conf = find(&changes, "file /etc/keepalived/keepalived.conf");
+    assert!(
+        conf.diff
+            .contains("+    lvs_timeouts tcp 7260 tcpfin 120 udp 300"),
+        "{}",
+        conf.diff
+    );
+
+    // The inventory keeps the kernel's TCP timeout and nodest behaviour.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/lab.json"),
+    )
+    .unwrap()
+    .replacen(
+        "\"network\"",
+        "\"ipvs\": { \"expire_nodest_conn\": 0, \"timeouts\": { \"tcp\": 900 } },\n  \"network\"",
+        1,
+    );
+    let dir = std::env::temp_dir().join(format!("lvsprov-plan-ipvs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("inv.json"), text).unwrap();
+    let own = inventory::load(&dir.join("inv.json")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let changes = plan_for(&own, "lvs01", &f, Mode::Up).unwrap();
+    let n = names(&changes);
+    assert!(!n.contains(&"sysctl net.ipv4.vs.expire_nodest_conn".to_string()));
+    assert!(
+        !n.contains(&"ipvs timeouts".to_string()),
+        "900 120 300 is what the host has"
+    );
+
+    // After up: the tuned values live, the old ones recorded; down puts them back.
+    let mut after = f.clone();
+    after
+        .sysctls
+        .insert("net.ipv4.vs.expire_nodest_conn".into(), "1".into());
+    after
+        .sysctl_orig
+        .insert("net.ipv4.vs.expire_nodest_conn".into(), "0".into());
+    after.ipvs_timeouts = Some([7260, 120, 300]);
+    after
+        .sysctl_orig
+        .insert("ipvs.timeouts".into(), "900 120 300".into());
+    let down = plan_for(&inv, "lvs01", &after, Mode::Down(DownOptions::default())).unwrap();
+    assert_eq!(
+        find(&down, "sysctl net.ipv4.vs.expire_nodest_conn").diff,
+        "1 → 0"
+    );
+    let t = find(&down, "ipvs timeouts");
+    assert!(
+        t.script.contains("ipvsadm --set 900 120 300"),
+        "{}",
+        t.script
+    );
+}

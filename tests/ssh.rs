@@ -451,6 +451,21 @@ fn every_host_is_reached_through_one_bastion_login() {
         bastion_logins + 1,
         "one bastion login for the run"
     );
+    // The bastion runs Debian 13's OpenSSH 10: -v names its key exchange beside the host's.
+    let out = lab.lvsprov(&[
+        "check",
+        "inventories/lab-bastion.json",
+        "--limit",
+        "web01",
+        "-v",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "through root@{bastion}:22 (key exchange mlkem768x25519-sha256)"
+        )),
+        "{err}"
+    );
     let t0 = Instant::now();
     let (direct_code, _) = lab.json(&["check"]);
     let direct = t0.elapsed();

@@ -204,16 +204,16 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         est["survived"]
     );
 
-    let (rc, _) = json(steps, "up-nosync");
-    assert_eq!(rc, 0);
+    let (rc, out) = json(steps, "up-nosync");
+    assert_eq!(rc, 0, "up-nosync: {out}");
     let (_, nosync) = json(steps, "failover-nosync");
     assert_eq!(nosync["failover"]["sync"], false, "{nosync}");
     assert_eq!(
         nosync["failover"]["established"]["survived"], 0,
         "without sync the backup resets them: {nosync}"
     );
-    let (rc, _) = json(steps, "up-sync");
-    assert_eq!(rc, 0);
+    let (rc, out) = json(steps, "up-sync");
+    assert_eq!(rc, 0, "up-sync: {out}");
     assert!((0.0..30.0).contains(&secs), "{secs}");
     eprintln!("failover outage: {secs:.2} s");
 
@@ -245,8 +245,8 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         (answers(&drained, "web01"), answers(&drained, "web02")),
         (0, 20)
     );
-    let (rc, _) = json(steps, "undrain");
-    assert_eq!(rc, 0);
+    let (rc, out) = json(steps, "undrain");
+    assert_eq!(rc, 0, "undrain: {out}");
     let (rc, undrained) = json(steps, "verify-undrained");
     assert_eq!(rc, 0, "{:?}", failed(&undrained));
     assert_eq!(
@@ -372,8 +372,25 @@ fn the_cluster_comes_back_by_itself_after_power_cuts_and_reboots() {
     let (rc, v) = json(steps, "verify-after-web01");
     assert_eq!(rc, 0, "web01 rejoined by itself: {:?}", failed(&v));
 
-    let (rc, _) = json(steps, "down");
-    assert_eq!(rc, 0);
+    // IPVS tuning (expire_nodest_conn, expire_quiescent_template, conn_reuse_mode, timeouts):
+    // lvsprov's defaults after up and after the power cut, the kernel's after down.
+    let tuned = "1 1 1 Timeout (tcp tcpfin udp): 7260 120 300";
+    let kernel = "0 0 1 Timeout (tcp tcpfin udp): 900 120 300";
+    for (step, want) in [
+        ("ipvs-tuning", tuned),
+        ("ipvs-tuning-after-power-cut", tuned),
+        ("ipvs-tuning-after-down", kernel),
+    ] {
+        for d in ["lvs01", "lvs02"] {
+            assert!(
+                steps[step].out.contains(&format!("{d}: {want}")),
+                "{step}: {}",
+                steps[step].out
+            );
+        }
+    }
+    let (rc, out) = json(steps, "down");
+    assert_eq!(rc, 0, "down: {out}");
     assert_eq!(steps["reboot-after-down"].rc, 0);
     // down, then a reboot: each host's own ruleset exactly as before up.
     for host in ["lvs01", "lvs02", "web01", "web02"] {

@@ -5,9 +5,11 @@
 # lvsprov installs on lab hosts are downloaded into the root's apt cache (not installed), so a real
 # `apt-get install` works inside the lab, which has no route out. The image is tagged with a hash
 # of this folder, so a change here rebuilds it and an unchanged folder reuses it (warm start).
+#   build.sh [RELEASE]   bookworm (default: every LVS host) or trixie (the bastion: OpenSSH 10)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-tag=$("$here/tag.sh")
+release=${1:-bookworm}
+tag=$("$here/tag.sh" "$release")
 if docker image inspect "$tag" >/dev/null 2>&1; then
   echo "lab image $tag is built"
   exit 0
@@ -16,7 +18,7 @@ fi
 mirror=${LAB_MIRROR:-http://deb.debian.org/debian}
 cache=${LAB_CACHE:-/var/cache/lvsprov-lab}
 mkdir -p "$cache"
-root=$(mktemp -d "$cache/root.XXXXXX"); chmod 755 "$root"
+root=$(mktemp -d "$cache/root-$release.XXXXXX"); chmod 755 "$root"
 cleanup() { umount -R "$root/proc" 2>/dev/null || true; rm -rf "$root"; }
 trap cleanup EXIT
 
@@ -26,14 +28,14 @@ command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get ins
 base_pkgs=openssh-server,sudo,iproute2,procps,curl,ca-certificates,kmod,iputils-ping,less
 lab_pkgs="ipvsadm keepalived apache2"
 
-echo "debootstrap bookworm into $root"
-debootstrap --variant=minbase --include="$base_pkgs" bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
-  || { tail -n 30 "$cache/debootstrap.log" >&2; exit 1; }
+echo "debootstrap $release into $root"
+debootstrap --variant=minbase --include="$base_pkgs" "$release" "$root" "$mirror" >"$cache/debootstrap-$release.log" 2>&1 \
+  || { tail -n 30 "$cache/debootstrap-$release.log" >&2; exit 1; }
 
 cat >"$root/etc/apt/sources.list" <<SRC
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
+deb $mirror $release main
+deb $mirror $release-updates main
+deb http://deb.debian.org/debian-security $release-security main
 SRC
 # dpkg's fsync makes offline installs three times slower in a container; nothing here needs it.
 echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/unsafe-io"

@@ -16,7 +16,7 @@ pub enum Ipvs {
 }
 
 pub fn fragment() -> Script {
-    sh!("if [ -e /proc/net/ip_vs ]; then echo available; if command -v ipvsadm-save >/dev/null; then ipvsadm-save -n; fi\nelif modinfo ip_vs >/dev/null 2>&1; then echo module; else echo absent; fi\necho @@ipvsd; if [ -e /proc/net/ip_vs ] && command -v ipvsadm >/dev/null; then ipvsadm -L --daemon 2>/dev/null; fi")
+    sh!("if [ -e /proc/net/ip_vs ]; then echo available; if command -v ipvsadm-save >/dev/null; then ipvsadm-save -n; fi\nelif modinfo ip_vs >/dev/null 2>&1; then echo module; else echo absent; fi\necho @@ipvsd; if [ -e /proc/net/ip_vs ] && command -v ipvsadm >/dev/null; then ipvsadm -L --daemon 2>/dev/null; ipvsadm -L --timeout 2>/dev/null; fi")
 }
 
 /// The sync daemons running (`master`, `backup`), from `ipvsadm -L --daemon`:
@@ -30,6 +30,20 @@ pub fn parse_daemons(lines: &[&str]) -> std::collections::BTreeSet<String> {
             (w.next() == Some("sync")).then(|| role.to_string())
         })
         .collect()
+}
+
+/// `Timeout (tcp tcpfin udp): 900 120 300` from `ipvsadm -L --timeout`.
+pub fn parse_timeouts(lines: &[&str]) -> Option<[u32; 3]> {
+    let l = lines
+        .iter()
+        .find(|l| l.starts_with("Timeout (tcp tcpfin udp):"))?;
+    let v: Vec<u32> = l
+        .rsplit(':')
+        .next()?
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    v.try_into().ok()
 }
 
 pub fn parse(lines: &[&str]) -> Ipvs {
@@ -58,5 +72,10 @@ mod tests {
             "junk",
         ]);
         assert_eq!(d.into_iter().collect::<Vec<_>>(), ["backup", "master"]);
+        assert_eq!(
+            parse_timeouts(&["Timeout (tcp tcpfin udp): 7260 120 300"]),
+            Some([7260, 120, 300])
+        );
+        assert_eq!(parse_timeouts(&["master sync daemon"]), None);
     }
 }

@@ -60,6 +60,8 @@ pub struct Facts {
     pub ipvs: Ipvs,
     /// IPVS sync daemons running here: `master`, `backup`.
     pub sync_daemons: BTreeSet<String>,
+    /// IPVS's tcp, tcpfin and udp timeouts (seconds); None before ipvsadm is installed.
+    pub ipvs_timeouts: Option<[u32; 3]>,
     pub packages: BTreeSet<String>,
     /// The package database was left mid-change (dpkg killed): finished before any install.
     pub package_db_interrupted: bool,
@@ -169,6 +171,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         sysctls: sysctls::parse(&get("sysctl")),
         ipvs: ipvs::parse(&get("ipvs")),
         sync_daemons: ipvs::parse_daemons(&get("ipvsd")),
+        ipvs_timeouts: ipvs::parse_timeouts(&get("ipvsd")),
         packages: lines_of(&get("packages")),
         package_db_interrupted: pkgdb::parse(&get("pkgdb")),
         services: services::parse(&get("services")),

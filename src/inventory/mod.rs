@@ -197,10 +197,50 @@ pub struct Sync {
     pub id: u8,
 }
 
+/// How the directors' IPVS behaves under churn: sysctls and connection timeouts.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IpvsTuning {
+    pub conn_reuse_mode: u32,
+    pub expire_nodest_conn: u32,
+    pub expire_quiescent_template: u32,
+    pub tcp: u32,
+    pub tcpfin: u32,
+    pub udp: u32,
+}
+
+impl IpvsTuning {
+    /// The kernel's own values: what a director has before lvsprov, and after `down`.
+    pub const KERNEL: IpvsTuning = IpvsTuning {
+        conn_reuse_mode: 1,
+        expire_nodest_conn: 0,
+        expire_quiescent_template: 0,
+        tcp: 900,
+        tcpfin: 120,
+        udp: 300,
+    };
+
+    /// lvsprov's defaults, and why each differs from the kernel's:
+    /// - expire_nodest_conn 1: connections to a real server keepalived removed are dropped at
+    ///   once, so their clients reconnect elsewhere instead of hanging;
+    /// - expire_quiescent_template 1: persistence templates to a drained (weight 0) server
+    ///   expire, so `drain` also moves persistent clients;
+    /// - tcp 7260 s: longer than a 2-hour TCP keepalive, so an idle kept-alive connection (a
+    ///   database pool, a websocket) is not forgotten by the director (the kernel's 900 s is).
+    pub const DEFAULT: IpvsTuning = IpvsTuning {
+        conn_reuse_mode: 1,
+        expire_nodest_conn: 1,
+        expire_quiescent_template: 1,
+        tcp: 7260,
+        tcpfin: 120,
+        udp: 300,
+    };
+}
+
 #[derive(Debug, Clone)]
 pub struct Inventory {
     pub network: Ipv4Net,
     pub keepalived: Option<Keepalived>,
+    pub ipvs: IpvsTuning,
     pub hosts: Vec<Host>,
     pub services: Vec<Service>,
 }

@@ -12,12 +12,33 @@ pub struct RawInventory {
     pub keepalived: Option<RawKeepalived>,
     /// Default for every host's `persist`.
     pub persist: Option<bool>,
+    /// The directors' IPVS behaviour under churn.
+    #[serde(default)]
+    pub ipvs: RawIpvs,
     #[serde(default)]
     pub directors: Vec<RawHost>,
     #[serde(default)]
     pub real_servers: Vec<RawHost>,
     #[serde(default)]
     pub services: Vec<RawService>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawIpvs {
+    pub conn_reuse_mode: Option<u32>,
+    pub expire_nodest_conn: Option<u32>,
+    pub expire_quiescent_template: Option<u32>,
+    #[serde(default)]
+    pub timeouts: RawIpvsTimeouts,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawIpvsTimeouts {
+    pub tcp: Option<u32>,
+    pub tcpfin: Option<u32>,
+    pub udp: Option<u32>,
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -1,8 +1,10 @@
 //! From the JSON as written to the typed cluster, collecting every problem with its path and fix.
 //! One function per part of the inventory; each adds problems and returns what it could type.
 
-use super::raw::{RawHost, RawInventory, RawSsh, RawSync};
-use super::{Duty, Explicit, Hop, Host, Inventory, Keepalived, Problem, Role, SshTarget, Sync};
+use super::raw::{RawHost, RawInventory, RawIpvs, RawSsh, RawSync};
+use super::{
+    Duty, Explicit, Hop, Host, Inventory, IpvsTuning, Keepalived, Problem, Role, SshTarget, Sync,
+};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -106,11 +108,13 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
     v.unique(&raw);
     v.counts(&raw);
     let keepalived = v.keepalived(&raw);
+    let ipvs = v.ipvs(&raw.ipvs);
     let services = v.services(&raw.services, &hosts, network);
     match (v.problems.is_empty(), network) {
         (true, Some(network)) => Ok(Inventory {
             network,
             keepalived,
+            ipvs,
             hosts,
             services,
         }),
@@ -119,6 +123,46 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
 }
 
 impl Validator {
+    fn ipvs(&mut self, raw: &RawIpvs) -> IpvsTuning {
+        let d = IpvsTuning::DEFAULT;
+        let mut flag = |name: &str, v: Option<u32>, default: u32| match v {
+            Some(x) if x > 1 => {
+                self.problem(
+                    format!("$.ipvs.{name}"),
+                    format!("{x} is out of range; it is 0 or 1 (default {default})"),
+                );
+                default
+            }
+            v => v.unwrap_or(default),
+        };
+        let conn_reuse_mode = flag("conn_reuse_mode", raw.conn_reuse_mode, d.conn_reuse_mode);
+        let expire_nodest_conn = flag(
+            "expire_nodest_conn",
+            raw.expire_nodest_conn,
+            d.expire_nodest_conn,
+        );
+        let expire_quiescent_template = flag(
+            "expire_quiescent_template",
+            raw.expire_quiescent_template,
+            d.expire_quiescent_template,
+        );
+        let mut secs = |name: &str, v: Option<u32>, default: u32| match v {
+            Some(x) if !(1..=604_800).contains(&x) => {
+                self.problem(format!("$.ipvs.timeouts.{name}"), format!("{x} is out of range; give seconds from 1 to 604800 (a week), default {default}"));
+                default
+            }
+            v => v.unwrap_or(default),
+        };
+        IpvsTuning {
+            conn_reuse_mode,
+            expire_nodest_conn,
+            expire_quiescent_template,
+            tcp: secs("tcp", raw.timeouts.tcp, d.tcp),
+            tcpfin: secs("tcpfin", raw.timeouts.tcpfin, d.tcpfin),
+            udp: secs("udp", raw.timeouts.udp, d.udp),
+        }
+    }
+
     pub(super) fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),

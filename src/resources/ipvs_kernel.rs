@@ -3,7 +3,6 @@
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Ipvs, Probe};
-use crate::host_state::{write_file, Mode};
 use crate::sh;
 use serde::{Deserialize, Serialize};
 
@@ -25,11 +24,8 @@ impl Resource for IpvsKernel {
                 "kernel module ip_vs",
                 Action::Update,
                 arrow("not loaded", "loaded"),
-                sh!("modprobe ip_vs").then(write_file(
-                    "/etc/modules-load.d/lvsprov.conf",
-                    "ip_vs\n",
-                    Mode::Set("0644"),
-                )),
+                // At boot /etc/modules-load.d/lvsprov.conf (a file step) loads it.
+                sh!("modprobe ip_vs"),
             )]),
             Ipvs::Absent => Err(Refusal(NO_IPVS.to_string())),
         }

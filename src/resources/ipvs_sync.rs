@@ -21,8 +21,14 @@ impl Resource for IpvsSyncOff {
             return Ok(vec![]);
         }
         let running: Vec<&str> = facts.sync_daemons.iter().map(String::as_str).collect();
+        // keepalived's reload (an earlier step) sometimes stops a daemon itself: one already
+        // gone is what this step wants, not a failure.
         let stop = running.iter().fold(Script::new(), |s, d| {
-            s.then(sh!("ipvsadm --stop-daemon {}", *d))
+            s.then(sh!(
+                "ipvsadm --stop-daemon {} 2>/dev/null || ! ipvsadm -L --daemon | grep -q {}",
+                *d,
+                format!("^{d} sync")
+            ))
         });
         Ok(vec![Change::new(
             "ipvs sync daemon",

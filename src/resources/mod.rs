@@ -16,6 +16,7 @@ pub mod hostname;
 pub mod ipvs;
 pub mod ipvs_kernel;
 pub mod ipvs_sync;
+pub mod ipvs_timeouts;
 pub mod line;
 pub mod package;
 pub mod persist;
@@ -100,6 +101,7 @@ pub enum Step {
     Service(service::Service),
     Ipvs(ipvs::Ipvs),
     IpvsSyncOff(ipvs_sync::IpvsSyncOff),
+    IpvsTimeouts(ipvs_timeouts::IpvsTimeouts),
     FirewallPort(firewall::FirewallPort),
     Line(line::Line),
     Directory(directory::Directory),
@@ -120,6 +122,7 @@ impl Step {
             Step::Service(r) => r,
             Step::Ipvs(r) => r,
             Step::IpvsSyncOff(r) => r,
+            Step::IpvsTimeouts(r) => r,
             Step::FirewallPort(r) => r,
             Step::Line(r) => r,
             Step::Directory(r) => r,

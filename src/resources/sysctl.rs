@@ -14,6 +14,10 @@ pub struct Sysctl {
     pub file: String,
     /// Ordered: the playbook decides which key goes first.
     pub values: Vec<(String, String)>,
+    /// Keys that exist only once a module is loaded (`net.ipv4.vs.*` with ip_vs), with the
+    /// kernel's value: a step before this one loads the module in the same apply.
+    #[serde(default)]
+    pub module_defaults: std::collections::BTreeMap<String, String>,
     pub template: Option<String>,
     #[serde(skip_serializing)]
     pub content: Option<Rendered>,
@@ -52,7 +56,11 @@ impl Resource for Sysctl {
         let mut out: Vec<Change> = Vec::new();
         let mut unrecorded = Vec::new();
         for (key, want) in &self.values {
-            let Some(now) = facts.sysctls.get(key) else {
+            let Some(now) = facts
+                .sysctls
+                .get(key)
+                .or_else(|| self.module_defaults.get(key))
+            else {
                 return Err(Refusal(format!("sysctl {key} does not exist on this host; check the interface name (set \"nic\" in the inventory)")));
             };
             if now == want {

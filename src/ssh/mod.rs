@@ -219,19 +219,30 @@ impl Session {
             host: target.host.clone(),
             port: target.port,
         };
-        let (handle, about) = if target.jump.is_empty() {
+        if target.jump.is_empty() {
             let tcp = tcp(&end).await?;
             phase.store(1, std::sync::atomic::Ordering::Relaxed);
-            login(tcp, &end, target, creds, &phase).await?
+            let (h, l) = login(tcp, &end, target, creds, &phase).await?;
+            Ok((
+                h,
+                format!("key exchange {}, identity {}", l.kex, l.identity),
+            ))
         } else {
-            let via = bastion(&target.jump, target, creds).await?;
+            let (via, via_kex) = bastion(&target.jump, target, creds).await?;
             let stream = tunnel(&via, &end, &target.jump).await?;
             phase.store(1, std::sync::atomic::Ordering::Relaxed);
-            let (h, about) = login(stream, &end, target, creds, &phase).await?;
+            let (h, l) = login(stream, &end, target, creds, &phase).await?;
             let hops: Vec<String> = target.jump.iter().map(|h| h.to_string()).collect();
-            (h, format!("{about}, through {}", hops.join(" → ")))
-        };
-        Ok((handle, about))
+            Ok((
+                h,
+                format!(
+                    "key exchange {}, identity {}, through {} (key exchange {via_kex})",
+                    l.kex,
+                    l.identity,
+                    hops.join(" → ")
+                ),
+            ))
+        }
     }
     /// A root shell on the host (through `sudo -n` for a non-root user), fed scripts on stdin.
     pub async fn shell(&self) -> Result<Shell, SshError> {
@@ -310,7 +321,8 @@ async fn tunnel(
         })
 }
 
-type Shared = Result<Arc<client::Handle<Verifier>>, SshError>;
+/// A bastion's session, and its key exchange (for `-v`).
+type Shared = Result<(Arc<client::Handle<Verifier>>, String), SshError>;
 type BastionFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Shared> + Send + 'a>>;
 
 /// The SSH session with the last bastion of `chain`: opened once per run, its channels shared
@@ -328,16 +340,22 @@ fn bastion<'a>(
             let r = if chain.len() == 1 {
                 login(tcp(hop).await?, hop, target, creds, &phase).await
             } else {
-                let via = bastion(&chain[..chain.len() - 1], target, creds).await?;
+                let (via, _) = bastion(&chain[..chain.len() - 1], target, creds).await?;
                 let stream = tunnel(&via, hop, &chain[..chain.len() - 1]).await?;
                 login(stream, hop, target, creds, &phase).await
             };
-            r.map(|(h, _)| Arc::new(h))
+            r.map(|(h, login)| (Arc::new(h), login.kex))
                 .map_err(|e| e.context(&format!("bastion {hop}")))
         })
         .await
         .clone()
     })
+}
+
+/// What `-v` says of one login.
+struct Login {
+    kex: String,
+    identity: String,
 }
 
 /// Key exchange, host key check against known_hosts, authentication: one SSH login to `to`.
@@ -347,7 +365,7 @@ async fn login<R>(
     target: &SshTarget,
     creds: &Credentials,
     phase: &std::sync::atomic::AtomicUsize,
-) -> Result<(client::Handle<Verifier>, String), SshError>
+) -> Result<(client::Handle<Verifier>, Login), SshError>
 where
     R: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -391,8 +409,14 @@ where
                 to.user
             ))
         })?;
-    let about = format!("key exchange {}, identity {}", kex.lock().unwrap(), used);
-    Ok((handle, about))
+    let kex = kex.lock().unwrap().clone();
+    Ok((
+        handle,
+        Login {
+            kex,
+            identity: used,
+        },
+    ))
 }
 
 /// The bastion sessions of one run, by chain of hops.

@@ -27,6 +27,9 @@ for h in web01 web02; do ssh_ root@${addr[$h]} systemctl stop apache2; done
 
 step up lvsprov up $inv --output json
 wait_vip
+# Each director's IPVS tuning: expire_nodest_conn expire_quiescent_template conn_reuse_mode, timeouts.
+tuning() { echo "@@begin $1"; for d in lvs01 lvs02; do ssh_ root@${addr[$d]} 'echo "$(hostname): $(sysctl -n net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.vs.conn_reuse_mode | tr "\n" " ")$(ipvsadm -L --timeout)"'; done; echo "@@rc 0"; }
+tuning ipvs-tuning
 step up-again lvsprov up $inv --output json
 # -v names each host's key exchange: lvs02 runs Debian 13's OpenSSH 10.
 echo "@@begin kex"; lvsprov check $inv -v 2>&1 >/dev/null | grep ': connected: '; echo "@@rc 0"
@@ -94,6 +97,7 @@ echo "@@begin reboot-all-vip"; echo "vip_answers_after_s=$(echo "$(date +%s.%N) 
 settle
 step verify-after-power-cut lvsprov verify $inv --requests 20 --output json
 step check-after-power-cut lvsprov check $inv --output json
+tuning ipvs-tuning-after-power-cut
 
 # The MASTER reboots under steady requests: lvs02 serves meanwhile, lvs01 takes the VIP back.
 load_start
@@ -115,6 +119,7 @@ echo "@@begin web01-rejoin"; echo "rejoined_after_s=$(echo "$(date +%s.%N) $t0" 
 step verify-after-web01 lvsprov verify $inv --requests 10 --output json
 
 step down lvsprov down $inv --output json
+tuning ipvs-tuning-after-down
 # Nothing of lvsprov may come back at boot.
 step reboot-after-down lab reboot all
 echo "@@begin rulesets-after"
