@@ -6,7 +6,13 @@ use crate::resources::Change;
 use crate::sh;
 use crate::shell::Script;
 
+/// Fault injection for the crash tests (`tests/faults.rs`): with `LVSPROV_FAULT_KILL_AFTER_STEP=K`
+/// in lvsprov's environment, the host's shell SIGKILLs itself right after step K (1-based) has
+/// finished, and the host is left exactly as a host whose session died there. Not for use.
+const KILL_AFTER: &str = "LVSPROV_FAULT_KILL_AFTER_STEP";
+
 pub fn script(changes: &[Change]) -> Script {
+    let kill_after: Option<usize> = std::env::var(KILL_AFTER).ok().and_then(|k| k.parse().ok());
     let mut s = sh!(
         "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask 022\nmkdir -p {}",
         DIR
@@ -15,6 +21,9 @@ pub fn script(changes: &[Change]) -> Script {
         // Not `( ... ) || fail`: sh ignores `set -e` inside a subshell that is tested by `||`.
         // `9>&-`: no step (nor a daemon it starts) inherits the host lock's descriptor.
         s.push(sh!("echo @@step {}\n(\nset -e\n{}\n) 9>&- 2>&1\nrc=$?\nif [ $rc -ne 0 ]; then echo \"@@failed {} $rc\"; exit 1; fi", i, c.script, i));
+        if kill_after == Some(i + 1) {
+            s.push(sh!("kill -KILL $$"));
+        }
     }
     s.push(sh!("echo @@done\n"));
     s

@@ -72,8 +72,10 @@ pub fn atomic_write_checked(
         ),
     };
     Script::lines([
+        // A write that fails (a full disk) ends the step's `set -e` subshell: the trap takes the
+        // temp file with it, and the old file was never touched.
         sh!(
-            "mkdir -p {}\nt=$(mktemp {}/.lvsprov.XXXXXX)",
+            "mkdir -p {}\nt=$(mktemp {}/.lvsprov.XXXXXX)\ntrap 'rm -f \"$t\"' EXIT",
             parent(path),
             parent(path)
         ),

@@ -683,14 +683,13 @@ fn ipvs_tuning_is_planned_from_the_kernel_defaults_and_put_back_by_down() {
     assert!(!f.sysctls.contains_key("net.ipv4.vs.expire_nodest_conn"));
     let changes = plan_for(&inv, "lvs01", &f, Mode::Up).unwrap();
     assert_eq!(
-        find(&changes, "sysctl net.ipv4.vs.expire_nodest_conn").diff,
-        "0 → 1"
-    );
-    assert_eq!(
         find(&changes, "sysctl net.ipv4.vs.expire_quiescent_template").diff,
         "0 → 1"
     );
-    assert!(!names(&changes).contains(&"sysctl net.ipv4.vs.conn_reuse_mode".to_string()));
+    for kept in ["conn_reuse_mode", "expire_nodest_conn"] {
+        let n = format!("sysctl net.ipv4.vs.{kept}");
+        assert!(!names(&changes).contains(&n), "{kept} stays the kernel's");
+    }
     let t = find(&changes, "ipvs timeouts");
     assert_eq!(
         t.diff,
@@ -710,14 +709,14 @@ fn ipvs_tuning_is_planned_from_the_kernel_defaults_and_put_back_by_down() {
         conf.diff
     );
 
-    // The inventory keeps the kernel's TCP timeout and nodest behaviour.
+    // The inventory keeps the kernel's TCP timeout and asks for expire_nodest_conn.
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/lab.json"),
     )
     .unwrap()
     .replacen(
         "\"network\"",
-        "\"ipvs\": { \"expire_nodest_conn\": 0, \"timeouts\": { \"tcp\": 900 } },\n  \"network\"",
+        "\"ipvs\": { \"expire_nodest_conn\": 1, \"timeouts\": { \"tcp\": 900 } },\n  \"network\"",
         1,
     );
     let dir = std::env::temp_dir().join(format!("lvsprov-plan-ipvs-{}", std::process::id()));
@@ -727,7 +726,10 @@ fn ipvs_tuning_is_planned_from_the_kernel_defaults_and_put_back_by_down() {
     std::fs::remove_dir_all(&dir).unwrap();
     let changes = plan_for(&own, "lvs01", &f, Mode::Up).unwrap();
     let n = names(&changes);
-    assert!(!n.contains(&"sysctl net.ipv4.vs.expire_nodest_conn".to_string()));
+    assert_eq!(
+        find(&changes, "sysctl net.ipv4.vs.expire_nodest_conn").diff,
+        "0 → 1"
+    );
     assert!(
         !n.contains(&"ipvs timeouts".to_string()),
         "900 120 300 is what the host has"
@@ -735,19 +737,16 @@ fn ipvs_tuning_is_planned_from_the_kernel_defaults_and_put_back_by_down() {
 
     // After up: the tuned values live, the old ones recorded; down puts them back.
     let mut after = f.clone();
-    after
-        .sysctls
-        .insert("net.ipv4.vs.expire_nodest_conn".into(), "1".into());
-    after
-        .sysctl_orig
-        .insert("net.ipv4.vs.expire_nodest_conn".into(), "0".into());
+    let quiescent = "net.ipv4.vs.expire_quiescent_template";
+    after.sysctls.insert(quiescent.into(), "1".into());
+    after.sysctl_orig.insert(quiescent.into(), "0".into());
     after.ipvs_timeouts = Some([7260, 120, 300]);
     after
         .sysctl_orig
         .insert("ipvs.timeouts".into(), "900 120 300".into());
     let down = plan_for(&inv, "lvs01", &after, Mode::Down(DownOptions::default())).unwrap();
     assert_eq!(
-        find(&down, "sysctl net.ipv4.vs.expire_nodest_conn").diff,
+        find(&down, "sysctl net.ipv4.vs.expire_quiescent_template").diff,
         "1 → 0"
     );
     let t = find(&down, "ipvs timeouts");

@@ -219,16 +219,18 @@ impl IpvsTuning {
         udp: 300,
     };
 
-    /// lvsprov's defaults, and why each differs from the kernel's:
-    /// - expire_nodest_conn 1: connections to a real server keepalived removed are dropped at
-    ///   once, so their clients reconnect elsewhere instead of hanging;
+    /// lvsprov's defaults, and why each is what it is:
+    /// - expire_nodest_conn stays 0: keepalived removes and re-adds every real server when it
+    ///   restarts (and a failback goes through that), and with 1 the established connections of
+    ///   that moment are reset instead of waiting the second it takes; measured in the
+    ///   real-kernel lab, where a failover with 1 lost sessions that survive with 0;
     /// - expire_quiescent_template 1: persistence templates to a drained (weight 0) server
     ///   expire, so `drain` also moves persistent clients;
     /// - tcp 7260 s: longer than a 2-hour TCP keepalive, so an idle kept-alive connection (a
     ///   database pool, a websocket) is not forgotten by the director (the kernel's 900 s is).
     pub const DEFAULT: IpvsTuning = IpvsTuning {
         conn_reuse_mode: 1,
-        expire_nodest_conn: 1,
+        expire_nodest_conn: 0,
         expire_quiescent_template: 1,
         tcp: 7260,
         tcpfin: 120,
