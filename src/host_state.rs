@@ -79,7 +79,11 @@ pub fn atomic_write_checked(
             parent(path),
             parent(path)
         ),
-        sh!("{{\n{}\n}} > \"$t\"", producer),
+        sh!(
+            "{{\n{}\n}} > \"$t\" || {{ echo {} >&2; exit 1; }}",
+            producer,
+            format!("cannot write {path} (is its file system full or read-only?)")
+        ),
         chmod,
         match check {
             None => Script::new(),

@@ -43,7 +43,9 @@ fn a_full_disk_fails_the_host_naming_the_file_and_the_old_file_stays() {
     let err = w1["error"].as_str().unwrap();
     assert!(
         err.contains("(file /var/www/html/index.html) failed")
-            && err.contains("No space left on device"),
+            && err.contains(
+                "cannot write /var/www/html/index.html (is its file system full or read-only?)"
+            ),
         "{err}"
     );
     assert_eq!(now, old, "the old page stays, whole");
@@ -192,7 +194,7 @@ fn an_apply_killed_after_any_step_is_finished_by_the_next_up() {
     let (code, plan) = lab.json(&["check", "--limit", "web01"]);
     assert_eq!(code, 2, "{plan}");
     let steps = plan["summary"]["changes"].as_u64().unwrap() as usize;
-    assert!(steps >= 10, "{plan}");
+    assert!(steps >= 8, "{plan}");
     for k in 1..=steps {
         let (code, r) = lvsprov_with(
             &format!("LVSPROV_FAULT_KILL_AFTER_STEP={k}"),
