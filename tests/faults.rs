@@ -16,15 +16,10 @@ fn with_page(lab: &Lab, page: &str) -> String {
     "/tmp/faults.json".into()
 }
 
-fn converged(lab: &Lab) {
-    let (code, r) = lab.json(&["up", "--limit", "real_servers"]);
-    assert_eq!(code, 0, "{r}");
-}
-
 #[test]
 fn a_full_disk_fails_the_host_naming_the_file_and_the_old_file_stays() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     let old = lab.sh("web01", "cat /var/www/html/index.html");
     // /var/www/html on a tiny file system of its own, filled to the last byte.
     lab.sh(
@@ -65,13 +60,13 @@ fn a_full_disk_fails_the_host_naming_the_file_and_the_old_file_stays() {
     assert!(lab
         .sh("web01", "cat /var/www/html/index.html")
         .starts_with("<h1>a new page x"));
-    converged(lab);
+    lab.converged();
 }
 
 #[test]
 fn a_package_that_cannot_be_installed_fails_its_host_naming_it() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     // The real playbooks, except that web01 wants a package no repository has.
     let pb = std::fs::read_to_string(repo().join("playbooks/real_server.json.j2")).unwrap();
     let wanted = r#"{"package": {"names": [{{ web_server|tojson }}]}}"#;
@@ -119,7 +114,7 @@ fn a_package_that_cannot_be_installed_fails_its_host_naming_it() {
 #[test]
 fn a_host_that_answers_with_garbage_or_without_end_fails_alone() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     // web02 is reached as `deploy`: its login shell is what answers. First random bytes, then an
     // endless stream of them.
     for (shell, want) in [
@@ -186,7 +181,7 @@ fn lvsprov_with(env: &str, args: &[&str]) -> (i32, serde_json::Value) {
 fn an_apply_killed_after_any_step_is_finished_by_the_next_up() {
     let Some((_g, lab)) = lab() else { return };
     lab.install_binary();
-    converged(lab);
+    lab.converged();
     let (code, r) = lab.json(&["down", "--limit", "web01"]);
     assert_eq!(code, 0, "{r}");
     let before_page = lab.sh("web01", "cat /var/www/html/index.html");
@@ -232,5 +227,5 @@ fn an_apply_killed_after_any_step_is_finished_by_the_next_up() {
         "web01: killed after each of {} steps, each finished by the next up",
         steps - 1
     );
-    converged(lab);
+    lab.converged();
 }

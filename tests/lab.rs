@@ -9,12 +9,6 @@ use common::{addr, host, lab, repo, resources, Lab, ARP};
 use serde_json::Value;
 use std::process::Command;
 
-/// The real servers as `up` leaves them (fast when they already are).
-fn converged(lab: &Lab) {
-    let (code, r) = lab.json(&["up", "--limit", "real_servers"]);
-    assert_eq!(code, 0, "{r}");
-}
-
 #[test]
 fn check_writes_nothing_then_up_converges_the_real_servers() {
     let Some((_g, lab)) = lab() else { return };
@@ -89,7 +83,7 @@ fn check_writes_nothing_then_up_converges_the_real_servers() {
 #[test]
 fn a_second_up_changes_nothing() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     let (code, again) = lab.json(&["up", "--limit", "real_servers"]);
     assert_eq!(
         (code, again["summary"]["changes"].as_u64()),
@@ -103,7 +97,7 @@ fn a_second_up_changes_nothing() {
 #[test]
 fn hand_drift_is_shown_by_check_and_undone_by_up() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     lab.sh(
         "web01",
         "sysctl -qw net.ipv4.conf.all.arp_ignore=0; echo hacked > /var/www/html/index.html",
@@ -153,7 +147,7 @@ fn down_puts_back_what_was_there_before_the_first_up() {
     // Make one "before" value differ from the kernel default, so restoring it proves something.
     lab.sh("web01", "sysctl -qw net.ipv4.conf.lo.arp_announce=1");
     let before: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
-    converged(lab);
+    lab.converged();
     let (code, down) = lab.json(&["down"]);
     assert_eq!(code, 0, "{down}");
     let after: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
@@ -187,7 +181,7 @@ fn down_puts_back_what_was_there_before_the_first_up() {
 #[test]
 fn verify_checks_only_what_limit_selects_and_forks_bounds_it() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     let (_, v) = lab.json(&["verify", "--limit", "web01", "--requests", "2"]);
     let names: Vec<&str> = v["checks"]
         .as_array()
@@ -398,7 +392,7 @@ fn a_broken_inventory_contacts_no_host() {
 #[test]
 fn a_host_that_hangs_costs_its_own_timeout_not_the_run() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     // web02's sshd stopped: TCP is still accepted, no SSH banner ever comes.
     lab.sh("web02", "kill -STOP $(pidof sshd)");
     let (code, r) = lab.json(&["check", "--limit", "real_servers", "--connect-timeout", "3"]);
@@ -523,7 +517,7 @@ fn release_fifo(lab: &Lab) {
 #[test]
 fn one_run_at_a_time_per_host() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     let holder = hold_web01(lab);
 
     // A second run is refused at once on the held host, naming the holder; the other host goes on.
@@ -623,7 +617,7 @@ fn an_install_killed_mid_way_is_finished_by_the_next_up() {
 #[test]
 fn a_managed_file_linked_to_etc_shadow_is_refused_and_never_read() {
     let Some((_g, lab)) = lab() else { return };
-    converged(lab);
+    lab.converged();
     lab.sh(
         "web01",
         "mv /var/www/html/index.html /root/index.html.keep; ln -s /etc/shadow /var/www/html/index.html",
