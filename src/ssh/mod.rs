@@ -1,12 +1,13 @@
-//! One SSH connection per host (russh). The server's key is checked against known_hosts before
-//! anything is sent; an unknown key is learned only with `--accept-new-host-keys`, a changed key
-//! never. Scripts go to `sh -s` on stdin, so no script text is ever re-quoted into a command line.
+//! One SSH connection per host (russh), through bastions when asked (`jump`). The server's key is
+//! checked against known_hosts before anything is sent; an unknown key is learned only with
+//! `--accept-new-host-keys`, a changed key never. Scripts go to `sh -s` on stdin, so no script text is ever re-quoted into a command line.
 
 use crate::inventory::{Hop, SshTarget};
 use crate::shell::Script;
 
 pub mod config;
 pub mod identity;
+mod jump;
 mod shell;
 pub use config::SshConfig;
 pub use identity::{Keyring, SecretSource};
@@ -16,9 +17,9 @@ fn broken(e: russh::Error) -> SshError {
     SshError::Session(format!("SSH session broke: {e}"))
 }
 use identity::{Identity, Signer};
+use jump::{bastion, tunnel, Bastions};
 use russh::client;
 use russh::keys::{self, PrivateKeyWithHashAlg};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -303,55 +304,6 @@ async fn tcp(to: &Hop) -> Result<tokio::net::TcpStream, SshError> {
     Ok(tcp)
 }
 
-/// A TCP connection to `to` made by the last bastion of `chain`, as a stream for SSH.
-async fn tunnel(
-    via: &client::Handle<Verifier>,
-    to: &Hop,
-    chain: &[Hop],
-) -> Result<russh::ChannelStream<client::Msg>, SshError> {
-    let last = chain.last().expect("a chain has a bastion");
-    via.channel_open_direct_tcpip(to.host.as_str(), to.port as u32, "127.0.0.1", 0)
-        .await
-        .map(|ch| ch.into_stream())
-        .map_err(|e| {
-            SshError::Unreachable(format!(
-                "bastion {last} could not reach {}:{}: {e}",
-                to.host, to.port
-            ))
-        })
-}
-
-/// A bastion's session, and its key exchange (for `-v`).
-type Shared = Result<(Arc<client::Handle<Verifier>>, String), SshError>;
-type BastionFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Shared> + Send + 'a>>;
-
-/// The SSH session with the last bastion of `chain`: opened once per run, its channels shared
-/// by every host behind it (one login per bastion, not one per host).
-fn bastion<'a>(
-    chain: &'a [Hop],
-    target: &'a SshTarget,
-    creds: &'a Credentials,
-) -> BastionFuture<'a> {
-    Box::pin(async move {
-        let cell = creds.bastions.cell(chain);
-        cell.get_or_init(|| async {
-            let hop = chain.last().expect("a chain has a bastion");
-            let phase = Arc::new(std::sync::atomic::AtomicUsize::new(1));
-            let r = if chain.len() == 1 {
-                login(tcp(hop).await?, hop, target, creds, &phase).await
-            } else {
-                let (via, _) = bastion(&chain[..chain.len() - 1], target, creds).await?;
-                let stream = tunnel(&via, hop, &chain[..chain.len() - 1]).await?;
-                login(stream, hop, target, creds, &phase).await
-            };
-            r.map(|(h, login)| (Arc::new(h), login.kex))
-                .map_err(|e| e.context(&format!("bastion {hop}")))
-        })
-        .await
-        .clone()
-    })
-}
-
 /// What `-v` says of one login.
 struct Login {
     kex: String,
@@ -417,25 +369,6 @@ where
             identity: used,
         },
     ))
-}
-
-/// The bastion sessions of one run, by chain of hops.
-#[derive(Default)]
-pub struct Bastions {
-    open: Mutex<HashMap<Vec<Hop>, BastionCell>>,
-}
-
-type BastionCell = Arc<tokio::sync::OnceCell<Shared>>;
-
-impl Bastions {
-    fn cell(&self, chain: &[Hop]) -> BastionCell {
-        self.open
-            .lock()
-            .unwrap()
-            .entry(chain.to_vec())
-            .or_default()
-            .clone()
-    }
 }
 
 /// The hash an RSA key would sign with (None for other keys, or when the server does not say).
