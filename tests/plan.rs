@@ -534,9 +534,12 @@ fn directors_sync_connections_unless_told_not_to() {
     let mut syncing = recorded("rhel9-lvs01.txt");
     syncing.sync_daemons.insert("backup".into());
     let stop = plan_for(&off, "lvs02", &syncing, Mode::Up).unwrap();
-    assert!(find(&stop, "ipvs sync daemon")
-        .script
-        .contains("ipvsadm --stop-daemon backup"));
+    let off_step = find(&stop, "ipvs sync daemon");
+    assert_eq!(
+        off_step.diff,
+        "backup → stopped (sync is off in the inventory)"
+    );
+    assert!(off_step.script.contains("ipvsadm --stop-daemon \"$x\""));
     let keep = plan_for(&lab, "lvs02", &syncing, Mode::Up).unwrap();
     assert!(!names(&keep).contains(&"ipvs sync daemon".to_string()));
     let bad = inventory::parse(&text.replace(

@@ -6,7 +6,6 @@
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
 use crate::sh;
-use crate::shell::Script;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -21,15 +20,13 @@ impl Resource for IpvsSyncOff {
             return Ok(vec![]);
         }
         let running: Vec<&str> = facts.sync_daemons.iter().map(String::as_str).collect();
-        // keepalived's reload (an earlier step) sometimes stops a daemon itself: one already
-        // gone is what this step wants, not a failure.
-        let stop = running.iter().fold(Script::new(), |s, d| {
-            s.then(sh!(
-                "ipvsadm --stop-daemon {} 2>/dev/null || ! ipvsadm -L --daemon | grep -q {}",
-                *d,
-                format!("^{d} sync")
-            ))
-        });
+        // keepalived's reload (an earlier step) is a signal: it acts after the step that sent
+        // it, and sometimes stops a daemon itself, sometimes not. So: stop whatever runs, until
+        // none has run for 2 s (bounded at 15 s).
+        let stop = sh!(
+            "quiet=0; n=0\nwhile [ $quiet -lt 4 ]; do\n  d=$(ipvsadm -L --daemon 2>/dev/null | awk '$2 == \"sync\" {{print $1}}')\n  if [ -z \"$d\" ]; then quiet=$((quiet+1)); else quiet=0; for x in $d; do ipvsadm --stop-daemon \"$x\" 2>/dev/null || true; done; fi\n  n=$((n+1)); if [ $n -gt 30 ]; then echo {} >&2; exit 1; fi\n  sleep 0.5\ndone",
+            "IPVS sync daemons keep coming back after 15 s; is another keepalived or a script starting them?"
+        );
         Ok(vec![Change::new(
             "ipvs sync daemon",
             Action::Update,
