@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # lvsprov beside Ansible, pyinfra and the raw-SSH floor on the same fleet, in one run.
 #   bench/run.sh N [RUNS]      (RUNS first/no-op pairs per tool, default 3; tools alternate)
+#   BENCH_TOOLS="ssh-true floor lvsprov pyinfra ansible" (the default) selects any subset; the
+#   `ssh true` floor is always measured, since every ratio is to it.
 # Prints a markdown table: median wall s, controller CPU s (user+sys, children included), peak
 # RSS of the controller, ratio to the `ssh true` floor of the same run. Checks that every first
 # run made the changes on every host and that every no-op run wrote nothing.
@@ -17,7 +19,16 @@ if [ ! -x /usr/sbin/sshd ]; then
   apt-get install -y -q openssh-server >/dev/null
   [ $held = 0 ] || rm -f /usr/sbin/policy-rc.d
 fi
-if [ ! -x "$V/bin/ansible-playbook" ] || [ ! -x "$V/bin/pyinfra" ]; then
+tools=(ssh-true)
+for t in ${BENCH_TOOLS:-ssh-true floor lvsprov pyinfra ansible}; do
+  case $t in
+    ssh-true) ;;
+    floor | lvsprov | pyinfra | ansible) tools+=("$t") ;;
+    *) echo "bench: BENCH_TOOLS: unknown tool $t (known: ssh-true floor lvsprov pyinfra ansible)" >&2; exit 2 ;;
+  esac
+done
+peers=0; [[ " ${tools[*]} " == *" pyinfra "* || " ${tools[*]} " == *" ansible "* ]] && peers=1
+if [ $peers = 1 ] && { [ ! -x "$V/bin/ansible-playbook" ] || [ ! -x "$V/bin/pyinfra" ]; }; then
   echo "bench: installing ansible-core and pyinfra in $V (PyPI)" >&2
   python3 -m venv "$V" && "$V/bin/pip" install -q 'ansible-core<2.20' 'pyinfra>=3,<4' >&2
 fi
@@ -101,8 +112,6 @@ check_state() {  # workload -> number of hosts in the wanted state
 declare -A res
 record() { res["$1"]+="$2;"; }
 median() { tr ';' '\n' | awk 'NF' | sort -n | awk '{a[NR]=$1} END{if (NR == 0) print ""; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-tools=(ssh-true floor lvsprov pyinfra ansible)
-
 for w in a b; do
   for rep in $(seq 1 "$RUNS"); do
     # alternate the order between repetitions
