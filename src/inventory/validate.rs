@@ -77,6 +77,7 @@ pub fn expand(p: &str) -> PathBuf {
         .unwrap_or_else(|| "/root".into());
     match p.strip_prefix("~/") {
         Some(rest) => home.join(rest),
+        None if p == "~" => home,
         None => PathBuf::from(p),
     }
 }

@@ -225,7 +225,7 @@ impl Tokens<'_> {
                 Some('p') => out.push_str(&self.port.to_string()),
                 Some('r') => out.push_str(self.user),
                 Some('u') => out.push_str(&std::env::var("USER").unwrap_or_else(|_| "root".into())),
-                Some('d') => out.push_str(&expand("~/").to_string_lossy()),
+                Some('d') => out.push_str(&expand("~").to_string_lossy()),
                 Some('%') => out.push('%'),
                 Some(other) => {
                     out.push('%');
@@ -328,6 +328,13 @@ mod tests {
         assert_eq!(
             t.expand("~/.ssh/%r@%h:%p-%n %% %x"),
             "~/.ssh/deploy@10.0.0.1:22-w % %x"
+        );
+        let home = expand("~").to_string_lossy().into_owned();
+        assert!(!home.ends_with('/'));
+        assert_eq!(
+            t.expand("%d/.ssh/id"),
+            format!("{home}/.ssh/id"),
+            "%d is the home directory"
         );
     }
 }

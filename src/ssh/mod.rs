@@ -1,6 +1,7 @@
 //! One SSH connection per host (russh), through bastions when asked (`jump`). The server's key is
 //! checked against known_hosts before anything is sent; an unknown key is learned only with
-//! `--accept-new-host-keys`, a changed key never. Scripts go to `sh -s` on stdin, so no script text is ever re-quoted into a command line.
+//! `--accept-new-host-keys`, a changed key never. Scripts go to `sh -s` on stdin, so no script
+//! text is ever re-quoted into a command line.
 
 use crate::inventory::{Hop, SshTarget};
 use crate::shell::Script;
@@ -220,31 +221,30 @@ impl Session {
             host: target.host.clone(),
             port: target.port,
         };
-        if target.jump.is_empty() {
+        // The stream differs (TCP, or a channel of the last bastion); the login is the same.
+        let (handle, login_, via) = if target.jump.is_empty() {
             let tcp = tcp(&end).await?;
             phase.store(1, std::sync::atomic::Ordering::Relaxed);
             let (h, l) = login(tcp, &end, target, creds, &phase).await?;
-            Ok((
-                h,
-                format!("key exchange {}, identity {}", l.kex, l.identity),
-            ))
+            (h, l, None)
         } else {
             let (via, via_kex) = bastion(&target.jump, target, creds).await?;
             let stream = tunnel(&via, &end, &target.jump).await?;
             phase.store(1, std::sync::atomic::Ordering::Relaxed);
             let (h, l) = login(stream, &end, target, creds, &phase).await?;
+            (h, l, Some(via_kex))
+        };
+        let mut about = format!("key exchange {}, identity {}", login_.kex, login_.identity);
+        if let Some(via_kex) = via {
             let hops: Vec<String> = target.jump.iter().map(|h| h.to_string()).collect();
-            Ok((
-                h,
-                format!(
-                    "key exchange {}, identity {}, through {} (key exchange {via_kex})",
-                    l.kex,
-                    l.identity,
-                    hops.join(" → ")
-                ),
-            ))
+            about.push_str(&format!(
+                ", through {} (key exchange {via_kex})",
+                hops.join(" → ")
+            ));
         }
+        Ok((handle, about))
     }
+
     /// A root shell on the host (through `sudo -n` for a non-root user), fed scripts on stdin.
     pub async fn shell(&self) -> Result<Shell, SshError> {
         let ch = self.handle.channel_open_session().await.map_err(broken)?;
