@@ -221,9 +221,9 @@ impl IpvsTuning {
 
     /// lvsprov's defaults, and why each is what it is:
     /// - expire_nodest_conn stays 0: keepalived removes and re-adds every real server when it
-    ///   restarts (and a failback goes through that), and with 1 the established connections of
-    ///   that moment are reset instead of waiting the second it takes; measured in the
-    ///   real-kernel lab, where a failover with 1 lost sessions that survive with 0;
+    ///   restarts (and a failback goes through that), and with 1 a packet arriving in between
+    ///   expires its connection instead of waiting the second it takes (README: what the lab
+    ///   runs did and did not show);
     /// - expire_quiescent_template 1: persistence templates to a drained (weight 0) server
     ///   expire, so `drain` also moves persistent clients;
     /// - tcp 7260 s: longer than a 2-hour TCP keepalive, so an idle kept-alive connection (a

@@ -89,8 +89,10 @@ async fn observe(
         .collect();
     // Long enough for every session to be synced to the backup: IPVS syncs a connection at its
     // third packet, but the master's sync thread sends its buffer only every 2 s. Stopping
-    // sooner measures a connection the backup could not have known yet.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // sooner measures a connection the backup could not have known yet: after 3 s, 7 of 10
+    // sessions were still unknown to the backup once in the real-kernel lab (under emulation), so
+    // two full sync periods and a margin. The sessions last 8 s, so 3 s of them follow the stop.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let out = session
         .run(&platform.service(init, "keepalived", Verb::Stop))
         .await?;
