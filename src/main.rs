@@ -1,7 +1,7 @@
 //! The command line: parse, dispatch to the command's module, exit with its code.
 
 use clap::{CommandFactory, Parser, Subcommand};
-use lvsprov::commands::converge::{self, DownArgs};
+use lvsprov::commands::converge::{self, DownArgs, UpArgs};
 use lvsprov::commands::docs;
 use lvsprov::commands::drain::{self, DrainArgs};
 use lvsprov::commands::verify::{self, VerifyArgs};
@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Converge every host
-    Up(Common),
+    Up(UpArgs),
     /// Dry run: the same plan, nothing written on any host (exit 2 when there are changes)
     Check(Common),
     /// Take down what `up` built

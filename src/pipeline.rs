@@ -78,8 +78,10 @@ impl Pipeline {
             .await
             .map_err(|e| timed_out(e, |_| "reading facts".into()))?;
         let sections = facts::sections(&out.stdout);
+        let mut taken_from = None;
         match facts::lock::parse(sections.get("lock").map(Vec::as_slice).unwrap_or_default()) {
             LockFact::Held(holder) => return Err(HostError::Locked(holder)),
+            LockFact::TakenOver(holder) => taken_from = Some(holder),
             LockFact::Unavailable => return Err(HostError::Refused(
                 "this host has no flock (util-linux), which lvsprov needs to hold its one-run-at-a-time lock; install util-linux".into(),
             )),
@@ -97,7 +99,9 @@ impl Pipeline {
             std::fs::write(&path, facts::files::mask_secrets(&out.stdout))
                 .map_err(|e| HostError::Facts(format!("--dump-facts {}: {e}", path.display())))?;
         }
-        Ok(facts::parse(&out.stdout)?)
+        let mut facts = facts::parse(&out.stdout)?;
+        facts.lock_taken_from = taken_from;
+        Ok(facts)
     }
 
     pub fn steps(&self, host: &Host, facts: &Facts) -> Result<Vec<Step>, HostError> {

@@ -48,6 +48,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "ipvsadm-default.j2",
         include_str!("../playbooks/ipvsadm-default.j2"),
     ),
+    (
+        "lvsprov-ipvs-timeouts.service.j2",
+        include_str!("../playbooks/lvsprov-ipvs-timeouts.service.j2"),
+    ),
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -216,7 +220,13 @@ fn expand(step: Step, ctx: &Context) -> Result<Vec<Step>, RenderError> {
         Step::PersistVip(p) => platform
             .persist_vip(ctx.boot, &p.dev, &ctx.vips)
             .map_err(refused),
-        Step::PersistIpvs(_) => platform.persist_ipvs(ctx.boot).map_err(refused),
+        Step::PersistIpvs(_) => {
+            let mut steps = platform.persist_ipvs(ctx.boot).map_err(refused)?;
+            if ctx.boot.init == Init::Systemd {
+                steps.extend(crate::platform::ipvs_timeouts_unit(&ctx.ipvs));
+            }
+            Ok(steps)
+        }
         other => Ok(vec![other]),
     }
 }

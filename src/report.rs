@@ -50,6 +50,9 @@ pub struct HostReport {
     pub error: Option<String>,
     /// What kind of failure (`unreachable`, `host_key`, `auth`, `refused`, `step`, ...).
     pub error_kind: Option<&'static str>,
+    /// What happened on the host besides its changes (a lock taken from an abandoned run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl HostReport {
@@ -69,6 +72,7 @@ impl HostReport {
             changes,
             error_kind: error.as_ref().map(HostError::kind),
             error: error.map(|e| e.to_string()),
+            notes: vec![],
         }
     }
 }
@@ -98,6 +102,12 @@ pub struct Report {
     /// `drain`: the wait for the real server's connections to end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<crate::commands::drain_wait::DrainWait>,
+    /// `up --rolling`: each batch of real servers, and why the roll stopped if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolling: Option<crate::commands::rolling::Roll>,
+    /// What the operator should know that is not a failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The human report shows at most this many lines of each diff (0: all); JSON has them all.
     #[serde(skip)]
     pub diff_lines: usize,
@@ -120,13 +130,43 @@ impl Report {
             summary,
             elapsed_ms,
             drain: None,
+            rolling: None,
+            warnings: vec![],
             diff_lines: 0,
+        }
+    }
+
+    /// A plain `up` (or its `check`) that restarts or reloads a serving web server on more than
+    /// one real server at once may cut off their clients together: say so, and how to avoid it.
+    pub fn warn_if_not_rolling(&mut self) {
+        if !matches!(self.command, Command::Up | Command::Check) {
+            return;
+        }
+        let hit: Vec<&str> = self
+            .hosts
+            .iter()
+            .filter(|h| h.role == "real_server" && h.changes.iter().any(|c| c.interrupts))
+            .map(|h| h.name.as_str())
+            .collect();
+        if hit.len() > 1 {
+            let verb = if self.command == Command::Check {
+                "would restart or reload"
+            } else {
+                "restarted or reloaded"
+            };
+            self.warnings.push(format!(
+                "{} {verb} the web server on {} real servers at once ({}); `up --rolling` drains each first so no client is cut off",
+                self.command.name(),
+                hit.len(),
+                hit.join(", ")
+            ));
         }
     }
 
     pub fn exit(&self) -> Exit {
         let undrained = self.drain.as_ref().is_some_and(|d| !d.drained);
-        if self.summary.failed + self.summary.unreachable > 0 || undrained {
+        let stopped = self.rolling.as_ref().is_some_and(|r| r.stopped.is_some());
+        if self.summary.failed + self.summary.unreachable > 0 || undrained || stopped {
             Exit::HostFailed
         } else if self.command == Command::Check && self.summary.changes > 0 {
             Exit::Changes
@@ -196,6 +236,9 @@ impl Report {
                     out.push_str(&format!("  {mark} {}: {}\n", c.resource, c.diff));
                 }
             }
+            for n in &h.notes {
+                out.push_str(&format!("  {} {n}\n", style("note:").cyan().bold()));
+            }
             if let Some(e) = &h.error {
                 out.push_str(&format!("  {} {}\n", style("error:").red().bold(), e));
             }
@@ -240,6 +283,12 @@ impl Report {
         ));
         if let Some(d) = &self.drain {
             out.push_str(&d.human());
+        }
+        if let Some(r) = &self.rolling {
+            out.push_str(&r.human());
+        }
+        for w in &self.warnings {
+            out.push_str(&format!("{} {w}\n", style("warning:").yellow().bold()));
         }
         out
     }

@@ -467,6 +467,10 @@ fn fifo_playbook(lab: &Lab) {
 
 /// web01 held by an `up` whose first step blocks reading a FIFO until `release_fifo`.
 fn hold_web01(lab: &Lab) -> std::process::Child {
+    hold_web01_with(lab, &["--timeout", "60"])
+}
+
+fn hold_web01_with(lab: &Lab, limits: &[&str]) -> std::process::Child {
     fifo_playbook(lab);
     lab.install_binary();
     let mut child = Command::new("docker")
@@ -480,14 +484,8 @@ fn hold_web01(lab: &Lab) -> std::process::Child {
             "--limit",
             "web01",
         ])
-        .args([
-            "--playbooks",
-            "/tmp/hang-pb",
-            "--timeout",
-            "60",
-            "--output",
-            "json",
-        ])
+        .args(["--playbooks", "/tmp/hang-pb", "--output", "json"])
+        .args(limits)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -565,6 +563,48 @@ fn one_run_at_a_time_per_host() {
     lab.sh("web01", "rm -f /tmp/lvsprov-fifo");
     assert!(code == 0 || code == 2, "{r}");
     assert!(host(&r, "web01")["error"].is_null(), "{r}");
+}
+
+/// A holder whose controller froze (a laptop off the network: the SSH connection stays open)
+/// keeps the host only until its lease ends: its own limits plus 15 s.
+#[test]
+fn a_run_abandoned_while_it_holds_a_host_is_taken_over_after_its_lease() {
+    let Some((_g, lab)) = lab() else { return };
+    lab.converged();
+    let started = std::time::Instant::now();
+    let mut holder = hold_web01_with(lab, &["--timeout", "2", "--connect-timeout", "2"]);
+    lab.sh("client", "pkill -STOP -x lvsprov");
+    // Within the lease (2 + 2 × 2 + 15 = 21 s) the host stays refused.
+    let (code, r) = lab.json(&["check", "--limit", "web01"]);
+    assert_eq!(
+        (code, host(&r, "web01")["error_kind"].as_str()),
+        (1, Some("locked")),
+        "{r}"
+    );
+    while started.elapsed() < std::time::Duration::from_secs(23) {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let (code, r) = lab.json(&["up", "--limit", "web01"]);
+    let w1 = host(&r, "web01");
+    assert_eq!(code, 0, "{r}");
+    let note = w1["notes"][0].as_str().unwrap_or_default();
+    assert!(
+        note.contains("abandoned run") && note.contains("(up) since"),
+        "the report says whose lock it took: {w1}"
+    );
+    assert_eq!(
+        lab.sh(
+            "web01",
+            "find /proc/[0-9]*/fd -lname '*lvsprov-fifo*' 2>/dev/null | wc -l"
+        ),
+        "0",
+        "the abandoned run's blocked step was ended with its session"
+    );
+    lab.sh("client", "pkill -KILL -x lvsprov");
+    let _ = holder.wait();
+    lab.sh("web01", "rm -f /tmp/lvsprov-fifo");
+    let (code, r) = lab.json(&["check", "--limit", "web01"]);
+    assert_eq!(code, 0, "{r}");
 }
 
 #[test]
@@ -674,4 +714,93 @@ fn a_host_that_boots_nothing_is_refused_when_persistence_is_asked_for() {
         "{err}"
     );
     assert_eq!(lab.sh("web02", state), before, "nothing changed on web02");
+}
+
+/// A copy of the built-in playbooks whose real servers also get an apache config file that
+/// reloads the web server when it changes (as an operator's own playbook would).
+fn reload_playbooks(lab: &Lab, round: u32) {
+    let builtin = std::fs::read_to_string(repo().join("playbooks/real_server.json.j2")).unwrap();
+    let service = r#"  {"service": {"name": {{ web_server|tojson }}}}"#;
+    assert!(
+        builtin.contains(service),
+        "the built-in playbook changed: adapt this test"
+    );
+    let file = format!(
+        r##"  {{"file": {{"path": "/etc/apache2/conf-enabled/lvsprov-test.conf", "content": "# round {round}\n", "mode": "0644", "reload": {{{{ web_server|tojson }}}}}}}},"##
+    );
+    lab.sh(
+        "client",
+        "mkdir -p /tmp/reload-pb && cp /src/playbooks/* /tmp/reload-pb/",
+    );
+    lab.put(
+        "client",
+        "/tmp/reload-pb/real_server.json.j2",
+        &builtin.replace(service, &format!("{file}\n{service}")),
+    );
+}
+
+#[test]
+fn reloading_every_web_server_at_once_warns_and_a_roll_stops_at_a_failed_director() {
+    let Some((_g, lab)) = lab() else { return };
+    lab.converged();
+    let conf = "cat /etc/apache2/conf-enabled/lvsprov-test.conf 2>&1";
+    reload_playbooks(lab, 1);
+    let (code, up) = lab.json(&[
+        "up",
+        "--limit",
+        "real_servers",
+        "--playbooks",
+        "/tmp/reload-pb",
+    ]);
+    assert_eq!(code, 0, "{up}");
+    let warning = up["warnings"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no warning: {up}"));
+    assert!(
+        warning.contains("web01, web02") && warning.contains("up --rolling"),
+        "{warning}"
+    );
+    assert_eq!(lab.sh("web01", conf), "# round 1");
+
+    // check says it before anything happens; one real server alone is no reason to warn.
+    reload_playbooks(lab, 2);
+    let (code, plan) = lab.json(&[
+        "check",
+        "--limit",
+        "real_servers",
+        "--playbooks",
+        "/tmp/reload-pb",
+    ]);
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("would restart or reload"),
+        "{plan}"
+    );
+    let (code, one) = lab.json(&["check", "--limit", "web01", "--playbooks", "/tmp/reload-pb"]);
+    assert_eq!((code, one.get("warnings")), (2, None), "{one}");
+
+    // A roll converges the directors first; here they are refused (no IPVS), so it stops before
+    // any real server is drained or changed, and says so.
+    let (code, roll) = lab.json(&["up", "--rolling", "--playbooks", "/tmp/reload-pb"]);
+    assert_eq!(code, 1, "{roll}");
+    let stopped = roll["rolling"]["stopped"].as_str().unwrap_or_default();
+    assert!(stopped.contains("no real server was touched"), "{roll}");
+    assert_eq!(roll["rolling"]["batches"], serde_json::json!([]));
+    for w in ["web01", "web02"] {
+        assert_eq!(lab.sh(w, conf), "# round 1", "{w} untouched");
+    }
+
+    let (code, down) = lab.json(&[
+        "down",
+        "--limit",
+        "real_servers",
+        "--playbooks",
+        "/tmp/reload-pb",
+    ]);
+    assert_eq!(code, 0, "{down}");
+    assert!(lab.sh("web01", conf).contains("No such file"));
+    lab.converged();
 }

@@ -350,6 +350,62 @@ fn single_director_edits_ipvs_rules_in_place_then_saves_them() {
         "absent → 192.168.100.10/32 on ens33:0"
     );
     assert!(!order.iter().any(|r| r.contains("keepalived")));
+    // Its IPVS timeouts come back at boot (keepalived is not there to set them), after the rules.
+    let unit = find(
+        &changes,
+        "file /etc/systemd/system/lvsprov-ipvs-timeouts.service",
+    );
+    assert!(
+        unit.diff
+            .contains("+ExecStart=/sbin/ipvsadm --set 7260 120 300")
+            && unit
+                .diff
+                .contains("+After=systemd-modules-load.service ipvsadm.service"),
+        "{}",
+        unit.diff
+    );
+    let enable = find(&changes, "service lvsprov-ipvs-timeouts");
+    assert!(enable
+        .script
+        .contains("systemctl enable lvsprov-ipvs-timeouts"));
+    assert!(
+        !enable.script.contains("systemctl start"),
+        "set live by up already"
+    );
+    // down disables the unit, then removes it.
+    let path = "/etc/systemd/system/lvsprov-ipvs-timeouts.service";
+    let mut after = recorded("rhel9-lvs01.txt");
+    after.files.insert(
+        path.into(),
+        facts::FileFact {
+            mode: "644".into(),
+            content: "x\n".into(),
+        },
+    );
+    after.backups.insert(path.into());
+    after.services.insert(
+        "lvsprov-ipvs-timeouts".into(),
+        facts::ServiceFact {
+            active: true,
+            enabled: true,
+        },
+    );
+    let down = plan_for(&inv, "lvs01", &after, Mode::Down(DownOptions::default())).unwrap();
+    let order = names(&down);
+    let disable = order
+        .iter()
+        .position(|r| r == "service lvsprov-ipvs-timeouts")
+        .unwrap_or_else(|| panic!("{order:?}"));
+    assert!(find(&down, "service lvsprov-ipvs-timeouts")
+        .script
+        .contains("systemctl disable lvsprov-ipvs-timeouts"));
+    assert!(
+        disable
+            < order
+                .iter()
+                .position(|r| r == &format!("file {path}"))
+                .unwrap()
+    );
 }
 
 #[test]

@@ -113,6 +113,15 @@ fn vip_arp_check(report: &Value) -> &Value {
         .unwrap()
 }
 
+fn host<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {report}"))
+}
+
 fn answers(report: &Value, who: &str) -> u64 {
     report["distribution"][0]["answers"][who]
         .as_u64()
@@ -465,4 +474,70 @@ fn a_keepalived_conf_that_keepalived_refuses_never_goes_live() {
         0.0,
         "{after}"
     );
+}
+
+/// A change that reloads every real server's web server and changes its page, under steady
+/// requests: plain `up` warns (and its failures, if any, are printed for contrast); `up --rolling`
+/// changes one real server at a time and not one request fails.
+#[test]
+fn a_rolling_up_changes_every_real_server_without_a_failed_request() {
+    let Some(steps) = scenario() else { return };
+    let (rc, plain) = json(steps, "up-plain");
+    assert_eq!(rc, 0, "{plain}");
+    let warning = plain["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("up --rolling"), "plain up warns: {plain}");
+    let load = |s: &str| {
+        (
+            field(steps, s, "requests"),
+            field(steps, s, "failed"),
+            field(steps, s, "longest_gap_ms"),
+        )
+    };
+    let (n, f, gap) = load("up-plain-load");
+    eprintln!("plain up (both web servers reloaded at once): {n} requests, {f} failed, longest gap {gap} ms");
+
+    let (rc, roll) = json(steps, "up-rolling");
+    assert_eq!(rc, 0, "{roll}");
+    let r = &roll["rolling"];
+    assert_eq!(r["stopped"], Value::Null, "{roll}");
+    let batches = r["batches"].as_array().unwrap();
+    let rolled: Vec<&str> = batches
+        .iter()
+        .flat_map(|b| b["hosts"].as_array().unwrap())
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(rolled, ["web01", "web02"], "one real server per batch: {r}");
+    for b in batches {
+        assert_eq!(b["converged"], true, "{b}");
+        assert!(b["back_ms"].as_u64().is_some(), "{b}");
+        eprintln!(
+            "roll {}: drained in {} ms, serving again {} ms after its weight came back",
+            b["hosts"][0], b["drained_ms"], b["back_ms"]
+        );
+    }
+    for w in ["web01", "web02"] {
+        let h = host(&roll, w);
+        let changed: Vec<&str> = h["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["resource"].as_str().unwrap())
+            .collect();
+        assert!(
+            changed.contains(&"file /var/www/html/index.html")
+                && changed.contains(&"service apache2"),
+            "{w}: page changed and apache reloaded: {changed:?}"
+        );
+    }
+    let (n, f, gap) = load("up-rolling-load");
+    eprintln!("up --rolling: {n} requests, {f} failed, longest gap {gap} ms");
+    assert!(n > 50.0, "steady requests ran through the roll: {n}");
+    assert_eq!(f, 0.0, "{}", steps["up-rolling-load"].out);
+    let conf = &steps["roll-conf"].out;
+    assert!(
+        conf.contains("web01: # round 2") && conf.contains("web02: # round 2"),
+        "{conf}"
+    );
+    let (rc, v) = json(steps, "verify-after-roll");
+    assert_eq!(rc, 0, "{:?}", failed(&v));
 }

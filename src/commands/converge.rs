@@ -26,11 +26,30 @@ pub struct DownArgs {
 
 /// A change made before the plan on every host, which the plan then sees as done (a drain mark).
 pub trait Mark: Send + Sync {
-    fn change(&self, facts: &mut Facts) -> Option<Change>;
+    fn change(&self, facts: &mut Facts) -> Vec<Change>;
 }
 
-pub fn up(c: Common) -> Exit {
-    run(&c, Command::Up, Mode::Up)
+#[derive(clap::Args, Debug)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Directors first, then the real servers a batch at a time: each drained (its open
+    /// connections finish), converged, its page checked on its own address, then serving again
+    #[arg(long)]
+    pub rolling: bool,
+    /// Real servers changed at once in a rolling up (implies --rolling)
+    #[arg(long, value_name = "N")]
+    pub batch: Option<usize>,
+    /// Rolling up: seconds a drain may wait for open connections before the roll stops
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub drain_timeout: u64,
+}
+
+pub fn up(a: UpArgs) -> Exit {
+    if a.rolling || a.batch.is_some() {
+        return super::rolling::run(a);
+    }
+    run(&a.common, Command::Up, Mode::Up)
 }
 
 pub fn check(c: Common) -> Exit {
@@ -51,6 +70,7 @@ fn run(c: &Common, command: Command, mode: Mode) -> Exit {
     let output = loaded.output;
     let mut report = runtime().block_on(converge(loaded, command, mode, None));
     report.diff_lines = c.diff_lines;
+    report.warn_if_not_rolling();
     print(output, &report, || report.human());
     report.exit()
 }
@@ -70,7 +90,7 @@ pub async fn converge(
         move |host, session, progress| {
             let (pipeline, mark, lock) = (pipeline.clone(), mark.clone(), lock.clone());
             async move {
-                let mut changes = Vec::new();
+                let (mut changes, mut notes) = (Vec::new(), Vec::new());
                 let run = Run {
                     pipeline: &pipeline,
                     lock: &lock,
@@ -78,8 +98,12 @@ pub async fn converge(
                     session: &session,
                     progress: &progress,
                 };
-                let result = run.go(command, mode, mark.as_deref(), &mut changes).await;
-                Ok(HostReport::new(&host, changes, result.err()))
+                let result = run
+                    .go(command, mode, mark.as_deref(), &mut changes, &mut notes)
+                    .await;
+                let mut report = HostReport::new(&host, changes, result.err());
+                report.notes = notes;
+                Ok(report)
             }
         },
     )
@@ -107,13 +131,21 @@ impl Run<'_> {
         mode: Mode,
         mark: Option<&dyn Mark>,
         changes: &mut Vec<Change>,
+        notes: &mut Vec<String>,
     ) -> Result<(), HostError> {
         self.progress.phase("facts");
         let (mut facts, mut shell) = self
             .pipeline
             .open(self.host, self.session, Some(self.lock))
             .await?;
-        let marked = mark.and_then(|m| m.change(&mut facts));
+        if let Some(from) = facts.lock_taken_from.take() {
+            let note = format!(
+                "took the host's lock from an abandoned run (held past its lease; its session on the host was ended): {from}"
+            );
+            self.progress.note(&note);
+            notes.push(note);
+        }
+        let marked = mark.map(|m| m.change(&mut facts)).unwrap_or_default();
         let result = self
             .plan_and_apply(&facts, &mut shell, command, mode, marked, changes)
             .await;
@@ -128,7 +160,7 @@ impl Run<'_> {
         shell: &mut Shell,
         command: Command,
         mode: Mode,
-        marked: Option<Change>,
+        marked: Vec<Change>,
         changes: &mut Vec<Change>,
     ) -> Result<(), HostError> {
         self.progress.phase("plan");

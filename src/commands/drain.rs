@@ -27,16 +27,48 @@ pub struct DrainArgs {
     pub drain_timeout: u64,
 }
 
-struct Drain {
-    name: String,
+/// Drains (or undrains) real servers by name on every director it is applied to.
+pub struct Drain {
+    names: Vec<String>,
     on: bool,
+    /// Names some director already had drained before this mark: a rolling `up` must leave
+    /// those drained when it is done.
+    already: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl Drain {
+    pub fn new(names: Vec<String>, on: bool) -> Drain {
+        Drain {
+            names,
+            on,
+            already: Default::default(),
+        }
+    }
+
+    pub fn already_drained(&self) -> std::collections::BTreeSet<String> {
+        self.already.lock().expect("never poisoned").clone()
+    }
 }
 
 impl Mark for Drain {
-    /// The mark as a change; `facts` then reads as if it were there, so the plan renders the
-    /// weight the mark asks for.
-    fn change(&self, facts: &mut Facts) -> Option<Change> {
-        let name = &self.name;
+    /// The mark as changes; `facts` then reads as if they were there, so the plan renders the
+    /// weights the mark asks for.
+    fn change(&self, facts: &mut Facts) -> Vec<Change> {
+        self.names
+            .iter()
+            .filter_map(|name| self.one(name, facts))
+            .collect()
+    }
+}
+
+impl Drain {
+    fn one(&self, name: &String, facts: &mut Facts) -> Option<Change> {
+        if facts.drained.contains(name) {
+            self.already
+                .lock()
+                .expect("never poisoned")
+                .insert(name.clone());
+        }
         if facts.drained.contains(name) == self.on {
             return None;
         }
@@ -88,10 +120,7 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
         loaded.fleet.clone(),
         loaded.output,
     );
-    let mark = Arc::new(Drain {
-        name: a.host.clone(),
-        on,
-    });
+    let mark = Arc::new(Drain::new(vec![a.host.clone()], on));
     let rt = runtime();
     let mut report = rt.block_on(converge::converge(loaded, command, Mode::Up, Some(mark)));
     if on && !a.no_wait && report.exit() == Exit::Ok {

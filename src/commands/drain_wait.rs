@@ -48,6 +48,21 @@ pub fn active_connections(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> u64
         .sum()
 }
 
+/// `rip` is listed on every one of `ports` with a weight above 0 (it takes new connections).
+pub fn serving(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> bool {
+    let weighted: Vec<u16> = ipvsadm_ln
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let (ip, port) = w.get(1)?.rsplit_once(':')?;
+            let weight: u64 = w.get(3)?.parse().ok()?;
+            let hit = w.first() == Some(&"->") && ip.parse::<Ipv4Addr>().ok()? == rip;
+            (hit && weight > 0).then(|| port.parse().ok())?
+        })
+        .collect();
+    ports.iter().all(|p| weighted.contains(p))
+}
+
 pub async fn wait(
     inv: &Inventory,
     host: &Host,
@@ -135,5 +150,10 @@ mod tests {
             active_connections(out, "192.168.100.9".parse().unwrap(), &[80]),
             0
         );
+        let web02: Ipv4Addr = "192.168.100.202".parse().unwrap();
+        assert!(serving(out, web02, &[80]));
+        assert!(!serving(out, web02, &[80, 443]), "not listed on 443");
+        assert!(!serving(out, web01, &[80]), "weight 0");
+        assert!(!serving(out, "192.168.100.9".parse().unwrap(), &[80]));
     }
 }

@@ -18,6 +18,7 @@ pub mod converge;
 pub mod docs;
 pub mod drain;
 pub mod drain_wait;
+pub mod rolling;
 pub mod verify;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
@@ -79,6 +80,7 @@ pub struct Common {
 }
 
 /// A command ready to contact hosts: everything checked, every playbook rendered.
+#[derive(Clone)]
 pub struct Loaded {
     pub inv: Arc<Inventory>,
     pub hosts: Vec<Host>,
@@ -108,6 +110,10 @@ impl Loaded {
                 std::process::id()
             ),
             wait_secs: self.wait_lock,
+            // Past this, this run's own limits would have ended it: it was abandoned.
+            lease_secs: self.fleet.limits.connect.as_secs()
+                + 2 * self.fleet.limits.exec.as_secs()
+                + 15,
         }
     }
 }

@@ -86,6 +86,8 @@ pub struct Facts {
     pub state_dir: bool,
     /// Real servers drained on this director (`lvsprov drain`): weight 0 until undrained.
     pub drained: BTreeSet<String>,
+    /// This run took the host's lock from a run past its lease (who that was).
+    pub lock_taken_from: Option<String>,
 }
 
 /// Why facts could not become [`Facts`].
@@ -186,6 +188,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         links,
         state_dir: st.present,
         drained: lines_of(&get("drained")),
+        lock_taken_from: None,
     })
 }
 

@@ -117,6 +117,20 @@ pub fn vip_unit(dev: &str) -> Vec<Step> {
     ]
 }
 
+/// A lone director's IPVS timeouts at boot (systemd hosts): keepalived directors get them from
+/// keepalived.conf, and ipvsadm's saved rules never hold them. Enabled, not started: `up` sets
+/// them live itself.
+pub fn ipvs_timeouts_unit(t: &crate::inventory::IpvsTuning) -> Vec<Step> {
+    vec![
+        Step::File(File::templated(
+            "/etc/systemd/system/lvsprov-ipvs-timeouts.service",
+            "lvsprov-ipvs-timeouts.service.j2",
+            serde_json::json!({ "tcp": t.tcp, "tcpfin": t.tcpfin, "udp": t.udp }),
+        )),
+        Step::Service(Service::at_boot("lvsprov-ipvs-timeouts")),
+    ]
+}
+
 /// Why `what` cannot be persisted on a host that boots nothing lvsprov can hook, and the fix.
 pub fn nothing_at_boot(boot: Boot, what: &str) -> String {
     let init = match boot.init {

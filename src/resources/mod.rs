@@ -40,6 +40,9 @@ pub struct Change {
     /// The shell that makes the change; run by `up`/`down`, never printed.
     #[serde(skip)]
     pub script: Script,
+    /// It restarts or reloads a service that is serving: on real servers, a reason to roll.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupts: bool,
 }
 
 impl Change {
@@ -54,7 +57,14 @@ impl Change {
             action,
             diff: diff.into(),
             script,
+            interrupts: false,
         }
+    }
+
+    /// Marks a change that restarts or reloads a running service.
+    pub fn interrupting(mut self) -> Self {
+        self.interrupts = true;
+        self
     }
 }
 

@@ -78,12 +78,15 @@ impl Resource for Service {
                 self.cmd(facts, Verb::Start).then(self.clear_marker()),
             ));
         } else if owes {
-            out.push(Change::new(
-                &resource,
-                Action::Update,
-                arrow("running with an old config", "reloaded"),
-                self.cmd(facts, Verb::Reload).then(self.clear_marker()),
-            ));
+            out.push(
+                Change::new(
+                    &resource,
+                    Action::Update,
+                    arrow("running with an old config", "reloaded"),
+                    self.cmd(facts, Verb::Reload).then(self.clear_marker()),
+                )
+                .interrupting(),
+            );
         }
         Ok(out)
     }

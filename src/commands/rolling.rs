@@ -1,0 +1,464 @@
+//! `up --rolling`: the directors first, then the real servers a batch at a time — drained (their
+//! open connections finish), converged, their page checked on their own address, given their
+//! weight back and seen back in every director's table before the next batch starts. A change
+//! that restarts a web server then never meets a client. The first failure stops the roll: the
+//! real servers not yet touched keep serving, and a host that failed stays drained.
+
+use super::converge::{self, UpArgs};
+use super::drain::Drain;
+use super::{drain_wait, load, print, runtime, Loaded};
+use crate::exit::Exit;
+use crate::fleet::{self, Finish};
+use crate::inventory::{Host, Role};
+use crate::plan::Mode;
+use crate::report::{Command, HostReport, Report, Status};
+use crate::sh;
+use crate::verify::net;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a converged real server has to answer on its own address.
+const PAGE_WAIT: Duration = Duration::from_secs(15);
+/// How long the directors have to list an undrained real server with its weight again: with a
+/// keepalived health check that failed during the change, up to (retry + 1) × connect_timeout +
+/// delay_loop.
+const BACK_WAIT: Duration = Duration::from_secs(90);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Roll {
+    pub batch_size: usize,
+    pub batches: Vec<Batch>,
+    /// Why the roll stopped before its end, and what was left how.
+    pub stopped: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Batch {
+    pub hosts: Vec<String>,
+    /// Until no director had an active connection to any of them.
+    pub drained_ms: u128,
+    /// Converged and their page answered on their own address.
+    pub converged: bool,
+    /// Until every director listed them with their weight again.
+    pub back_ms: Option<u128>,
+    /// Already drained before the roll: converged, and left drained.
+    pub left_drained: Vec<String>,
+}
+
+impl Roll {
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        let n = self.batches.len();
+        for (i, b) in self.batches.iter().enumerate() {
+            let mut line = format!(
+                "roll: batch {}/{n} {}: drained in {:.1} s",
+                i + 1,
+                b.hosts.join(", "),
+                b.drained_ms as f64 / 1000.0
+            );
+            if b.converged {
+                line.push_str(", converged, page answered");
+            }
+            if let Some(ms) = b.back_ms {
+                line.push_str(&format!(
+                    ", serving again after {:.1} s",
+                    ms as f64 / 1000.0
+                ));
+            }
+            if !b.left_drained.is_empty() {
+                line.push_str(&format!(
+                    " ({} drained before the roll: left drained)",
+                    b.left_drained.join(", ")
+                ));
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if let Some(why) = &self.stopped {
+            out.push_str(&format!("roll: stopped: {why}\n"));
+        }
+        out
+    }
+}
+
+pub fn run(a: UpArgs) -> Exit {
+    let c = &a.common;
+    let batch = a.batch.unwrap_or(1);
+    if batch == 0 {
+        eprintln!("lvsprov: --batch must be at least 1");
+        return Exit::Usage;
+    }
+    let inv = match super::inventory(c) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    // A drain is an `up` on the directors: they are always part of a roll.
+    let mut names: Vec<String> = match inv.select(c.limit.as_deref()) {
+        Ok(hosts) => hosts.iter().map(|h| h.name.clone()).collect(),
+        Err(e) => {
+            eprintln!("lvsprov: {e}");
+            return Exit::Usage;
+        }
+    };
+    for d in inv.directors() {
+        if !names.contains(&d.name) {
+            names.push(d.name.clone());
+        }
+    }
+    let loaded = match load(c, inv, Some(&names.join(","))) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let output = loaded.output;
+    let limit = Duration::from_secs(a.drain_timeout);
+    let mut report = runtime().block_on(roll(loaded, batch, limit));
+    report.diff_lines = c.diff_lines;
+    print(output, &report, || report.human());
+    report.exit()
+}
+
+fn only(loaded: &Loaded, keep: impl Fn(&Host) -> bool) -> Loaded {
+    let mut l = loaded.clone();
+    l.hosts.retain(keep);
+    l
+}
+
+fn failed(r: &Report) -> Vec<String> {
+    r.hosts
+        .iter()
+        .filter(|h| matches!(h.status, Status::Failed | Status::Unreachable))
+        .map(|h| h.name.clone())
+        .collect()
+}
+
+pub async fn roll(loaded: Loaded, size: usize, drain_limit: Duration) -> Report {
+    let started = Instant::now();
+    let directors = only(&loaded, |h| h.role() == Role::Director);
+    let reals = only(&loaded, |h| h.role() == Role::RealServer);
+    let mut roll = Roll {
+        batch_size: size,
+        batches: vec![],
+        stopped: None,
+    };
+    let mut hosts: Vec<HostReport> = Vec::new();
+    let finish = |hosts: Vec<HostReport>, roll: Roll| {
+        let mut r = Report::new(Command::Up, hosts, started.elapsed().as_millis());
+        r.rolling = Some(roll);
+        r
+    };
+
+    let up = converge::converge(directors.clone(), Command::Up, Mode::Up, None).await;
+    let bad = failed(&up);
+    hosts.extend(up.hosts);
+    if !bad.is_empty() {
+        roll.stopped = Some(format!(
+            "director {} failed; no real server was touched",
+            bad.join(", ")
+        ));
+        return finish(hosts, roll);
+    }
+
+    // Only real servers with something to change are drained.
+    let plan = converge::converge(reals.clone(), Command::Check, Mode::Up, None).await;
+    let bad = failed(&plan);
+    let todo: Vec<String> = plan
+        .hosts
+        .iter()
+        .filter(|h| h.status == Status::Changed)
+        .map(|h| h.name.clone())
+        .collect();
+    let mut pending: Vec<HostReport> = Vec::new();
+    for h in plan.hosts {
+        if h.status == Status::Changed {
+            pending.push(h);
+        } else {
+            hosts.push(h);
+        }
+    }
+    if !bad.is_empty() {
+        roll.stopped = Some(format!(
+            "real server {} could not be read; no real server was touched",
+            bad.join(", ")
+        ));
+        hosts.extend(pending);
+        return finish(hosts, roll);
+    }
+
+    let chunks: Vec<Vec<String>> = todo.chunks(size).map(<[String]>::to_vec).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let (batch, step) = one_batch(&loaded, &directors, chunk, drain_limit).await;
+        roll.batches.push(batch);
+        pending.retain(|p| !chunk.contains(&p.name));
+        hosts.extend(step.reports);
+        if let Some(why) = step.stopped {
+            let rest: Vec<String> = chunks[i + 1..].concat();
+            let untouched = if rest.is_empty() {
+                String::new()
+            } else {
+                format!("; not changed, still serving: {}", rest.join(", "))
+            };
+            roll.stopped = Some(format!("{why}{untouched}"));
+            // What was never rolled is reported as its plan, not as done.
+            hosts.extend(pending.into_iter().map(|mut p| {
+                p.changes.clear();
+                p.status = Status::Unchanged;
+                p
+            }));
+            return finish(hosts, roll);
+        }
+    }
+    finish(hosts, roll)
+}
+
+struct Step {
+    reports: Vec<HostReport>,
+    stopped: Option<String>,
+}
+
+async fn set_drain(directors: &Loaded, names: &[String], on: bool) -> (Arc<Drain>, Vec<String>) {
+    let mark = Arc::new(Drain::new(names.to_vec(), on));
+    let command = if on { Command::Drain } else { Command::Undrain };
+    let r = converge::converge(directors.clone(), command, Mode::Up, Some(mark.clone())).await;
+    let errors = r
+        .hosts
+        .iter()
+        .filter_map(|h| Some(format!("{}: {}", h.name, h.error.as_ref()?)))
+        .collect();
+    (mark, errors)
+}
+
+/// Drain → converge → page → undrain → back in the tables, for one batch of real servers.
+async fn one_batch(
+    loaded: &Loaded,
+    directors: &Loaded,
+    names: &[String],
+    drain_limit: Duration,
+) -> (Batch, Step) {
+    let mut batch = Batch {
+        hosts: names.to_vec(),
+        ..Batch::default()
+    };
+    let stop = |reports, why: String| Step {
+        reports,
+        stopped: Some(why),
+    };
+    let t = Instant::now();
+    let (mark, errors) = set_drain(directors, names, true).await;
+    let before = mark.already_drained();
+    let to_serve: Vec<String> = names
+        .iter()
+        .filter(|n| !before.contains(*n))
+        .cloned()
+        .collect();
+    batch.left_drained = names
+        .iter()
+        .filter(|n| before.contains(*n))
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        set_drain(directors, &to_serve, false).await;
+        return (
+            batch,
+            stop(
+                vec![],
+                format!(
+                    "draining {} failed ({}); its weight was given back",
+                    names.join(", "),
+                    errors.join("; ")
+                ),
+            ),
+        );
+    }
+    // One after the other: while the first is waited for, the others drain too.
+    let mut waits = Vec::new();
+    for n in names {
+        let host = loaded.inv.host(n).expect("a selected host");
+        let dirs = directors.hosts.clone();
+        waits.push(drain_wait::wait(&loaded.inv, host, dirs, &directors.fleet, drain_limit).await);
+    }
+    batch.drained_ms = t.elapsed().as_millis();
+    let busy: Vec<String> = waits
+        .iter()
+        .filter(|w| !w.drained)
+        .map(|w| {
+            format!(
+                "{} ({} active, {})",
+                w.host,
+                w.active_left,
+                w.errors.join("; ")
+            )
+        })
+        .collect();
+    if !busy.is_empty() {
+        set_drain(directors, &to_serve, false).await;
+        return (
+            batch,
+            stop(
+                vec![],
+                format!(
+                    "not drained within --drain-timeout: {}; nothing was changed on them and they serve again",
+                    busy.join(", ")
+                ),
+            ),
+        );
+    }
+
+    let these = only(loaded, |h| names.contains(&h.name));
+    let up = converge::converge(these, Command::Up, Mode::Up, None).await;
+    // Failed hosts, each with why: its own report says more for a failed apply.
+    let mut bad: Vec<(String, String)> = failed(&up)
+        .into_iter()
+        .map(|n| (n, "its up failed".to_string()))
+        .collect();
+    for h in &up.hosts {
+        if bad.iter().any(|(n, _)| *n == h.name) {
+            continue;
+        }
+        let host = loaded.inv.host(&h.name).expect("a selected host");
+        if let Err(e) = page(loaded, host).await {
+            bad.push((h.name.clone(), format!("its page: {e}")));
+        }
+    }
+    let good: Vec<String> = to_serve
+        .iter()
+        .filter(|n| !bad.iter().any(|(b, _)| b == *n))
+        .cloned()
+        .collect();
+    batch.converged = bad.is_empty();
+    let t = Instant::now();
+    let (_, errors) = set_drain(directors, &good, false).await;
+    if !errors.is_empty() {
+        return (
+            batch,
+            stop(
+                up.hosts,
+                format!(
+                    "giving {} its weight back failed ({}); run `lvsprov undrain` for it",
+                    good.join(", "),
+                    errors.join("; ")
+                ),
+            ),
+        );
+    }
+    if let Err(e) = back(loaded, directors, &good).await {
+        return (batch, stop(up.hosts, e));
+    }
+    batch.back_ms = Some(t.elapsed().as_millis());
+    if !bad.is_empty() {
+        return (
+            batch,
+            stop(
+                up.hosts,
+                format!(
+                    "{} failed and stays drained; fix it, run `up` on it, then `lvsprov undrain`",
+                    bad.iter()
+                        .map(|(n, why)| format!("{n} ({why})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        );
+    }
+    (
+        batch,
+        Step {
+            reports: up.hosts,
+            stopped: None,
+        },
+    )
+}
+
+/// The converged real server answers on its own address with its page (retried: a web server
+/// that was restarted takes a moment).
+async fn page(loaded: &Loaded, host: &Host) -> Result<(), String> {
+    let deadline = Instant::now() + PAGE_WAIT;
+    let want = host.page().map(str::trim);
+    let ports: BTreeSet<u16> = loaded.inv.services_of(host).map(|s| s.port).collect();
+    for port in ports {
+        loop {
+            let got = net::get(host.address, port, Duration::from_secs(3)).await;
+            let why = match (&got, want) {
+                (Ok(body), Some(w)) if body != w => format!("port {port} served another page"),
+                (Ok(_), _) => break,
+                (Err(e), _) => format!("port {port}: {e}"),
+            };
+            if Instant::now() >= deadline {
+                return Err(why);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    Ok(())
+}
+
+struct Listed;
+
+impl Finish for Listed {
+    fn word(&self) -> String {
+        "serving".into()
+    }
+}
+
+/// Every director lists each of `names` with a weight again (keepalived re-adds a real server
+/// its health check removed only once the check passes).
+async fn back(loaded: &Loaded, directors: &Loaded, names: &[String]) -> Result<(), String> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let want: Vec<(std::net::Ipv4Addr, Vec<u16>)> = names
+        .iter()
+        .filter_map(|n| loaded.inv.host(n))
+        .map(|h| {
+            (
+                h.address,
+                loaded.inv.services_of(h).map(|s| s.port).collect(),
+            )
+        })
+        .collect();
+    let deadline = Instant::now() + BACK_WAIT;
+    let results = fleet::each(
+        directors.hosts.clone(),
+        &directors.fleet,
+        move |_, session, progress| {
+            let want = want.clone();
+            async move {
+                loop {
+                    let out = session.run(&sh!("ipvsadm -Ln")).await?;
+                    let missing = want
+                        .iter()
+                        .filter(|(ip, ports)| !drain_wait::serving(&out.stdout, *ip, ports))
+                        .count();
+                    progress.phase(&format!(
+                        "waiting for {missing} real server(s) to serve again"
+                    ));
+                    if missing == 0 {
+                        return Ok(Listed);
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(crate::error::HostError::Refused(format!(
+                            "{missing} real server(s) not back in the table after {} s",
+                            BACK_WAIT.as_secs()
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        },
+    )
+    .await;
+    let errors: Vec<String> = results
+        .into_iter()
+        .filter_map(|(d, r)| r.err().map(|e| format!("{}: {e}", d.name)))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} got its weight back but is not serving: {}; the roll stopped",
+            names.join(", "),
+            errors.join("; ")
+        ))
+    }
+}
