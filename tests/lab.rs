@@ -472,6 +472,7 @@ fn hold_web01(lab: &Lab) -> std::process::Child {
 
 fn hold_web01_with(lab: &Lab, limits: &[&str]) -> std::process::Child {
     fifo_playbook(lab);
+    let before = lab.sh("web01", "head -n 1 /run/lvsprov/holder 2>/dev/null");
     lab.install_binary();
     let mut child = Command::new("docker")
         .args([
@@ -490,15 +491,15 @@ fn hold_web01_with(lab: &Lab, limits: &[&str]) -> std::process::Child {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // Held once the holder file names this run (an older run's file says "(up)" too).
     for _ in 0..100 {
-        if lab
-            .sh("web01", "cat /run/lvsprov/holder 2>/dev/null")
-            .contains("(up)")
-        {
+        let now = lab.sh("web01", "head -n 1 /run/lvsprov/holder 2>/dev/null");
+        if now != before && now.contains("(up)") {
             return child;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    lab.sh("client", "pkill -KILL -x lvsprov");
     let _ = child.kill();
     let _ = child.wait();
     panic!("the holding run never took web01's lock");
@@ -574,6 +575,14 @@ fn a_run_abandoned_while_it_holds_a_host_is_taken_over_after_its_lease() {
     let started = std::time::Instant::now();
     let mut holder = hold_web01_with(lab, &["--timeout", "2", "--connect-timeout", "2"]);
     lab.sh("client", "pkill -STOP -x lvsprov");
+    // Its step is blocked reading the FIFO.
+    for _ in 0..50 {
+        if lab.sh("web01", "pgrep -fc 'lvsprov-[f]ifo'") != "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(lab.sh("web01", "pgrep -fc 'lvsprov-[f]ifo'"), "1");
     // Within the lease (2 + 2 × 2 + 15 = 21 s) the host stays refused.
     let (code, r) = lab.json(&["check", "--limit", "web01"]);
     assert_eq!(
