@@ -2,6 +2,9 @@
 //! with IPVS), driven from its client by `tests/vm/scenario.sh`; here we read what each step printed.
 //! Skipped only when qemu-system-x86_64 is absent (said on stderr); `.ci/run` installs it.
 
+mod common;
+
+use common::host;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -111,15 +114,6 @@ fn vip_arp_check(report: &Value) -> &Value {
         .iter()
         .find(|c| c["name"].as_str().unwrap().starts_with("ARP for"))
         .unwrap()
-}
-
-fn host<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["name"] == name)
-        .unwrap_or_else(|| panic!("{name} not in {report}"))
 }
 
 fn answers(report: &Value, who: &str) -> u64 {

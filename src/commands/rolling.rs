@@ -229,6 +229,15 @@ async fn set_drain(directors: &Loaded, names: &[String], on: bool) -> (Arc<Drain
     (mark, errors)
 }
 
+/// Stops the roll before anything changed on the batch: the weight back where the roll took it.
+async fn abandon(directors: &Loaded, to_serve: &[String], why: String) -> Step {
+    set_drain(directors, to_serve, false).await;
+    Step {
+        reports: vec![],
+        stopped: Some(why),
+    }
+}
+
 /// Drain → converge → page → undrain → back in the tables, for one batch of real servers.
 async fn one_batch(
     loaded: &Loaded,
@@ -258,18 +267,12 @@ async fn one_batch(
         .cloned()
         .collect();
     if !errors.is_empty() {
-        set_drain(directors, &to_serve, false).await;
-        return (
-            batch,
-            stop(
-                vec![],
-                format!(
-                    "draining {} failed ({}); its weight was given back",
-                    names.join(", "),
-                    errors.join("; ")
-                ),
-            ),
+        let why = format!(
+            "draining {} failed ({}); its weight was given back",
+            names.join(", "),
+            errors.join("; ")
         );
+        return (batch, abandon(directors, &to_serve, why).await);
     }
     // One after the other: while the first is waited for, the others drain too.
     let mut waits = Vec::new();
@@ -292,17 +295,11 @@ async fn one_batch(
         })
         .collect();
     if !busy.is_empty() {
-        set_drain(directors, &to_serve, false).await;
-        return (
-            batch,
-            stop(
-                vec![],
-                format!(
-                    "not drained within --drain-timeout: {}; nothing was changed on them and they serve again",
-                    busy.join(", ")
-                ),
-            ),
+        let why = format!(
+            "not drained within --drain-timeout: {}; nothing was changed on them and they serve again",
+            busy.join(", ")
         );
+        return (batch, abandon(directors, &to_serve, why).await);
     }
 
     let these = only(loaded, |h| names.contains(&h.name));
