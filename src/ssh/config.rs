@@ -51,10 +51,18 @@ impl SshConfig {
                 p
             }
         };
-        let shown = path.display().to_string();
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!("cannot read the ssh config {shown}: {e}; or pass --ssh-config none")
+            format!(
+                "cannot read the ssh config {}: {e}; or pass --ssh-config none",
+                path.display()
+            )
         })?;
+        SshConfig::parse(text, path).map(Some)
+    }
+
+    /// A config's text, read from `path` (named in errors).
+    pub fn parse(text: String, path: PathBuf) -> Result<SshConfig, String> {
+        let shown = path.display().to_string();
         let rules = ParseRule::STRICT | ParseRule::ALLOW_UNSUPPORTED_FIELDS;
         let parsed = ssh2_config::SshConfig::default()
             .parse(&mut text.as_bytes(), rules)
@@ -65,7 +73,7 @@ impl SshConfig {
                 ),
                 other => format!("{shown}: {other}; fix it, or pass --ssh-config none"),
             })?;
-        Ok(Some(SshConfig { parsed, path, text }))
+        Ok(SshConfig { parsed, path, text })
     }
 
     /// Fills what the inventory left unsaid from the config's entry for the host.
