@@ -456,12 +456,17 @@ fn a_host_that_hangs_costs_its_own_timeout_not_the_run() {
 /// A FIFO on web01 that nobody writes, and in the client a playbook (`/tmp/hang-pb`) whose only
 /// step reads it: on web01 that step blocks until the FIFO is written.
 fn fifo_playbook(lab: &Lab) {
+    fifo_playbook_then(lab, "");
+}
+
+/// The same, with `then` (JSON steps, each followed by a comma) after the blocking step.
+fn fifo_playbook_then(lab: &Lab, then: &str) {
     lab.sh("web01", "rm -f /tmp/lvsprov-fifo; mkfifo /tmp/lvsprov-fifo");
     lab.sh("client", "mkdir -p /tmp/hang-pb");
     lab.put(
         "client",
         "/tmp/hang-pb/real_server.json.j2",
-        r#"[ {"line": {"path": "/tmp/lvsprov-fifo", "line": "x"}} ]"#,
+        &format!(r#"[ {{"line": {{"path": "/tmp/lvsprov-fifo", "line": "x"}}}}, {then} {{"hostname": {{"name": "web01"}}}} ]"#),
     );
 }
 
@@ -471,7 +476,11 @@ fn hold_web01(lab: &Lab) -> std::process::Child {
 }
 
 fn hold_web01_with(lab: &Lab, limits: &[&str]) -> std::process::Child {
-    fifo_playbook(lab);
+    hold_web01_then(lab, limits, "")
+}
+
+fn hold_web01_then(lab: &Lab, limits: &[&str], then: &str) -> std::process::Child {
+    fifo_playbook_then(lab, then);
     let before = lab.sh("web01", "head -n 1 /run/lvsprov/holder 2>/dev/null");
     lab.install_binary();
     let mut child = Command::new("docker")
@@ -614,6 +623,38 @@ fn a_run_abandoned_while_it_holds_a_host_is_taken_over_after_its_lease() {
     lab.sh("web01", "rm -f /tmp/lvsprov-fifo");
     let (code, r) = lab.json(&["check", "--limit", "web01"]);
     assert_eq!(code, 0, "{r}");
+}
+
+/// The apply never overwrites a file someone changed after its facts were read.
+#[test]
+fn a_page_edited_by_hand_while_a_run_holds_the_host_is_not_overwritten() {
+    let Some((_g, lab)) = lab() else { return };
+    lab.converged();
+    let page = "/var/www/html/index.html";
+    let holder = hold_web01_then(
+        lab,
+        &["--timeout", "60"],
+        &format!(r#"{{"file": {{"path": "{page}", "content": "<h1>from the playbook</h1>\n", "mode": "0644"}}}},"#),
+    );
+    lab.sh("web01", &format!("echo '<h1>hand edit</h1>' > {page}"));
+    release_fifo(lab);
+    let out = holder.wait_with_output().unwrap();
+    lab.sh("web01", "rm -f /tmp/lvsprov-fifo");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w1 = host(&r, "web01");
+    let err = w1["error"].as_str().unwrap_or_default();
+    assert!(
+        err.contains(&format!("{page} changed on this host after lvsprov read it"))
+            && err.contains("run again"),
+        "{w1}"
+    );
+    assert_eq!(lab.sh("web01", &format!("cat {page}")), "<h1>hand edit</h1>");
+    // The next run sees the edit, shows it, and converges.
+    let (code, plan) = lab.json(&["check", "--limit", "web01"]);
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.to_string().contains("-<h1>hand edit</h1>"), "{plan}");
+    lab.converged();
+    assert_eq!(lab.sh("web01", &format!("cat {page}")), "<h1>this is kg web</h1>");
 }
 
 #[test]

@@ -299,10 +299,7 @@ fn a_reload_owed_by_a_failed_run_is_still_done() {
         .text;
     f.files.insert(
         "/etc/keepalived/keepalived.conf".into(),
-        facts::FileFact {
-            mode: "640".into(),
-            content: wanted,
-        },
+        facts::FileFact::new("640", wanted),
     );
     let changes = plan_for(&inv, "lvs01", &f, Mode::Up).unwrap();
     assert!(!names(&changes).contains(&"file /etc/keepalived/keepalived.conf".to_string()));
@@ -375,13 +372,9 @@ fn single_director_edits_ipvs_rules_in_place_then_saves_them() {
     // down disables the unit, then removes it.
     let path = "/etc/systemd/system/lvsprov-ipvs-timeouts.service";
     let mut after = recorded("rhel9-lvs01.txt");
-    after.files.insert(
-        path.into(),
-        facts::FileFact {
-            mode: "644".into(),
-            content: "x\n".into(),
-        },
-    );
+    after
+        .files
+        .insert(path.into(), facts::FileFact::new("644", "x\n"));
     after.backups.insert(path.into());
     after.services.insert(
         "lvsprov-ipvs-timeouts".into(),
@@ -414,10 +407,7 @@ fn down_on_a_keepalived_director_stops_it_and_removes_its_config() {
     let mut f = recorded("rhel9-lvs01.txt");
     f.files.insert(
         "/etc/keepalived/keepalived.conf".into(),
-        facts::FileFact {
-            mode: "640".into(),
-            content: "x\n".into(),
-        },
+        facts::FileFact::new("640", "x\n"),
     );
     f.backups.insert("/etc/keepalived/keepalived.conf".into());
     let down = plan_for(&inv, "lvs01", &f, Mode::Down(DownOptions::default())).unwrap();
@@ -462,10 +452,7 @@ fn the_benchmark_playbook_plans_six_changes_then_none() {
         ]
     );
     // The host as the first run leaves it: nothing more to do.
-    let file = |c: &str| facts::FileFact {
-        mode: "644".into(),
-        content: c.into(),
-    };
+    let file = |c: &str| facts::FileFact::new("644", c);
     f.files
         .insert(format!("{root}/etc/hostname"), file("web01\n"));
     f.files.insert(

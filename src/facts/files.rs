@@ -17,6 +17,24 @@ pub const TAG: &str = "files";
 pub struct FileFact {
     pub mode: String,
     pub content: String,
+    /// SHA-256 of the exact bytes read (as `sha256sum` prints it): the apply checks the file still
+    /// has them before it replaces it.
+    pub sha256: String,
+}
+
+impl FileFact {
+    pub fn from_bytes(mode: &str, bytes: &[u8]) -> FileFact {
+        use sha2::Digest;
+        FileFact {
+            mode: mode.to_string(),
+            content: String::from_utf8_lossy(bytes).into_owned(),
+            sha256: format!("{:x}", sha2::Sha256::digest(bytes)),
+        }
+    }
+
+    pub fn new(mode: impl AsRef<str>, content: impl AsRef<str>) -> FileFact {
+        FileFact::from_bytes(mode.as_ref(), content.as_ref().as_bytes())
+    }
 }
 
 pub fn fragment(p: &Probe) -> Script {
@@ -69,13 +87,7 @@ pub fn parse(files: &[&str], dirs: &[&str]) -> Result<Parsed, FactsError> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(w.next().unwrap_or("").trim())
             .map_err(|e| FactsError::Garbled(format!("file {path}: bad base64 in facts ({e})")))?;
-        out.insert(
-            path.to_string(),
-            FileFact {
-                mode: mode.to_string(),
-                content: String::from_utf8_lossy(&bytes).into_owned(),
-            },
-        );
+        out.insert(path.to_string(), FileFact::from_bytes(mode, &bytes));
     }
     let dirs = dirs
         .iter()
@@ -137,13 +149,7 @@ mod tests {
         .unwrap();
         assert_eq!(l["/var/www/html/index.html"], "/etc/shadow");
         assert!(!f.contains_key("/var/www/html/index.html"));
-        assert_eq!(
-            f["/etc/x"],
-            FileFact {
-                mode: "644".into(),
-                content: "hi\n".into()
-            }
-        );
+        assert_eq!(f["/etc/x"], FileFact::new("644", "hi\n"));
         assert!(b.contains("/etc/x"));
         assert_eq!(d["/opt/lvs"], "755");
         assert!(parse(&["/etc/x 644 !!"], &[]).is_err());

@@ -7,7 +7,7 @@
 //! one-character password never hides a `1` anywhere else.
 
 use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
-use crate::facts::{Facts, Probe};
+use crate::facts::{Facts, FileFact, Probe};
 use crate::host_state::{self, backup_none, backup_path, parent, Mode};
 use crate::sh;
 use crate::shell::Script;
@@ -110,16 +110,32 @@ pub fn diff(path: &str, before: &str, after: &str) -> String {
 pub struct Guard {
     pub check: Option<Script>,
     pub before_replace: Script,
+    /// Refuse to replace a file that no longer has the bytes the facts read (someone edited it
+    /// between facts and apply). Off when an earlier step of the same plan may write it itself
+    /// (a package install ships files).
+    pub unchanged_since_read: bool,
 }
 
 impl Guard {
-    /// No check, nothing before the replace: a plain atomic write.
+    /// No check, nothing before the replace: a plain atomic write of a file nothing else in the
+    /// plan writes.
     pub fn none() -> Guard {
         Guard {
             check: None,
             before_replace: Script::new(),
+            unchanged_since_read: true,
         }
     }
+}
+
+/// Shell that fails, touching nothing, when `path` no longer has the bytes the facts read.
+fn still_as_read(path: &str, read: &FileFact) -> Script {
+    sh!(
+        "if [ \"$(sha256sum < {} 2>/dev/null)\" != {} ]; then echo {} >&2; exit 1; fi",
+        path,
+        format!("{}  -", read.sha256),
+        format!("{path} changed on this host after lvsprov read it (another tool or a hand edit in between); nothing was written to it; run again to see the new plan")
+    )
 }
 
 pub fn write_script(
@@ -130,6 +146,9 @@ pub fn write_script(
     facts: &Facts,
 ) -> Script {
     let mut s = Script::new();
+    if let Some(read) = facts.files.get(path).filter(|_| guard.unchanged_since_read) {
+        s.push(still_as_read(path, read));
+    }
     if !facts.backups.contains(path) {
         // What was there when the facts were read, i.e. before this run: a package installed
         // earlier in the same run (apache2's default page) is not what `down` should bring back.
@@ -276,6 +295,7 @@ impl Resource for File {
         let guard = Guard {
             check,
             before_replace,
+            unchanged_since_read: !owed.packages_changed,
         };
         let Some(change) = plan_file(&self.path, &body, self.mode.as_deref(), guard, facts) else {
             return Ok(vec![]);
@@ -313,5 +333,45 @@ mod tests {
             "old 1\n    auth_pass ********\n",
             "the host's old secret is masked too"
         );
+    }
+
+    /// The write script of a file read as "old\n", run by `sh` against a real file.
+    fn run_update(path: &std::path::Path, edit_between: Option<&str>) -> std::process::Output {
+        std::fs::write(path, "old\n").unwrap();
+        let p = path.display().to_string();
+        let mut facts =
+            crate::facts::parse(include_str!("../../tests/facts/debian12-web01.txt")).unwrap();
+        facts.files.insert(p.clone(), FileFact::new("644", "old\n"));
+        facts.backups.insert(p.clone());
+        let want = Rendered::from("new\n".to_string());
+        let change = plan_file(&p, &want, Some("0644"), Guard::none(), &facts).unwrap();
+        if let Some(text) = edit_between {
+            std::fs::write(path, text).unwrap();
+        }
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("set -e\n{}", change.script.as_str()))
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_file_edited_between_facts_and_apply_is_not_replaced() {
+        let dir = std::env::temp_dir().join(format!("lvsprov-cas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("page.html");
+        let out = run_update(&path, None);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+
+        let out = run_update(&path, Some("edited by hand\n"));
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("changed on this host after lvsprov read it") && err.contains("run again"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited by hand\n");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -100,13 +100,9 @@ mod tests {
         let path = dir.join("index.html").display().to_string();
         std::fs::write(&path, "old").unwrap();
         let mut facts = parse(include_str!("../../tests/facts/debian12-web01.txt")).unwrap();
-        facts.files.insert(
-            path.clone(),
-            FileFact {
-                mode: "644".into(),
-                content: "old".into(),
-            },
-        );
+        facts
+            .files
+            .insert(path.clone(), FileFact::new("644", "old"));
         let line = Line {
             path: path.clone(),
             line: "<h1>it's me</h1>".into(),

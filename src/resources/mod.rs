@@ -73,6 +73,8 @@ impl Change {
 #[derive(Debug, Default)]
 pub struct Owed {
     pub reloads: BTreeSet<String>,
+    /// An earlier step installs packages, which may write files later steps manage.
+    pub packages_changed: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -15,7 +15,7 @@ impl Resource for Package {
         probe.packages.extend(self.names.iter().cloned());
     }
 
-    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+    fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, Refusal> {
         let missing: Vec<&str> = self
             .names
             .iter()
@@ -41,6 +41,7 @@ impl Resource for Package {
                 facts.platform().install(&missing),
             ));
         }
+        owed.packages_changed |= !out.is_empty();
         Ok(out)
     }
 
