@@ -634,7 +634,9 @@ fn a_page_edited_by_hand_while_a_run_holds_the_host_is_not_overwritten() {
     let holder = hold_web01_then(
         lab,
         &["--timeout", "60"],
-        &format!(r#"{{"file": {{"path": "{page}", "content": "<h1>from the playbook</h1>\n", "mode": "0644"}}}},"#),
+        &format!(
+            r#"{{"file": {{"path": "{page}", "content": "<h1>from the playbook</h1>\n", "mode": "0644"}}}},"#
+        ),
     );
     lab.sh("web01", &format!("echo '<h1>hand edit</h1>' > {page}"));
     release_fifo(lab);
@@ -644,17 +646,24 @@ fn a_page_edited_by_hand_while_a_run_holds_the_host_is_not_overwritten() {
     let w1 = host(&r, "web01");
     let err = w1["error"].as_str().unwrap_or_default();
     assert!(
-        err.contains(&format!("{page} changed on this host after lvsprov read it"))
-            && err.contains("run again"),
+        err.contains(&format!(
+            "{page} changed on this host after lvsprov read it"
+        )) && err.contains("run again"),
         "{w1}"
     );
-    assert_eq!(lab.sh("web01", &format!("cat {page}")), "<h1>hand edit</h1>");
+    assert_eq!(
+        lab.sh("web01", &format!("cat {page}")),
+        "<h1>hand edit</h1>"
+    );
     // The next run sees the edit, shows it, and converges.
     let (code, plan) = lab.json(&["check", "--limit", "web01"]);
     assert_eq!(code, 2, "{plan}");
     assert!(plan.to_string().contains("-<h1>hand edit</h1>"), "{plan}");
     lab.converged();
-    assert_eq!(lab.sh("web01", &format!("cat {page}")), "<h1>this is kg web</h1>");
+    assert_eq!(
+        lab.sh("web01", &format!("cat {page}")),
+        "<h1>this is kg web</h1>"
+    );
 }
 
 #[test]

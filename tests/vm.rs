@@ -535,3 +535,38 @@ fn a_rolling_up_changes_every_real_server_without_a_failed_request() {
     let (rc, v) = json(steps, "verify-after-roll");
     assert_eq!(rc, 0, "{:?}", failed(&v));
 }
+
+/// A director's apply killed after each step of its plan: never a half-written file, and the next
+/// `up` finishes it (then 0 changes, and `down` works); auth_pass never in lvs02's process list.
+#[test]
+fn a_directors_apply_killed_after_any_step_is_finished_by_the_next_up() {
+    let Some(steps) = scenario() else { return };
+    let out = &steps["director-kills"].out;
+    let n = field(steps, "director-kills", "steps") as usize;
+    assert!(n >= 8, "a fresh director's plan has its steps: {out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("k=")).collect();
+    assert_eq!(lines.len(), n, "{out}");
+    for l in &lines {
+        for want in [
+            "killed_rc=1",
+            "temp_files=0",
+            "up_rc=0",
+            "check_rc=0",
+            "down_rc=0",
+        ] {
+            assert!(l.contains(want), "{want}: {l}");
+        }
+        assert!(
+            !l.contains("conf=broken"),
+            "keepalived.conf half-written: {l}"
+        );
+    }
+    assert!(out.contains("final_up_rc=0"), "{out}");
+    assert!(field(steps, "director-kills", "ps_samples") > 10.0, "{out}");
+    assert_eq!(
+        field(steps, "director-kills", "ps_with_auth_pass"),
+        0.0,
+        "{out}"
+    );
+    eprintln!("lvs02: killed after each of {n} steps, each finished by the next up");
+}
