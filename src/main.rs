@@ -1,11 +1,10 @@
 //! The command line: parse, dispatch to the command's module, exit with its code.
 
 use clap::{CommandFactory, Parser, Subcommand};
-use lvsprov::commands::converge::{self, DownArgs, UpArgs};
+use lvsprov::commands::converge::{self, CheckArgs, DownArgs, UpArgs};
 use lvsprov::commands::docs;
 use lvsprov::commands::drain::{self, DrainArgs};
 use lvsprov::commands::verify::{self, VerifyArgs};
-use lvsprov::commands::Common;
 use lvsprov::exit::Exit;
 
 #[derive(Parser)]
@@ -24,7 +23,7 @@ enum Cmd {
     /// Converge every host
     Up(UpArgs),
     /// Dry run: the same plan, nothing written on any host (exit 2 when there are changes)
-    Check(Common),
+    Check(CheckArgs),
     /// Take down what `up` built
     Down(DownArgs),
     /// Prove the cluster balances: requests through each VIP, ARP, IPVS tables, real servers

@@ -235,6 +235,11 @@ impl Report {
                 } else {
                     out.push_str(&format!("  {mark} {}: {}\n", c.resource, c.diff));
                 }
+                if let Some(script) = &c.shown_script {
+                    for line in script.lines() {
+                        out.push_str(&format!("      {}\n", style(format!("$ {line}")).dim()));
+                    }
+                }
             }
             for n in &h.notes {
                 out.push_str(&format!("  {} {n}\n", style("note:").cyan().bold()));

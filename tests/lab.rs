@@ -625,6 +625,81 @@ fn a_run_abandoned_while_it_holds_a_host_is_taken_over_after_its_lease() {
     assert_eq!(code, 0, "{r}");
 }
 
+/// `up` and `down` started at the same moment on the same hosts (two operators, or cron and an
+/// operator), each with work to do: on every host exactly one acts and the other is refused naming
+/// it; the host ends as the winner left it, and a later `down` still restores the sysctls.
+#[test]
+fn up_and_down_started_together_never_both_act_on_a_host() {
+    let Some((_g, lab)) = lab() else { return };
+    let (code, r) = lab.json(&["down", "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{r}");
+    let before: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
+    lab.converged();
+    // Both have work: up rewrites the page, down takes everything away.
+    for w in ["web01", "web02"] {
+        lab.sh(w, "echo drifted > /var/www/html/index.html");
+    }
+    lab.install_binary();
+    let both = lab.sh(
+        "client",
+        &format!(
+            "cd /src; lvsprov up --limit real_servers --output json {inv} >/tmp/both-up.json 2>/dev/null & \
+             lvsprov down --limit real_servers --output json {inv} >/tmp/both-down.json 2>/dev/null & wait; \
+             echo ok",
+            inv = common::CONTAINER_INVENTORY
+        ),
+    );
+    assert_eq!(both, "ok");
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&lab.sh("client", &format!("cat {f}"))).unwrap()
+    };
+    let (up, down) = (read("/tmp/both-up.json"), read("/tmp/both-down.json"));
+    for w in ["web01", "web02"] {
+        let (u, d) = (host(&up, w), host(&down, w));
+        let (winner, loser, won_by) = match (u["error_kind"].as_str(), d["error_kind"].as_str()) {
+            (None, Some("locked")) => ("up", d, "(up)"),
+            (Some("locked"), None) => ("down", u, "(down)"),
+            other => panic!(
+                "{w}: exactly one must act, the other be refused: {other:?}\nup: {u}\ndown: {d}"
+            ),
+        };
+        assert!(
+            loser["error"].as_str().unwrap().contains(won_by),
+            "{w}: {loser}"
+        );
+        assert_eq!(
+            loser["changes"].as_array().unwrap().len(),
+            0,
+            "{w}: {loser}"
+        );
+        let page = lab.sh(w, "cat /var/www/html/index.html 2>&1");
+        let arp = lab.sysctl(w, "net.ipv4.conf.all.arp_ignore");
+        match winner {
+            "up" => assert_eq!(
+                (page.starts_with("<h1>this is"), arp.as_str()),
+                (true, "1"),
+                "{w}: as up leaves it"
+            ),
+            _ => assert!(
+                page.contains("No such file")
+                    && lab
+                        .sh(w, "ls /var/lib/lvsprov 2>&1")
+                        .contains("No such file"),
+                "{w}: as down leaves it: {page}"
+            ),
+        }
+        eprintln!("{w}: {winner} acted, the other was refused");
+    }
+    let (code, r) = lab.json(&["down", "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{r}");
+    let after: Vec<String> = ARP.iter().map(|k| lab.sysctl("web01", k)).collect();
+    assert_eq!(
+        after, before,
+        "a later down restores the sysctls from before the first up"
+    );
+    lab.converged();
+}
+
 /// The apply never overwrites a file someone changed after its facts were read.
 #[test]
 fn a_page_edited_by_hand_while_a_run_holds_the_host_is_not_overwritten() {

@@ -1,5 +1,6 @@
 //! `up`, `check` and `down`: the pipeline on every selected host; `check` stops after the plan.
 
+use super::offline::{self, PlanArgs};
 use super::{load, print, runtime, Common, Loaded};
 use crate::error::HostError;
 use crate::exit::Exit;
@@ -16,9 +17,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct DownArgs {
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub plan: PlanArgs,
     /// Also remove the packages `up` installed
     #[arg(long)]
     pub purge: bool,
@@ -33,6 +44,8 @@ pub trait Mark: Send + Sync {
 pub struct UpArgs {
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub plan: PlanArgs,
     /// Directors first, then the real servers a batch at a time: each drained (its open
     /// connections finish), converged, its page checked on its own address, then serving again
     #[arg(long)]
@@ -46,31 +59,38 @@ pub struct UpArgs {
 }
 
 pub fn up(a: UpArgs) -> Exit {
-    if a.rolling || a.batch.is_some() {
+    if (a.rolling || a.batch.is_some()) && a.plan.facts_from.is_none() {
         return super::rolling::run(a);
     }
-    run(&a.common, Command::Up, Mode::Up)
+    run(&a.common, &a.plan, Command::Up, Mode::Up)
 }
 
-pub fn check(c: Common) -> Exit {
-    run(&c, Command::Check, Mode::Up)
+pub fn check(a: CheckArgs) -> Exit {
+    run(&a.common, &a.plan, Command::Check, Mode::Up)
 }
 
 pub fn down(a: DownArgs) -> Exit {
     let mode = Mode::Down(DownOptions { purge: a.purge });
-    run(&a.common, Command::Down, mode)
+    run(&a.common, &a.plan, Command::Down, mode)
 }
 
-/// Loads, converges the selected hosts, prints the report.
-fn run(c: &Common, command: Command, mode: Mode) -> Exit {
+/// Loads, converges the selected hosts, prints the report; with `--facts-from`, only plans.
+fn run(c: &Common, p: &PlanArgs, command: Command, mode: Mode) -> Exit {
+    if let Some(dir) = &p.facts_from {
+        return offline::run(c, p, dir, mode);
+    }
     let loaded = match super::inventory(c).and_then(|inv| load(c, inv, None)) {
         Ok(l) => l,
         Err(code) => return code,
     };
     let output = loaded.output;
+    let inv = loaded.inv.clone();
     let mut report = runtime().block_on(converge(loaded, command, mode, None));
     report.diff_lines = c.diff_lines;
     report.warn_if_not_rolling();
+    if p.show_scripts {
+        offline::show_scripts(&mut report, &inv);
+    }
     print(output, &report, || report.human());
     report.exit()
 }

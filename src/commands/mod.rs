@@ -18,6 +18,7 @@ pub mod converge;
 pub mod docs;
 pub mod drain;
 pub mod drain_wait;
+pub mod offline;
 pub mod rolling;
 pub mod verify;
 
@@ -240,13 +241,15 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-/// The report on stdout, as JSON or as text.
+/// The report on stdout, as JSON or as text. A reader that went away (`| head`) is no error.
 pub fn print<T: serde::Serialize>(output: Output, report: &T, human: impl FnOnce() -> String) {
-    match output {
-        Output::Json => println!(
-            "{}",
+    use std::io::Write;
+    let text = match output {
+        Output::Json => format!(
+            "{}\n",
             serde_json::to_string_pretty(report).expect("a report serialises")
         ),
-        Output::Human => print!("{}", human()),
-    }
+        Output::Human => human(),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

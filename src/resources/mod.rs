@@ -43,6 +43,9 @@ pub struct Change {
     /// It restarts or reloads a service that is serving: on real servers, a reason to roll.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupts: bool,
+    /// `--show-scripts`: the script as shown, secrets masked.
+    #[serde(rename = "script", skip_serializing_if = "Option::is_none")]
+    pub shown_script: Option<String>,
 }
 
 impl Change {
@@ -58,6 +61,7 @@ impl Change {
             diff: diff.into(),
             script,
             interrupts: false,
+            shown_script: None,
         }
     }
 

@@ -1,0 +1,166 @@
+//! `--facts-from` and `--show-scripts`: plans from recorded facts, with no host contacted (the
+//! inventory's addresses are the lab's, which nothing here answers), and the exact shell of each
+//! change, secrets masked.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A facts folder: `host` → recorded file under tests/facts.
+fn facts_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lvsprov-ff-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (host, recorded) in files {
+        std::fs::copy(
+            repo().join("tests/facts").join(recorded),
+            dir.join(format!("{host}.txt")),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn lvsprov(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_masked() {
+    let dir = facts_dir(
+        "up",
+        &[("lvs01", "rhel9-lvs01.txt"), ("web01", "debian12-systemd-web01.txt")],
+    );
+    let d = dir.to_str().unwrap();
+    for command in ["check", "up"] {
+        let (code, out, err) = lvsprov(&[
+            command,
+            "inventories/lab.json",
+            "--limit",
+            "lvs01,web01",
+            "--facts-from",
+            d,
+            "--show-scripts",
+            "--output",
+            "json",
+        ]);
+        assert_eq!(code, 2, "{command}: changes planned, none made: {err}");
+        assert!(!out.contains("lvs-lab1") && !err.contains("lvs-lab1"), "auth_pass shown");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(r["summary"]["hosts"], 2);
+        let changes: Vec<&Value> = r["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|h| h["changes"].as_array().unwrap())
+            .collect();
+        assert!(changes.len() > 10);
+        assert!(changes.iter().all(|c| c["script"].is_string()), "{out}");
+        let conf = changes
+            .iter()
+            .find(|c| c["resource"] == "file /etc/keepalived/keepalived.conf")
+            .unwrap();
+        let script = conf["script"].as_str().unwrap();
+        assert!(
+            script.contains("auth_pass ********") && script.contains("keepalived --config-test"),
+            "{script}"
+        );
+        let page = changes
+            .iter()
+            .find(|c| c["resource"] == "file /var/www/html/index.html")
+            .unwrap();
+        assert!(page["script"]
+            .as_str()
+            .unwrap()
+            .contains("<h1>this is kg web</h1>"));
+    }
+    // The human form: each shell line under its change.
+    let (code, out, err) = lvsprov(&[
+        "check",
+        "inventories/lab.json",
+        "--limit",
+        "web01",
+        "--facts-from",
+        d,
+        "--show-scripts",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.contains("      $ sysctl -q -w net.ipv4.conf.all.arp_ignore=1"), "{out}");
+    assert!(err.contains("no host was contacted"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn down_planned_from_a_converged_hosts_facts_takes_everything_away() {
+    let dir = facts_dir("down", &[("web01", "debian12-web01-converged.txt")]);
+    let (code, out, err) = lvsprov(&[
+        "down",
+        "inventories/lab.json",
+        "--limit",
+        "web01",
+        "--facts-from",
+        dir.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let resources: Vec<&str> = r["hosts"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["resource"].as_str().unwrap())
+        .collect();
+    assert!(
+        resources.contains(&"address 192.168.100.10 on lo")
+            && resources.contains(&"file /var/www/html/index.html"),
+        "{resources:?}"
+    );
+    let (code, _, _) = lvsprov(&[
+        "check",
+        "inventories/lab.json",
+        "--limit",
+        "web01",
+        "--facts-from",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "a converged host's check plans nothing");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_missing_or_garbled_facts_file_is_exit_3_naming_it() {
+    let dir = facts_dir("bad", &[("web01", "debian12-web01.txt")]);
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = lvsprov(&["check", "inventories/lab.json", "--facts-from", d]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("lvs01.txt") && err.contains("--dump-facts"),
+        "names the file and how to record it: {err}"
+    );
+    std::fs::write(dir.join("web02.txt"), "not facts at all\n").unwrap();
+    let (code, _, err) = lvsprov(&[
+        "check",
+        "inventories/lab.json",
+        "--limit",
+        "web02",
+        "--facts-from",
+        d,
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("web02.txt is not lvsprov facts"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
