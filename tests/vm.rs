@@ -41,6 +41,8 @@ fn run_scenario() -> Option<BTreeMap<String, Step>> {
         .arg(repo.join("tests/vm/scenario.sh"))
         .env("LVSPROV_BIN", env!("CARGO_BIN_EXE_lvsprov"))
         .env("VM_CONSOLE", &console)
+        // The whole story takes about 22 minutes under software emulation.
+        .env("VM_TIMEOUT", "2400")
         .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
@@ -536,16 +538,17 @@ fn a_rolling_up_changes_every_real_server_without_a_failed_request() {
     assert_eq!(rc, 0, "{:?}", failed(&v));
 }
 
-/// A director's apply killed after each step of its plan: never a half-written file, and the next
+/// A director's apply killed after a step of its plan (every third in CI): never a half-written file, and the next
 /// `up` finishes it (then 0 changes, and `down` works); auth_pass never in lvs02's process list.
 #[test]
 fn a_directors_apply_killed_after_any_step_is_finished_by_the_next_up() {
     let Some(steps) = scenario() else { return };
     let out = &steps["director-kills"].out;
     let n = field(steps, "director-kills", "steps") as usize;
+    let every = field(steps, "director-kills", "every") as usize;
     assert!(n >= 8, "a fresh director's plan has its steps: {out}");
     let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("k=")).collect();
-    assert_eq!(lines.len(), n, "{out}");
+    assert_eq!(lines.len(), n.div_ceil(every), "{out}");
     for l in &lines {
         for want in [
             "killed_rc=1",
@@ -568,5 +571,8 @@ fn a_directors_apply_killed_after_any_step_is_finished_by_the_next_up() {
         0.0,
         "{out}"
     );
-    eprintln!("lvs02: killed after each of {n} steps, each finished by the next up");
+    eprintln!(
+        "lvs02: killed after {} of its {n} steps, each finished by the next up",
+        lines.len()
+    );
 }

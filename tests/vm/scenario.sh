@@ -137,15 +137,17 @@ echo "@@begin up-rolling-load"; load_stop; echo "@@rc 0"
 echo "@@begin roll-conf"; for h in web01 web02; do echo "$h: $(ssh_ root@${addr[$h]} cat /etc/apache2/conf-enabled/lvsprov-roll.conf)"; done; echo "@@rc 0"
 step verify-after-roll lvsprov verify $inv --requests 10 --output json
 
-# A director's apply killed after each step of its plan (lvs02, the BACKUP, while lvs01 serves):
-# no managed file half-written, and the next up finishes it. Meanwhile lvs02's process list is
-# sampled: keepalived's auth_pass must never be in a command line.
+# A director's apply killed after a step of its plan (lvs02, the BACKUP, while lvs01 serves): no
+# managed file half-written, and the next up finishes it. Every KILL_EVERY-th step (default 3:
+# each kill point costs a killed up, an up, a check and a down, ~80 s under emulation; 1 for all).
+# Meanwhile lvs02's process list is sampled: keepalived's auth_pass must never be in a command line.
 lvsprov down $inv --limit lvs02 --output json >/dev/null 2>&1
 n=$(lvsprov check $inv --limit lvs02 --output json 2>/dev/null | grep -o '"changes": [0-9]*' | tail -1 | grep -o '[0-9]*$')
 (while :; do ssh_ root@${addr[lvs02]} 'ps -eo args' 2>/dev/null; sleep 0.3; done >/tmp/ps-lvs02.out) & ps_pid=$!
 echo "@@begin director-kills"
-echo "steps=$n"
-for k in $(seq 1 ${n:-0}); do
+every=${KILL_EVERY:-3}
+echo "steps=$n every=$every"
+for k in $(seq 1 $every ${n:-0}); do
   LVSPROV_FAULT_KILL_AFTER_STEP=$k lvsprov up $inv --limit lvs02 --output json >/dev/null 2>&1; rk=$?
   seen=$(ssh_ root@${addr[lvs02]} 'echo temp_files=$(ls -A /etc/keepalived /etc/sysctl.d /etc/modules-load.d 2>/dev/null | grep -c "^\.lvsprov"); if [ -e /etc/keepalived/keepalived.conf ]; then keepalived --config-test --use-file /etc/keepalived/keepalived.conf >/dev/null 2>&1 && echo conf=whole || echo conf=broken; else echo conf=absent; fi')
   lvsprov up $inv --limit lvs02 --output json >/dev/null 2>&1; ru=$?
