@@ -42,7 +42,10 @@ fn lvsprov(args: &[&str]) -> (i32, String, String) {
 fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_masked() {
     let dir = facts_dir(
         "up",
-        &[("lvs01", "rhel9-lvs01.txt"), ("web01", "debian12-systemd-web01.txt")],
+        &[
+            ("lvs01", "rhel9-lvs01.txt"),
+            ("web01", "debian12-systemd-web01.txt"),
+        ],
     );
     let d = dir.to_str().unwrap();
     for command in ["check", "up"] {
@@ -58,7 +61,10 @@ fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_maske
             "json",
         ]);
         assert_eq!(code, 2, "{command}: changes planned, none made: {err}");
-        assert!(!out.contains("lvs-lab1") && !err.contains("lvs-lab1"), "auth_pass shown");
+        assert!(
+            !out.contains("lvs-lab1") && !err.contains("lvs-lab1"),
+            "auth_pass shown"
+        );
         let r: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(r["summary"]["hosts"], 2);
         let changes: Vec<&Value> = r["hosts"]
@@ -98,7 +104,10 @@ fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_maske
         "--show-scripts",
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(out.contains("      $ sysctl -q -w net.ipv4.conf.all.arp_ignore=1"), "{out}");
+    assert!(
+        out.contains("      $ sysctl -q -w net.ipv4.conf.all.arp_ignore=1"),
+        "{out}"
+    );
     assert!(err.contains("no host was contacted"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -66,7 +66,8 @@ pub fn fragment(lock: &Lock) -> Script {
          [ -d {} ] || mkdir -p {}\nexec 9>>{}\n\
          if {}; then\n{}\necho @@lock; echo acquired\n\
          elif {} && flock -w 10 9; then\nold=$(head -n 1 {})\n{}\necho @@lock; echo taken; printf '%s\\n' \"$old\"\n\
-         else echo @@lock; echo held; head -n 1 {} 2>/dev/null; echo @@end; exit 0; fi",
+         else {}
+echo @@lock; echo held; head -n 1 {} 2>/dev/null; echo @@end; exit 0; fi",
         DIR,
         DIR,
         FILE,
@@ -75,7 +76,18 @@ pub fn fragment(lock: &Lock) -> Script {
         end_if_past_lease(),
         HOLDER,
         record,
+        named_by_holder(),
         HOLDER
+    )
+}
+
+/// The holder file is written just after the lock is taken: a run refused in between would name
+/// the previous holder. Wait (up to 2 s) until the file names a process that holds the lock.
+fn named_by_holder() -> Script {
+    sh!(
+        "i=0; while [ $i -lt 20 ]; do p=$(sed -n 's/^lease=[0-9]* pid=\\([0-9]*\\)$/\\1/p' {} 2>/dev/null);          [ -n \"$p\" ] && [ \"$(readlink /proc/$p/fd/9 2>/dev/null)\" = {} ] && break; sleep 0.1; i=$((i+1)); done",
+        HOLDER,
+        FILE
     )
 }
 
@@ -84,12 +96,14 @@ pub fn fragment(lock: &Lock) -> Script {
 fn end_if_past_lease() -> Script {
     sh!(
         "{{ set -- $(sed -n 's/^lease=\\([0-9]*\\) pid=\\([0-9]*\\)$/\\1 \\2/p' {} 2>/dev/null)\n\
-         [ $# = 2 ] && [ $(( $(date +%s) - $(stat -c %Y {}) )) -gt \"$1\" ] && [ -r /proc/$2/stat ] &&\n\
+         [ $# = 2 ] && [ $(( $(date +%s) - $(stat -c %Y {}) )) -gt \"$1\" ] &&\n\
+         [ \"$(readlink /proc/$2/fd/9 2>/dev/null)\" = {} ] &&\n\
          read -r _ _ _ _ _ sid _ < /proc/$2/stat && read -r _ _ _ _ _ own _ < /proc/$$/stat &&\n\
          [ \"$sid\" -gt 1 ] && [ \"$sid\" != \"$own\" ] &&\n\
          {{ for p in /proc/[0-9]*; do read -r _ _ _ _ _ s _ < $p/stat 2>/dev/null && [ \"$s\" = \"$sid\" ] && kill -9 ${{p#/proc/}} 2>/dev/null; done; true; }}; }}",
         HOLDER,
-        HOLDER
+        HOLDER,
+        FILE
     )
 }
 
