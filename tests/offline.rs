@@ -2,6 +2,9 @@
 //! inventory's addresses are the lab's, which nothing here answers), and the exact shell of each
 //! change, secrets masked.
 
+mod common;
+
+use common::resources;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -127,16 +130,11 @@ fn down_planned_from_a_converged_hosts_facts_takes_everything_away() {
     ]);
     assert_eq!(code, 2, "{err}");
     let r: Value = serde_json::from_str(&out).unwrap();
-    let resources: Vec<&str> = r["hosts"][0]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["resource"].as_str().unwrap())
-        .collect();
+    let planned = resources(&r["hosts"][0]);
     assert!(
-        resources.contains(&"address 192.168.100.10 on lo")
-            && resources.contains(&"file /var/www/html/index.html"),
-        "{resources:?}"
+        planned.contains(&"address 192.168.100.10 on lo".to_string())
+            && planned.contains(&"file /var/www/html/index.html".to_string()),
+        "{planned:?}"
     );
     let (code, _, _) = lvsprov(&[
         "check",

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::host;
+use common::{host, resources};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -512,16 +512,10 @@ fn a_rolling_up_changes_every_real_server_without_a_failed_request() {
         );
     }
     for w in ["web01", "web02"] {
-        let h = host(&roll, w);
-        let changed: Vec<&str> = h["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["resource"].as_str().unwrap())
-            .collect();
+        let changed = resources(host(&roll, w));
         assert!(
-            changed.contains(&"file /var/www/html/index.html")
-                && changed.contains(&"service apache2"),
+            changed.contains(&"file /var/www/html/index.html".to_string())
+                && changed.contains(&"service apache2".to_string()),
             "{w}: page changed and apache reloaded: {changed:?}"
         );
     }
