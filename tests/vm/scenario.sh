@@ -62,6 +62,27 @@ step undrain lvsprov undrain web01 $inv --output json
 settle 2
 step verify-undrained lvsprov verify $inv --requests 20 --output json
 
+# Every real server's page changes, and a config file the operator's playbook adds reloads its
+# web server, under steady requests: first with plain `up` (the contrast: it warns), then back with
+# `up --rolling` (one real server at a time: drained, converged, page checked, serving again).
+# Before the failovers, as the drain story: after a failback the new MASTER can count synced
+# connections that ended on the other director as active, and a drain waits for them.
+mkdir -p /tmp/pbroll && cp playbooks/* /tmp/pbroll/
+roll_pb() { awk -v r="$1" '/"service": \{"name": \{\{ web_server/ { printf "  {\"file\": {\"path\": \"/etc/apache2/conf-enabled/lvsprov-roll.conf\", \"content\": \"# round %s\\n\", \"mode\": \"0644\", \"reload\": {{ web_server|tojson }}}},\n", r } { print }' playbooks/real_server.json.j2 >/tmp/pbroll/real_server.json.j2; }
+roll_pb 1
+sed -e 's/this is kg web/this is kg web, v2/' -e 's/this is ac web/this is ac web, v2/' $inv >/tmp/v2.json
+load_start
+step up-plain lvsprov up /tmp/v2.json --playbooks /tmp/pbroll --output json
+sleep 2
+echo "@@begin up-plain-load"; load_stop; echo "@@rc 0"
+roll_pb 2
+load_start
+step up-rolling lvsprov up $inv --rolling --playbooks /tmp/pbroll --output json
+sleep 2
+echo "@@begin up-rolling-load"; load_stop; echo "@@rc 0"
+echo "@@begin roll-conf"; for h in web01 web02; do echo "$h: $(ssh_ root@${addr[$h]} cat /etc/apache2/conf-enabled/lvsprov-roll.conf)"; done; echo "@@rc 0"
+step verify-after-roll lvsprov verify $inv --requests 10 --output json
+
 step failover lvsprov verify $inv --requests 10 --failover --output json
 wait_vip
 
@@ -117,25 +138,6 @@ for i in $(seq 120); do
 done
 echo "@@begin web01-rejoin"; echo "rejoined_after_s=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}')"; echo "@@rc 0"
 step verify-after-web01 lvsprov verify $inv --requests 10 --output json
-
-# Every real server's page changes, and a config file the operator's playbook adds reloads its
-# web server, under steady requests: first with plain `up` (the contrast: it warns), then back with
-# `up --rolling` (one real server at a time: drained, converged, page checked, serving again).
-mkdir -p /tmp/pbroll && cp playbooks/* /tmp/pbroll/
-roll_pb() { awk -v r="$1" '/"service": \{"name": \{\{ web_server/ { printf "  {\"file\": {\"path\": \"/etc/apache2/conf-enabled/lvsprov-roll.conf\", \"content\": \"# round %s\\n\", \"mode\": \"0644\", \"reload\": {{ web_server|tojson }}}},\n", r } { print }' playbooks/real_server.json.j2 >/tmp/pbroll/real_server.json.j2; }
-roll_pb 1
-sed -e 's/this is kg web/this is kg web, v2/' -e 's/this is ac web/this is ac web, v2/' $inv >/tmp/v2.json
-load_start
-step up-plain lvsprov up /tmp/v2.json --playbooks /tmp/pbroll --output json
-sleep 2
-echo "@@begin up-plain-load"; load_stop; echo "@@rc 0"
-roll_pb 2
-load_start
-step up-rolling lvsprov up $inv --rolling --playbooks /tmp/pbroll --output json
-sleep 2
-echo "@@begin up-rolling-load"; load_stop; echo "@@rc 0"
-echo "@@begin roll-conf"; for h in web01 web02; do echo "$h: $(ssh_ root@${addr[$h]} cat /etc/apache2/conf-enabled/lvsprov-roll.conf)"; done; echo "@@rc 0"
-step verify-after-roll lvsprov verify $inv --requests 10 --output json
 
 # A director's apply killed after a step of its plan (lvs02, the BACKUP, while lvs01 serves): no
 # managed file half-written, and the next up finishes it. Every KILL_EVERY-th step (default 3:
