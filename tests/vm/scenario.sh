@@ -43,25 +43,6 @@ ssh_ root@${addr[web01]} 'service apache2 start' >/dev/null 2>&1
 settle
 step verify-web01-back lvsprov verify $inv --requests 10 --output json
 
-# Clients mid-session while web01 is drained: drain waits for their connections to end, and not
-# one of their requests fails. Before the failovers: a failback can leave the new MASTER synced
-# entries of connections that ended on the other director, which count as active until they
-# expire (README, Limits).
-pids=""
-for i in 1 2 3 4; do
-  (curl -s -o /dev/null -m 30 --rate 10/s $(for j in $(seq 50); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drain-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drain-curl-$i.out) &
-  pids="$pids $!"
-done
-sleep 1
-step drain lvsprov drain web01 $inv --output json
-wait $pids
-echo "@@begin drain-clients"; cat /tmp/drain-curl-*.out | grep -c '^200$'; grep -h '^rc=' /tmp/drain-curl-*.out; echo "@@rc 0"
-settle 2
-step verify-drained lvsprov verify $inv --requests 20 --output json
-step undrain lvsprov undrain web01 $inv --output json
-settle 2
-step verify-undrained lvsprov verify $inv --requests 20 --output json
-
 # Every real server's page changes, and a config file the operator's playbook adds reloads its
 # web server, under steady requests: first with plain `up` (the contrast: it warns), then back with
 # `up --rolling` (one real server at a time: drained, converged, page checked, serving again).
@@ -82,6 +63,25 @@ sleep 2
 echo "@@begin up-rolling-load"; load_stop; echo "@@rc 0"
 echo "@@begin roll-conf"; for h in web01 web02; do echo "$h: $(ssh_ root@${addr[$h]} cat /etc/apache2/conf-enabled/lvsprov-roll.conf)"; done; echo "@@rc 0"
 step verify-after-roll lvsprov verify $inv --requests 10 --output json
+
+# Clients mid-session while web01 is drained: drain waits for their connections to end, and not
+# one of their requests fails. Before the failovers: a failback can leave the new MASTER synced
+# entries of connections that ended on the other director, which count as active until they
+# expire (README, Limits).
+pids=""
+for i in 1 2 3 4; do
+  (curl -s -o /dev/null -m 30 --rate 10/s $(for j in $(seq 50); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drain-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drain-curl-$i.out) &
+  pids="$pids $!"
+done
+sleep 1
+step drain lvsprov drain web01 $inv --output json
+wait $pids
+echo "@@begin drain-clients"; cat /tmp/drain-curl-*.out | grep -c '^200$'; grep -h '^rc=' /tmp/drain-curl-*.out; echo "@@rc 0"
+settle 2
+step verify-drained lvsprov verify $inv --requests 20 --output json
+step undrain lvsprov undrain web01 $inv --output json
+settle 2
+step verify-undrained lvsprov verify $inv --requests 20 --output json
 
 step failover lvsprov verify $inv --requests 10 --failover --output json
 wait_vip
