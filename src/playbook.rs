@@ -107,7 +107,15 @@ struct Context<'a> {
     services: Vec<Service>,
     ipvs_services: Vec<VirtualService>,
     vips: Vec<String>,
+    /// keepalived's HTTP_GET retry keyword on this platform's keepalived.
+    http_retry: &'static str,
+    /// A health check connects to a port SELinux's keepalived policy does not allow by default.
+    keepalived_connect_any: bool,
 }
+
+/// The ports of SELinux's `http_port_t`, the type keepalived may connect to without
+/// `keepalived_connect_any` (RHEL 7–9 policies).
+const HTTP_PORT_T: [u16; 8] = [80, 81, 443, 488, 8008, 8009, 8443, 9000];
 
 impl Context<'_> {
     /// The same context with every secret replaced by [`MASK`]: what a diff may show.
@@ -125,6 +133,9 @@ impl Playbooks {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
+        env.add_filter("sysctl_key", |k: String| {
+            crate::resources::sysctl::conf_key(&k)
+        });
         let dir = self.dir.clone();
         env.set_loader(move |name| {
             if let Some(path) = dir.as_ref().map(|d| d.join(name)).filter(|p| p.exists()) {
@@ -151,6 +162,7 @@ impl Playbooks {
         let boots = [Init::Systemd, Init::Sysv].map(|init| Boot {
             init,
             ifupdown: true,
+            network_manager: true,
         });
         for (platform, boot) in PlatformId::ALL
             .into_iter()
@@ -216,7 +228,10 @@ fn expand(step: Step, ctx: &Context) -> Result<Vec<Step>, RenderError> {
     let persist = ctx.host_ref.persist;
     let refused = |m: String| RenderError::Refused(Refusal(m));
     match step {
-        Step::PersistVip(_) | Step::PersistIpvs(_) if !persist => Ok(vec![]),
+        Step::PersistVip(_) | Step::PersistIpvs(_) | Step::NoIpvsRestore(_) if !persist => {
+            Ok(vec![])
+        }
+        Step::NoIpvsRestore(_) => Ok(platform.no_ipvs_restore()),
         Step::PersistVip(p) => platform
             .persist_vip(ctx.boot, &p.dev, &ctx.vips)
             .map_err(refused),
@@ -313,6 +328,8 @@ fn context<'a>(
         keepalived: inv.keepalived.clone(),
         ipvs: inv.ipvs.clone(),
         ipvs_services: services.iter().map(VirtualService::from).collect(),
+        keepalived_connect_any: services.iter().any(|s| !HTTP_PORT_T.contains(&s.port)),
+        http_retry: platform.ops().keepalived_http_retry(),
         services,
         vips,
     }

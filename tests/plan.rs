@@ -204,7 +204,7 @@ fn rhel7_real_server_uses_yum_httpd_ifcfg_and_opens_the_port() {
     let fw = find(&changes, "firewall port 80/tcp");
     assert!(fw
         .script
-        .contains("firewall-cmd -q --permanent --add-port=80/tcp"));
+        .contains("firewall-cmd -q --permanent --zone=public --add-port=80/tcp"));
     assert!(!changes
         .iter()
         .any(|c| c.script.contains("systemctl stop firewalld") || c.script.contains("setenforce")));
@@ -681,7 +681,7 @@ fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain()
     let d = plan_for(&inv, "lvs01", &lvs, Mode::Up).unwrap();
     assert!(find(&d, "firewall port vrrp")
         .script
-        .contains("firewall-cmd -q --permanent --add-protocol=vrrp"));
+        .contains("firewall-cmd -q --permanent --zone=public --add-protocol=vrrp"));
     assert!(names(&d).contains(&"firewall port 8848/udp".to_string()));
 
     let file = "# lvsprov\nadd chain inet filter lvsprov\nflush chain inet filter lvsprov\ninsert rule inet filter input jump lvsprov\nadd rule inet filter lvsprov tcp dport 80 accept\n";

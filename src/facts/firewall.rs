@@ -4,6 +4,7 @@
 
 use crate::sh;
 use crate::shell::Script;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const TAG: &str = "firewall";
 
@@ -17,12 +18,96 @@ pub enum Firewall {
 }
 
 pub fn fragment() -> Script {
-    sh!("if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; then echo firewalld; firewall-cmd --list-ports | tr ' ' '\\n'; firewall-cmd --list-protocols | tr ' ' '\\n'\n\
+    // firewalld: every zone, runtime and permanent, in one call each; the plan picks the NIC's.
+    sh!("if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; then echo firewalld; echo \"@default $(firewall-cmd --get-default-zone)\"; \
+           echo @runtime; firewall-cmd --list-all-zones; echo @permanent; firewall-cmd --permanent --list-all-zones\n\
          elif command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'; then echo ufw; ufw status | awk '/ALLOW/{{print $1}}'\n\
          elif command -v nft >/dev/null && c=$(nft list chains 2>/dev/null | awk '$1==\"table\"{{t=$2\" \"$3}} $1==\"chain\"{{ch=$2}} /hook input/ && /policy drop/{{print t\" \"ch; exit}}') && [ -n \"$c\" ]; then \
            echo \"nftables $c\"; nft list chain $(echo $c | cut -d' ' -f1,2) lvsprov 2>/dev/null | awk '$2==\"dport\"{{print $3\"/\"$1}} $1==\"ip\" && $2==\"protocol\"{{print $3}}'; \
            nft list chain $c 2>/dev/null | grep -q 'jump lvsprov' && echo @jump\n\
          else echo none; fi")
+}
+
+/// firewalld's zones: which one each interface is in, and what each lets in (ports as `80/tcp`,
+/// protocols as `vrrp`) now and after a reload (`--permanent`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Zones {
+    pub default: String,
+    pub of_interface: BTreeMap<String, String>,
+    pub runtime: BTreeMap<String, BTreeSet<String>>,
+    pub permanent: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Zones {
+    /// The zone traffic arriving on `dev` meets: its own, or the default one.
+    pub fn zone_for(&self, dev: Option<&str>) -> &str {
+        dev.and_then(|d| self.of_interface.get(d))
+            .unwrap_or(&self.default)
+    }
+}
+
+/// `firewall-cmd --list-all-zones` output: a zone's name at the start of a line (`public
+/// (active)`), its fields indented (`  ports: 80/tcp 443/tcp`).
+fn read_zones(
+    lines: &[&str],
+    open: &mut BTreeMap<String, BTreeSet<String>>,
+    mut of_interface: Option<&mut BTreeMap<String, String>>,
+) {
+    let mut zone = String::new();
+    for l in lines.iter().filter(|l| !l.trim().is_empty()) {
+        if !l.starts_with(char::is_whitespace) {
+            zone = l.split_whitespace().next().unwrap_or_default().to_string();
+            open.entry(zone.clone()).or_default();
+            continue;
+        }
+        let Some((field, values)) = l.trim().split_once(':') else {
+            continue;
+        };
+        let values = values.split_whitespace().map(str::to_string);
+        match field {
+            "ports" | "protocols" => open.entry(zone.clone()).or_default().extend(values),
+            "interfaces" => {
+                if let Some(map) = of_interface.as_deref_mut() {
+                    map.extend(values.map(|i| (i, zone.clone())));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// firewalld's zones from the fragment's output; a recording with only a list of ports (older
+/// lvsprov) is that list in the default zone, runtime and permanent.
+pub fn zones(lines: &[&str]) -> Option<Zones> {
+    if lines.first().map(|l| l.trim()) != Some("firewalld") {
+        return None;
+    }
+    let rest = lines.get(1..).unwrap_or_default();
+    let mut z = Zones {
+        default: rest
+            .iter()
+            .find_map(|l| l.strip_prefix("@default "))
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| "public".into()),
+        ..Zones::default()
+    };
+    let at = |m: &str| rest.iter().position(|l| l.trim() == m);
+    match (at("@runtime"), at("@permanent")) {
+        (Some(r), Some(p)) if r < p => {
+            read_zones(&rest[r + 1..p], &mut z.runtime, Some(&mut z.of_interface));
+            read_zones(&rest[p + 1..], &mut z.permanent, None);
+        }
+        _ => {
+            let open: BTreeSet<String> = super::lines_of::<Vec<String>>(rest)
+                .into_iter()
+                .filter(|l| !l.starts_with('@'))
+                .collect();
+            z.runtime.insert(z.default.clone(), open.clone());
+            z.permanent.insert(z.default.clone(), open);
+        }
+    }
+    Some(z)
 }
 
 /// The nftables input chain (`family table chain`) and whether it jumps to lvsprov's chain.
@@ -38,6 +123,10 @@ pub fn parse(lines: &[&str]) -> (Firewall, Vec<String>) {
         Some(l) if l.starts_with("nftables ") => Firewall::Nftables,
         _ => Firewall::None,
     };
+    if let Some(z) = zones(lines) {
+        let open = z.runtime.get(&z.default).cloned().unwrap_or_default();
+        return (kind, open.into_iter().collect());
+    }
     // nft prints IP protocol 112 by name only where /etc/protocols has it.
     let open = super::lines_of::<Vec<String>>(lines.get(1..).unwrap_or_default())
         .into_iter()
@@ -57,10 +146,11 @@ mod tests {
             parse(&["firewalld", "80/tcp", "", "443/tcp"]),
             (
                 Firewall::Firewalld,
-                vec!["80/tcp".to_string(), "443/tcp".to_string()]
+                vec!["443/tcp".to_string(), "80/tcp".to_string()]
             )
         );
         assert_eq!(parse(&["none"]), (Firewall::None, vec![]));
+        assert_eq!(zones(&["none"]), None);
         let nft = ["nftables inet filter input", "80/tcp", "112", "@jump"];
         assert_eq!(
             parse(&nft),
@@ -73,5 +163,43 @@ mod tests {
             nft_chain(&nft),
             Some(("inet filter input".to_string(), true))
         );
+    }
+
+    /// As firewalld 0.6 (RHEL 7) and 1.x (RHEL 9) print it: the NIC in a zone that is not the
+    /// default, a port open at runtime only.
+    #[test]
+    fn firewalld_zones_say_where_each_nic_is_and_what_lasts() {
+        let out = [
+            "firewalld",
+            "@default public",
+            "@runtime",
+            "internal (active)",
+            "  target: default",
+            "  interfaces: bond0.100",
+            "  services: dhcpv6-client mdns samba-client ssh",
+            "  ports: 80/tcp",
+            "  protocols: ",
+            "",
+            "public (active)",
+            "  interfaces: ens33",
+            "  ports: ",
+            "  protocols: vrrp",
+            "@permanent",
+            "internal",
+            "  ports: ",
+            "public",
+            "  protocols: vrrp",
+        ];
+        let z = zones(&out).unwrap();
+        assert_eq!(z.zone_for(Some("bond0.100")), "internal");
+        assert_eq!(z.zone_for(Some("ens33")), "public");
+        assert_eq!(z.zone_for(None), "public");
+        assert!(z.runtime["internal"].contains("80/tcp"));
+        assert!(!z.permanent["internal"].contains("80/tcp"));
+        assert!(z.permanent["public"].contains("vrrp"));
+        assert_eq!(parse(&out), (Firewall::Firewalld, vec!["vrrp".to_string()]));
+        // An older recording: a plain list, taken as the default zone's, runtime and permanent.
+        let old = zones(&["firewalld", "80/tcp"]).unwrap();
+        assert!(old.permanent["public"].contains("80/tcp"));
     }
 }

@@ -19,6 +19,7 @@ pub mod lock;
 pub mod os;
 pub mod packages;
 pub mod pkgdb;
+pub mod selinux;
 pub mod services;
 pub mod state;
 pub mod sysctls;
@@ -28,6 +29,7 @@ pub use files::FileFact;
 pub use firewall::Firewall;
 pub use ipvs::Ipvs;
 pub use os::{Boot, Init, OsRelease};
+pub use selinux::Selinux;
 pub use services::ServiceFact;
 
 /// What the resources need read, beside the facts every host reports.
@@ -43,6 +45,8 @@ pub struct Probe {
     pub conf_leaves: BTreeSet<String>,
     /// Other sysctl keys, dotted.
     pub sysctls: BTreeSet<String>,
+    /// SELinux booleans a step may set.
+    pub selinux_booleans: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,8 +71,11 @@ pub struct Facts {
     pub package_db_interrupted: bool,
     pub services: BTreeMap<String, ServiceFact>,
     pub firewall: Firewall,
-    /// Ports the active firewall lets in, as `80/tcp` (and `vrrp`).
+    /// Ports the active firewall lets in, as `80/tcp` (and `vrrp`); firewalld: its default zone's.
     pub firewall_open: Vec<String>,
+    /// firewalld: each NIC's zone and what each zone lets in, now and after a reload.
+    pub firewalld: Option<firewall::Zones>,
+    pub selinux: Selinux,
     /// nftables: the host's input chain (`inet filter input`) and whether it jumps to lvsprov's.
     pub nft_chain: Option<(String, bool)>,
     /// Sysctl values as they were before lvsprov first changed them (recorded on the host by `up`).
@@ -111,8 +118,9 @@ impl std::fmt::Display for FactsError {
 pub fn script(p: &Probe) -> Script {
     let mut s =
         sh!("export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    let sections: [(&str, Script); 11] = [
+    let sections: [(&str, Script); 12] = [
         (os::TAG, os::fragment()),
+        (selinux::TAG, selinux::fragment(p)),
         (addresses::TAG, addresses::fragment()),
         (ipvs::TAG, ipvs::fragment()),
         (firewall::TAG, firewall::fragment()),
@@ -179,6 +187,8 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         services: services::parse(&get("services")),
         firewall,
         firewall_open,
+        firewalld: firewall::zones(&get("firewall")),
+        selinux: selinux::parse(&get("selinux")),
         nft_chain,
         sysctl_orig: st.sysctl_orig,
         pending_reloads: st.reloads,

@@ -22,6 +22,8 @@ pub struct Boot {
     pub init: Init,
     /// ifupdown is installed and `/etc/network/interfaces` sources `interfaces.d`.
     pub ifupdown: bool,
+    /// NetworkManager runs: it reads ifcfg files only when told (`nmcli connection reload`).
+    pub network_manager: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,6 +39,7 @@ pub fn fragment() -> Script {
          echo @@init; if [ -d /run/systemd/system ]; then echo systemd; \
          elif [ -f /etc/inittab ] && [ \"$(cat /proc/1/comm 2>/dev/null)\" = init ]; then echo sysv; else echo none; fi\n\
          [ -x /sbin/ifup ] && grep -qsE '^[[:space:]]*source(-directory)?[[:space:]]+/etc/network/interfaces\\.d' /etc/network/interfaces && echo ifupdown\n\
+         [ -e /run/NetworkManager/NetworkManager.pid ] && echo networkmanager\n\
          echo @@hostname; hostname")
 }
 
@@ -71,6 +74,7 @@ pub fn parse_boot(lines: &[&str]) -> Boot {
     Boot {
         init,
         ifupdown: lines.iter().skip(1).any(|l| l.trim() == "ifupdown"),
+        network_manager: lines.iter().skip(1).any(|l| l.trim() == "networkmanager"),
     }
 }
 
@@ -102,9 +106,11 @@ mod tests {
             parse_boot(&["sysv", "ifupdown"]),
             Boot {
                 init: Init::Sysv,
-                ifupdown: true
+                ifupdown: true,
+                network_manager: false,
             }
         );
+        assert!(parse_boot(&["systemd", "networkmanager"]).network_manager);
         assert_eq!(parse_boot(&[]).init, Init::None);
         assert_eq!(parse_hostname(&["web01 "]), "web01");
     }

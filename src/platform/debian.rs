@@ -85,6 +85,7 @@ impl Platform for Debian {
             Boot {
                 init: Init::Sysv,
                 ifupdown: true,
+                ..
             } => Ok(vec![Step::File(File::templated(
                 "/etc/network/interfaces.d/lvsprov-vip",
                 "ifupdown-vip.j2",

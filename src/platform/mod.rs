@@ -70,6 +70,15 @@ pub trait Platform: Sync {
     fn ipvs_rules_file(&self) -> &'static str;
     /// The steps that restore the saved IPVS rules at boot.
     fn persist_ipvs(&self, boot: Boot) -> Result<Vec<Step>, String>;
+    /// The steps that keep any saved IPVS table from coming back at boot where keepalived owns
+    /// the table. Debian's restore is off unless `/etc/default/ipvsadm` turns it on.
+    fn no_ipvs_restore(&self) -> Vec<Step> {
+        vec![]
+    }
+    /// The keyword keepalived's HTTP_GET takes for its retry count.
+    fn keepalived_http_retry(&self) -> &'static str {
+        "retry"
+    }
 
     fn service(&self, init: Init, name: &str, verb: Verb) -> Script {
         match init {
@@ -82,19 +91,11 @@ pub trait Platform: Sync {
     fn open_port(&self, firewall: Firewall, spec: &str) -> Option<Script> {
         match firewall {
             Firewall::None => None,
-            Firewall::Firewalld if spec == "vrrp" => Some(sh!(
-                "firewall-cmd -q --permanent --add-protocol=vrrp\nfirewall-cmd -q --add-protocol=vrrp"
-            )),
             // ufw has no rule for IP protocol 112.
             Firewall::Ufw if spec == "vrrp" => None,
-            Firewall::Firewalld => Some(sh!(
-                "firewall-cmd -q --permanent --add-port={}\nfirewall-cmd -q --add-port={}",
-                spec,
-                spec
-            )),
             Firewall::Ufw => Some(sh!("ufw allow {} >/dev/null", spec)),
-            // The same on every platform: `resources::firewall` does it.
-            Firewall::Nftables => None,
+            // The same on every platform, zone by zone: `resources::firewall` does them.
+            Firewall::Firewalld | Firewall::Nftables => None,
         }
     }
 }

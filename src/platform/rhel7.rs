@@ -57,17 +57,22 @@ impl Platform for Rhel7 {
     }
 
     /// network-scripts read `ifcfg-DEV:N` at boot (RHEL 7 is systemd throughout).
-    fn persist_vip(&self, _: Boot, dev: &str, vips: &[String]) -> Result<Vec<Step>, String> {
+    /// NetworkManager (RHEL 7.x's default) reads a changed ifcfg file only when told.
+    fn persist_vip(&self, boot: Boot, dev: &str, vips: &[String]) -> Result<Vec<Step>, String> {
         Ok(vips
             .iter()
             .enumerate()
             .map(|(i, vip)| {
                 let device = format!("{dev}:{i}");
-                Step::File(File::templated(
+                let mut file = File::templated(
                     &format!("/etc/sysconfig/network-scripts/ifcfg-{device}"),
                     "ifcfg-vip.j2",
                     serde_json::json!({ "device": device, "vip": vip }),
-                ))
+                );
+                if boot.network_manager {
+                    file.notify = Some(["nmcli", "connection", "reload"].map(String::from).into());
+                }
+                Step::File(file)
             })
             .collect())
     }
@@ -78,5 +83,16 @@ impl Platform for Rhel7 {
 
     fn persist_ipvs(&self, _: Boot) -> Result<Vec<Step>, String> {
         Ok(ipvsadm_service())
+    }
+
+    /// `ipvsadm.service` restores `/etc/sysconfig/ipvsadm`, saved by its ExecStop at shutdown.
+    fn no_ipvs_restore(&self) -> Vec<Step> {
+        vec![Step::Service(Service::off_at_boot("ipvsadm"))]
+    }
+
+    /// keepalived 1.3.5, the one RHEL 7 ships, reads `nb_get_retry` in HTTP_GET and ignores
+    /// `retry` there (2.x renamed it).
+    fn keepalived_http_retry(&self) -> &'static str {
+        "nb_get_retry"
     }
 }

@@ -39,4 +39,8 @@ impl Platform for Rhel8 {
     fn persist_ipvs(&self, boot: Boot) -> Result<Vec<Step>, String> {
         Rhel7.persist_ipvs(boot)
     }
+
+    fn no_ipvs_restore(&self) -> Vec<Step> {
+        Rhel7.no_ipvs_restore()
+    }
 }

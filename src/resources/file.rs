@@ -30,6 +30,10 @@ pub struct File {
     /// A command that must accept the new content before it replaces the live file, e.g.
     /// `["keepalived", "-t", "-f", "%f"]`: `%f` is the new file (written beside the old one).
     pub validate: Option<Vec<String>>,
+    /// A command told after the file changed (written or put back), for a reader that does not
+    /// watch it: RHEL 7's NetworkManager rereads ifcfg files on `nmcli connection reload`.
+    #[serde(default)]
+    pub notify: Option<Vec<String>>,
     /// Extra values for the template (`vars.*`).
     #[serde(default)]
     pub vars: serde_json::Value,
@@ -171,14 +175,31 @@ pub fn write_script(
         guard.check,
         guard.before_replace,
     ))
+    .then(relabel(path, facts))
+}
+
+/// A file renamed into place keeps the label of the temp file (its folder's type, e.g. `etc_t`
+/// where the policy wants `system_conf_t`) or of lvsprov's backup (`var_lib_t`, which keepalived
+/// may not read): on a host whose SELinux labels files, it gets the label its path should have.
+pub fn relabel(path: &str, facts: &Facts) -> Script {
+    if facts.selinux.labels() {
+        sh!("restorecon {}", path)
+    } else {
+        Script::new()
+    }
 }
 
 /// Shell that undoes [`write_script`]: the old file back, or the file gone if there was none.
-pub fn restore_script(path: &str) -> Script {
+pub fn restore_script(path: &str, facts: &Facts) -> Script {
     let (b, none) = (backup_path(path), backup_none(path));
+    let relabel = if facts.selinux.labels() {
+        sh!("restorecon {}; ", path)
+    } else {
+        Script::new()
+    };
     sh!(
-        "if [ -e {} ]; then mv -f {} {}; elif [ -e {} ]; then rm -f {} {}; else rm -f {}; fi\nrmdir -p {} 2>/dev/null || true",
-        b, b, path, none, path, none, path, parent(&b)
+        "if [ -e {} ]; then mv -f {} {}; {}elif [ -e {} ]; then rm -f {} {}; else rm -f {}; fi\nrmdir -p {} 2>/dev/null || true",
+        b, b, path, relabel, none, path, none, path, parent(&b)
     )
 }
 
@@ -192,6 +213,7 @@ impl File {
             mode: Some("0644".into()),
             reload: None,
             validate: None,
+            notify: None,
             vars,
         }
     }
@@ -264,7 +286,7 @@ pub fn plan_file_down(path: &str, shown: &Rendered, facts: &Facts) -> Option<Cha
         format!("file {path}"),
         Action::Delete,
         d,
-        restore_script(path),
+        restore_script(path, facts),
     ))
 }
 
@@ -303,7 +325,7 @@ impl Resource for File {
         if let Some(svc) = &self.reload {
             owed.reloads.insert(svc.clone());
         }
-        Ok(vec![change])
+        Ok(vec![self.notified(change)])
     }
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
@@ -313,7 +335,20 @@ impl Resource for File {
         let shown = self.content.clone().unwrap_or_default();
         plan_file_down(&self.path, &shown, facts)
             .into_iter()
+            .map(|c| self.notified(c))
             .collect()
+    }
+}
+
+impl File {
+    fn notified(&self, mut change: Change) -> Change {
+        if let Some(argv) = &self.notify {
+            let cmd = argv
+                .iter()
+                .fold(Script::new(), |s, a| sh!("{} {}", s, a.as_str()));
+            change.script = std::mem::take(&mut change.script).then(cmd);
+        }
+        change
     }
 }
 

@@ -27,6 +27,9 @@ pub struct FirewallPort {
     pub port: u16,
     /// `tcp`, `udp`, or `vrrp` (IP protocol 112, the directors' adverts).
     pub protocol: String,
+    /// The NIC the traffic arrives on: firewalld opens the port in that NIC's zone.
+    #[serde(default)]
+    pub dev: Option<String>,
 }
 
 impl FirewallPort {
@@ -47,6 +50,50 @@ impl FirewallPort {
         .into_iter()
         .chain(["accept".to_string()])
         .collect()
+    }
+}
+
+impl FirewallPort {
+    /// firewalld: the port in the NIC's zone (not necessarily the default one), both now and in
+    /// the permanent config, each only where it is missing: a port opened by hand at runtime
+    /// only would be gone after the next reload or reboot.
+    fn plan_firewalld(&self, zones: &crate::facts::firewall::Zones, spec: &str) -> Option<Change> {
+        let zone = zones.zone_for(self.dev.as_deref());
+        let has = |m: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>| {
+            m.get(zone).is_some_and(|open| open.contains(spec))
+        };
+        let (runtime, permanent) = (has(&zones.runtime), has(&zones.permanent));
+        if runtime && permanent {
+            return None;
+        }
+        let add = if spec == "vrrp" {
+            "--add-protocol"
+        } else {
+            "--add-port"
+        };
+        let arg = format!("{add}={spec}");
+        let mut script = Script::new();
+        if !permanent {
+            script.push(sh!(
+                "firewall-cmd -q --permanent --zone={} {}",
+                zone,
+                arg.as_str()
+            ));
+        }
+        if !runtime {
+            script.push(sh!("firewall-cmd -q --zone={} {}", zone, arg.as_str()));
+        }
+        let before = match (runtime, permanent) {
+            (true, false) => "open until the next reload",
+            (false, true) => "open after a reload, closed now",
+            _ => "closed",
+        };
+        Some(Change::new(
+            format!("firewall port {spec}"),
+            Action::Create,
+            arrow(before, &format!("open (firewalld zone {zone})")),
+            script,
+        ))
     }
 }
 
@@ -89,6 +136,9 @@ impl Resource for FirewallPort {
         let spec = self.spec();
         if facts.firewall == Firewall::Nftables {
             return Ok(self.plan_nft(facts, &spec).into_iter().collect());
+        }
+        if let (Firewall::Firewalld, Some(zones)) = (facts.firewall, &facts.firewalld) {
+            return Ok(self.plan_firewalld(zones, &spec).into_iter().collect());
         }
         if facts.firewall_open.iter().any(|p| p == &spec) {
             return Ok(vec![]);

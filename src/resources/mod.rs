@@ -20,6 +20,7 @@ pub mod ipvs_timeouts;
 pub mod line;
 pub mod package;
 pub mod persist;
+pub mod selinux;
 pub mod service;
 pub mod sysctl;
 
@@ -123,6 +124,8 @@ pub enum Step {
     Directory(directory::Directory),
     PersistVip(persist::PersistVip),
     PersistIpvs(persist::PersistIpvs),
+    NoIpvsRestore(persist::NoIpvsRestore),
+    SelinuxBoolean(selinux::SelinuxBoolean),
 }
 
 impl Step {
@@ -142,7 +145,8 @@ impl Step {
             Step::FirewallPort(r) => r,
             Step::Line(r) => r,
             Step::Directory(r) => r,
-            Step::PersistVip(_) | Step::PersistIpvs(_) => return None,
+            Step::SelinuxBoolean(r) => r,
+            Step::PersistVip(_) | Step::PersistIpvs(_) | Step::NoIpvsRestore(_) => return None,
         })
     }
 

@@ -14,3 +14,8 @@ pub struct PersistVip {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersistIpvs {}
+
+/// keepalived owns the IPVS table: nothing may restore a saved one at boot.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoIpvsRestore {}

@@ -4,7 +4,7 @@
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::host_state::reload_marker;
+use crate::host_state::{self, reload_marker, SYSCTL_ORIG};
 use crate::platform::Verb;
 use crate::sh;
 use crate::shell::Script;
@@ -21,6 +21,11 @@ pub struct Service {
     /// restore are live already, and restoring them again fails on every one).
     #[serde(default)]
     pub boot_only: bool,
+    /// Disabled at boot, never stopped (`ipvsadm` on a keepalived director: at boot it would
+    /// restore whatever table was saved at shutdown, and stopping it clears the live table). If
+    /// lvsprov disabled it, `down` enables it again.
+    #[serde(default)]
+    pub off_at_boot: bool,
 }
 
 impl Service {
@@ -29,7 +34,19 @@ impl Service {
             name: name.into(),
             stop_on_down: false,
             boot_only: false,
+            off_at_boot: false,
         }
+    }
+
+    pub fn off_at_boot(name: &str) -> Service {
+        Service {
+            off_at_boot: true,
+            ..Service::named(name)
+        }
+    }
+
+    fn record_key(&self) -> String {
+        format!("service.{}", self.name)
     }
 
     pub fn at_boot(name: &str) -> Service {
@@ -58,6 +75,23 @@ impl Resource for Service {
         let now = facts.services.get(&self.name).copied().unwrap_or_default();
         let resource = format!("service {}", self.name);
         let mut out = Vec::new();
+        if self.off_at_boot {
+            if now.enabled {
+                let key = self.record_key();
+                let record = if facts.sysctl_orig.contains_key(&key) {
+                    Script::new()
+                } else {
+                    host_state::add_lines(SYSCTL_ORIG, &[format!("{key}=enabled")])
+                };
+                out.push(Change::new(
+                    &resource,
+                    Action::Update,
+                    arrow("enabled at boot", "disabled at boot (left running)"),
+                    record.then(self.cmd(facts, Verb::Disable)),
+                ));
+            }
+            return Ok(out);
+        }
         if !now.enabled {
             out.push(Change::new(
                 &resource,
@@ -93,6 +127,18 @@ impl Resource for Service {
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
         let now = facts.services.get(&self.name).copied().unwrap_or_default();
+        if self.off_at_boot {
+            let was = facts.sysctl_orig.get(&self.record_key());
+            if now.enabled || was.map(String::as_str) != Some("enabled") {
+                return vec![];
+            }
+            return vec![Change::new(
+                format!("service {}", self.name),
+                Action::Update,
+                arrow("disabled at boot", "enabled at boot, as before `up`"),
+                self.cmd(facts, Verb::Enable),
+            )];
+        }
         if !self.stop_on_down || (!now.active && !now.enabled) {
             return vec![];
         }

@@ -23,6 +23,21 @@ pub struct Sysctl {
     pub content: Option<Rendered>,
 }
 
+/// The key as `sysctl -w` and sysctl.d read it. Both turn dots into path separators, so an
+/// interface whose name has dots (`bond0.100`) is written with slashes in that segment
+/// (`net.ipv4.conf.bond0/100.arp_ignore`), which they turn back into its dots.
+pub fn conf_key(key: &str) -> String {
+    match key
+        .strip_prefix("net.ipv4.conf.")
+        .and_then(|rest| rest.rsplit_once('.'))
+    {
+        Some((dev, leaf)) if dev.contains('.') => {
+            format!("net.ipv4.conf.{}.{leaf}", dev.replace('.', "/"))
+        }
+        _ => key.to_string(),
+    }
+}
+
 impl Sysctl {
     fn file_content(&self) -> Rendered {
         match &self.content {
@@ -30,7 +45,7 @@ impl Sysctl {
             None => Rendered::from(
                 self.values
                     .iter()
-                    .map(|(k, v)| format!("{k} = {v}\n"))
+                    .map(|(k, v)| format!("{} = {v}\n", conf_key(k)))
                     .collect::<String>(),
             ),
         }
@@ -73,7 +88,7 @@ impl Resource for Sysctl {
                 format!("sysctl {key}"),
                 Action::Update,
                 arrow(now, want),
-                sh!("sysctl -q -w {}={}", key, want),
+                sh!("sysctl -q -w {}={}", conf_key(key), want),
             ));
         }
         // Every value this step will change is recorded before the first change, in one write:
@@ -106,10 +121,32 @@ impl Resource for Sysctl {
                     format!("sysctl {key}"),
                     Action::Update,
                     arrow(now, orig),
-                    sh!("sysctl -q -w {}={}", key, orig),
+                    sh!("sysctl -q -w {}={}", conf_key(key), orig),
                 ));
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::conf_key;
+
+    #[test]
+    fn a_vlan_nic_keeps_its_dots_as_slashes() {
+        assert_eq!(
+            conf_key("net.ipv4.conf.bond0.100.arp_ignore"),
+            "net.ipv4.conf.bond0/100.arp_ignore"
+        );
+        assert_eq!(
+            conf_key("net.ipv4.conf.eth0.arp_ignore"),
+            "net.ipv4.conf.eth0.arp_ignore"
+        );
+        assert_eq!(conf_key("net.ipv4.ip_forward"), "net.ipv4.ip_forward");
+        assert_eq!(
+            conf_key("net.ipv4.vs.conn_reuse_mode"),
+            "net.ipv4.vs.conn_reuse_mode"
+        );
     }
 }
