@@ -70,7 +70,7 @@ fn vip_persistence_on_each_platform() {
         &rendered(
             &inv,
             "web02",
-            &recorded("rhel9-web.txt"),
+            &recorded("rhel9/web01.txt"),
             "/etc/systemd/system/lvsprov-vip.service",
         ),
     );
@@ -79,7 +79,7 @@ fn vip_persistence_on_each_platform() {
         &rendered(
             &inv,
             "web01",
-            &recorded("rhel7-web.txt"),
+            &recorded("rhel7/web01.txt"),
             "/etc/sysconfig/network-scripts/ifcfg-lo:0",
         ),
     );

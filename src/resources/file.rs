@@ -343,9 +343,10 @@ impl Resource for File {
 impl File {
     fn notified(&self, mut change: Change) -> Change {
         if let Some(argv) = &self.notify {
-            let cmd = argv
-                .iter()
-                .fold(Script::new(), |s, a| sh!("{} {}", s, a.as_str()));
+            let cmd = argv.iter().fold(Script::new(), |s, a| match s.is_empty() {
+                true => sh!("{}", a.as_str()),
+                false => sh!("{} {}", s, a.as_str()),
+            });
             change.script = std::mem::take(&mut change.script).then(cmd);
         }
         change
