@@ -12,6 +12,7 @@ pub mod exit;
 pub mod facts;
 pub mod fleet;
 pub mod host_state;
+pub mod import;
 pub mod inventory;
 pub mod pipeline;
 pub mod plan;

@@ -4,6 +4,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use lvsprov::commands::converge::{self, CheckArgs, DownArgs, UpArgs};
 use lvsprov::commands::docs;
 use lvsprov::commands::drain::{self, DrainArgs};
+use lvsprov::commands::import::{self, ImportArgs};
 use lvsprov::commands::verify::{self, VerifyArgs};
 use lvsprov::exit::Exit;
 
@@ -32,6 +33,8 @@ enum Cmd {
     Drain(DrainArgs),
     /// Give a drained real server its inventory weight back
     Undrain(DrainArgs),
+    /// Read a running (hand-built) cluster and print the inventory that describes it
+    Import(ImportArgs),
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page, or write one page per command into --dir
@@ -63,6 +66,7 @@ fn main() {
         Cmd::Verify(a) => verify::run(a),
         Cmd::Drain(a) => drain::run(a, true),
         Cmd::Undrain(a) => drain::run(a, false),
+        Cmd::Import(a) => import::run(a),
         Cmd::Completions { shell } => docs::completions(Cli::command(), shell),
         Cmd::Man { dir } => docs::man(Cli::command(), dir.as_deref()),
     };

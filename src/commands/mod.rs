@@ -18,6 +18,7 @@ pub mod converge;
 pub mod docs;
 pub mod drain;
 pub mod drain_wait;
+pub mod import;
 pub mod offline;
 pub mod rolling;
 pub mod verify;
@@ -119,7 +120,7 @@ impl Loaded {
     }
 }
 
-fn usage(message: impl std::fmt::Display) -> Exit {
+pub(crate) fn usage(message: impl std::fmt::Display) -> Exit {
     eprintln!("lvsprov: {message}");
     Exit::Usage
 }
@@ -203,7 +204,7 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
 
 /// Keys and sudo's password, settled before any host is contacted: a passphrase or password is
 /// asked once for the whole run, and a key that cannot be used stops the run here (exit 3).
-fn credentials(c: &Common, hosts: &[Host]) -> Result<Credentials, Exit> {
+pub(crate) fn credentials(c: &Common, hosts: &[Host]) -> Result<Credentials, Exit> {
     let named: Vec<PathBuf> = hosts
         .iter()
         .flat_map(|h| h.ssh.identity_files.clone())
@@ -241,9 +242,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
+/// Text on stdout; a reader that went away (`| head`) is no error.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// The report on stdout, as JSON or as text. A reader that went away (`| head`) is no error.
 pub fn print<T: serde::Serialize>(output: Output, report: &T, human: impl FnOnce() -> String) {
-    use std::io::Write;
     let text = match output {
         Output::Json => format!(
             "{}\n",
@@ -251,5 +257,5 @@ pub fn print<T: serde::Serialize>(output: Output, report: &T, human: impl FnOnce
         ),
         Output::Human => human(),
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    print_line(&text);
 }

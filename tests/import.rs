@@ -1,0 +1,258 @@
+//! `lvsprov import` from facts: the seed's hand-built cluster (dr.sh on lvs01, web.sh on web01 and
+//! web02) becomes an inventory that loads, and whose plan on the same hosts keeps the live table,
+//! the VIPs and the pages and only adds what the hand build lacks. What an inventory cannot hold
+//! (NAT, a real server not read) is named. The live take-over is in tests/vm.rs.
+
+use lvsprov::facts::{self, Facts};
+use lvsprov::import::{self, Options, Seen};
+use lvsprov::inventory::{self, Role};
+use lvsprov::plan::{plan, Mode};
+use lvsprov::playbook::Playbooks;
+use lvsprov::resources::Change;
+
+/// A systemd Debian 12 host as the facts script prints it, with `extra_addr` lines, IPVS rules,
+/// and files (path, content).
+fn host(
+    name: &str,
+    ip: &str,
+    extra_addr: &[&str],
+    rules: &[&str],
+    files: &[(&str, &str)],
+) -> Facts {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut t = String::from("@@os\nID=debian\nVERSION_ID=\"12\"\n@@init\nsystemd\n@@hostname\n");
+    t += &format!("{name}\n@@selinux\nDisabled\n@@addr\n");
+    t +=
+        "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n";
+    for a in extra_addr {
+        t += a;
+        t += "\n";
+    }
+    t += &format!("2: eth0    inet {ip}/24 brd 192.168.100.255 scope global eth0\\       valid_lft forever preferred_lft forever\n");
+    t += "@@link\n@@ipvs\n";
+    if rules.is_empty() {
+        t += "module\n";
+    } else {
+        t += "available\n";
+        for r in rules {
+            t += r;
+            t += "\n";
+        }
+    }
+    t += "@@ipvsd\n@@firewall\nnone\n@@sysctl\n";
+    for d in ["all", "default", "eth0", "lo"] {
+        for (leaf, v) in [
+            ("arp_ignore", "1"),
+            ("arp_announce", "2"),
+            ("send_redirects", "1"),
+        ] {
+            t += &format!(
+                "net/ipv4/conf/{d}/{leaf}:{}\n",
+                if d == "eth0" && leaf != "send_redirects" {
+                    "0"
+                } else {
+                    v
+                }
+            );
+        }
+    }
+    t += "net/ipv4/ip_forward:1\n@@packages\nipvsadm\napache2\n@@services\napache2 enabled active\n@@files\n";
+    for (path, content) in files {
+        t += &format!("{path} 644 {}\n", b64.encode(content));
+    }
+    t += "@@dirs\n@@end\n";
+    facts::parse(&t).unwrap()
+}
+
+const VIP_ETH0: &str = "2: eth0    inet 192.168.100.10/32 brd 192.168.100.10 scope global eth0:0\\       valid_lft forever preferred_lft forever";
+const VIP_LO: &str = "1: lo    inet 192.168.100.10/32 brd 192.168.100.10 scope global lo:0\\       valid_lft forever preferred_lft forever";
+const PAGE1: &str = "<h1>this is kg web</h>\n";
+const PAGE2: &str = "<h1>this is ac web</h1>\n";
+
+/// The seed's dr.sh and web.sh, as run on the lab's addresses.
+fn seed_cluster(rs2_rule: &str) -> Vec<Seen> {
+    vec![
+        Seen {
+            target: "192.168.100.11".into(),
+            facts: host(
+                "lvs01",
+                "192.168.100.11",
+                &[VIP_ETH0],
+                &[
+                    "-A -t 192.168.100.10:80 -s rr",
+                    "-a -t 192.168.100.10:80 -r 192.168.100.201:80 -g -w 1",
+                    rs2_rule,
+                ],
+                &[],
+            ),
+        },
+        Seen {
+            target: "192.168.100.201".into(),
+            facts: host(
+                "web01",
+                "192.168.100.201",
+                &[VIP_LO],
+                &[],
+                &[(import::PAGE, PAGE1)],
+            ),
+        },
+        Seen {
+            target: "192.168.100.202".into(),
+            facts: host(
+                "web02",
+                "192.168.100.202",
+                &[VIP_LO],
+                &[],
+                &[(import::PAGE, PAGE2)],
+            ),
+        },
+    ]
+}
+
+fn changes(inv: &inventory::Inventory, name: &str, f: &Facts) -> Vec<Change> {
+    let h = inv.hosts.iter().find(|h| h.name == name).unwrap();
+    let steps = Playbooks::default().render(inv, h, f).unwrap();
+    plan(&steps, f, Mode::Up).unwrap()
+}
+
+#[test]
+fn the_seeds_hand_built_cluster_imports_and_its_plan_only_adds_what_it_lacks() {
+    let seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
+    let got = import::inventory(&seen, &Options::default());
+    assert_eq!(got.not_mapped, Vec::<String>::new());
+    assert!(!got.secret);
+    let v = &got.inventory;
+    assert_eq!(v["network"], "192.168.100.0/24");
+    assert_eq!(v["directors"][0]["name"], "lvs01");
+    assert_eq!(v["directors"][0]["address"], "192.168.100.11");
+    assert_eq!(v["real_servers"][0]["page"], PAGE1.trim_end());
+    assert_eq!(v["services"][0]["scheduler"], "rr");
+    assert_eq!(
+        v["services"][0]["real_servers"],
+        serde_json::json!([{ "name": "web01", "weight": 1 }, { "name": "web02", "weight": 1 }])
+    );
+    assert!(
+        v.get("keepalived").is_none(),
+        "no keepalived: a lone director"
+    );
+
+    let inv = inventory::parse(&v.to_string()).expect("check accepts it");
+    for (name, f) in [
+        ("lvs01", &seen[0].facts),
+        ("web01", &seen[1].facts),
+        ("web02", &seen[2].facts),
+    ] {
+        let c = changes(&inv, name, f);
+        let names: Vec<&str> = c.iter().map(|c| c.resource.as_str()).collect();
+        for kept in [
+            "ipvs -t",
+            "address",
+            "file /var/www/html/index.html",
+            "package",
+            "hostname",
+        ] {
+            assert!(
+                !names.iter().any(|n| n.starts_with(kept)),
+                "{name}: the hand build's {kept} is kept as it is: {names:#?}"
+            );
+        }
+        // What the recipe lacks: the NIC's ARP sysctls, everything at boot.
+        if name != "lvs01" {
+            assert!(
+                names.contains(&"sysctl net.ipv4.conf.eth0.arp_ignore"),
+                "{names:#?}"
+            );
+        }
+        assert!(
+            names.iter().any(|n| n.starts_with("file /etc/sysctl.d/")),
+            "{names:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_nat_real_server_is_named_and_left_out() {
+    let seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -m -w 1");
+    let got = import::inventory(&seen, &Options::default());
+    assert_eq!(got.not_mapped.len(), 1, "{:?}", got.not_mapped);
+    let m = &got.not_mapped[0];
+    assert!(
+        m.contains("192.168.100.202:80")
+            && m.contains("masquerading (NAT)")
+            && m.contains("direct routing only"),
+        "{m}"
+    );
+    assert_eq!(
+        got.inventory["services"][0]["real_servers"],
+        serde_json::json!([{ "name": "web01", "weight": 1 }])
+    );
+}
+
+#[test]
+fn a_real_server_not_read_is_named() {
+    let mut seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.203:80 -g -w 2");
+    seen.truncate(2);
+    let got = import::inventory(&seen, &Options::default());
+    assert!(
+        got.not_mapped
+            .iter()
+            .any(|m| m.contains("192.168.100.203") && m.contains("give its address to import")),
+        "{:?}",
+        got.not_mapped
+    );
+}
+
+/// keepalived directors: VRRP, priorities, checks and the sync daemon come from keepalived.conf;
+/// the inventory holds auth_pass, which the command writes only into a 0600 file.
+#[test]
+fn keepalived_directors_import_their_vrrp_and_checks() {
+    let conf = include_str!("golden/keepalived.conf").replace("ens33", "eth0");
+    let mut seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
+    seen[0].facts = host(
+        "lvs01",
+        "192.168.100.11",
+        &[VIP_ETH0],
+        &["-A -t 192.168.100.10:80 -s rr"],
+        &[(import::KEEPALIVED_CONF, &conf)],
+    );
+    let backup = conf.replace("priority 150", "priority 100");
+    seen.push(Seen {
+        target: "lvs02".into(),
+        facts: host(
+            "lvs02",
+            "192.168.100.12",
+            &[],
+            &[],
+            &[(import::KEEPALIVED_CONF, &backup)],
+        ),
+    });
+    let got = import::inventory(&seen, &Options::default());
+    assert!(got.secret);
+    let v = &got.inventory;
+    assert_eq!(v["keepalived"]["virtual_router_id"], 51);
+    assert_eq!(v["keepalived"]["sync"]["enabled"], true);
+    assert_eq!(v["directors"][1]["priority"], 100);
+    assert_eq!(v["directors"][1]["ssh"]["host"], "lvs02");
+    assert_eq!(v["services"][0]["health_check"]["type"], "tcp");
+    inventory::parse(&v.to_string()).expect("check accepts it");
+    assert_eq!(got.not_mapped, Vec::<String>::new());
+
+    // A host that is neither is named, unless its role is forced.
+    let mut opts = Options::default();
+    let mut lone = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
+    lone[2].facts = host("web02", "192.168.100.202", &[], &[], &[]);
+    let got = import::inventory(&lone, &opts);
+    assert!(got
+        .not_mapped
+        .iter()
+        .any(|m| m.contains("--real-server 192.168.100.202")));
+    opts.forced
+        .insert("192.168.100.202".into(), Role::RealServer);
+    let got = import::inventory(&lone, &opts);
+    assert!(
+        !got.not_mapped.iter().any(|m| m.contains("neither")),
+        "{:?}",
+        got.not_mapped
+    );
+}
