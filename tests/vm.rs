@@ -577,3 +577,100 @@ fn a_directors_apply_killed_after_any_step_is_finished_by_the_next_up() {
         lines.len()
     );
 }
+
+/// The seed's hand-built cluster (dr.sh, web.sh) adopted: import reads it, `check` lists only
+/// what the hand build lacks, `up` converges it under steady requests without one failing, and
+/// after a reboot of every host what lvsprov persisted serves by itself. A NAT real server is
+/// named, the exit code says so, and the director's table is untouched.
+#[test]
+fn a_hand_built_cluster_is_imported_and_taken_over_without_a_failed_request() {
+    let Some(steps) = scenario() else { return };
+    let hand = &steps["hand-build"].out;
+    assert!(
+        hand.contains("this is kg web") && hand.contains("this is ac web"),
+        "{hand}"
+    );
+    assert_eq!(steps["import"].rc, 0, "{}", steps["import"].out);
+    let inv: Value = {
+        let out = &steps["imported"].out;
+        serde_json::from_str(&out[out.find('{').unwrap()..=out.rfind('}').unwrap()]).unwrap()
+    };
+    assert_eq!(inv["directors"][0]["name"], "lvs01", "{inv}");
+    assert!(inv.get("keepalived").is_none(), "{inv}");
+    assert_eq!(
+        inv["real_servers"][0]["page"], "<h1>this is kg web</h>",
+        "{inv}"
+    );
+    assert_eq!(inv["services"][0]["scheduler"], "rr", "{inv}");
+    assert_eq!(
+        inv["services"][0]["real_servers"].as_array().map(Vec::len),
+        Some(2),
+        "{inv}"
+    );
+
+    // `check` keeps the hand build's table, VIPs and pages; it adds what is missing.
+    let (rc, check) = json(steps, "import-check");
+    assert_eq!(rc, 2, "{check}");
+    let mut resources = Vec::new();
+    for h in check["hosts"].as_array().unwrap() {
+        for c in h["changes"].as_array().unwrap() {
+            resources.push(format!(
+                "{}: {}",
+                h["name"].as_str().unwrap(),
+                c["resource"].as_str().unwrap()
+            ));
+        }
+    }
+    for kept in [
+        ": ipvs -t",
+        ": address ",
+        ": file /var/www/html/index.html",
+        ": package",
+    ] {
+        assert!(
+            !resources.iter().any(|r| r.contains(kept)),
+            "{kept} changed: {resources:#?}"
+        );
+    }
+    for fix in [
+        "web01: sysctl net.ipv4.conf.eth0.arp_ignore",
+        "lvs01: ipvs rules saved in /etc/ipvsadm.rules",
+        "web01: firewall port 80/tcp",
+    ] {
+        assert!(
+            resources.iter().any(|r| r == fix),
+            "{fix} not planned: {resources:#?}"
+        );
+    }
+    eprintln!("import: check lists {} fixes", resources.len());
+
+    let (rc, up) = json(steps, "import-up");
+    assert_eq!(rc, 0, "{up}");
+    let load = &steps["import-up-load"].out;
+    assert!(
+        load.contains(" failed=0 "),
+        "requests failed during the take-over: {load}"
+    );
+    eprintln!("import: up under load: {}", load.trim());
+    let (rc, again) = json(steps, "import-up-again");
+    assert_eq!(rc, 0, "{again}");
+    let (rc, v) = json(steps, "import-verify");
+    assert_eq!(rc, 0, "{:?}", failed(&v));
+    let (rc, v) = json(steps, "import-verify-after-reboot");
+    assert_eq!(rc, 0, "after a reboot of every host: {:?}", failed(&v));
+
+    let nat = &steps["import-nat"];
+    assert_eq!(nat.rc, 1, "{}", nat.out);
+    assert!(
+        nat.out.contains("masquerading (NAT)") && nat.out.contains(":8080"),
+        "{}",
+        nat.out
+    );
+    assert!(
+        steps["import-nat-after"]
+            .out
+            .contains("table_unchanged=yes"),
+        "{}",
+        steps["import-nat-after"].out
+    );
+}

@@ -176,3 +176,76 @@ for h in lvs01 lvs02 web01 web02; do ip=${addr[$h]}
   ssh_ root@$ip "vip=$lab_vip; "'echo "$(hostname): vip=$(ip -4 -o addr | grep -c $vip) keepalived=$(pidof keepalived | wc -w) ipvs=$(ipvsadm -Ln 2>/dev/null | grep -c $vip) state=$(ls /var/lib/lvsprov 2>/dev/null | wc -l) arp_ignore=$(sysctl -n net.ipv4.conf.all.arp_ignore) send_redirects=$(sysctl -n net.ipv4.conf.all.send_redirects) keepalived_enabled=$(systemctl is-enabled keepalived 2>/dev/null) units=$(ls /etc/systemd/system | grep -c lvsprov)"'
 done
 echo "@@rc 0"
+
+# A cluster built by hand with the seed's own scripts, then adopted: dr.sh on lvs01 (no
+# keepalived, the VIP an alias of the NIC) and web.sh on web01 and web02, adapted only in
+# addresses and interface names (ens33 → eth0). The recipe turns firewalld off; the lab's
+# equivalent on web01 (its own default-drop nftables) is one rule opening port 80 until reboot.
+ssh_ root@${addr[lvs01]} 'cat >/etc/init.d/dr.sh; chmod +x /etc/init.d/dr.sh' <<DR
+#!/bin/bash
+GW=192.168.100.1
+VIP=$lab_vip
+RIP1=${addr[web01]}
+RIP2=${addr[web02]}
+case "\$1" in
+start)
+     /sbin/ipvsadm --save > /etc/sysconfig/ipvsadm
+     systemctl start ipvsadm
+     /sbin/ifconfig eth0:0 \$VIP broadcast \$VIP netmask 255.255.255.255 broadcast \$VIP up
+     /sbin/route add -host \$VIP dev eth0:0
+     /sbin/ipvsadm -A -t \$VIP:80 -s rr
+     /sbin/ipvsadm -a -t \$VIP:80 -r \$RIP1:80 -g
+     /sbin/ipvsadm -a -t \$VIP:80 -r \$RIP2:80 -g
+     echo "ipvsadm starting ---- ------[ok]"
+     ;;
+esac
+exit 0
+DR
+for h in web01 web02; do
+  ssh_ root@${addr[$h]} 'cat >/etc/init.d/web.sh; chmod +x /etc/init.d/web.sh' <<WEB
+#!/bin/bash
+VIP=$lab_vip
+case "\$1" in
+     start)
+        ifconfig lo:0 \$VIP netmask 255.255.255.255 broadcast \$VIP
+        /sbin/route add -host \$VIP dev lo:0
+        echo "1" >/proc/sys/net/ipv4/conf/lo/arp_ignore
+        echo "2" >/proc/sys/net/ipv4/conf/lo/arp_announce
+        echo "1" >/proc/sys/net/ipv4/conf/all/arp_ignore
+        echo "2" >/proc/sys/net/ipv4/conf/all/arp_announce
+        sysctl -p >/dev/null 2>&1
+        echo "RealServer Start OK"
+        ;;
+esac
+exit 0
+WEB
+done
+echo "@@begin hand-build"
+ssh_ root@${addr[lvs01]} 'printf "net.ipv4.ip_forward=1\nnet.ipv4.conf.all.send_redirects = 0\nnet.ipv4.conf.default.send_redirects = 0\nnet.ipv4.conf.eth0.send_redirects = 0\n" >>/etc/sysctl.conf; sysctl -p >/dev/null; /etc/init.d/dr.sh start 2>&1; ipvsadm-save -n'
+ssh_ root@${addr[web01]} 'echo "<h1>this is kg web</h>" >/var/www/html/index.html; nft insert rule inet filter input tcp dport 80 accept'
+ssh_ root@${addr[web02]} 'echo "<h1>this is ac web</h1>" >/var/www/html/index.html'
+for h in web01 web02; do ssh_ root@${addr[$h]} 'systemctl start apache2; /etc/init.d/web.sh start'; done
+wait_vip
+for i in 1 2 3 4; do curl -s -m 2 http://$lab_vip/; done
+echo "@@rc 0"
+step import lvsprov import ${addr[lvs01]} ${addr[web01]} ${addr[web02]} -o /tmp/imported.json
+echo "@@begin imported"; cat /tmp/imported.json; echo "@@rc 0"
+step import-check lvsprov check /tmp/imported.json --output json
+load_start
+step import-up lvsprov up /tmp/imported.json --output json
+sleep 2
+echo "@@begin import-up-load"; load_stop; echo "@@rc 0"
+step import-up-again lvsprov check /tmp/imported.json --output json
+step import-verify lvsprov verify /tmp/imported.json --requests 10 --output json
+# Nothing of the hand build runs at boot: what comes back is what lvsprov persisted.
+step import-reboot lab reboot all
+wait_vip 480
+step import-verify-after-reboot lvsprov verify /tmp/imported.json --requests 10 --output json
+
+# Something an inventory cannot hold: a NAT (-m) real server on a second service. Named on stderr,
+# exit 1, and nothing changed on any host.
+ssh_ root@${addr[lvs01]} "ipvsadm -A -t $lab_vip:8080 -s rr && ipvsadm -a -t $lab_vip:8080 -r ${addr[web01]}:8080 -m"
+table() { ssh_ root@${addr[lvs01]} 'ipvsadm-save -n | md5sum | cut -c1-12'; }
+before_nat=$(table)
+step import-nat lvsprov import ${addr[lvs01]} ${addr[web01]} ${addr[web02]} -o /tmp/imported-nat.json
+echo "@@begin import-nat-after"; echo "table_unchanged=$([ "$(table)" = "$before_nat" ] && echo yes || echo no)"; echo "@@rc 0"
