@@ -256,3 +256,61 @@ fn keepalived_directors_import_their_vrrp_and_checks() {
         got.not_mapped
     );
 }
+
+fn lvsprov(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// A host that cannot be read makes the whole import fail with nothing written: an inventory
+/// without it would take it out of the cluster at the next `up`. (Loopback, a closed port.)
+#[test]
+fn a_host_that_cannot_be_read_means_nothing_is_written() {
+    let dir = std::env::temp_dir().join(format!("lvsprov-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("id_ed25519");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = dir.join("imported.json");
+    let (code, stdout, err) = lvsprov(&[
+        "import",
+        "127.0.0.1",
+        "--identity-file",
+        key.to_str().unwrap(),
+        "--port",
+        "1",
+        "--ssh-config",
+        "none",
+        "--connect-timeout",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(stdout.is_empty());
+    assert!(
+        err.contains("127.0.0.1") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (code, _, err) = lvsprov(&["import", "127.0.0.1", "--director", "127.0.0.2"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("--director 127.0.0.2: not one of the hosts to read"),
+        "{err}"
+    );
+}
