@@ -1,6 +1,6 @@
 //! The facts parser, given any bytes a broken or hostile host can send: an error or facts, never
 //! a panic or a hang; and facts that parse plan (up and down) for a director and a real server
-//! without one.
+//! without one, and import (its keepalived.conf reader included) into an inventory.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(facts) = lvsprov::facts::parse(&text) else {
         return;
     };
+    let _ = lvsprov::import::keepalived_conf::read(&text);
     let inv = lab();
     for name in ["lvs01", "web01"] {
         let host = inv.host(name).expect("in lab.json");
@@ -30,4 +31,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = plan(&steps, &facts, Mode::Up);
         let _ = plan(&steps, &facts, Mode::Down(DownOptions::default()));
     }
+    let seen = [lvsprov::import::Seen {
+        target: "lvs01".into(),
+        facts,
+    }];
+    let imported = lvsprov::import::inventory(&seen, &Default::default());
+    let _ = lvsprov::inventory::parse(&imported.inventory.to_string());
 });
