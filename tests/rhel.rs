@@ -347,3 +347,72 @@ fn check_from_the_recorded_sets_shows_vrrp_no_ipvsadm_start_and_restorecon() {
         assert!(!text.contains("systemctl start ipvsadm"), "{rel}");
     }
 }
+
+/// NetworkManager's `noprefixroute` and `secondary` are flags, not the label: a VIP already on
+/// the NIC as the plan wants it is left alone (it was deleted and re-added on every `up`).
+#[test]
+fn defect_4_address_flags_are_not_read_as_the_label() {
+    let inv = inventory::load(&repo().join("tests/inventories/single-director.json")).unwrap();
+    let t = text("rhel9/lvs01.txt").replace(
+        "@@link\n",
+        "2: ens33    inet 192.168.100.10/32 scope global secondary noprefixroute ens33:0\\       valid_lft forever preferred_lft forever\n@@link\n",
+    );
+    let f = facts::parse(&t).unwrap();
+    let up = plan_for(&inv, "lvs01", &f, Mode::Up);
+    assert!(
+        !up.iter().any(|c| c.resource.starts_with("address")),
+        "{:?}",
+        up.iter().map(|c| &c.resource).collect::<Vec<_>>()
+    );
+}
+
+/// RHEL 8/9's lone director: the VIP's unit runs after NetworkManager (which would flush an
+/// address it did not add), a changed unit is reread before its restart, and `down` disables
+/// the unit before its file goes (no dangling wants link).
+#[test]
+fn defect_6_the_vip_unit_follows_networkmanager_and_is_disabled_before_removal() {
+    let inv = inventory::load(&repo().join("tests/inventories/single-director.json")).unwrap();
+    let f = facts::parse(&text("rhel9/lvs01.txt")).unwrap();
+    let up = plan_for(&inv, "lvs01", &f, Mode::Up);
+    let unit = find(&up, "file /etc/systemd/system/lvsprov-vip.service");
+    assert!(
+        unit.diff.contains("NetworkManager.service"),
+        "{}",
+        unit.diff
+    );
+
+    let mut installed = f.clone();
+    installed.files.insert(
+        "/etc/systemd/system/lvsprov-vip.service".into(),
+        facts::FileFact::new("644", "an older unit\n"),
+    );
+    installed.services.insert(
+        "lvsprov-vip".into(),
+        facts::ServiceFact {
+            enabled: true,
+            active: true,
+        },
+    );
+    let again = plan_for(&inv, "lvs01", &installed, Mode::Up);
+    let reload = again
+        .iter()
+        .find(|c| c.resource == "service lvsprov-vip")
+        .expect("restarted after its unit changed");
+    assert!(reload
+        .script
+        .as_str()
+        .starts_with("systemctl daemon-reload\n"));
+
+    let down = plan_for(
+        &inv,
+        "lvs01",
+        &installed,
+        Mode::Down(DownOptions::default()),
+    );
+    let at = |r: &str| down.iter().position(|c| c.resource == r).unwrap();
+    assert!(at("service lvsprov-vip") < at("file /etc/systemd/system/lvsprov-vip.service"));
+    assert!(find(&down, "service lvsprov-vip")
+        .script
+        .as_str()
+        .contains("systemctl disable lvsprov-vip"));
+}
