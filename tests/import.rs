@@ -314,3 +314,39 @@ fn a_host_that_cannot_be_read_means_nothing_is_written() {
         "{err}"
     );
 }
+
+/// The recipe saves the table before it adds the rules: the saved file is empty (or stale), and
+/// the restore at boot would bring back nothing. The plan saves the live table again; once the
+/// file holds it, it does not.
+#[test]
+fn a_table_saved_before_its_rules_were_added_is_saved_again() {
+    let rules = [
+        "-A -t 192.168.100.10:80 -s rr",
+        "-a -t 192.168.100.10:80 -r 192.168.100.201:80 -g -w 1",
+        "-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1",
+    ];
+    let seen = seed_cluster(rules[2]);
+    let inv = inventory::parse(
+        &import::inventory(&seen, &Options::default())
+            .inventory
+            .to_string(),
+    )
+    .unwrap();
+    for (saved, planned) in [("", true), (&*(rules.join("\n") + "\n"), false)] {
+        let f = host(
+            "lvs01",
+            "192.168.100.11",
+            &[VIP_ETH0],
+            &rules,
+            &[("/etc/ipvsadm.rules", saved)],
+        );
+        let c = changes(&inv, "lvs01", &f);
+        assert_eq!(
+            c.iter()
+                .any(|c| c.resource == "ipvs rules saved in /etc/ipvsadm.rules"),
+            planned,
+            "saved {saved:?}"
+        );
+        assert!(!c.iter().any(|c| c.resource.starts_with("ipvs -t")));
+    }
+}

@@ -656,6 +656,17 @@ fn a_hand_built_cluster_is_imported_and_taken_over_without_a_failed_request() {
     assert_eq!(rc, 0, "{again}");
     let (rc, v) = json(steps, "import-verify");
     assert_eq!(rc, 0, "{:?}", failed(&v));
+    let back = &steps["import-after-reboot"].out;
+    for want in [
+        "vip=1 rules=2 saved=2",
+        "web01: vip_lo=1 arp_ignore=1 apache=active",
+        "web02: vip_lo=1 arp_ignore=1 apache=active",
+    ] {
+        assert!(
+            back.contains(want),
+            "after the reboot, {want} not in {back}"
+        );
+    }
     let (rc, v) = json(steps, "import-verify-after-reboot");
     assert_eq!(rc, 0, "after a reboot of every host: {:?}", failed(&v));
 

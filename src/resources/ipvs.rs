@@ -205,8 +205,34 @@ impl Resource for Ipvs {
                 ));
             }
         }
-        // Saved after the rules exist, never before (the hand recipe's mistake).
-        if !out.is_empty() || !facts.files.contains_key(rules_file(facts.platform)) {
+        // Saved after the rules exist, never before (the hand recipe's mistake), and again
+        // whenever the saved table is not the live one (a hand-built director whose rules were
+        // saved before they were added, or never): the boot-time restore reads that file.
+        let file = rules_file(facts.platform);
+        if !out.is_empty() {
+            out.push(save_change(facts, "ipvsadm-save -n after the rules above"));
+        } else if let Some(saved) = facts.files.get(file) {
+            let live: Vec<&str> = match &facts.ipvs {
+                IpvsFact::Available(lines) => lines
+                    .iter()
+                    .map(|l| l.trim())
+                    .filter(|l| !l.is_empty())
+                    .collect(),
+                _ => vec![],
+            };
+            let kept: Vec<&str> = saved
+                .content
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if kept != live {
+                out.push(save_change(
+                    facts,
+                    &format!("the saved table ({} lines) is not the live one ({} lines): saved again, for the restore at boot", kept.len(), live.len()),
+                ));
+            }
+        } else {
             out.push(save_change(facts, "ipvsadm-save -n after the rules above"));
         }
         Ok(out)

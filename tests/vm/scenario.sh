@@ -239,7 +239,11 @@ step import-up-again lvsprov check /tmp/imported.json --output json
 step import-verify lvsprov verify /tmp/imported.json --requests 10 --output json
 # Nothing of the hand build runs at boot: what comes back is what lvsprov persisted.
 step import-reboot lab reboot all
-wait_vip 480
+wait_vip 240
+echo "@@begin import-after-reboot"
+ssh_ root@${addr[lvs01]} "echo vip=\$(ip -4 -o addr show dev eth0 | grep -c ' $lab_vip/32 ') rules=\$(ipvsadm-save -n | grep -c '^-a ') saved=\$(grep -c '^-a ' /etc/ipvsadm.rules)"
+for h in web01 web02; do ssh_ root@${addr[$h]} "echo $h: vip_lo=\$(ip -4 -o addr show dev lo | grep -c ' $lab_vip/32 ') arp_ignore=\$(sysctl -n net.ipv4.conf.eth0.arp_ignore) apache=\$(systemctl is-active apache2)"; done
+echo "@@rc 0"
 step import-verify-after-reboot lvsprov verify /tmp/imported.json --requests 10 --output json
 
 # Something an inventory cannot hold: a NAT (-m) real server on a second service. Named on stderr,
