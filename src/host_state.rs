@@ -128,6 +128,20 @@ pub fn add_lines(file: &str, lines: &[String]) -> Script {
     )
 }
 
+/// Records `key=value` in [`SYSCTL_ORIG`] as what a setting was before lvsprov first changed it,
+/// unless the facts show it recorded already (then nothing: the first value is the one `down`
+/// puts back). Keys: a sysctl's name, or `ipvs.timeouts`, `selinux.NAME`, `service.NAME`.
+pub fn remember(
+    recorded: &std::collections::BTreeMap<String, String>,
+    key: &str,
+    value: &str,
+) -> Script {
+    if recorded.contains_key(key) {
+        return Script::new();
+    }
+    add_lines(SYSCTL_ORIG, &[format!("{key}={value}")])
+}
+
 /// Adds `line` to a state list file unless it is there.
 pub fn add_line(list: &str, line: &str) -> Script {
     let add = add_lines(list, &[line.to_string()]);

@@ -4,7 +4,7 @@
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::host_state::{self, SYSCTL_ORIG};
+use crate::host_state;
 use crate::inventory::IpvsTuning;
 use crate::sh;
 use serde::{Deserialize, Serialize};
@@ -69,11 +69,8 @@ impl Resource for IpvsTimeouts {
         if now == *self {
             return Ok(vec![]);
         }
-        let mut script = self.set();
-        if !facts.sysctl_orig.contains_key(RECORD_KEY) {
-            let line = format!("{RECORD_KEY}={}", now.record());
-            script = host_state::add_lines(SYSCTL_ORIG, &[line]).then(script);
-        }
+        let script =
+            host_state::remember(&facts.sysctl_orig, RECORD_KEY, &now.record()).then(self.set());
         Ok(vec![Change::new(
             "ipvs timeouts",
             Action::Update,

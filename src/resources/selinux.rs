@@ -4,7 +4,7 @@
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::host_state::{self, SYSCTL_ORIG};
+use crate::host_state;
 use crate::sh;
 use serde::{Deserialize, Serialize};
 
@@ -38,12 +38,7 @@ impl Resource for SelinuxBoolean {
         let Some(now) = self.now(facts).filter(|now| *now != self.value) else {
             return Ok(vec![]);
         };
-        let key = self.record_key();
-        let record = if facts.sysctl_orig.contains_key(&key) {
-            crate::shell::Script::new()
-        } else {
-            host_state::add_lines(SYSCTL_ORIG, &[format!("{key}={now}")])
-        };
+        let record = host_state::remember(&facts.sysctl_orig, &self.record_key(), now);
         Ok(vec![Change::new(
             format!("selinux boolean {}", self.name),
             Action::Update,

@@ -4,7 +4,7 @@
 
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
-use crate::host_state::{self, reload_marker, SYSCTL_ORIG};
+use crate::host_state::{self, reload_marker};
 use crate::platform::Verb;
 use crate::sh;
 use crate::shell::Script;
@@ -77,12 +77,8 @@ impl Resource for Service {
         let mut out = Vec::new();
         if self.off_at_boot {
             if now.enabled {
-                let key = self.record_key();
-                let record = if facts.sysctl_orig.contains_key(&key) {
-                    Script::new()
-                } else {
-                    host_state::add_lines(SYSCTL_ORIG, &[format!("{key}=enabled")])
-                };
+                let record =
+                    host_state::remember(&facts.sysctl_orig, &self.record_key(), "enabled");
                 out.push(Change::new(
                     &resource,
                     Action::Update,

@@ -183,7 +183,7 @@ echo "@@rc 0"
 # equivalent on web01 (its own default-drop nftables) is one rule opening port 80 until reboot.
 ssh_ root@${addr[lvs01]} 'cat >/etc/init.d/dr.sh; chmod +x /etc/init.d/dr.sh' <<DR
 #!/bin/bash
-GW=192.168.100.1
+GW=${lab_vip%.*}.1
 VIP=$lab_vip
 RIP1=${addr[web01]}
 RIP2=${addr[web02]}
