@@ -264,6 +264,19 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         "200 requests answered 200: {clients}"
     );
     assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
+    // A drain whose timeout ends first says so, with how many connections are left.
+    let (rc, short) = json(steps, "drain-timeout");
+    assert_eq!(rc, 1, "{short}");
+    assert_eq!(short["drain"]["drained"], false, "{short}");
+    assert!(
+        short["drain"]["active_left"].as_u64().unwrap_or(0) >= 1,
+        "{short}"
+    );
+    let clients = &steps["drain-timeout-clients"].out;
+    assert_eq!(clients.lines().next(), Some("200"), "{clients}");
+    assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
+    let (rc, out) = json(steps, "undrain-after-timeout");
+    assert_eq!(rc, 0, "{out}");
     let (rc, drained) = json(steps, "verify-drained");
     assert_eq!(rc, 0, "{:?}", failed(&drained));
     assert_eq!(

@@ -82,6 +82,19 @@ step verify-drained lvsprov verify $inv --requests 20 --output json
 step undrain lvsprov undrain web01 $inv --output json
 settle 2
 step verify-undrained lvsprov verify $inv --requests 20 --output json
+# A drain whose --drain-timeout ends while clients still hold connections says so (exit 1, how
+# many are left); the clients' requests still complete; undrain gives web01 its share back.
+pids=""
+for i in 1 2 3 4; do
+  (curl -s -o /dev/null -m 30 --rate 10/s $(for j in $(seq 50); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drainto-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drainto-curl-$i.out) &
+  pids="$pids $!"
+done
+sleep 1
+step drain-timeout lvsprov drain web01 $inv --drain-timeout 1 --output json
+wait $pids
+echo "@@begin drain-timeout-clients"; cat /tmp/drainto-curl-*.out | grep -c '^200$'; grep -h '^rc=' /tmp/drainto-curl-*.out; echo "@@rc 0"
+step undrain-after-timeout lvsprov undrain web01 $inv --output json
+settle 2
 
 step failover lvsprov verify $inv --requests 10 --failover --output json
 wait_vip
