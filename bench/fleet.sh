@@ -2,7 +2,7 @@
 # The bench fleet: N hosts, each its own network namespace (its own sysctls, addresses on lo) and
 # mount namespace (its own /var/lib/lvsprov), with its own sshd and host key, on one bridge with
 # no address on the machine. The controller runs in namespace `bctl` on the same bridge.
-#   bench/fleet.sh up N | down | exec CMD...   (exec: run CMD in the controller namespace)
+#   bench/fleet.sh up N | rtt MS | down | exec CMD...   (exec: run CMD in the controller namespace)
 # 10.77.0.0/16 is routed to `unreachable` on the machine before anything starts.
 set -euo pipefail
 B=${BENCH_DIR:-/tmp/lvsbench}
@@ -80,10 +80,35 @@ down() {
   echo "fleet: down"
 }
 
+# A round trip of MS milliseconds on every connection the controller makes to a fleet host's
+# sshd (this kernel has no netem): nftables in the controller's namespace redirects them to
+# bench/delay-relay.py, which forwards after MS/2 each way. `rtt 0` takes the relay away.
+rtt() {
+  local ms=$1 pf="$B/run/relay.pid"
+  if [ -f "$pf" ] && grep -q delay-relay "/proc/$(cat "$pf")/cmdline" 2>/dev/null; then kill "$(cat "$pf")"; fi
+  rm -f "$pf"
+  ip netns exec bctl nft delete table ip lvsbench_rtt 2>/dev/null || true
+  [ "$ms" != 0 ] || { echo "fleet: no added round trip"; return; }
+  ip netns exec bctl python3 "$(dirname "$0")/delay-relay.py" 7022 "$ms" "$B/run/relay.log" >"$B/run/relay.out" 2>&1 &
+  echo $! >"$pf"
+  for _ in $(seq 50); do ip netns exec bctl timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/7022' 2>/dev/null && break; sleep 0.1; done
+  ip netns exec bctl nft -f - <<NFT
+table ip lvsbench_rtt {
+  chain output {
+    type nat hook output priority -100; policy accept;
+    meta mark 0x1e7 return
+    ip daddr $guard tcp dport 22 redirect to :7022
+  }
+}
+NFT
+  echo "fleet: $ms ms round trip on every ssh connection from the controller (relay pid $(cat "$pf"))"
+}
+
 case "${1:-}" in
   up) up "${2:?N}" ;;
-  down) down ;;
+  down) rtt 0 >/dev/null 2>&1 || true; down ;;
+  rtt) rtt "${2:?MS}" ;;
   exec) shift; exec ip netns exec bctl "$@" ;;
   addr) addr "${2:?K}" ;;
-  *) echo "usage: bench/fleet.sh up N | down | exec CMD... | addr K" >&2; exit 3 ;;
+  *) echo "usage: bench/fleet.sh up N | rtt MS | down | exec CMD... | addr K" >&2; exit 3 ;;
 esac

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # lvsprov beside Ansible, pyinfra and the raw-SSH floor on the same fleet, in one run.
-#   bench/run.sh N [RUNS]      (RUNS first/no-op pairs per tool, default 3; tools alternate)
+#   bench/run.sh [--rtt MS] N [RUNS]   (RUNS first/no-op pairs per tool, default 3; tools alternate)
+#   --rtt MS: every ssh connection from the controller to a fleet host gets an MS round trip
+#   (bench/delay-relay.py: this kernel has no netem), and the relay counts each tool's round trips.
 #   BENCH_TOOLS="ssh-true floor lvsprov pyinfra ansible" (the default) selects any subset; the
 #   `ssh true` floor is always measured, since every ratio is to it.
 # Prints a markdown table: median wall s, controller CPU s (user+sys, children included), peak
@@ -8,7 +10,9 @@
 # run made the changes on every host and that every no-op run wrote nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); repo=$(dirname "$here")
-N=${1:?usage: bench/run.sh N [RUNS]}; RUNS=${2:-3}
+RTT=0
+if [ "${1:-}" = --rtt ]; then RTT=${2:?usage: bench/run.sh [--rtt MS] N [RUNS]}; shift 2; fi
+N=${1:?usage: bench/run.sh [--rtt MS] N [RUNS]}; RUNS=${2:-3}
 B=/tmp/lvsbench; V=${BENCH_VENV:-/var/cache/lvsprov-bench/venv}
 export LC_ALL=C.UTF-8
 
@@ -38,6 +42,7 @@ LVS="$repo/target/release/lvsprov"
 "$here/fleet.sh" down >/dev/null 2>&1 || true
 trap '"$here/fleet.sh" down >/dev/null 2>&1' EXIT
 "$here/fleet.sh" up "$N" >&2
+"$here/fleet.sh" rtt "$RTT" >&2
 "$here/gen-inventory.sh" "$N"
 ssh_opts=(-T -o KexAlgorithms=curve25519-sha256 -i $B/keys/client -o BatchMode=yes -o UserKnownHostsFile=$B/known_hosts -o StrictHostKeyChecking=yes -o ControlMaster=no -o LogLevel=ERROR)
 addr() { "$here/fleet.sh" addr "$1"; }
@@ -87,11 +92,18 @@ timed() {  # prints: wall cpu maxrss_kib, or FAILED: a failed run's time is neve
   rm -f "$out"
 }
 
-measure() {  # tool workload label -> records wall, cpu, rss under "workload tool label"; exits on a failed run
+measure() {  # tool workload label -> records wall, cpu, rss (and, through the relay, round trips and
+  # connections per host) under "workload tool label"; exits on a failed run
   local wall cpu rss
+  [ "$RTT" = 0 ] || : >$B/run/relay.log
   read -r wall cpu rss < <(timed "$1" "$2")
   [ "$wall" != FAILED ] || { echo "bench: stopping, $1 failed in workload $2 ($3); no figure is recorded from a failed run" >&2; exit 1; }
   record "$2 $4 $3 wall" "$wall"; record "$2 $4 $3 cpu" "$cpu"; record "$2 $4 $3 rss" "$rss"
+  if [ "$RTT" != 0 ]; then
+    sleep 0.5  # the relay logs a connection when both its sides have closed
+    record "$2 $4 $3 trips" "$(awk -v n="$N" '{t += $2} END {printf "%.1f", t / n}' $B/run/relay.log)"
+    record "$2 $4 $3 conns" "$(awk -v n="$N" 'END {printf "%.1f", NR / n}' $B/run/relay.log)"
+  fi
 }
 
 check_state() {  # workload -> number of hosts in the wanted state
@@ -135,20 +147,26 @@ for w in a b; do
 done
 
 floor_wall=$(echo "${res[a ssh-true first wall]}" | median)
-echo "### N = $N ($RUNS runs each, medians; ssh true floor $floor_wall s)"
+rtt_note=""; [ "$RTT" = 0 ] || rtt_note=", $RTT ms round trip"
+echo "### N = $N$rtt_note ($RUNS runs each, medians; ssh true floor $floor_wall s)"
 echo
-echo "| workload | tool | first wall s | first cpu s | no-op wall s | no-op cpu s | peak RSS MiB | first / floor | no-op / floor |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| workload | tool | first wall s | first cpu s | no-op wall s | no-op cpu s | cpu ms / host (first, no-op) | peak RSS MiB | first / floor | no-op / floor | round trips / host (first, no-op) | connections / host |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for w in a b; do
   for t in ssh-true floor lvsprov lvsprov-check pyinfra ansible; do
     [ -n "${res[$w $t noop wall]:-}${res[$w $t first wall]:-}" ] || continue
     fw=$(echo "${res[$w $t first wall]:-}" | median); fc=$(echo "${res[$w $t first cpu]:-}" | median)
     nw=$(echo "${res[$w $t noop wall]:-}" | median); nc=$(echo "${res[$w $t noop cpu]:-}" | median)
     rss=$(printf '%s' "${res[$w $t first rss]:-}${res[$w $t noop rss]:-}" | tr ';' '\n' | awk 'NF' | sort -n | tail -n 1)
+    ft=$(echo "${res[$w $t first trips]:-}" | median); nt=$(echo "${res[$w $t noop trips]:-}" | median)
+    cn=$(echo "${res[$w $t noop conns]:-}${res[$w $t first conns]:-}" | median)
     name=$t; [ $t = floor ] && name="bash floor (1 ssh + 1 script)"; [ $t = lvsprov ] && name="lvsprov up"; [ $t = lvsprov-check ] && name="lvsprov check"
-    awk -v w=$w -v n="$name" -v fw="$fw" -v fc="$fc" -v nw="$nw" -v nc="$nc" -v r="$rss" -v fl="$floor_wall" 'BEGIN{
+    awk -v w=$w -v n="$name" -v fw="$fw" -v fc="$fc" -v nw="$nw" -v nc="$nc" -v r="$rss" -v fl="$floor_wall" -v N="$N" \
+        -v ft="$ft" -v nt="$nt" -v cn="$cn" 'BEGIN{
       f = (fw == "" ? "-" : fw); fcs = (fc == "" ? "-" : fc);
-      printf "| %s | %s | %s | %s | %s | %s | %.1f | %s | %s |\n", toupper(w), n, f, fcs, (nw==""?"-":nw), (nc==""?"-":nc), r/1024,
-        (fw==""?"-":sprintf("%.2fx", fw/fl)), (nw==""?"-":sprintf("%.2fx", nw/fl)) }'
+      per = (fc == "" ? "-" : sprintf("%.1f", fc * 1000 / N)) ", " (nc == "" ? "-" : sprintf("%.1f", nc * 1000 / N));
+      trips = (ft == "" && nt == "") ? "-" : ((ft == "" ? "-" : ft) ", " (nt == "" ? "-" : nt));
+      printf "| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s |\n", toupper(w), n, f, fcs, (nw==""?"-":nw), (nc==""?"-":nc), per, r/1024,
+        (fw==""?"-":sprintf("%.2fx", fw/fl)), (nw==""?"-":sprintf("%.2fx", nw/fl)), trips, (cn == "" ? "-" : cn) }'
   done
 done
