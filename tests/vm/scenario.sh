@@ -128,7 +128,14 @@ t0=$(date +%s.%N)
 step reboot-all lab reboot all
 wait_vip 480
 echo "@@begin reboot-all-vip"; echo "vip_answers_after_s=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}')"; echo "@@rc 0"
-settle
+# keepalived's check adds back a real server that booted after its director only once it answers:
+# a fixed pause is a race, so wait (bounded) until both directors list both, and say how long.
+t1=$(date +%s.%N)
+for i in $(seq 120); do
+  n=0; for d in lvs01 lvs02; do [ "$(ssh_ root@${addr[$d]} ipvsadm -Ln | grep -c -e "${addr[web01]}:" -e "${addr[web02]}:")" = 2 ] && n=$((n+1)); done
+  [ $n = 2 ] && break; sleep 0.5
+done
+echo "@@begin reboot-all-tables"; echo "tables_full_after_s=$(echo "$(date +%s.%N) $t1" | awk '{printf "%.1f", $1 - $2}')"; echo "@@rc 0"
 step verify-after-power-cut lvsprov verify $inv --requests 20 --output json
 step check-after-power-cut lvsprov check $inv --output json
 tuning ipvs-tuning-after-power-cut
