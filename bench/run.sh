@@ -15,6 +15,8 @@ if [ "${1:-}" = --rtt ]; then RTT=${2:?usage: bench/run.sh [--rtt MS] N [RUNS]};
 N=${1:?usage: bench/run.sh [--rtt MS] N [RUNS]}; RUNS=${2:-3}
 B=/tmp/lvsbench; V=${BENCH_VENV:-/var/cache/lvsprov-bench/venv}
 export LC_ALL=C.UTF-8
+# A thousand hosts are a thousand sockets (and pipes, for the ssh floors) in one controller.
+ulimit -n 65536 2>/dev/null || true
 
 command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
 if [ ! -x /usr/sbin/sshd ]; then
