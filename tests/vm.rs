@@ -260,8 +260,8 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let clients = &steps["drain-clients"].out;
     assert_eq!(
         clients.lines().next(),
-        Some("200"),
-        "200 requests answered 200: {clients}"
+        Some("600"),
+        "600 requests answered 200: {clients}"
     );
     assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
     // A drain whose timeout ends first says so, with how many connections are left.
@@ -273,7 +273,7 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         "{short}"
     );
     let clients = &steps["drain-timeout-clients"].out;
-    assert_eq!(clients.lines().next(), Some("200"), "{clients}");
+    assert_eq!(clients.lines().next(), Some("600"), "{clients}");
     assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
     let (rc, out) = json(steps, "undrain-after-timeout");
     assert_eq!(rc, 0, "{out}");

@@ -70,7 +70,7 @@ step verify-after-roll lvsprov verify $inv --requests 10 --output json
 # expire (README, Limits).
 pids=""
 for i in 1 2 3 4; do
-  (curl -s -o /dev/null -m 30 --rate 10/s $(for j in $(seq 50); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drain-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drain-curl-$i.out) &
+  (curl -s -o /dev/null -m 60 --rate 10/s $(for j in $(seq 150); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drain-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drain-curl-$i.out) &
   pids="$pids $!"
 done
 sleep 1
@@ -86,7 +86,7 @@ step verify-undrained lvsprov verify $inv --requests 20 --output json
 # many are left); the clients' requests still complete; undrain gives web01 its share back.
 pids=""
 for i in 1 2 3 4; do
-  (curl -s -o /dev/null -m 30 --rate 10/s $(for j in $(seq 50); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drainto-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drainto-curl-$i.out) &
+  (curl -s -o /dev/null -m 60 --rate 10/s $(for j in $(seq 150); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drainto-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drainto-curl-$i.out) &
   pids="$pids $!"
 done
 sleep 1
