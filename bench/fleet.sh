@@ -24,6 +24,9 @@ up() {
     ip -n bctl addr add 10.77.0.1/16 dev lvsb0
     ip -n bctl link set lvsb0 up
   fi
+  # One neighbour entry per host: past the kernel's default gc_thresh3 (1024 entries, and pruning
+  # from 512) a thousand hosts get "No route to host" when their entry has been collected.
+  ip netns exec bctl sysctl -qw net.ipv4.neigh.default.gc_thresh1=4096 net.ipv4.neigh.default.gc_thresh2=8192 net.ipv4.neigh.default.gc_thresh3=16384
   : >"$B/known_hosts.new"
   for k in $(seq 1 "$n"); do
     local ns=bh$k ip; ip=$(addr "$k")
