@@ -25,8 +25,12 @@ up() {
     ip -n bctl link set lvsb0 up
   fi
   # One neighbour entry per host: past the kernel's default gc_thresh3 (1024 entries, and pruning
-  # from 512) a thousand hosts get "No route to host" when their entry has been collected.
-  ip netns exec bctl sysctl -qw net.ipv4.neigh.default.gc_thresh1=4096 net.ipv4.neigh.default.gc_thresh2=8192 net.ipv4.neigh.default.gc_thresh3=16384
+  # from 512) a thousand hosts get "No route to host" when their entry has been collected. The
+  # thresholds exist only machine-wide: raised while the fleet is up, put back by `down`.
+  if [ ! -f "$B/run/gc_thresh.orig" ] && [ "$(sysctl -n net.ipv4.neigh.default.gc_thresh3)" -lt 16384 ]; then
+    sysctl -n net.ipv4.neigh.default.gc_thresh1 net.ipv4.neigh.default.gc_thresh2 net.ipv4.neigh.default.gc_thresh3 >"$B/run/gc_thresh.orig"
+    sysctl -qw net.ipv4.neigh.default.gc_thresh1=4096 net.ipv4.neigh.default.gc_thresh2=8192 net.ipv4.neigh.default.gc_thresh3=16384
+  fi
   : >"$B/known_hosts.new"
   for k in $(seq 1 "$n"); do
     local ns=bh$k ip; ip=$(addr "$k")
@@ -71,6 +75,10 @@ CONF
 
 down() {
   local pf
+  if [ -f "$B/run/gc_thresh.orig" ]; then
+    local t=(); mapfile -t t <"$B/run/gc_thresh.orig"
+    sysctl -qw net.ipv4.neigh.default.gc_thresh1="${t[0]}" net.ipv4.neigh.default.gc_thresh2="${t[1]}" net.ipv4.neigh.default.gc_thresh3="${t[2]}"
+  fi
   for pf in "$B"/run/sshd-*.pid; do
     [ -f "$pf" ] || continue
     local pid; pid=$(cat "$pf")
