@@ -89,7 +89,8 @@ timed() {  # prints: wall cpu maxrss_kib, or FAILED: a failed run's time is neve
     awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$out"
   else
     echo FAILED
-    { echo "bench: $* failed"; tail -n 5 $B/last.out $B/last.err 2>/dev/null; } >&2
+    # The progress lines of hosts that went through are noise; what failed is the news.
+    { echo "bench: $* failed"; tail -n 5 $B/last.out 2>/dev/null; grep -vE ': (changed|unchanged|ok)$' $B/last.err 2>/dev/null | tail -n 20; } >&2
   fi
   rm -f "$out"
 }
