@@ -192,10 +192,9 @@ pub fn relabel(path: &str, facts: &Facts) -> Script {
 /// Shell that undoes [`write_script`]: the old file back, or the file gone if there was none.
 pub fn restore_script(path: &str, facts: &Facts) -> Script {
     let (b, none) = (backup_path(path), backup_none(path));
-    let relabel = if facts.selinux.labels() {
-        sh!("restorecon {}; ", path)
-    } else {
-        Script::new()
+    let relabel = match relabel(path, facts) {
+        r if r.is_empty() => r,
+        r => sh!("{}; ", r),
     };
     sh!(
         "if [ -e {} ]; then mv -f {} {}; {}elif [ -e {} ]; then rm -f {} {}; else rm -f {}; fi\nrmdir -p {} 2>/dev/null || true",
@@ -298,12 +297,7 @@ impl Resource for File {
     fn plan(&self, facts: &Facts, owed: &mut Owed) -> Result<Vec<Change>, Refusal> {
         refuse_link(&self.path, facts)?;
         let body = self.content.clone().unwrap_or_default();
-        let check = self.validate.as_ref().map(|argv| {
-            argv.iter().fold(Script::new(), |s, a| match a.as_str() {
-                "%f" => sh!("{} {}", s, Script::lit("\"$t\"")),
-                _ => sh!("{} {}", s, a.as_str()),
-            })
-        });
+        let check = self.validate.as_deref().map(command);
         // Marked before the new file goes live: if this run dies before the reload, the next run
         // still owes it; a file its check refused owes nothing.
         let before_replace = match &self.reload {
@@ -340,14 +334,22 @@ impl Resource for File {
     }
 }
 
+/// A playbook's argv as one command, each word quoted; `%f` is the new file beside the old one.
+fn command(argv: &[String]) -> Script {
+    let word = |a: &String| match a.as_str() {
+        "%f" => Script::lit("\"$t\""),
+        _ => sh!("{}", a.as_str()),
+    };
+    argv.iter().fold(Script::new(), |s, a| match s.is_empty() {
+        true => word(a),
+        false => sh!("{} {}", s, word(a)),
+    })
+}
+
 impl File {
     fn notified(&self, mut change: Change) -> Change {
         if let Some(argv) = &self.notify {
-            let cmd = argv.iter().fold(Script::new(), |s, a| match s.is_empty() {
-                true => sh!("{}", a.as_str()),
-                false => sh!("{} {}", s, a.as_str()),
-            });
-            change.script = std::mem::take(&mut change.script).then(cmd);
+            change.script = std::mem::take(&mut change.script).then(command(argv));
         }
         change
     }
