@@ -78,7 +78,19 @@ step drain lvsprov drain web01 $inv --output json
 wait $pids
 echo "@@begin drain-clients"; cat /tmp/drain-curl-*.out | grep -c '^200$'; grep -h '^rc=' /tmp/drain-curl-*.out; echo "@@rc 0"
 settle 2
-step verify-drained lvsprov verify $inv --requests 20 --output json
+# No new connection may reach the drained web01. One CI run in about ten saw 3 of 20 go there
+# anyway (cause not found): each director's table is kept for a try that fails, and up to two
+# more tries 5 s apart show whether it lasts.
+for try in 1 2 3; do
+  step verify-drained lvsprov verify $inv --requests 20 --output json >/tmp/verify-drained.out
+  cat /tmp/verify-drained.out
+  grep -qx '@@rc 0' /tmp/verify-drained.out && break
+  echo "@@begin drained-tables-$try"
+  for d in lvs01 lvs02; do ssh_ root@${addr[$d]} "echo \"\$(hostname): VIP held: \$(ip -br a | grep -c '$lab_vip/')\"; ipvsadm -Ln | grep -e '->'; ipvsadm -Lnc | awk '\$6 ~ /^${addr[web01]}:/ { print \$3 }' | sort | uniq -c"; done
+  echo "@@rc 0"
+  sleep 5
+done
+echo "@@begin verify-drained-tries"; echo "$try"; echo "@@rc 0"
 step undrain lvsprov undrain web01 $inv --output json
 settle 2
 step verify-undrained lvsprov verify $inv --requests 20 --output json
