@@ -17,17 +17,25 @@ pub struct DrainWait {
     pub active_left: u64,
     /// Every director reached 0 before the timeout.
     pub drained: bool,
-    /// Directors that could not be asked, with why.
+    /// Directors that could not be asked, or that still give the real server new connections.
     pub errors: Vec<String>,
     /// With persistence, clients holding a template keep coming until it expires.
     pub note: Option<String>,
 }
 
-struct Left(u64);
+/// One director's answer: active connections left, and whether the real server still has a
+/// weight above 0 there (keepalived applies a reload after `systemctl reload` returns).
+struct Left {
+    active: u64,
+    weighted: bool,
+}
 
 impl Finish for Left {
     fn word(&self) -> String {
-        format!("{} active", self.0)
+        match self.weighted {
+            true => "weight not 0 yet".into(),
+            false => format!("{} active", self.active),
+        }
     }
 }
 
@@ -48,9 +56,10 @@ pub fn active_connections(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> u64
         .sum()
 }
 
-/// `rip` is listed on every one of `ports` with a weight above 0 (it takes new connections).
-pub fn serving(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> bool {
-    let weighted: Vec<u16> = ipvsadm_ln
+/// The ones of `ports` on which `rip` is listed with a weight above 0 (it takes new connections
+/// there).
+fn weighted_ports(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> Vec<u16> {
+    ipvsadm_ln
         .lines()
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
@@ -59,7 +68,13 @@ pub fn serving(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> bool {
             let hit = w.first() == Some(&"->") && ip.parse::<Ipv4Addr>().ok()? == rip;
             (hit && weight > 0).then(|| port.parse().ok())?
         })
-        .collect();
+        .filter(|p| ports.contains(p))
+        .collect()
+}
+
+/// `rip` is listed on every one of `ports` with a weight above 0 (it takes new connections).
+pub fn serving(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> bool {
+    let weighted = weighted_ports(ipvsadm_ln, rip, ports);
     ports.iter().all(|p| weighted.contains(p))
 }
 
@@ -83,9 +98,16 @@ pub async fn wait(
             loop {
                 let out = session.run(&sh!("ipvsadm -Ln")).await?;
                 let n = active_connections(&out.stdout, rip, &ports);
-                progress.phase(&format!("{n} active connections"));
-                if n == 0 || Instant::now() >= deadline {
-                    return Ok(Left(n));
+                let weighted = !weighted_ports(&out.stdout, rip, &ports).is_empty();
+                progress.phase(&match weighted {
+                    true => format!("{n} active connections, weight not 0 yet"),
+                    false => format!("{n} active connections"),
+                });
+                if (n == 0 && !weighted) || Instant::now() >= deadline {
+                    return Ok(Left {
+                        active: n,
+                        weighted,
+                    });
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -95,8 +117,16 @@ pub async fn wait(
     let (mut left, mut errors) = (0, Vec::new());
     for (d, r) in results {
         match r {
-            Ok(Left(n)) => left += n,
-            Err(e) => errors.push(format!("{}: {e}", d.name)),
+            Ok(Left { active, weighted }) => {
+                left += active;
+                if weighted {
+                    errors.push(format!(
+                        "{}: {}'s weight there is still above 0, so it still gets new connections; see `journalctl -u keepalived` on {}",
+                        d.name, host.name, d.name
+                    ));
+                }
+            }
+            Err(e) => errors.push(format!("could not ask {}: {e}", d.name)),
         }
     }
     DrainWait {
@@ -127,7 +157,7 @@ impl DrainWait {
             )
         };
         for e in &self.errors {
-            out.push_str(&format!("drain: could not ask {e}\n"));
+            out.push_str(&format!("drain: {e}\n"));
         }
         if let Some(n) = &self.note {
             out.push_str(&format!("drain: {n}\n"));
@@ -155,5 +185,8 @@ mod tests {
         assert!(!serving(out, web02, &[80, 443]), "not listed on 443");
         assert!(!serving(out, web01, &[80]), "weight 0");
         assert!(!serving(out, "192.168.100.9".parse().unwrap(), &[80]));
+        assert_eq!(weighted_ports(out, web01, &[80, 443]), Vec::<u16>::new());
+        assert_eq!(weighted_ports(out, web02, &[80, 443]), vec![80]);
+        assert_eq!(weighted_ports(out, web02, &[443]), Vec::<u16>::new());
     }
 }
