@@ -56,7 +56,10 @@ const EMBEDDED: &[(&str, &str)] = &[
 
 #[derive(Debug, Clone, Default)]
 pub struct Playbooks {
-    pub dir: Option<PathBuf>,
+    dir: Option<PathBuf>,
+    /// Built on first use and shared: each template is read and compiled once a run, not once
+    /// for every host and platform.
+    env: std::sync::Arc<std::sync::OnceLock<Environment<'static>>>,
 }
 
 /// Why a host's steps could not be made.
@@ -127,7 +130,19 @@ impl Context<'_> {
 }
 
 impl Playbooks {
-    fn env(&self) -> Environment<'static> {
+    /// `dir`: `--playbooks`, whose files replace the embedded ones of the same name.
+    pub fn new(dir: Option<PathBuf>) -> Playbooks {
+        Playbooks {
+            dir,
+            env: Default::default(),
+        }
+    }
+
+    fn env(&self) -> &Environment<'static> {
+        self.env.get_or_init(|| self.build_env())
+    }
+
+    fn build_env(&self) -> Environment<'static> {
         let mut env = Environment::new();
         // Pages and configs are the user's own text: nothing is HTML-escaped.
         env.set_auto_escape_callback(|_| AutoEscape::None);
@@ -213,7 +228,7 @@ impl Playbooks {
             let step: Step = serde_json::from_value(value)
                 .map_err(|e| broken(format!("playbook {name}, step {}: {e}", i + 1)))?;
             for mut s in expand(step, ctx)? {
-                fill_template(&env, &mut s, ctx)?;
+                fill_template(env, &mut s, ctx)?;
                 steps.push(s);
             }
         }
@@ -299,7 +314,10 @@ fn context<'a>(
             .iter()
             .map(|s| s.with_drained(drained))
             .collect(),
-        Role::RealServer => inv.services_of(host).cloned().collect(),
+        Role::RealServer => inv
+            .services_of(host)
+            .map(|s| s.as_seen_by(&host.name))
+            .collect(),
     };
     let mut vips: Vec<String> = Vec::new();
     for s in &services {

@@ -445,9 +445,9 @@ fn down_on_a_keepalived_director_stops_it_and_removes_its_config() {
 fn the_benchmark_playbook_plans_six_changes_then_none() {
     let inv = inventory("inventories/lab.json");
     let host = inv.hosts.iter().find(|h| h.name == "web01").unwrap();
-    let books = Playbooks {
-        dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/workload-a")),
-    };
+    let books = Playbooks::new(Some(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/workload-a"),
+    ));
     let mut f = recorded("debian12-web01.txt");
     let steps = books.render(&inv, host, &f).unwrap();
     let changes = plan(&steps, &f, Mode::Up).unwrap();
@@ -813,4 +813,19 @@ fn ipvs_tuning_is_planned_from_the_kernel_defaults_and_put_back_by_down() {
         "{}",
         t.script
     );
+}
+
+#[test]
+fn a_real_server_sees_itself_alone_among_its_services_real_servers() {
+    // Each real server's template context once held every real server of its services, so
+    // rendering a fleet's playbooks took time in the square of its size (5.7 s of CPU against
+    // 54 s for a thousand hosts planned offline, debug build).
+    let inv = inventory("inventories/lab.json");
+    let svc = &inv.services[0];
+    assert_eq!(svc.real_servers.len(), 2);
+    let seen = svc.as_seen_by("web02");
+    let names: Vec<&str> = seen.real_servers.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["web02"]);
+    assert_eq!((seen.vip, seen.port), (svc.vip, svc.port));
+    assert!(svc.as_seen_by("lvs01").real_servers.is_empty());
 }

@@ -166,9 +166,7 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
         .filter_map(|n| inv.host(n).cloned())
         .collect();
     let inv = Arc::new(inv);
-    let playbooks = Playbooks {
-        dir: c.playbooks.clone(),
-    };
+    let playbooks = Playbooks::new(c.playbooks.clone());
     if let Some(dir) = &c.dump_facts {
         std::fs::create_dir_all(dir).map_err(|e| {
             usage(format_args!(

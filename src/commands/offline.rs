@@ -64,9 +64,7 @@ pub fn run(c: &Common, p: &PlanArgs, dir: &std::path::Path, mode: Mode) -> Exit 
         Err(e) => return usage(e),
     };
     let inv = Arc::new(inv);
-    let books = Playbooks {
-        dir: c.playbooks.clone(),
-    };
+    let books = Playbooks::new(c.playbooks.clone());
     let pipeline = match Pipeline::prepare(inv.clone(), &hosts, books, None) {
         Ok(p) => p,
         Err(e) => return usage(format!("{e}\nfix the playbook and run again")),

@@ -292,6 +292,26 @@ impl Service {
         s
     }
 
+    /// The service as one of its real servers sees it: itself the only member. A real server has
+    /// no use for the others, and with all of them each host's template context grew with the
+    /// fleet, so rendering every host's playbook took time in the square of the fleet's size.
+    pub fn as_seen_by(&self, name: &str) -> Service {
+        Service {
+            vip: self.vip,
+            port: self.port,
+            protocol: self.protocol,
+            scheduler: self.scheduler,
+            persistence_timeout: self.persistence_timeout,
+            health_check: self.health_check.clone(),
+            real_servers: self
+                .real_servers
+                .iter()
+                .filter(|m| m.name == name)
+                .cloned()
+                .collect(),
+        }
+    }
+
     pub fn has_member(&self, name: &str) -> bool {
         self.real_servers.iter().any(|m| m.name == name)
     }
