@@ -42,7 +42,7 @@ fn run_scenario() -> Option<BTreeMap<String, Step>> {
         .env("LVSPROV_BIN", env!("CARGO_BIN_EXE_lvsprov"))
         .env("VM_CONSOLE", &console)
         // The whole story takes about 22 minutes under software emulation.
-        .env("VM_TIMEOUT", "2400")
+        .env("VM_TIMEOUT", "3300")
         .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
@@ -257,8 +257,8 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let clients = &steps["drain-clients"].out;
     assert_eq!(
         clients.lines().next(),
-        Some("600"),
-        "600 requests answered 200: {clients}"
+        Some("400"),
+        "400 requests answered 200: {clients}"
     );
     assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
     // A drain whose timeout ends first says so, with how many connections are left.
@@ -270,7 +270,7 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
         "{short}"
     );
     let clients = &steps["drain-timeout-clients"].out;
-    assert_eq!(clients.lines().next(), Some("600"), "{clients}");
+    assert_eq!(clients.lines().next(), Some("400"), "{clients}");
     assert_eq!(clients.matches("rc=0").count(), 4, "{clients}");
     let (rc, out) = json(steps, "undrain-after-timeout");
     assert_eq!(rc, 0, "{out}");

@@ -11,6 +11,14 @@ load_start() { (while :; do echo "$(date +%s.%N) $(curl -s -m 1 -o /dev/null -w 
 load_stop() { kill $load_pid; wait $load_pid 2>/dev/null
   awk '{ n++; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
        END { printf "requests=%d failed=%d longest_gap_ms=%d\n", n, f, gap }' /tmp/load.out; }
+# 4 clients mid-session through the VIP in the background (PIDs in $pids, answers in
+# /tmp/NAME-curl-*.out): 100 keep-alive requests each, 2 a second. apache ends a keep-alive
+# connection after 100 requests, so each holds one connection for about 50 s: longer than a
+# drain's converge of both directors takes under emulation (up to 20 s seen), so the drain's wait
+# always finds them.
+drain_clients() { pids=""; for i in 1 2 3 4; do
+  (curl -s -o /dev/null -m 120 --rate 2/s $(for j in $(seq 100); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/$1-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/$1-curl-$i.out) &
+  pids="$pids $!"; done; }
 # keepalived's health check (delay_loop 6) must see a change before the table reflects it.
 settle() { sleep "${1:-9}"; }
 
@@ -68,11 +76,7 @@ step verify-after-roll lvsprov verify $inv --requests 10 --output json
 # one of their requests fails. Before the failovers: a failback can leave the new MASTER synced
 # entries of connections that ended on the other director, which count as active until they
 # expire (README, Limits).
-pids=""
-for i in 1 2 3 4; do
-  (curl -s -o /dev/null -m 60 --rate 10/s $(for j in $(seq 150); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drain-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drain-curl-$i.out) &
-  pids="$pids $!"
-done
+drain_clients drain
 sleep 1
 step drain lvsprov drain web01 $inv --output json
 wait $pids
@@ -96,11 +100,7 @@ settle 2
 step verify-undrained lvsprov verify $inv --requests 20 --output json
 # A drain whose --drain-timeout ends while clients still hold connections says so (exit 1, how
 # many are left); the clients' requests still complete; undrain gives web01 its share back.
-pids=""
-for i in 1 2 3 4; do
-  (curl -s -o /dev/null -m 60 --rate 10/s $(for j in $(seq 150); do echo http://$lab_vip/; done) -w '%{http_code}\n' >/tmp/drainto-curl-$i.out 2>&1; echo "rc=$?" >>/tmp/drainto-curl-$i.out) &
-  pids="$pids $!"
-done
+drain_clients drainto
 sleep 1
 step drain-timeout lvsprov drain web01 $inv --drain-timeout 1 --output json
 wait $pids
