@@ -19,8 +19,6 @@ fn host(
     rules: &[&str],
     files: &[(&str, &str)],
 ) -> Facts {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
     let mut t = String::from("@@os\nID=debian\nVERSION_ID=\"12\"\n@@init\nsystemd\n@@hostname\n");
     t += &format!("{name}\n@@selinux\nDisabled\n@@addr\n");
     t +=
@@ -58,9 +56,11 @@ fn host(
         }
     }
     t += "net/ipv4/ip_forward:1\n@@packages\nipvsadm\napache2\n@@services\napache2 enabled active\n@@files\n";
-    for (path, content) in files {
-        t += &format!("{path} 644 {}\n", b64.encode(content));
-    }
+    let files: Vec<(&str, &str, &[u8])> = files
+        .iter()
+        .map(|(path, content)| (*path, "644", content.as_bytes()))
+        .collect();
+    t += &facts::files::section_lines(&files);
     t += "@@dirs\n@@end\n";
     facts::parse(&t).unwrap()
 }

@@ -697,8 +697,8 @@ fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain()
     assert!(names(&d).contains(&"firewall port 8848/udp".to_string()));
 
     let file = "# lvsprov\nadd chain inet filter lvsprov\nflush chain inet filter lvsprov\ninsert rule inet filter input jump lvsprov\nadd rule inet filter lvsprov tcp dport 80 accept\n";
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(file);
+    let section =
+        facts::files::section_lines(&[("/etc/lvsprov/firewall.nft", "644", file.as_bytes())]);
     let done = nft
         .replace(
             "@@firewall\nnftables inet filter input",
@@ -706,7 +706,7 @@ fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain()
         )
         .replace(
             "@@files\n",
-            &format!("@@files\n/etc/lvsprov/firewall.nft 644 {b64}\n"),
+            &format!("@@files\n{section}"),
         )
         .replace(
             "@@files\n",

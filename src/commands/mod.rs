@@ -55,8 +55,12 @@ pub struct Common {
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     pub wait_lock: u64,
     /// Seconds to connect, get the SSH banner, exchange keys and authenticate, per host
+    /// (counted from that host's own start, after any wait for --max-handshakes)
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     pub connect_timeout: u64,
+    /// SSH handshakes in progress at once; the other hosts wait their turn
+    #[arg(long, default_value_t = crate::fleet::HANDSHAKES, value_name = "N")]
+    pub max_handshakes: usize,
     /// Seconds each remote script may run (facts, apply) before the host is failed
     #[arg(long, default_value_t = 900, value_name = "SECS")]
     pub timeout: u64,
@@ -135,6 +139,9 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
     if let Some(dir) = c.playbooks.as_ref().filter(|d| !d.is_dir()) {
         return Err(usage(format_args!("--playbooks {}: not a folder; pass the folder holding director.json.j2 and real_server.json.j2", dir.display())));
     }
+    if c.max_handshakes == 0 {
+        return Err(usage("--max-handshakes must be at least 1"));
+    }
     if c.forks == Some(0) {
         return Err(usage("--forks must be at least 1"));
     }
@@ -185,6 +192,7 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
     Ok(Loaded {
         fleet: FleetOptions {
             forks: c.forks.unwrap_or(hosts.len()),
+            handshakes: c.max_handshakes,
             creds,
             limits: Limits {
                 connect: Duration::from_secs(c.connect_timeout),

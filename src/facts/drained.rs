@@ -7,7 +7,7 @@ use crate::shell::Script;
 pub const TAG: &str = "drained";
 
 pub fn fragment() -> Script {
-    sh!("cat {} 2>/dev/null", DRAINED)
+    sh!("print_file {}", DRAINED)
 }
 
 #[cfg(test)]

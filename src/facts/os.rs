@@ -35,12 +35,12 @@ pub struct OsRelease {
 }
 
 pub fn fragment() -> Script {
-    sh!("cat /etc/os-release 2>/dev/null\n\
+    sh!("print_file /etc/os-release\n\
          echo @@init; if [ -d /run/systemd/system ]; then echo systemd; \
          elif [ -f /etc/inittab ] && [ \"$(cat /proc/1/comm 2>/dev/null)\" = init ]; then echo sysv; else echo none; fi\n\
          [ -x /sbin/ifup ] && grep -qsE '^[[:space:]]*source(-directory)?[[:space:]]+/etc/network/interfaces\\.d' /etc/network/interfaces && echo ifupdown\n\
          [ -e /run/NetworkManager/NetworkManager.pid ] && echo networkmanager\n\
-         echo @@hostname; hostname")
+         echo @@hostname; print_file /proc/sys/kernel/hostname")
 }
 
 pub fn parse(lines: &[&str]) -> OsRelease {

@@ -17,7 +17,8 @@ pub struct State {
 
 pub fn fragment() -> Script {
     sh!(
-        "[ -d {} ] && echo present\necho @@state; cat {} 2>/dev/null\necho @@reloads; ls {} 2>/dev/null",
+        "[ -d {} ] && echo present\necho @@state; print_file {}\n\
+         echo @@reloads; for f in {}/*; do [ -e \"$f\" ] && echo \"${{f##*/}}\"; done",
         DIR,
         SYSCTL_ORIG,
         RELOAD_DIR
