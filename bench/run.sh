@@ -89,6 +89,8 @@ timed() {  # prints: wall cpu maxrss_kib, or FAILED: a failed run's time is neve
     awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$out"
   else
     echo FAILED
+    # Kept for the post-mortem: the fleet (and $B) goes away with the run.
+    mkdir -p /tmp/lvsbench-failed && cp -f $B/last.* /tmp/lvsbench-failed/ 2>/dev/null || true
     # The progress lines of hosts that went through are noise; what failed is the news.
     { echo "bench: $* failed"; tail -n 5 $B/last.out 2>/dev/null; grep -vE ': (changed|unchanged|ok)$' $B/last.err 2>/dev/null | tail -n 20; } >&2
   fi

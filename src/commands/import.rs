@@ -87,7 +87,6 @@ fn common(a: &ImportArgs) -> Common {
         diff_lines: 0,
         wait_lock: 0,
         connect_timeout: a.connect_timeout,
-        max_handshakes: crate::fleet::HANDSHAKES,
         timeout: a.timeout,
         ask_become_pass: a.ask_become_pass,
         become_pass_file: a.become_pass_file.clone(),
@@ -173,8 +172,7 @@ pub fn run(a: ImportArgs) -> Exit {
         Err(e) => return e,
     };
     let opts = FleetOptions {
-        forks: hosts.len(),
-        handshakes: crate::fleet::HANDSHAKES,
+        forks: crate::fleet::FORKS,
         creds,
         limits: Limits {
             connect: Duration::from_secs(a.connect_timeout),

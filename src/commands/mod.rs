@@ -37,8 +37,8 @@ pub struct Common {
     /// Comma list of host names or the groups `directors`, `real_servers`
     #[arg(long)]
     pub limit: Option<String>,
-    /// Hosts at once (default: all)
-    #[arg(long)]
+    /// Hosts at once (default 100); the others wait their turn
+    #[arg(long, value_name = "N")]
     pub forks: Option<usize>,
     #[arg(long, value_enum, default_value = "human")]
     pub output: Output,
@@ -55,12 +55,9 @@ pub struct Common {
     #[arg(long, default_value_t = 0, value_name = "SECS")]
     pub wait_lock: u64,
     /// Seconds to connect, get the SSH banner, exchange keys and authenticate, per host
-    /// (counted from that host's own start, after any wait for --max-handshakes)
+    /// (counted from that host's turn under --forks)
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     pub connect_timeout: u64,
-    /// SSH handshakes in progress at once; the other hosts wait their turn
-    #[arg(long, default_value_t = crate::fleet::HANDSHAKES, value_name = "N")]
-    pub max_handshakes: usize,
     /// Seconds each remote script may run (facts, apply) before the host is failed
     #[arg(long, default_value_t = 900, value_name = "SECS")]
     pub timeout: u64,
@@ -139,9 +136,6 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
     if let Some(dir) = c.playbooks.as_ref().filter(|d| !d.is_dir()) {
         return Err(usage(format_args!("--playbooks {}: not a folder; pass the folder holding director.json.j2 and real_server.json.j2", dir.display())));
     }
-    if c.max_handshakes == 0 {
-        return Err(usage("--max-handshakes must be at least 1"));
-    }
     if c.forks == Some(0) {
         return Err(usage("--forks must be at least 1"));
     }
@@ -191,8 +185,7 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
     let creds = credentials(c, &hosts)?;
     Ok(Loaded {
         fleet: FleetOptions {
-            forks: c.forks.unwrap_or(hosts.len()),
-            handshakes: c.max_handshakes,
+            forks: c.forks.unwrap_or(crate::fleet::FORKS),
             creds,
             limits: Limits {
                 connect: Duration::from_secs(c.connect_timeout),

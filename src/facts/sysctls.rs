@@ -20,6 +20,9 @@ pub fn fragment(p: &Probe) -> Script {
     if globs.is_empty() {
         globs = sh!(" kernel/hostname");
     }
+    // Not the shell's `read`, which would save the fork: dash reads one byte at a time, and an
+    // integer file under /proc/sys answers a read past offset 0 with end-of-file, so
+    // `ip_local_port_range` would read as `3`.
     sh!("cd /proc/sys && grep -H .{} 2>/dev/null; cd /", globs)
 }
 
