@@ -73,10 +73,11 @@ pub fn atomic_write_checked(
     };
     Script::lines([
         // A write that fails (a full disk) ends the step's `set -e` subshell: the trap takes the
-        // temp file with it, and the old file was never touched.
+        // temp file with it, and the old file was never touched. `mkdir` and `rm` run only when
+        // there is something to do: every process is a fork and an exec on every host.
         sh!(
-            "mkdir -p {}\nt=$(mktemp {}/.lvsprov.XXXXXX)\ntrap 'rm -f \"$t\"' EXIT",
-            parent(path),
+            "{}\nt=$(mktemp {}/.lvsprov.XXXXXX)\ntrap 'if [ -e \"$t\" ]; then rm -f \"$t\"; fi' EXIT",
+            ensure_dir(parent(path)),
             parent(path)
         ),
         sh!(
@@ -96,6 +97,11 @@ pub fn atomic_write_checked(
         before_replace,
         sh!("mv -f \"$t\" {}", path),
     ])
+}
+
+/// `mkdir -p DIR`, unless it is there already.
+pub fn ensure_dir(dir: &str) -> Script {
+    sh!("[ -d {} ] || mkdir -p {}", dir, dir)
 }
 
 /// Writes `content` to `path` atomically, cheaply: for files only written while the run holds

@@ -157,7 +157,7 @@ pub fn write_script(
         // What was there when the facts were read, i.e. before this run: a package installed
         // earlier in the same run (apache2's default page) is not what `down` should bring back.
         let b = backup_path(path);
-        s.push(sh!("mkdir -p {}", parent(&b)));
+        s.push(crate::host_state::ensure_dir(parent(&b)));
         s.push(if facts.files.contains_key(path) {
             sh!("cp -p {} {}", path, b)
         } else {
@@ -302,8 +302,8 @@ impl Resource for File {
         // still owes it; a file its check refused owes nothing.
         let before_replace = match &self.reload {
             Some(svc) => sh!(
-                "mkdir -p {}\n: > {}",
-                host_state::RELOAD_DIR,
+                "{}\n: > {}",
+                host_state::ensure_dir(host_state::RELOAD_DIR),
                 host_state::reload_marker(svc)
             ),
             None => Script::new(),
