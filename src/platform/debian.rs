@@ -44,7 +44,9 @@ impl Platform for Debian {
     }
 
     /// A killed dpkg leaves packages unpacked (configure them) or half-installed (only a
-    /// reinstall fixes those); then apt's own repair, and the audit must come back empty.
+    /// reinstall fixes those); then apt's own repair, and the audit must come back empty. A
+    /// package apt's reinstall left half-installed (seen once in the container lab: perl-base,
+    /// killed mid-upgrade) gets its cached archive of the recorded version unpacked by dpkg itself.
     fn repair_packages(&self) -> Option<Script> {
         Some(sh!(
             "export DEBIAN_FRONTEND=noninteractive\nlog=$(mktemp)\n\
@@ -52,6 +54,9 @@ impl Platform for Debian {
              half=$(dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}')\n\
              if [ -n \"$half\" ]; then apt-get install --reinstall -y -q -o Dpkg::Options::=--force-confold $half >>\"$log\" 2>&1 || true; fi\n\
              apt-get install -f -y -q -o Dpkg::Options::=--force-confold >>\"$log\" 2>&1 || true\n\
+             half=$(dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}')\n\
+             for p in $half; do v=$(dpkg-query -W -f='${{Version}}' \"$p\" | sed 's/:/%3a/'); \
+             for d in /var/cache/apt/archives/${{p%%:*}}_${{v}}_*.deb; do if [ -e \"$d\" ]; then dpkg -i --force-confold \"$d\" >>\"$log\" 2>&1 || true; fi; done; done\n\
              dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
              if [ -n \"$(dpkg --audit 2>/dev/null)\" ]; then tail -n 20 \"$log\" >&2; rm -f \"$log\"; dpkg --audit >&2; exit 1; fi\n\
              rm -f \"$log\""
@@ -113,5 +118,26 @@ impl Platform for Debian {
             )),
             Step::Service(Service::at_boot("ipvsadm")),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_package_repair_is_valid_sh() {
+        let script = Debian.repair_packages().unwrap();
+        let out = std::process::Command::new("sh")
+            .args(["-n", "-c", script.as_str()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            script
+        );
+        assert!(script.contains("/var/cache/apt/archives/${p%%:*}_${v}_*.deb"));
     }
 }
