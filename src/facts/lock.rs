@@ -63,13 +63,12 @@ pub fn fragment(lock: &Lock) -> Script {
     );
     sh!(
         "if ! command -v flock >/dev/null; then echo @@lock; echo unavailable; echo @@end; exit 0; fi\n\
-         [ -d {} ] || mkdir -p {}\nexec 9>>{}\n\
+         {}\nexec 9>>{}\n\
          if {}; then\n{}\necho @@lock; echo acquired\n\
          elif {} && flock -w 10 9; then\nold=$(head -n 1 {})\n{}\necho @@lock; echo taken; printf '%s\\n' \"$old\"\n\
          else {}
 echo @@lock; echo held; head -n 1 {} 2>/dev/null; echo @@end; exit 0; fi",
-        DIR,
-        DIR,
+        crate::host_state::ensure_dir(DIR),
         FILE,
         take,
         record.clone(),
