@@ -50,11 +50,12 @@ impl Platform for Debian {
     fn repair_packages(&self) -> Option<Script> {
         Some(sh!(
             "export DEBIAN_FRONTEND=noninteractive\nlog=$(mktemp)\n\
+             half_installed() {{ dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}'; }}\n\
              dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
-             half=$(dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}')\n\
+             half=$(half_installed)\n\
              if [ -n \"$half\" ]; then apt-get install --reinstall -y -q -o Dpkg::Options::=--force-confold $half >>\"$log\" 2>&1 || true; fi\n\
              apt-get install -f -y -q -o Dpkg::Options::=--force-confold >>\"$log\" 2>&1 || true\n\
-             half=$(dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}')\n\
+             half=$(half_installed)\n\
              for p in $half; do v=$(dpkg-query -W -f='${{Version}}' \"$p\" | sed 's/:/%3a/'); \
              for d in /var/cache/apt/archives/${{p%%:*}}_${{v}}_*.deb; do if [ -e \"$d\" ]; then dpkg -i --force-confold \"$d\" >>\"$log\" 2>&1 || true; fi; done; done\n\
              dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
