@@ -15,14 +15,20 @@ pub struct Addr {
     pub label: String,
 }
 
+/// Addresses and links from one `ip` (a batch from a here-document, which dash writes without a
+/// fork): on a no-op run the host's processes are most of lvsprov's cost. `-4` filters the
+/// addresses only; every link is listed.
 pub fn fragment() -> Script {
-    sh!("ip -o -4 addr show\necho @@link; ip -o link show")
+    sh!("ip -o -4 -batch - <<'LVSPROV_IP'\naddr show\nlink show\nLVSPROV_IP")
 }
 
-pub fn parse(addr: &[&str], link: &[&str]) -> (Vec<Addr>, BTreeMap<String, String>) {
+/// Address lines and link lines tell themselves apart (`inet`, `link/ether`), so they may come in
+/// one section (as `fragment` prints them) or two (`@@addr`, `@@link`: recorded facts before the
+/// batch).
+pub fn parse(lines: &[&str]) -> (Vec<Addr>, BTreeMap<String, String>) {
     (
-        addr.iter().filter_map(|l| parse_addr(l)).collect(),
-        link.iter().filter_map(|l| parse_link(l)).collect(),
+        lines.iter().filter_map(|l| parse_addr(l)).collect(),
+        lines.iter().filter_map(|l| parse_link(l)).collect(),
     )
 }
 
@@ -105,10 +111,33 @@ mod tests {
 
     #[test]
     fn reads_macs_of_veth_pairs() {
-        let (_, macs) = parse(&[], &["14: eth0@if15: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \\    link/ether 02:42:C0:A8:64:C9 brd ff:ff:ff:ff:ff:ff link-netnsid 0"]);
+        let (_, macs) = parse(&["14: eth0@if15: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \\    link/ether 02:42:C0:A8:64:C9 brd ff:ff:ff:ff:ff:ff link-netnsid 0"]);
         assert_eq!(
             macs.get("eth0").map(String::as_str),
             Some("02:42:c0:a8:64:c9")
         );
+    }
+
+    /// The fragment run by this machine's own `ip`: one process gives both kinds of line, and
+    /// each parses as its own kind (loopback has an address and no ethernet MAC).
+    #[test]
+    fn one_ip_batch_gives_addresses_and_macs() {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(fragment().as_str())
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        let (addrs, macs) = parse(&lines);
+        assert!(
+            addrs
+                .iter()
+                .any(|a| a.dev == "lo" && a.ip == Ipv4Addr::LOCALHOST),
+            "{text}"
+        );
+        assert!(!macs.contains_key("lo"), "{text}");
+        assert!(lines.iter().any(|l| l.contains("link/loopback")), "{text}");
     }
 }

@@ -19,10 +19,13 @@ pub enum Firewall {
 
 pub fn fragment() -> Script {
     // firewalld: every zone, runtime and permanent, in one call each; the plan picks the NIC's.
+    // nftables: the input chain with a drop policy is found by the shell's own loop, not an awk
+    // (Debian installs nft everywhere, so every host would pay that process on every run).
     sh!("if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; then echo firewalld; echo \"@default $(firewall-cmd --get-default-zone)\"; \
            echo @runtime; firewall-cmd --list-all-zones; echo @permanent; firewall-cmd --permanent --list-all-zones\n\
          elif command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'; then echo ufw; ufw status | awk '/ALLOW/{{print $1}}'\n\
-         elif command -v nft >/dev/null && c=$(nft list chains 2>/dev/null | awk '$1==\"table\"{{t=$2\" \"$3}} $1==\"chain\"{{ch=$2}} /hook input/ && /policy drop/{{print t\" \"ch; exit}}') && [ -n \"$c\" ]; then \
+         elif command -v nft >/dev/null && c=$(nft list chains 2>/dev/null | while read -r w1 w2 w3 rest; do case $w1 in (table) t=\"$w2 $w3\" ;; (chain) ch=$w2 ;; esac; \
+             case \" $w1 $w2 $w3 $rest \" in (*' hook input '*'policy drop'*) echo \"$t $ch\"; break ;; esac; done) && [ -n \"$c\" ]; then \
            echo \"nftables $c\"; nft list chain $(echo $c | cut -d' ' -f1,2) lvsprov 2>/dev/null | awk '$2==\"dport\"{{print $3\"/\"$1}} $1==\"ip\" && $2==\"protocol\"{{print $3}}'; \
            nft list chain $c 2>/dev/null | grep -q 'jump lvsprov' && echo @jump\n\
          else echo none; fi")
@@ -161,6 +164,57 @@ mod tests {
         );
         assert_eq!(
             nft_chain(&nft),
+            Some(("inet filter input".to_string(), true))
+        );
+    }
+
+    /// The fragment against this machine's own nft, in a network namespace of its own: the
+    /// shell loop that replaced an awk finds the input chain with a drop policy among other
+    /// tables' chains, then lvsprov's ports in its chain and the jump to it.
+    #[test]
+    fn the_fragment_finds_the_drop_input_chain_with_the_real_nft() {
+        let have = |c: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {c}")])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        };
+        if !have("nft") || !have("unshare") {
+            eprintln!("skipped: no nft or unshare on this machine");
+            return;
+        }
+        let rules = "table ip other {\n chain out {\n  type filter hook output priority 0; policy accept;\n }\n}\n\
+                     table inet filter {\n chain lvsprov {\n  tcp dport 80 accept\n  ip protocol vrrp accept\n }\n\
+                      chain input {\n  type filter hook input priority 0; policy drop;\n  jump lvsprov\n }\n\
+                      chain forward {\n  type filter hook forward priority 0; policy drop;\n }\n}\n";
+        let script = format!(
+            "nft -f - <<'RULES' || exit 3\n{rules}RULES\n{}",
+            fragment().as_str()
+        );
+        let out = std::process::Command::new("unshare")
+            .args(["-n", "sh", "-c", &script])
+            .output()
+            .expect("unshare runs");
+        if !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("Operation not permitted")
+        {
+            eprintln!("skipped: no permission for a network namespace");
+            return;
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            parse(&lines),
+            (
+                Firewall::Nftables,
+                vec!["80/tcp".to_string(), "vrrp".to_string()]
+            ),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            nft_chain(&lines),
             Some(("inet filter input".to_string(), true))
         );
     }

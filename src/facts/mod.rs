@@ -170,7 +170,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
     let get = |k: &str| sec.get(k).cloned().unwrap_or_default();
     let os = os::parse(&get("os"));
     let platform = platform::detect(&os).map_err(FactsError::Unsupported)?;
-    let (addrs, macs) = addresses::parse(&get("addr"), &get("link"));
+    let (addrs, macs) = addresses::parse(&[get("addr"), get("link")].concat());
     let (firewall, firewall_open) = firewall::parse(&get("firewall"));
     let nft_chain = firewall::nft_chain(&get("firewall"));
     let st = state::parse(&get("statedir"), &get("state"), &get("reloads"));
@@ -187,7 +187,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         ipvs: ipvs::parse(&get("ipvs")),
         sync_daemons: ipvs::parse_daemons(&get("ipvsd")),
         ipvs_timeouts: ipvs::parse_timeouts(&get("ipvsd")),
-        packages: lines_of(&get("packages")),
+        packages: packages::parse(&get("packages")),
         package_db_interrupted: pkgdb::parse(&get("pkgdb")),
         services: services::parse(&get("services")),
         firewall,

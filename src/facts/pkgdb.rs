@@ -16,7 +16,10 @@ pub fn fragment(p: &Probe) -> Script {
     }
     // A grep of the status file, not `dpkg --audit`: the audit parses the whole database and
     // costs tens of milliseconds on every run of every host.
-    sh!("if [ -d /var/lib/dpkg ]; then if [ -n \"$(ls -A /var/lib/dpkg/updates 2>/dev/null)\" ] || grep -qE '^Status: .* (half-installed|unpacked|half-configured|triggers-awaited|triggers-pending)$' /var/lib/dpkg/status 2>/dev/null; then echo interrupted; fi; fi")
+    // The journal of an unfinished dpkg run is any file in updates/, found by the shell's glob
+    // (dot names too, as `ls -A` would) rather than a process.
+    sh!("if [ -d /var/lib/dpkg ]; then u=; for f in /var/lib/dpkg/updates/* /var/lib/dpkg/updates/.[!.]* /var/lib/dpkg/updates/..?*; do [ -e \"$f\" ] && u=1 && break; done; \
+         if [ -n \"$u\" ] || grep -qE '^Status: .* (half-installed|unpacked|half-configured|triggers-awaited|triggers-pending)$' /var/lib/dpkg/status 2>/dev/null; then echo interrupted; fi; fi")
 }
 
 pub fn parse(lines: &[&str]) -> bool {

@@ -18,7 +18,8 @@ pub fn fragment(p: &Probe) -> Script {
         globs = sh!("{} net/ipv4/conf/*/{}", globs, leaf);
     }
     if globs.is_empty() {
-        globs = sh!(" kernel/hostname");
+        // No grep at all: without arguments it would read the script itself from stdin.
+        return Script::new();
     }
     // Not the shell's `read`, which would save the fork: dash reads one byte at a time, and an
     // integer file under /proc/sys answers a read past offset 0 with end-of-file, so
@@ -44,6 +45,12 @@ mod tests {
         let s = parse(&["net/ipv4/conf/eth0/arp_announce:2", "net/ipv4/ip_forward:0"]);
         assert_eq!(s["net.ipv4.conf.eth0.arp_announce"], "2");
         assert_eq!(s["net.ipv4.ip_forward"], "0");
+    }
+
+    /// No keys, no grep: a bare `grep -H .` would read the rest of the facts script from stdin.
+    #[test]
+    fn nothing_asked_reads_nothing() {
+        assert!(fragment(&Probe::default()).is_empty());
     }
 
     #[test]
