@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fleet as an lvsprov inventory (N real servers web1..webN; one director that is never targeted,
-# because an inventory needs one), and as Ansible and pyinfra inventories.
+# because an inventory needs one), the same through the fleet's bastion (inventory-bastion.json),
+# and as Ansible and pyinfra inventories.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 N=${1:?N}; B=${BENCH_DIR:-/tmp/lvsbench}
@@ -16,6 +17,8 @@ inv = {
   "services": [{"vip": "10.77.0.5", "port": 80, "real_servers": [{"name": f"web{k}"} for k in range(1, n + 1)]}],
 }
 json.dump(inv, open(f"{b}/inventory.json", "w"), indent=1)
+inv["ssh"]["jump"] = "root@10.77.0.3"
+json.dump(inv, open(f"{b}/inventory-bastion.json", "w"), indent=1)
 with open(f"{b}/ansible-hosts.ini", "w") as f:
     f.write("[fleet]\n")
     for k in range(1, n + 1):

@@ -4,7 +4,8 @@
 #   --rtt MS: every ssh connection from the controller to a fleet host gets an MS round trip
 #   (bench/delay-relay.py: this kernel has no netem), and the relay counts each tool's round trips.
 #   BENCH_TOOLS="ssh-true floor lvsprov pyinfra ansible" (the default) selects any subset; the
-#   `ssh true` floor is always measured, since every ratio is to it.
+#   `ssh true` floor is always measured, since every ratio is to it. `lvsprov-bastion` (not in the
+#   default) is lvsprov through the fleet's one bastion (ssh.jump), with its ratio to lvsprov direct.
 # Prints a markdown table: median wall s, controller CPU s (user+sys, children included), peak
 # RSS of the controller, ratio to the `ssh true` floor of the same run. Checks that every first
 # run made the changes on every host and that every no-op run wrote nothing.
@@ -29,8 +30,8 @@ tools=(ssh-true)
 for t in ${BENCH_TOOLS:-ssh-true floor lvsprov pyinfra ansible}; do
   case $t in
     ssh-true) ;;
-    floor | lvsprov | pyinfra | ansible) tools+=("$t") ;;
-    *) echo "bench: BENCH_TOOLS: unknown tool $t (known: ssh-true floor lvsprov pyinfra ansible)" >&2; exit 2 ;;
+    floor | lvsprov | lvsprov-bastion | pyinfra | ansible) tools+=("$t") ;;
+    *) echo "bench: BENCH_TOOLS: unknown tool $t (known: ssh-true floor lvsprov lvsprov-bastion pyinfra ansible)" >&2; exit 2 ;;
   esac
 done
 peers=0; [[ " ${tools[*]} " == *" pyinfra "* || " ${tools[*]} " == *" ansible "* ]] && peers=1
@@ -75,6 +76,8 @@ run_tool() {  # tool workload  -> runs it once in the controller namespace
     floor) floor "$2" ;;
     lvsprov) "$LVS" up $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err ;;
     lvsprov-check) "$LVS" check $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err || [ $? = 2 ] ;;
+    lvsprov-bastion) "$LVS" up $B/inventory-bastion.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err ;;
+    lvsprov-bastion-check) "$LVS" check $B/inventory-bastion.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err || [ $? = 2 ] ;;
     ansible) ANSIBLE_CONFIG=$here/peers/ansible/ansible.cfg ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d /tmp/ans-cp.XXXXXX) \
                "$V/bin/ansible-playbook" -i $B/ansible-hosts.ini -f "$N" "$here/peers/ansible/site-$2.yml" >$B/last.out ;;
     pyinfra) (cd $B && "$V/bin/pyinfra" -y --parallel "$N" pyinfra_inventory.py "$here/peers/pyinfra/deploy_$2.py" >$B/last.out 2>&1) ;;
@@ -139,13 +142,12 @@ for w in a b; do
       [ "$t" = ssh-true ] && continue
       got=$(check_state "$w"); [ "$got" = "$N" ] || { echo "bench: $t left $got/$N hosts right in workload $w" >&2; exit 1; }
       touch $B/stamp; sleep 1
-      noop=$t; [ "$t" = lvsprov ] && noop=lvsprov   # up again
-      measure "$noop" "$w" noop "$t"
+      measure "$t" "$w" noop "$t"   # the same command again: lvsprov's `up` on a converged fleet
       written=$(find $B/hosts -newer $B/stamp | wc -l)
       [ "$written" = 0 ] || { echo "bench: the no-op run of $t wrote $written files" >&2; exit 1; }
-      if [ "$t" = lvsprov ]; then
-        [ "$(python3 -c "import json;print(json.load(open('$B/last.json'))['summary']['changes'])")" = 0 ] || { echo "bench: lvsprov's no-op run reported changes" >&2; exit 1; }
-        measure lvsprov-check "$w" noop lvsprov-check
+      if [ "$t" = lvsprov ] || [ "$t" = lvsprov-bastion ]; then
+        [ "$(python3 -c "import json;print(json.load(open('$B/last.json'))['summary']['changes'])")" = 0 ] || { echo "bench: $t's no-op run reported changes" >&2; exit 1; }
+        measure "$t-check" "$w" noop "$t-check"
       fi
     done
   done
@@ -158,7 +160,7 @@ echo
 echo "| workload | tool | first wall s | first cpu s | no-op wall s | no-op cpu s | cpu ms / host (first, no-op) | peak RSS MiB | first / floor | no-op / floor | round trips / host (first, no-op) | connections / host |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for w in a b; do
-  for t in ssh-true floor lvsprov lvsprov-check pyinfra ansible; do
+  for t in ssh-true floor lvsprov lvsprov-check lvsprov-bastion lvsprov-bastion-check pyinfra ansible; do
     [ -n "${res[$w $t noop wall]:-}${res[$w $t first wall]:-}" ] || continue
     fw=$(echo "${res[$w $t first wall]:-}" | median); fc=$(echo "${res[$w $t first cpu]:-}" | median)
     nw=$(echo "${res[$w $t noop wall]:-}" | median); nc=$(echo "${res[$w $t noop cpu]:-}" | median)
@@ -166,6 +168,7 @@ for w in a b; do
     ft=$(echo "${res[$w $t first trips]:-}" | median); nt=$(echo "${res[$w $t noop trips]:-}" | median)
     cn=$(echo "${res[$w $t noop conns]:-}${res[$w $t first conns]:-}" | median)
     name=$t; [ $t = floor ] && name="bash floor (1 ssh + 1 script)"; [ $t = lvsprov ] && name="lvsprov up"; [ $t = lvsprov-check ] && name="lvsprov check"
+    [ $t = lvsprov-bastion ] && name="lvsprov up via bastion"; [ $t = lvsprov-bastion-check ] && name="lvsprov check via bastion"
     awk -v w=$w -v n="$name" -v fw="$fw" -v fc="$fc" -v nw="$nw" -v nc="$nc" -v r="$rss" -v fl="$floor_wall" -v N="$N" \
         -v ft="$ft" -v nt="$nt" -v cn="$cn" 'BEGIN{
       f = (fw == "" ? "-" : fw); fcs = (fc == "" ? "-" : fc);
@@ -175,3 +178,10 @@ for w in a b; do
         (fw==""?"-":sprintf("%.2fx", fw/fl)), (nw==""?"-":sprintf("%.2fx", nw/fl)), trips, (cn == "" ? "-" : cn) }'
   done
 done
+if [[ " ${tools[*]} " == *" lvsprov-bastion "* && " ${tools[*]} " == *" lvsprov "* ]]; then
+  echo
+  for w in a b; do
+    r() { awk -v b="$(echo "${res[$w $1 $2 wall]:-}" | median)" -v d="$(echo "${res[$w $3 $2 wall]:-}" | median)" 'BEGIN{printf "%.2fx", b / d}'; }
+    echo "- ${w^^}, via one bastion / direct: first up $(r lvsprov-bastion first lvsprov), no-op up $(r lvsprov-bastion noop lvsprov), no-op check $(r lvsprov-bastion-check noop lvsprov-check)"
+  done
+fi
