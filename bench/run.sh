@@ -74,10 +74,11 @@ run_tool() {  # tool workload  -> runs it once in the controller namespace
   case "$1" in
     ssh-true) floor true ;;
     floor) floor "$2" ;;
-    lvsprov) "$LVS" up $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err ;;
-    lvsprov-check) "$LVS" check $B/inventory.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err || [ $? = 2 ] ;;
-    lvsprov-bastion) "$LVS" up $B/inventory-bastion.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err ;;
-    lvsprov-bastion-check) "$LVS" check $B/inventory-bastion.json --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err || [ $? = 2 ] ;;
+    lvsprov*)  # lvsprov[-bastion][-check]: `up` or `check`, direct or through the fleet's bastion
+      local inv=$B/inventory.json cmd=up
+      case $1 in *-bastion*) inv=$B/inventory-bastion.json ;; esac
+      case $1 in *-check) cmd=check ;; esac
+      "$LVS" $cmd "$inv" --limit real_servers --playbooks "$here/workload-$2" --output json >$B/last.json 2>$B/last.err || { [ $? = 2 ] && [ $cmd = check ]; } ;;
     ansible) ANSIBLE_CONFIG=$here/peers/ansible/ansible.cfg ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d /tmp/ans-cp.XXXXXX) \
                "$V/bin/ansible-playbook" -i $B/ansible-hosts.ini -f "$N" "$here/peers/ansible/site-$2.yml" >$B/last.out ;;
     pyinfra) (cd $B && "$V/bin/pyinfra" -y --parallel "$N" pyinfra_inventory.py "$here/peers/pyinfra/deploy_$2.py" >$B/last.out 2>&1) ;;
