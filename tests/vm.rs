@@ -223,7 +223,14 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     let synced = est["survived"].as_u64().unwrap_or(0);
     assert_eq!(est["opened"].as_u64(), Some(10), "{fo}");
     assert_eq!(rc == 0, synced == 10, "{fo}");
-    eprintln!("failover: {synced} of 10 established sessions survived");
+    // The stop waits until the backup's IPVS table holds the sessions; how many it held says
+    // whether a broken session is sync that was behind (or off) or a failover that lost it anyway.
+    let held = est["known_to_backups"].as_u64();
+    assert!(held.is_some(), "the backup's table was read: {fo}");
+    eprintln!(
+        "failover: {synced} of 10 established sessions survived; the backup held {} at the stop",
+        held.unwrap_or(0)
+    );
 
     let (rc, out) = json(steps, "up-nosync");
     assert_eq!(rc, 0, "up-nosync: {out}");
@@ -241,7 +248,8 @@ fn the_cluster_balances_fails_over_drains_and_comes_down_clean() {
     );
     assert!(
         synced > kept,
-        "sync keeps more sessions than no sync: {synced} against {kept}"
+        "sync keeps more sessions than no sync: {synced} against {kept} (synced run: {})",
+        fo["failover"]
     );
     eprintln!("failover without sync: {kept} of 10 established sessions survived");
     let (rc, out) = json(steps, "up-sync");

@@ -1,24 +1,36 @@
 //! `verify --failover`: what users feel when the VIP holder's keepalived stops. Before the stop,
 //! K keep-alive sessions are opened through the VIP, each making a request every 100 ms on its
-//! one connection; new connections are then tried until the backup answers (the outage), and
-//! the sessions are counted intact only if every request on them succeeded. keepalived is
-//! started again only after the sessions have ended, so one failover is measured, not the
-//! failback.
+//! one connection; with sync on, the stop waits until every backup director's IPVS table holds
+//! all K (read from its `/proc/net/ip_vs_conn`), so the measurement is of the failover and not of
+//! how far sync was behind. New connections are then tried until the backup answers (the
+//! outage), and the sessions are counted intact only if every request on them succeeded.
+//! keepalived is started again only after the sessions have ended, so one failover is measured,
+//! not the failback.
 
-use super::checks::{check, failover::judge, Check};
-use super::net::{get, keep_alive};
+use super::checks::{check, failover::judge, sync::known, Check};
+use super::net::{get, keep_alive, open};
 use crate::error::HostError;
 use crate::fleet::{self, Finish, FleetOptions};
 use crate::inventory::{Host, Service};
 use crate::pipeline::Pipeline;
 use crate::platform::Verb;
+use crate::sh;
+use crate::ssh::Session;
 use serde::Serialize;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Established sessions opened before the stop, and requests made on each.
+/// Established sessions opened before the stop.
 const SESSIONS: usize = 10;
-const REQUESTS: usize = 80;
+/// Requests each session makes once the backup serves the VIP (100 ms apart).
+const AFTER: usize = 20;
+/// The longest wait for the backups to hold every session. IPVS syncs a connection at its third
+/// packet, but the master's sync thread sends its buffer only every 2 s: under emulation, 7 of 10
+/// sessions were still unknown to the backup 3 s after they opened, once.
+const SYNC_WAIT: Duration = Duration::from_secs(15);
+/// Without sync there is nothing to wait for; the sessions still run a while before the stop.
+const UNSYNCED_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Established {
@@ -26,6 +38,9 @@ pub struct Established {
     pub survived: usize,
     /// How each broken session ended.
     pub broken: Vec<String>,
+    /// With sync on: how many of the sessions every backup director held when keepalived was
+    /// stopped (None: no backup could be asked). A session a backup did not hold breaks.
+    pub known_to_backups: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,12 +54,47 @@ pub struct Failover {
 struct Observed {
     samples: Vec<(Duration, bool)>,
     broken: Vec<String>,
+    known: Option<usize>,
 }
 
 impl Finish for Observed {
     fn word(&self) -> String {
         "failed over".into()
     }
+}
+
+/// Polls the backups' IPVS tables until each holds every one of `clients`' connections to `vip`
+/// or [`SYNC_WAIT`] has passed; the fewest any backup held. None when a backup cannot be asked.
+async fn synced(
+    backups: &[Host],
+    opts: &FleetOptions,
+    vip: SocketAddrV4,
+    clients: &[SocketAddrV4],
+) -> Option<usize> {
+    let mut sessions = Vec::new();
+    for b in backups {
+        sessions.push(
+            Session::connect(&b.ssh, &opts.creds, opts.limits)
+                .await
+                .ok()?,
+        );
+    }
+    let deadline = Instant::now() + SYNC_WAIT;
+    let fewest = loop {
+        let mut fewest = clients.len();
+        for s in &sessions {
+            let table = s.run(&sh!("cat /proc/net/ip_vs_conn")).await.ok()?;
+            fewest = fewest.min(known(&table.stdout, vip, clients));
+        }
+        if fewest == clients.len() || Instant::now() >= deadline {
+            break fewest;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    for s in &sessions {
+        s.close().await;
+    }
+    Some(fewest)
 }
 
 /// Samples new requests through the VIP after the stop: at most 30 s, until the backup answered
@@ -74,25 +124,47 @@ async fn observe(
     host: &Host,
     session: &crate::ssh::Session,
     svc: &Service,
+    backups: &[Host],
+    opts: &FleetOptions,
+    sync: bool,
 ) -> Result<Observed, HostError> {
     let (facts, shell) = pipeline.open(host, session, None).await?;
     shell.close().await;
     let (platform, init) = (facts.platform(), facts.boot.init);
-    let sessions: Vec<_> = (0..SESSIONS)
-        .map(|_| {
-            let (ip, port) = (svc.vip.0, svc.port);
-            tokio::spawn(tokio::time::timeout(
-                Duration::from_secs(40),
-                keep_alive(ip, port, REQUESTS, Duration::from_millis(100)),
-            ))
-        })
-        .collect();
-    // Long enough for every session to be synced to the backup: IPVS syncs a connection at its
-    // third packet, but the master's sync thread sends its buffer only every 2 s. Stopping
-    // sooner measures a connection the backup could not have known yet: after 3 s, 7 of 10
-    // sessions were still unknown to the backup once in the real-kernel lab (under emulation), so
-    // two full sync periods and a margin. The sessions last 8 s, so 3 s of them follow the stop.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (ip, port) = (svc.vip.0, svc.port);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut clients = Vec::new();
+    let mut sessions = Vec::new();
+    for _ in 0..SESSIONS {
+        let s = open(ip, port).await;
+        if let Ok(SocketAddr::V4(a)) = s
+            .as_ref()
+            .map(|s| s.local_addr())
+            .unwrap_or(Err(std::io::Error::other("not connected")))
+        {
+            clients.push(a);
+        }
+        let stopped = stopped.clone();
+        sessions.push(tokio::spawn(async move {
+            let s = s?;
+            tokio::time::timeout(
+                Duration::from_secs(90),
+                keep_alive(s, ip, Duration::from_millis(100), stopped, AFTER),
+            )
+            .await
+            .unwrap_or_else(|_| Err("not done in 90 s".into()))
+        }));
+    }
+    let known = if backups.is_empty() || !sync {
+        tokio::time::sleep(UNSYNCED_WAIT).await;
+        None
+    } else {
+        let known = synced(backups, opts, SocketAddrV4::new(ip, port), &clients).await;
+        if known.is_none() {
+            tokio::time::sleep(UNSYNCED_WAIT).await;
+        }
+        known
+    };
     let out = session
         .run(&platform.service(init, "keepalived", Verb::Stop))
         .await?;
@@ -103,12 +175,12 @@ async fn observe(
         )));
     }
     let samples = sample(svc).await;
+    let _ = stop.send(true);
     let mut broken = Vec::new();
     for s in sessions {
         match s.await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => broken.push(e),
-            Ok(Err(_)) => broken.push("not done in 40 s".into()),
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => broken.push(e),
             Err(e) => broken.push(e.to_string()),
         }
     }
@@ -124,12 +196,18 @@ async fn observe(
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(Observed { samples, broken })
+    Ok(Observed {
+        samples,
+        broken,
+        known,
+    })
 }
 
+/// `backups`: the other directors, whose IPVS tables must hold the sessions before the stop.
 pub async fn run(
     pipeline: Arc<Pipeline>,
     holder: Host,
+    backups: Vec<Host>,
     svc: Service,
     fleet_opts: &FleetOptions,
 ) -> (Vec<Check>, Option<f64>, Option<Failover>) {
@@ -143,9 +221,11 @@ pub async fn run(
         forks: 1,
         ..fleet_opts.clone()
     };
+    let opts = fleet_opts.clone();
     let results = fleet::each(vec![holder], &one, move |host, session, _| {
         let (pipeline, svc) = (pipeline.clone(), svc.clone());
-        async move { observe(&pipeline, &host, &session, &svc).await }
+        let (backups, opts) = (backups.clone(), opts.clone());
+        async move { observe(&pipeline, &host, &session, &svc, &backups, &opts, sync).await }
     })
     .await;
     let observed = match results.into_iter().next() {
@@ -179,6 +259,7 @@ pub async fn run(
             opened: SESSIONS,
             survived: SESSIONS - observed.broken.len(),
             broken: observed.broken.clone(),
+            known_to_backups: observed.known,
         },
         sync,
     };
@@ -190,7 +271,15 @@ pub async fn run(
             format!("{SESSIONS} of {SESSIONS} keep-alive sessions intact (IPVS sync)"),
             match observed.broken.first() {
                 None => format!("{SESSIONS} of {SESSIONS}"),
-                Some(how) => format!("{} of {SESSIONS} ({how})", SESSIONS - observed.broken.len()),
+                Some(how) => format!(
+                    "{} of {SESSIONS} ({how}); {}",
+                    SESSIONS - observed.broken.len(),
+                    match observed.known {
+                        Some(k) if k < SESSIONS => format!("the backup held only {k} of them after {} s: is the sync daemon running on both directors (`ipvsadm -L --daemon`), and is udp 8848 open between them?", SYNC_WAIT.as_secs()),
+                        Some(k) => format!("the backup held all {k} before the stop"),
+                        None => "the backup's table could not be read".into(),
+                    }
+                ),
             },
         ));
     }

@@ -122,7 +122,12 @@ async fn failover_checks(
     });
     match target {
         Some((holder, svc)) => {
-            failover::run(loaded.pipeline.clone(), holder, svc, &loaded.fleet).await
+            let backups = scope
+                .directors()
+                .filter(|d| d.host.name != holder.name)
+                .map(|d| d.host.clone())
+                .collect();
+            failover::run(loaded.pipeline.clone(), holder, backups, svc, &loaded.fleet).await
         }
         None => (
             vec![check(

@@ -70,38 +70,52 @@ pub async fn arp_answers(ip: Ipv4Addr) -> Vec<String> {
     macs.into_iter().collect()
 }
 
-/// One HTTP/1.1 keep-alive session: `requests` GETs on one connection, `gap` apart. True when
-/// every one was answered 200 on that same connection (what a user mid-session feels). Each
-/// answer may take 10 s: packets lost during a failover come back by TCP retransmission, whose
-/// back-off reaches seconds, and a browser waits that long too.
+/// Opens a keep-alive session's connection. Its local address is the client `ip:port` that
+/// IPVS (and its sync to the backup) keys the connection by.
+pub async fn open(ip: Ipv4Addr, port: u16) -> Result<tokio::net::TcpStream, String> {
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::TcpStream::connect((ip, port)),
+    )
+    .await
+    {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(format!("no connection: {e}")),
+        Err(_) => Err("no connection in 10 s".into()),
+    }
+}
+
+/// One HTTP/1.1 keep-alive session on `s`: GETs `gap` apart until `stop` turns true, then
+/// `after` more. Ok when every one was answered 200 on that same connection (what a user
+/// mid-session feels). Each answer may take 10 s: packets lost during a failover come back by
+/// TCP retransmission, whose back-off reaches seconds, and a browser waits that long too.
 pub async fn keep_alive(
-    ip: Ipv4Addr,
-    port: u16,
-    requests: usize,
+    mut s: tokio::net::TcpStream,
+    host: Ipv4Addr,
     gap: Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+    after: usize,
 ) -> Result<(), String> {
     let step = Duration::from_secs(10);
-    let mut s = match tokio::time::timeout(step, tokio::net::TcpStream::connect((ip, port))).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => return Err(format!("no connection: {e}")),
-        Err(_) => return Err("no connection in 10 s".into()),
-    };
     let mut buf: Vec<u8> = Vec::new();
-    for i in 1..=requests {
-        let req = format!("GET / HTTP/1.1\r\nHost: {ip}\r\nUser-Agent: lvsprov-verify\r\n\r\n");
+    let (mut i, mut left) = (0, None);
+    while left != Some(0) {
+        i += 1;
+        let req = format!("GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsprov-verify\r\n\r\n");
         if let Err(e) = s.write_all(req.as_bytes()).await {
-            return Err(format!("request {i} of {requests} not sent: {e}"));
+            return Err(format!("request {i} not sent: {e}"));
         }
         match tokio::time::timeout(step, response(&mut s, &mut buf)).await {
             Ok(Some(200)) => {}
-            Ok(Some(code)) => return Err(format!("request {i} of {requests}: HTTP {code}")),
-            Ok(None) => {
-                return Err(format!(
-                    "request {i} of {requests}: connection closed or reset"
-                ))
-            }
-            Err(_) => return Err(format!("request {i} of {requests}: no answer in 10 s")),
+            Ok(Some(code)) => return Err(format!("request {i}: HTTP {code}")),
+            Ok(None) => return Err(format!("request {i}: connection closed or reset")),
+            Err(_) => return Err(format!("request {i}: no answer in 10 s")),
         }
+        left = match left {
+            Some(n) => Some(n - 1),
+            None if *stop.borrow() => Some(after),
+            None => None,
+        };
         tokio::time::sleep(gap).await;
     }
     Ok(())
@@ -175,10 +189,24 @@ mod tests {
             }
             served
         });
-        assert_eq!(
-            keep_alive(Ipv4Addr::LOCALHOST, port, 5, Duration::from_millis(10)).await,
-            Ok(())
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let s = open(Ipv4Addr::LOCALHOST, port).await.unwrap();
+        let session = tokio::spawn(keep_alive(
+            s,
+            Ipv4Addr::LOCALHOST,
+            Duration::from_millis(10),
+            stopped,
+            5,
+        ));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.send(true).unwrap();
+        assert_eq!(session.await.unwrap(), Ok(()));
+        let served = server.await.unwrap();
+        // Some before the stop (200 ms at 10 ms apart), then exactly the five after it (the one
+        // that saw the stop counts as the first of them).
+        assert!(
+            served > 6,
+            "all on the one connection, and not only the last five: {served}"
         );
-        assert_eq!(server.await.unwrap(), 5, "all five on the one connection");
     }
 }

@@ -77,10 +77,14 @@ impl VerifyReport {
         }
         if let Some(f) = &self.failover {
             out.push_str(&format!(
-                "failover: {} of {} established keep-alive sessions survived (IPVS sync {})\n",
+                "failover: {} of {} established keep-alive sessions survived (IPVS sync {}{})\n",
                 f.established.survived,
                 f.established.opened,
-                if f.sync { "on" } else { "off" }
+                if f.sync { "on" } else { "off" },
+                match f.established.known_to_backups {
+                    Some(k) => format!("; the backup held {k} of them at the stop"),
+                    None => String::new(),
+                }
             ));
         }
         out.push_str(&format!(

@@ -4,6 +4,7 @@
 
 use super::{check, listed, Check};
 use std::collections::BTreeSet;
+use std::net::SocketAddrV4;
 
 /// `holder`: whether this director holds the VIP; `daemons`: what runs there.
 pub fn run(director: &str, holder: bool, daemons: &BTreeSet<String>) -> Check {
@@ -17,9 +18,47 @@ pub fn run(director: &str, holder: bool, daemons: &BTreeSet<String>) -> Check {
     )
 }
 
+/// How many of `clients`' connections to `vip` a director's IPVS table holds, from its
+/// `/proc/net/ip_vs_conn` (`TCP C0A86464 D2E4 C0A8640A 0050 C0A864C9 0050 ESTABLISHED 895`:
+/// client, virtual and real address in hex). On a backup these entries came by sync: a
+/// connection it does not hold is reset when it takes over.
+pub fn known(ip_vs_conn: &str, vip: SocketAddrV4, clients: &[SocketAddrV4]) -> usize {
+    let hex = |a: &SocketAddrV4| (u32::from(*a.ip()), a.port());
+    let parse = |ip: &str, port: &str| {
+        Some((
+            u32::from_str_radix(ip, 16).ok()?,
+            u16::from_str_radix(port, 16).ok()?,
+        ))
+    };
+    let held: BTreeSet<(u32, u16)> = ip_vs_conn
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let (client, to) = (parse(w.get(1)?, w.get(2)?)?, parse(w.get(3)?, w.get(4)?)?);
+            (to == hex(&vip)).then_some(client)
+        })
+        .collect();
+    clients.iter().filter(|c| held.contains(&hex(c))).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_connection_is_known_by_its_address_and_port_to_the_vip() {
+        // Recorded on lvs02 of the real-kernel lab (header, two synced clients, one other VIP).
+        let table =
+            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
+                     TCP C0A86464 D2E4 C0A8640A 0050 C0A864C9 0050 ESTABLISHED     895\n\
+                     TCP C0A86464 D2E6 C0A8640A 0050 C0A864CA 0050 ESTABLISHED     894\n\
+                     TCP C0A86464 D2E8 C0A8640B 0050 C0A864CA 0050 ESTABLISHED     894\n";
+        let vip: SocketAddrV4 = "192.168.100.10:80".parse().unwrap();
+        let c = |p: u16| SocketAddrV4::new([192, 168, 100, 100].into(), p);
+        assert_eq!(known(table, vip, &[c(0xD2E4), c(0xD2E6)]), 2);
+        assert_eq!(known(table, vip, &[c(0xD2E4), c(0xD2E8), c(0xD2EA)]), 1);
+        assert_eq!(known("", vip, &[c(0xD2E4)]), 0);
+    }
 
     #[test]
     fn the_holder_sends_the_others_receive() {
