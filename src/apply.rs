@@ -14,7 +14,8 @@ const KILL_AFTER: &str = "LVSPROV_FAULT_KILL_AFTER_STEP";
 pub fn script(changes: &[Change]) -> Script {
     let kill_after: Option<usize> = std::env::var(KILL_AFTER).ok().and_then(|k| k.parse().ok());
     let mut s = sh!(
-        "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask 022\n{}",
+        "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask {}\n{}",
+        crate::host_state::UMASK,
         crate::host_state::ensure_dir(DIR)
     );
     for (i, c) in changes.iter().enumerate() {

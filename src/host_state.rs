@@ -62,30 +62,36 @@ pub fn atomic_write_checked(
     check: Option<Script>,
     before_replace: Script,
 ) -> Script {
-    let chmod = match mode {
-        Mode::Set(m) => sh!("chmod {} \"$t\"", m),
-        Mode::KeepOr(m) => sh!(
-            "if [ -e {} ]; then chmod --reference={} \"$t\"; else chmod {} \"$t\"; fi",
-            path,
-            path,
-            m
+    let dir = parent(path);
+    let (create, chmod) = match mode {
+        Mode::Set(m) => (new_temp(dir, m), Script::new()),
+        Mode::KeepOr(m) => (
+            sh!(
+                "if [ -e {} ]; then\n{}\nelse\n{}\nfi",
+                path,
+                new_temp(dir, "0600"),
+                new_temp(dir, m)
+            ),
+            sh!(
+                "if [ -e {} ]; then chmod --reference={} \"$t\"; fi",
+                path,
+                path
+            ),
         ),
     };
     Script::lines([
+        ensure_dir(dir),
+        create,
         // A write that fails (a full disk) ends the step's `set -e` subshell: the trap takes the
         // temp file with it, and the old file was never touched. `mkdir` and `rm` run only when
         // there is something to do: every process is a fork and an exec on every host.
-        sh!(
-            "{}\nt=$(mktemp {}/.lvsprov.XXXXXX)\ntrap 'if [ -e \"$t\" ]; then rm -f \"$t\"; fi' EXIT",
-            ensure_dir(parent(path)),
-            parent(path)
-        ),
+        sh!("trap 'if [ -e \"$t\" ]; then rm -f \"$t\"; fi' EXIT"),
+        chmod,
         sh!(
             "{{\n{}\n}} > \"$t\" || {{ echo {} >&2; exit 1; }}",
             producer,
             format!("cannot write {path} (is its file system full or read-only?)")
         ),
-        chmod,
         match check {
             None => Script::new(),
             Some(c) => sh!(
@@ -97,6 +103,37 @@ pub fn atomic_write_checked(
         before_replace,
         sh!("mv -f \"$t\" {}", path),
     ])
+}
+
+/// The umask every apply script sets first (`apply::script`), put back after a temp file is made.
+pub const UMASK: &str = "022";
+
+/// Makes the empty temp file `"$t"` in `dir` with `mode`, without a process where it can: its
+/// name ends in a fresh UUID the kernel hands out (read by the shell itself), so nobody can
+/// place anything at it beforehand, and the shell creates it with `set -C` (O_EXCL: never a
+/// file that exists) under the umask that yields the mode. `mktemp` and `chmod` are two forks and
+/// execs per file, most of a first `up`'s cost on the host. Where the UUID cannot be read, or
+/// the mode has bits a umask cannot give (execute, setuid, sticky), `mktemp` and `chmod` as
+/// before.
+fn new_temp(dir: &str, mode: &str) -> Script {
+    let fallback = sh!("t=$(mktemp {}/.lvsprov.XXXXXX); chmod {} \"$t\"", dir, mode);
+    let Some(umask) = umask_for(mode) else {
+        return fallback;
+    };
+    sh!(
+        "if read -r u </proc/sys/kernel/random/uuid 2>/dev/null && [ ${{#u}} -ge 32 ]; then t={}/.lvsprov.$u; umask {}; set -C; : >\"$t\"; set +C; umask {}; else {}; fi",
+        dir,
+        umask,
+        UMASK,
+        fallback
+    )
+}
+
+/// The umask under which the shell's `>` (0666) creates a file with exactly `mode`: none when
+/// the mode is not octal or has execute or special bits.
+fn umask_for(mode: &str) -> Option<String> {
+    let m = u32::from_str_radix(mode, 8).ok()?;
+    (m <= 0o7777 && m & 0o7111 == 0).then(|| format!("0{:03o}", !m & 0o777))
 }
 
 /// `mkdir -p DIR`, unless it is there already.
@@ -207,6 +244,55 @@ mod tests {
         assert!(add_lines(&f, &[]).is_empty());
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(left.len(), 1, "no temp file left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_umask_gives_exactly_the_modes_it_can() {
+        assert_eq!(umask_for("0644").as_deref(), Some("0133"));
+        assert_eq!(umask_for("600").as_deref(), Some("0177"));
+        assert_eq!(umask_for("0440").as_deref(), Some("0337"));
+        for m in ["0755", "0700", "4644", "1666", "u+rw", "", "99999"] {
+            assert_eq!(umask_for(m), None, "{m}");
+        }
+    }
+
+    /// Each way a new file gets its mode, run by this machine's sh: created under a umask (no
+    /// process), by `chmod` where the mode needs execute bits, or from the file it replaces;
+    /// the shell's umask is the apply's again afterwards, and no temp file is left.
+    #[test]
+    fn a_new_file_gets_its_mode_with_no_temp_file_left() {
+        let dir = std::env::temp_dir().join(format!("lvsprov-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at = |n: &str| dir.join(n).display().to_string();
+        std::fs::write(at("kept"), "old\n").unwrap();
+        run(&sh!("chmod 0604 {}", at("kept")));
+        let mut s = sh!("umask {}", UMASK);
+        s.push(write_file(&at("plain"), "a\n", Mode::Set("0640")));
+        s.push(write_file(&at("tool"), "#!/bin/sh\n", Mode::Set("0750")));
+        s.push(write_file(&at("new"), "b\n", Mode::KeepOr("0600")));
+        s.push(write_file(&at("kept"), "c\n", Mode::KeepOr("0644")));
+        s.push(sh!("umask"));
+        let out = run(&s);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0022");
+        let mode = |n: &str| {
+            String::from_utf8(run(&sh!("stat -c %a {}", at(n))).stdout)
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        for (n, m, text) in [
+            ("plain", "640", "a\n"),
+            ("tool", "750", "#!/bin/sh\n"),
+            ("new", "600", "b\n"),
+            ("kept", "604", "c\n"),
+        ] {
+            assert_eq!((n, mode(n).as_str()), (n, m));
+            assert_eq!(std::fs::read_to_string(at(n)).unwrap(), text);
+        }
+        let left = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(left, 4, "no temp file left behind");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
