@@ -173,7 +173,12 @@ impl Playbooks {
     /// suffices before the platform and NIC are known. Renders every template on the way: Err is
     /// a broken playbook, for every host alike.
     pub fn probe(&self, inv: &Inventory, host: &Host) -> Result<Probe, String> {
-        let mut probe = Probe::default();
+        // A director's IPVS table and sync daemons are what `verify` and `down` look at, whatever
+        // steps its playbook has.
+        let mut probe = Probe {
+            ipvs: host.role() == Role::Director,
+            ..Probe::default()
+        };
         let boots = [Init::Systemd, Init::Sysv].map(|init| Boot {
             init,
             ifupdown: true,

@@ -829,3 +829,101 @@ fn a_real_server_sees_itself_alone_among_its_services_real_servers() {
     assert_eq!((seen.vip, seen.port), (svc.vip, svc.port));
     assert!(svc.as_seen_by("lvs01").real_servers.is_empty());
 }
+
+/// Recorded facts as a host prints them for `probe`: the IPVS and firewall sections it did not
+/// ask for say `unread` instead of what the host has.
+fn read_for(recorded_text: &str, probe: &facts::Probe) -> Facts {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in recorded_text.lines() {
+        if let Some(tag) = line.strip_prefix("@@") {
+            let tag = tag.trim();
+            skipping = false;
+            if (tag == "ipvs" && !probe.ipvs) || (tag == "firewall" && !probe.firewall) {
+                out.push_str(&format!("{line}\n{}\n", facts::UNREAD));
+                skipping = true;
+                continue;
+            }
+            if tag == "ipvsd" && !probe.ipvs {
+                skipping = true;
+                continue;
+            }
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    facts::parse(&out).unwrap()
+}
+
+/// Facts a host's steps do not ask for are not read (a process each on every run), and not
+/// reading them changes nothing: every role, on every recorded platform, plans the same `up`
+/// and `down` from what its probe reads as from everything.
+#[test]
+fn facts_not_asked_for_are_not_read_and_change_no_plan() {
+    let lab = inventory("inventories/lab-containers.json");
+    let books = Playbooks::default();
+    for (host, file) in [
+        ("web01", "debian12-web01.txt"),
+        ("web01", "debian12-systemd-web01.txt"),
+        ("web01", "debian12-web01-converged.txt"),
+        ("lvs01", "debian12-lvs01.txt"),
+        ("lvs02", "debian13-lvs02.txt"),
+        ("lvs01", "rhel9-lvs01.txt"),
+    ] {
+        let h = lab.hosts.iter().find(|h| h.name == host).unwrap();
+        let probe = books.probe(&lab, h).unwrap();
+        let director = host.starts_with("lvs");
+        assert_eq!(
+            probe.ipvs, director,
+            "{host}: IPVS is read on directors only"
+        );
+        assert!(probe.firewall, "{host}: every role opens a port");
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/facts")
+                .join(file),
+        )
+        .unwrap();
+        let (all, read) = (facts::parse(&text).unwrap(), read_for(&text, &probe));
+        assert_eq!(read.ipvs == facts::Ipvs::Unread, !director, "{file}");
+        for mode in [Mode::Up, Mode::Down(DownOptions::default())] {
+            let whole = plan_for(&lab, host, &all, mode);
+            let probed = plan_for(&lab, host, &read, mode);
+            let shape = |p: &Result<Vec<Change>, String>| {
+                p.as_ref()
+                    .map(|cs| {
+                        cs.iter()
+                            .map(|c| format!("{}\n{}\n{}", c.resource, c.diff, c.script.as_str()))
+                            .collect::<Vec<_>>()
+                    })
+                    .map_err(Clone::clone)
+            };
+            assert_eq!(shape(&probed), shape(&whole), "{file} {mode:?}");
+        }
+    }
+    // A playbook that opens no port and touches no IPVS (the benchmark's) reads neither, and its
+    // facts script runs neither `nft` nor `modinfo`.
+    let bench = Playbooks::new(Some(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/workload-a"),
+    ));
+    let web01 = lab.hosts.iter().find(|h| h.name == "web01").unwrap();
+    let probe = bench.probe(&lab, web01).unwrap();
+    assert!(!probe.ipvs && !probe.firewall, "{probe:?}");
+    let script = facts::script(&probe);
+    for tool in [
+        "nft list",
+        "modinfo",
+        "ipvsadm-save",
+        "ipvsadm -L",
+        "firewall-cmd",
+        "ufw status",
+    ] {
+        assert!(
+            !script.as_str().contains(tool),
+            "{tool} in {}",
+            script.as_str()
+        );
+    }
+}

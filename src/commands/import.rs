@@ -180,7 +180,11 @@ pub fn run(a: ImportArgs) -> Exit {
         },
         verbose: a.verbose,
     };
-    let mut probe = Probe::default();
+    // The table (a hand-built director's rules) and the addresses are what import reads.
+    let mut probe = Probe {
+        ipvs: true,
+        ..Probe::default()
+    };
     probe.files.insert(KEEPALIVED_CONF.into());
     probe.files.insert(PAGE.into());
     let script = Arc::new(facts::script(&probe));

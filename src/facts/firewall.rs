@@ -15,6 +15,8 @@ pub enum Firewall {
     /// The host's own input chain drops by default: `family table chain`, e.g. `inet filter input`.
     Nftables,
     None,
+    /// Not read: no step on this host opens a port (`Probe::firewall`).
+    Unread,
 }
 
 pub fn fragment() -> Script {
@@ -124,6 +126,7 @@ pub fn parse(lines: &[&str]) -> (Firewall, Vec<String>) {
         Some("firewalld") => Firewall::Firewalld,
         Some("ufw") => Firewall::Ufw,
         Some(l) if l.starts_with("nftables ") => Firewall::Nftables,
+        Some(super::UNREAD) => Firewall::Unread,
         _ => Firewall::None,
     };
     if let Some(z) = zones(lines) {
@@ -153,6 +156,7 @@ mod tests {
             )
         );
         assert_eq!(parse(&["none"]), (Firewall::None, vec![]));
+        assert_eq!(parse(&["unread"]), (Firewall::Unread, vec![]));
         assert_eq!(zones(&["none"]), None);
         let nft = ["nftables inet filter input", "80/tcp", "112", "@jump"];
         assert_eq!(

@@ -13,6 +13,8 @@ pub enum Ipvs {
     Module,
     /// The kernel has no IPVS at all.
     Absent,
+    /// Not read: no step on this host looks at IPVS (`Probe::ipvs`).
+    Unread,
 }
 
 pub fn fragment() -> Script {
@@ -50,6 +52,7 @@ pub fn parse(lines: &[&str]) -> Ipvs {
     match lines.first().map(|l| l.trim()) {
         Some("available") => Ipvs::Available(lines[1..].iter().map(|s| s.to_string()).collect()),
         Some("module") => Ipvs::Module,
+        Some(super::UNREAD) => Ipvs::Unread,
         _ => Ipvs::Absent,
     }
 }
@@ -65,6 +68,7 @@ mod tests {
             Ipvs::Available(vec!["-A -t 192.168.100.10:80 -s rr".into()])
         );
         assert_eq!(parse(&["module"]), Ipvs::Module);
+        assert_eq!(parse(&["unread"]), Ipvs::Unread);
         assert_eq!(parse(&["garbage"]), Ipvs::Absent);
         let d = parse_daemons(&[
             "master sync daemon (mcast=eth0, syncid=51)",

@@ -47,7 +47,16 @@ pub struct Probe {
     pub sysctls: BTreeSet<String>,
     /// SELinux booleans a step may set.
     pub selinux_booleans: BTreeSet<String>,
+    /// IPVS (rules, sync daemons, timeouts) and the firewall are read only for hosts whose steps
+    /// look at them: a real server needs no IPVS facts, a custom playbook may need neither, and
+    /// each costs a process on the host on every run (`modinfo`, `nft`). Unread, they say so
+    /// ([`Ipvs::Unread`], [`Firewall::Unread`]) instead of looking absent.
+    pub ipvs: bool,
+    pub firewall: bool,
 }
+
+/// What an unprobed section prints instead of its facts.
+pub const UNREAD: &str = "unread";
 
 #[derive(Debug, Clone)]
 pub struct Facts {
@@ -127,8 +136,11 @@ pub fn script(p: &Probe) -> Script {
         (os::TAG, os::fragment()),
         (selinux::TAG, selinux::fragment(p)),
         (addresses::TAG, addresses::fragment()),
-        (ipvs::TAG, ipvs::fragment()),
-        (firewall::TAG, firewall::fragment()),
+        (ipvs::TAG, unless_unread(p.ipvs, ipvs::fragment())),
+        (
+            firewall::TAG,
+            unless_unread(p.firewall, firewall::fragment()),
+        ),
         (sysctls::TAG, sysctls::fragment(p)),
         (packages::TAG, packages::fragment(p)),
         (pkgdb::TAG, pkgdb::fragment(p)),
@@ -143,6 +155,14 @@ pub fn script(p: &Probe) -> Script {
     }
     s.push(sh!("echo @@end\n"));
     s
+}
+
+fn unless_unread(read: bool, fragment: Script) -> Script {
+    if read {
+        fragment
+    } else {
+        sh!("echo {}", UNREAD)
+    }
 }
 
 /// The output split by `@@tag` lines. A tag may be a section's own sub-tag (`@@init`).

@@ -95,7 +95,7 @@ pub trait Platform: Sync {
             Firewall::Ufw if spec == "vrrp" => None,
             Firewall::Ufw => Some(sh!("ufw allow {} >/dev/null", spec)),
             // The same on every platform, zone by zone: `resources::firewall` does them.
-            Firewall::Firewalld | Firewall::Nftables => None,
+            Firewall::Firewalld | Firewall::Nftables | Firewall::Unread => None,
         }
     }
 }

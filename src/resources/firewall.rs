@@ -128,11 +128,15 @@ fn chain_of(facts: &Facts) -> Option<((Vec<String>, String), bool)> {
 
 impl Resource for FirewallPort {
     fn probe(&self, probe: &mut Probe) {
+        probe.firewall = true;
         probe.files.insert(NFT_FILE.into());
         probe.files.insert(UNIT_WANTS.into());
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        if facts.firewall == Firewall::Unread {
+            return Err(Refusal::unread("firewall"));
+        }
         let spec = self.spec();
         if facts.firewall == Firewall::Nftables {
             return Ok(self.plan_nft(facts, &spec).into_iter().collect());

@@ -181,12 +181,16 @@ fn save_change(facts: &Facts, why: &str) -> Change {
 
 impl Resource for Ipvs {
     fn probe(&self, probe: &mut Probe) {
+        probe.ipvs = true;
         for p in PlatformId::ALL {
             probe.files.insert(rules_file(p).into());
         }
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        if facts.ipvs == IpvsFact::Unread {
+            return Err(Refusal::unread("IPVS rules"));
+        }
         let mut out = Vec::new();
         for vs in &self.services {
             let now = current(facts, vs);

@@ -15,7 +15,9 @@ pub const NO_IPVS: &str =
 (modprobe ip_vs) or boot a kernel built with CONFIG_IP_VS; nothing was changed on this host";
 
 impl Resource for IpvsKernel {
-    fn probe(&self, _: &mut Probe) {}
+    fn probe(&self, probe: &mut Probe) {
+        probe.ipvs = true;
+    }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
         match facts.ipvs {
@@ -28,6 +30,7 @@ impl Resource for IpvsKernel {
                 sh!("modprobe ip_vs"),
             )]),
             Ipvs::Absent => Err(Refusal(NO_IPVS.to_string())),
+            Ipvs::Unread => Err(Refusal::unread("IPVS state")),
         }
     }
 

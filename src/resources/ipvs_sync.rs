@@ -13,9 +13,14 @@ use serde::{Deserialize, Serialize};
 pub struct IpvsSyncOff {}
 
 impl Resource for IpvsSyncOff {
-    fn probe(&self, _: &mut Probe) {}
+    fn probe(&self, probe: &mut Probe) {
+        probe.ipvs = true;
+    }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        if facts.ipvs == crate::facts::Ipvs::Unread {
+            return Err(Refusal::unread("IPVS sync daemons"));
+        }
         if facts.sync_daemons.is_empty() {
             return Ok(vec![]);
         }

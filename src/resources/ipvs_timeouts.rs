@@ -62,9 +62,14 @@ impl IpvsTimeouts {
 }
 
 impl Resource for IpvsTimeouts {
-    fn probe(&self, _: &mut Probe) {}
+    fn probe(&self, probe: &mut Probe) {
+        probe.ipvs = true;
+    }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        if facts.ipvs == crate::facts::Ipvs::Unread {
+            return Err(Refusal::unread("IPVS timeouts"));
+        }
         let now = Self::now(facts);
         if now == *self {
             return Ok(vec![]);

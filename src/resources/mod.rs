@@ -92,6 +92,16 @@ pub struct DownOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal(pub String);
 
+impl Refusal {
+    /// A step looked at facts its probe did not ask for (`Probe::ipvs`, `Probe::firewall`):
+    /// planning on them would take "not read" for "absent".
+    pub fn unread(what: &str) -> Refusal {
+        Refusal(format!(
+            "lvsprov did not read this host's {what}, which this step needs (a bug in lvsprov:              the step's probe must ask for it); nothing was changed on this host"
+        ))
+    }
+}
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
