@@ -37,10 +37,23 @@ pub struct OsRelease {
 pub fn fragment() -> Script {
     sh!("print_file /etc/os-release\n\
          echo @@init; if [ -d /run/systemd/system ]; then echo systemd; \
-         elif [ -f /etc/inittab ] && [ \"$(cat /proc/1/comm 2>/dev/null)\" = init ]; then echo sysv; else echo none; fi\n\
-         [ -x /sbin/ifup ] && grep -qsE '^[[:space:]]*source(-directory)?[[:space:]]+/etc/network/interfaces\\.d' /etc/network/interfaces && echo ifupdown\n\
+         elif [ -f /etc/inittab ] && read -r c 2>/dev/null </proc/1/comm && [ \"$c\" = init ]; then echo sysv; else echo none; fi\n\
+         {}\n\
          [ -e /run/NetworkManager/NetworkManager.pid ] && echo networkmanager\n\
-         echo @@hostname; print_file /proc/sys/kernel/hostname")
+         echo @@hostname; print_file /proc/sys/kernel/hostname", ifupdown("/sbin/ifup", "/etc/network/interfaces"))
+}
+
+/// Prints `ifupdown` when `ifup` is installed and `interfaces` sources `interfaces.d` (`source`
+/// or `source-directory`, any indent). The shell reads the file itself: a `grep` would be a
+/// process on every run of every Debian host.
+fn ifupdown(ifup: &str, interfaces: &str) -> Script {
+    sh!(
+        "[ -x {} ] && while read -r w1 w2 _; do case \"$w1 $w2\" in \
+         ('source /etc/network/interfaces.d'*|'source-directory /etc/network/interfaces.d'*) echo ifupdown; break ;; \
+         esac; done 2>/dev/null <{}",
+        ifup,
+        interfaces
+    )
 }
 
 pub fn parse(lines: &[&str]) -> OsRelease {
@@ -113,5 +126,51 @@ mod tests {
         assert!(parse_boot(&["systemd", "networkmanager"]).network_manager);
         assert_eq!(parse_boot(&[]).init, Init::None);
         assert_eq!(parse_hostname(&["web01 "]), "web01");
+    }
+
+    /// The check as this machine's sh runs it, on interfaces files as Debian writes them.
+    #[test]
+    fn ifupdown_counts_only_when_interfaces_d_is_sourced() {
+        let dir = std::env::temp_dir().join(format!("lvsprov-ifupdown-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ifup = dir.join("ifup");
+        std::fs::write(&ifup, "#!/bin/sh\n").unwrap();
+        std::process::Command::new("chmod")
+            .args(["755", ifup.to_str().unwrap()])
+            .status()
+            .unwrap();
+        let file = dir.join("interfaces");
+        let seen = |ifup: &std::path::Path, text: Option<&str>| {
+            match text {
+                Some(t) => std::fs::write(&file, t).unwrap(),
+                None => {
+                    let _ = std::fs::remove_file(&file);
+                }
+            }
+            let s = ifupdown(ifup.to_str().unwrap(), file.to_str().unwrap());
+            // The facts script goes on after it, whatever the file.
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("{}\necho next", s.as_str())])
+                .output()
+                .unwrap();
+            assert!(out.stderr.is_empty(), "{out:?}");
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert!(stdout.ends_with("next\n"), "{stdout:?}");
+            stdout == "ifupdown\nnext\n"
+        };
+        let debian = "# interfaces(5)\n\nsource /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n";
+        assert!(seen(&ifup, Some(debian)));
+        assert!(seen(
+            &ifup,
+            Some("auto lo\n\t  source-directory   /etc/network/interfaces.d\n")
+        ));
+        assert!(!seen(
+            &ifup,
+            Some("auto lo\n# source /etc/network/interfaces.d/*\n")
+        ));
+        assert!(!seen(&ifup, Some("source /etc/network/other.d/*\n")));
+        assert!(!seen(&ifup, None));
+        assert!(!seen(&dir.join("no-ifup"), Some(debian)));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
