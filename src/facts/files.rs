@@ -39,8 +39,8 @@ impl FileFact {
 
 pub fn fragment(p: &Probe) -> Script {
     // Regular files are gathered in "$@": one `stat` for their modes and sizes and one `cat | base64`
-    // for all their bytes, instead of two processes per file (forks are most of a no-op run's
-    // cost on the host).
+    // for all their bytes (`base64` alone for one file), instead of two processes per file (forks
+    // are most of a no-op run's cost on the host).
     let files = p.files.iter().map(|f| {
         sh!(
             "if [ -L {} ]; then printf '%s @link %s\\n' {} \"$(readlink {})\"; \
@@ -63,7 +63,7 @@ pub fn fragment(p: &Probe) -> Script {
     sh!("set --")
         .then(Script::lines(files))
         .then(sh!(
-            "if [ $# -gt 0 ]; then stat -c '@stat %a %s %n' -- \"$@\"; printf '@blob '; cat -- \"$@\" | base64 -w0; echo; fi\n\
+            "if [ $# -gt 0 ]; then stat -c '@stat %a %s %n' -- \"$@\"; printf '@blob '; if [ $# -eq 1 ]; then base64 -w0 -- \"$1\"; else cat -- \"$@\" | base64 -w0; fi; echo; fi\n\
              echo @@dirs; set --"
         ))
         .then(Script::lines(dirs))
@@ -291,7 +291,39 @@ mod tests {
         p.dirs.insert("/opt/lvs".into());
         let s = fragment(&p);
         assert_eq!(s.as_str().matches("stat -c").count(), 2, "{}", s.as_str());
-        assert_eq!(s.as_str().matches("base64").count(), 1, "{}", s.as_str());
+        assert_eq!(s.as_str().matches("| base64").count(), 1, "{}", s.as_str());
+    }
+
+    /// The fragment as this machine's sh runs it: one file (read by `base64` alone) and several
+    /// (through `cat`), any bytes, come back exactly.
+    #[test]
+    fn one_file_or_several_come_back_byte_for_byte() {
+        let dir = std::env::temp_dir().join(format!("lvsprov-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at = |n: &str| dir.join(n).display().to_string();
+        let bytes: [&[u8]; 3] = [b"a\n", b"\0\xff no newline", b""];
+        for (k, b) in bytes.iter().enumerate() {
+            std::fs::write(at(&format!("f{k}")), b).unwrap();
+        }
+        let read = |names: &[&str]| {
+            let mut p = Probe::default();
+            p.files.extend(names.iter().map(|n| at(n)));
+            let out = std::process::Command::new("sh")
+                .args(["-c", fragment(&p).as_str()])
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            let lines: Vec<&str> = text.lines().take_while(|l| *l != "@@dirs").collect();
+            parse(&lines, &[]).unwrap().0
+        };
+        let one = read(&["f1"]);
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[&at("f1")], FileFact::from_bytes("644", bytes[1]));
+        let all = read(&["f0", "f1", "f2"]);
+        for (k, b) in bytes.iter().enumerate() {
+            assert_eq!(all[&at(&format!("f{k}"))], FileFact::from_bytes("644", b));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
