@@ -1,7 +1,7 @@
 //! The plan: desired steps × facts → ordered changes. Pure, so `check` and `up` cannot disagree
 //! and the RHEL family is tested on recorded facts without a RHEL host.
 
-use crate::facts::Facts;
+use crate::facts::{Facts, Firewall, Ipvs, Probe};
 use crate::host_state::DIR;
 use crate::resources::{Action, Change, DownOptions, Owed, Refusal, Resource, Step};
 use crate::sh;
@@ -16,6 +16,16 @@ pub enum Mode {
 pub fn plan(steps: &[Step], facts: &Facts, mode: Mode) -> Result<Vec<Change>, Refusal> {
     // The loader expands intents into the platform's steps; what is left is concrete.
     let resources: Vec<&dyn Resource> = steps.iter().filter_map(Step::resource).collect();
+    for r in &resources {
+        let mut asks = Probe::default();
+        r.probe(&mut asks);
+        if asks.ipvs && facts.ipvs == Ipvs::Unread {
+            return Err(Refusal::unread("IPVS state"));
+        }
+        if asks.firewall && facts.firewall == Firewall::Unread {
+            return Err(Refusal::unread("firewall"));
+        }
+    }
     let mut changes = Vec::new();
     match mode {
         Mode::Up => {

@@ -903,6 +903,17 @@ fn facts_not_asked_for_are_not_read_and_change_no_plan() {
             assert_eq!(shape(&probed), shape(&whole), "{file} {mode:?}");
         }
     }
+    // Facts a step asks for but that were not read are a refusal, never "absent": a director
+    // planned on facts read for no step, for `up` and for `down`.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian12-lvs01.txt"),
+    )
+    .unwrap();
+    let unread = read_for(&text, &facts::Probe::default());
+    for mode in [Mode::Up, Mode::Down(DownOptions::default())] {
+        let e = plan_for(&lab, "lvs01", &unread, mode).unwrap_err();
+        assert!(e.contains("did not read this host's"), "{e}");
+    }
     // A playbook that opens no port and touches no IPVS (the benchmark's) reads neither, and its
     // facts script runs neither `nft` nor `modinfo`.
     let bench = Playbooks::new(Some(

@@ -135,10 +135,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let ifup = dir.join("ifup");
         std::fs::write(&ifup, "#!/bin/sh\n").unwrap();
-        std::process::Command::new("chmod")
-            .args(["755", ifup.to_str().unwrap()])
-            .status()
-            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ifup, std::fs::Permissions::from_mode(0o755)).unwrap();
         let file = dir.join("interfaces");
         let seen = |ifup: &std::path::Path, text: Option<&str>| {
             match text {

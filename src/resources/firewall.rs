@@ -134,9 +134,6 @@ impl Resource for FirewallPort {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
-        if facts.firewall == Firewall::Unread {
-            return Err(Refusal::unread("firewall"));
-        }
         let spec = self.spec();
         if facts.firewall == Firewall::Nftables {
             return Ok(self.plan_nft(facts, &spec).into_iter().collect());

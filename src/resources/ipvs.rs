@@ -188,9 +188,6 @@ impl Resource for Ipvs {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
-        if facts.ipvs == IpvsFact::Unread {
-            return Err(Refusal::unread("IPVS rules"));
-        }
         let mut out = Vec::new();
         for vs in &self.services {
             let now = current(facts, vs);

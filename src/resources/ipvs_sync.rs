@@ -18,9 +18,6 @@ impl Resource for IpvsSyncOff {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
-        if facts.ipvs == crate::facts::Ipvs::Unread {
-            return Err(Refusal::unread("IPVS sync daemons"));
-        }
         if facts.sync_daemons.is_empty() {
             return Ok(vec![]);
         }

@@ -67,9 +67,6 @@ impl Resource for IpvsTimeouts {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
-        if facts.ipvs == crate::facts::Ipvs::Unread {
-            return Err(Refusal::unread("IPVS timeouts"));
-        }
         let now = Self::now(facts);
         if now == *self {
             return Ok(vec![]);

@@ -93,11 +93,12 @@ pub struct DownOptions {
 pub struct Refusal(pub String);
 
 impl Refusal {
-    /// A step looked at facts its probe did not ask for (`Probe::ipvs`, `Probe::firewall`):
-    /// planning on them would take "not read" for "absent".
+    /// A step asks for facts that were not read (`Probe::ipvs`, `Probe::firewall`): planning on
+    /// them would take "not read" for "absent". `plan::plan` checks this for every step.
     pub fn unread(what: &str) -> Refusal {
         Refusal(format!(
-            "lvsprov did not read this host's {what}, which this step needs (a bug in lvsprov:              the step's probe must ask for it); nothing was changed on this host"
+            "lvsprov did not read this host's {what}, which a step needs (a bug in lvsprov: \
+             the step's probe must ask for it); nothing was changed on this host"
         ))
     }
 }

@@ -137,11 +137,7 @@ async fn observe(
     let mut sessions = Vec::new();
     for _ in 0..SESSIONS {
         let s = open(ip, port).await;
-        if let Ok(SocketAddr::V4(a)) = s
-            .as_ref()
-            .map(|s| s.local_addr())
-            .unwrap_or(Err(std::io::Error::other("not connected")))
-        {
+        if let Ok(Ok(SocketAddr::V4(a))) = s.as_ref().map(|s| s.local_addr()) {
             clients.push(a);
         }
         let stopped = stopped.clone();
