@@ -1,5 +1,5 @@
 //! Files (content, mode, whether lvsprov kept the pre-lvsprov copy) and directories (mode) that
-//! the steps manage. Content travels as base64, so any byte survives the trip. A managed path that
+//! the steps manage. Content travels as `od` hex, so any byte survives the trip. A managed path that
 //! is a symbolic link is reported as a link and never read: root following a link a user planted
 //! (the docroot's `index.html` → `/etc/shadow`) would put that file in the diff and the backup.
 
@@ -8,7 +8,6 @@ use crate::host_state::{backup_none, backup_path};
 use crate::resources::file::MASK;
 use crate::sh;
 use crate::shell::Script;
-use base64::Engine;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const TAG: &str = "files";
@@ -38,9 +37,10 @@ impl FileFact {
 }
 
 pub fn fragment(p: &Probe) -> Script {
-    // Regular files are gathered in "$@": one `stat` for their modes and sizes and one `cat | base64`
-    // for all their bytes (`base64` alone for one file), instead of two processes per file (forks
-    // are most of a no-op run's cost on the host).
+    // Regular files are gathered in "$@": one `stat` for their modes and sizes and one `od` for all
+    // their bytes, instead of two processes per file (forks are most of a no-op run's cost on the
+    // host). `od` takes any number of files where `base64` takes one, so it is one process where
+    // `cat | base64` was two; its hex is three bytes a byte, and managed files are configuration.
     let files = p.files.iter().map(|f| {
         sh!(
             "if [ -L {} ]; then printf '%s @link %s\\n' {} \"$(readlink {})\"; \
@@ -63,7 +63,7 @@ pub fn fragment(p: &Probe) -> Script {
     sh!("set --")
         .then(Script::lines(files))
         .then(sh!(
-            "if [ $# -gt 0 ]; then stat -c '@stat %a %s %n' -- \"$@\"; printf '@blob '; if [ $# -eq 1 ]; then base64 -w0 -- \"$1\"; else cat -- \"$@\" | base64 -w0; fi; echo; fi\n\
+            "if [ $# -gt 0 ]; then stat -c '@stat %a %s %n' -- \"$@\"; echo @od; od -An -v -tx1 -- \"$@\"; fi\n\
              echo @@dirs; set --"
         ))
         .then(Script::lines(dirs))
@@ -82,11 +82,19 @@ pub fn section_lines(files: &[(&str, &str, &[u8])]) -> String {
         out.push_str(&format!("@stat {mode} {} {path}\n", bytes.len()));
         all.extend_from_slice(bytes);
     }
-    out.push_str(&format!(
-        "@blob {}\n",
-        base64::engine::general_purpose::STANDARD.encode(all)
-    ));
+    out.push_str("@od\n");
+    for row in all.chunks(16) {
+        for b in row {
+            out.push_str(&format!(" {b:02x}"));
+        }
+        out.push('\n');
+    }
     out
+}
+
+/// A line of `od -An` output (it starts with a space; no other line of the section does).
+fn is_hex(line: &str) -> bool {
+    line.starts_with(' ')
 }
 
 /// Files, paths with a pre-lvsprov copy, directories (mode), symbolic links (target).
@@ -100,7 +108,8 @@ type Parsed = (
 /// The regular files of a `@@files` section: (path, mode, bytes), in the order read.
 fn contents(files: &[&str]) -> Result<Vec<(String, String, Vec<u8>)>, FactsError> {
     let mut stats = Vec::new();
-    // One blob follows its group of `@stat` lines; groups (facts pieced together) add up in order.
+    // The bytes follow their group of `@stat` lines; groups (facts pieced together) add up in order.
+    // `@blob` (base64) is how facts recorded before `od` carry them.
     let mut blob = Vec::new();
     for line in files {
         if let Some(s) = line.strip_prefix("@stat ") {
@@ -114,7 +123,21 @@ fn contents(files: &[&str]) -> Result<Vec<(String, String, Vec<u8>)>, FactsError
                 .parse()
                 .map_err(|_| FactsError::Garbled(format!("facts: a bad file size in {line:?}")))?;
             stats.push((path.to_string(), mode.to_string(), size));
+        } else if is_hex(line) {
+            for h in line.split_whitespace() {
+                blob.push(
+                    u8::from_str_radix(h, 16)
+                        .ok()
+                        .filter(|_| h.len() == 2)
+                        .ok_or_else(|| {
+                            FactsError::Garbled(format!(
+                                "facts: bad hex in the files' content ({h:?})"
+                            ))
+                        })?,
+                );
+            }
         } else if let Some(b) = line.strip_prefix("@blob") {
+            use base64::Engine;
             blob.extend(
                 base64::engine::general_purpose::STANDARD
                     .decode(b.trim())
@@ -184,10 +207,12 @@ pub fn mask_secrets(raw: &str) -> String {
         let lines: Vec<&str> = held.iter().map(|l| l.trim_end_matches('\n')).collect();
         match contents(&lines) {
             Ok(files) => {
-                for l in held
-                    .iter()
-                    .filter(|l| !l.starts_with("@stat ") && !l.starts_with("@blob"))
-                {
+                for l in held.iter().filter(|l| {
+                    !l.starts_with("@stat ")
+                        && !l.starts_with("@blob")
+                        && !l.starts_with("@od")
+                        && !is_hex(l)
+                }) {
                     out.push_str(l);
                 }
                 let masked: Vec<(String, String, Vec<u8>)> = files
@@ -207,7 +232,10 @@ pub fn mask_secrets(raw: &str) -> String {
             }
             // Unreadable content is dropped rather than kept unmasked.
             Err(_) => {
-                for l in held.iter().filter(|l| !l.starts_with("@blob")) {
+                for l in held
+                    .iter()
+                    .filter(|l| !l.starts_with("@blob") && !is_hex(l))
+                {
                     out.push_str(l);
                 }
             }
@@ -269,12 +297,17 @@ mod tests {
         assert_eq!(d["/opt/lvs"], "755");
         assert_eq!(d["/opt/a dir"], "700");
         assert!(parse(&["@stat 644 3 /etc/x", "@blob !!"], &[]).is_err());
+        assert!(parse(&["@stat 644 1 /etc/x", "@od", " 6g"], &[]).is_err());
+        assert!(parse(&["@stat 644 1 /etc/x", "@od", " 686"], &[]).is_err());
+        // Facts recorded before `od` carry the bytes as base64.
+        let (old, ..) = parse(&["@stat 644 3 /etc/x", "@blob aGkK"], &[]).unwrap();
+        assert_eq!(old["/etc/x"], FileFact::new("644", "hi\n"));
     }
 
     #[test]
     fn a_file_that_changed_between_its_size_and_its_bytes_is_no_fact() {
         // stat said 3 bytes, cat read 2: the content of neither moment can be told apart.
-        let e = parse(&["@stat 644 3 /etc/x", "@blob aGk="], &[]).unwrap_err();
+        let e = parse(&["@stat 644 3 /etc/x", "@od", " 68 69"], &[]).unwrap_err();
         assert!(
             e.to_string().contains("changed while lvsprov read them"),
             "{e}"
@@ -291,17 +324,17 @@ mod tests {
         p.dirs.insert("/opt/lvs".into());
         let s = fragment(&p);
         assert_eq!(s.as_str().matches("stat -c").count(), 2, "{}", s.as_str());
-        assert_eq!(s.as_str().matches("| base64").count(), 1, "{}", s.as_str());
+        assert_eq!(s.as_str().matches("od -An").count(), 1, "{}", s.as_str());
     }
 
-    /// The fragment as this machine's sh runs it: one file (read by `base64` alone) and several
-    /// (through `cat`), any bytes, come back exactly.
+    /// The fragment as this machine's sh runs it: one file and several, any bytes (past `od`'s
+    /// 16 a line), come back exactly.
     #[test]
     fn one_file_or_several_come_back_byte_for_byte() {
         let dir = std::env::temp_dir().join(format!("lvsprov-files-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let at = |n: &str| dir.join(n).display().to_string();
-        let bytes: [&[u8]; 3] = [b"a\n", b"\0\xff no newline", b""];
+        let bytes: [&[u8]; 3] = [b"a\n", b"\0\xff no newline, and past sixteen bytes *", b""];
         for (k, b) in bytes.iter().enumerate() {
             std::fs::write(at(&format!("f{k}")), b).unwrap();
         }
@@ -337,8 +370,15 @@ mod tests {
             ])
         );
         let masked = mask_secrets(&raw);
-        let blob = raw.lines().find(|l| l.starts_with("@blob")).unwrap();
-        assert!(!masked.contains(blob));
+        let hex = |t: &str| -> String {
+            t.lines()
+                .filter(|l| is_hex(l))
+                .flat_map(|l| l.split_whitespace())
+                .collect()
+        };
+        let secret: String = b"s3cr3t".iter().map(|b| format!("{b:02x}")).collect();
+        assert!(hex(&raw).contains(&secret));
+        assert!(!hex(&masked).contains(&secret), "{masked}");
         assert!(masked.contains("@backup /etc/x\n"));
         let (f, ..) = parse(
             &masked
