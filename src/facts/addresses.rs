@@ -140,19 +140,21 @@ mod tests {
         );
     }
 
+    /// `script`'s output as this machine's `sh` runs it; it must succeed.
+    fn run(script: &Script) -> String {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script.as_str())
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// The fragment as this machine's `sh` runs it: addresses from `ip`, and the same ethernet
     /// MACs from sysfs that `ip -o link show` lists (loopback has an address and no MAC).
     #[test]
     fn addresses_from_ip_and_the_macs_ip_would_list() {
-        let run = |script: &Script| {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(script.as_str())
-                .output()
-                .expect("sh runs");
-            assert!(out.status.success(), "{out:?}");
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        };
         let text = run(&fragment());
         let lines: Vec<&str> = text.lines().collect();
         let (addrs, macs) = parse(&lines);
@@ -182,15 +184,7 @@ mod tests {
         put("lo", "772", "00:00:00:00:00:00");
         put("eth0", "1", "02:42:C0:A8:64:C9");
         put("ipip0", "768", "00:00:00:00");
-        let sh = |s: &Script| {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(s.as_str())
-                .output()
-                .expect("sh runs");
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        };
-        let text = sh(&fragment_at(dir.to_str().unwrap()));
+        let text = run(&fragment_at(dir.to_str().unwrap()));
         let (_, macs) = parse(&text.lines().collect::<Vec<_>>());
         assert_eq!(
             macs.into_iter().collect::<Vec<_>>(),
@@ -198,7 +192,7 @@ mod tests {
             "{text}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
-        let none = sh(&fragment_at(dir.to_str().unwrap()));
+        let none = run(&fragment_at(dir.to_str().unwrap()));
         assert!(none.contains("link/loopback"), "{none}");
     }
 }
