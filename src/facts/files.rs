@@ -43,7 +43,7 @@ pub fn fragment(p: &Probe) -> Script {
     // `cat | base64` was two; its hex is three bytes a byte, and managed files are configuration.
     let files = p.files.iter().map(|f| {
         sh!(
-            "if [ -L {} ]; then printf '%s @link %s\\n' {} \"$(readlink {})\"; \
+            "if [ -L {} ]; then _t=$(readlink {}); case $_t in *\"$_nl\"*) _t='a name with a line break';; esac; printf '%s @link %s\\n' {} \"$_t\"; \
              elif [ -f {} ]; then set -- \"$@\" {}; fi; \
              if [ -e {} ] || [ -e {} ]; then echo @backup {}; fi",
             f,
@@ -60,7 +60,10 @@ pub fn fragment(p: &Probe) -> Script {
         .dirs
         .iter()
         .map(|d| sh!("if [ -d {} ]; then set -- \"$@\" {}; fi", d, d));
-    sh!("set --")
+    // A link's target is shown in the refusal; a line break in it (a name anyone who can plant the
+    // link chooses) would start a line of its own in this section, and could pass for a file's
+    // `@stat` or bytes.
+    sh!("set --; _nl='\n'")
         .then(Script::lines(files))
         .then(sh!(
             "if [ $# -gt 0 ]; then stat -c '@stat %a %s %n' -- \"$@\"; echo @od; od -An -v -tx1 -- \"$@\"; fi\n\
@@ -357,6 +360,35 @@ mod tests {
             assert_eq!(all[&at(&format!("f{k}"))], FileFact::from_bytes("644", b));
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A planted link whose target holds line breaks shaped like this section's lines is reported
+    /// as a link, and adds no file and no bytes.
+    #[test]
+    fn a_link_target_cannot_forge_a_file() {
+        let dir = std::env::temp_dir().join(format!("lvsprov-links-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at = |n: &str| dir.join(n).display().to_string();
+        std::fs::write(at("real"), b"ok\n").unwrap();
+        let forged = format!("x\n@stat 644 2 {}\n@od\n 68 69", at("forged"));
+        std::os::unix::fs::symlink(&forged, at("link")).unwrap();
+        let mut p = Probe::default();
+        p.files.extend([at("link"), at("real"), at("forged")]);
+        let out = std::process::Command::new("sh")
+            .args(["-c", fragment(&p).as_str()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().take_while(|l| *l != "@@dirs").collect();
+        let (files, _, _, links) = parse(&lines, &[]).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(links[&at("link")], "a name with a line break", "{text}");
+        assert_eq!(
+            files.keys().cloned().collect::<Vec<_>>(),
+            vec![at("real")],
+            "{text}"
+        );
+        assert_eq!(files[&at("real")].content, "ok\n");
     }
 
     #[test]
