@@ -332,6 +332,20 @@ mod tests {
 
     /// The fragment as this machine's sh runs it: one file and several, any bytes (past `od`'s
     /// 16 a line), come back exactly.
+    /// The fragment for these files as this machine's sh runs it: its files section, parsed.
+    fn run(files: impl IntoIterator<Item = String>) -> (String, Parsed) {
+        let mut p = Probe::default();
+        p.files.extend(files);
+        let out = std::process::Command::new("sh")
+            .args(["-c", fragment(&p).as_str()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().take_while(|l| *l != "@@dirs").collect();
+        let parsed = parse(&lines, &[]).unwrap();
+        (text, parsed)
+    }
+
     #[test]
     fn one_file_or_several_come_back_byte_for_byte() {
         let dir = std::env::temp_dir().join(format!("lvsprov-files-{}", std::process::id()));
@@ -341,17 +355,7 @@ mod tests {
         for (k, b) in bytes.iter().enumerate() {
             std::fs::write(at(&format!("f{k}")), b).unwrap();
         }
-        let read = |names: &[&str]| {
-            let mut p = Probe::default();
-            p.files.extend(names.iter().map(|n| at(n)));
-            let out = std::process::Command::new("sh")
-                .args(["-c", fragment(&p).as_str()])
-                .output()
-                .unwrap();
-            let text = String::from_utf8(out.stdout).unwrap();
-            let lines: Vec<&str> = text.lines().take_while(|l| *l != "@@dirs").collect();
-            parse(&lines, &[]).unwrap().0
-        };
+        let read = |names: &[&str]| run(names.iter().map(|n| at(n))).1 .0;
         let one = read(&["f1"]);
         assert_eq!(one.len(), 1);
         assert_eq!(one[&at("f1")], FileFact::from_bytes("644", bytes[1]));
@@ -372,15 +376,7 @@ mod tests {
         std::fs::write(at("real"), b"ok\n").unwrap();
         let forged = format!("x\n@stat 644 2 {}\n@od\n 68 69", at("forged"));
         std::os::unix::fs::symlink(&forged, at("link")).unwrap();
-        let mut p = Probe::default();
-        p.files.extend([at("link"), at("real"), at("forged")]);
-        let out = std::process::Command::new("sh")
-            .args(["-c", fragment(&p).as_str()])
-            .output()
-            .unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        let lines: Vec<&str> = text.lines().take_while(|l| *l != "@@dirs").collect();
-        let (files, _, _, links) = parse(&lines, &[]).unwrap();
+        let (text, (files, _, _, links)) = run([at("link"), at("real"), at("forged")]);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(links[&at("link")], "a name with a line break", "{text}");
         assert_eq!(
