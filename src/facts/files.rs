@@ -41,9 +41,12 @@ pub fn fragment(p: &Probe) -> Script {
     // their bytes, instead of two processes per file (forks are most of a no-op run's cost on the
     // host). `od` takes any number of files where `base64` takes one, so it is one process where
     // `cat | base64` was two; its hex is three bytes a byte, and managed files are configuration.
+    // A link's target is shown in the refusal; a line break in it (a name anyone who can plant the
+    // link chooses) would start a line of its own in this section, and could pass for a file's
+    // `@stat` or bytes.
     let files = p.files.iter().map(|f| {
         sh!(
-            "if [ -L {} ]; then _t=$(readlink {}); case $_t in *\"$_nl\"*) _t='a name with a line break';; esac; printf '%s @link %s\\n' {} \"$_t\"; \
+            "if [ -L {} ]; then _t=$(readlink {}); case $_t in *'\n'*) _t='a name with a line break';; esac; printf '%s @link %s\\n' {} \"$_t\"; \
              elif [ -f {} ]; then set -- \"$@\" {}; fi; \
              if [ -e {} ] || [ -e {} ]; then echo @backup {}; fi",
             f,
@@ -60,10 +63,7 @@ pub fn fragment(p: &Probe) -> Script {
         .dirs
         .iter()
         .map(|d| sh!("if [ -d {} ]; then set -- \"$@\" {}; fi", d, d));
-    // A link's target is shown in the refusal; a line break in it (a name anyone who can plant the
-    // link chooses) would start a line of its own in this section, and could pass for a file's
-    // `@stat` or bytes.
-    sh!("set --; _nl='\n'")
+    sh!("set --")
         .then(Script::lines(files))
         .then(sh!(
             "if [ $# -gt 0 ]; then stat -c '@stat %a %s %n' -- \"$@\"; echo @od; od -An -v -tx1 -- \"$@\"; fi\n\
