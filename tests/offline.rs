@@ -171,3 +171,60 @@ fn a_missing_or_garbled_facts_file_is_exit_3_naming_it() {
     assert!(err.contains("web02.txt is not lvsprov facts"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A real server without `page` keeps the operator's index page: neither `up` nor `down` plans
+/// it, on a fresh host or on one whose page lvsprov wrote before.
+#[test]
+fn a_real_server_without_page_keeps_its_own_index_page() {
+    let mut inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
+    )
+    .unwrap();
+    for rs in inv["real_servers"].as_array_mut().unwrap() {
+        rs.as_object_mut().unwrap().remove("page");
+    }
+    let dir = facts_dir(
+        "pageless",
+        &[
+            ("web01", "debian12-web01-converged.txt"),
+            ("web02", "debian12-systemd-web01.txt"),
+        ],
+    );
+    let inv_path = dir.join("pageless.json");
+    std::fs::write(&inv_path, inv.to_string()).unwrap();
+    let (i, d) = (inv_path.to_str().unwrap(), dir.to_str().unwrap());
+    for command in ["check", "up", "down"] {
+        let (code, out, err) = lvsprov(&[
+            command,
+            i,
+            "--limit",
+            "web01,web02",
+            "--facts-from",
+            d,
+            "--show-scripts",
+            "--output",
+            "json",
+        ]);
+        assert!(code == 0 || code == 2, "{command}: {err}");
+        assert!(
+            !out.contains("index.html") && !out.contains("None"),
+            "{command}: {out}"
+        );
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let planned: Vec<String> = r["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(resources)
+            .collect();
+        // The rest of a real server is still planned on the fresh host: the test is not vacuous.
+        assert!(
+            command == "down"
+                || planned
+                    .iter()
+                    .any(|p| p.starts_with("address 192.168.100.10")),
+            "{command}: {planned:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -257,12 +257,7 @@ async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
         for svc in scope.inv.services_of(&o.host) {
             let got = net::get(o.host.address, svc.port, Duration::from_secs(3)).await;
             let at = format!("{}:{}", o.host.address, svc.port);
-            out.push(real_server::page(
-                &o.host.name,
-                &at,
-                o.host.page().unwrap_or(""),
-                &got,
-            ));
+            out.push(real_server::page(&o.host.name, &at, o.host.page(), &got));
         }
     }
     out
@@ -317,12 +312,19 @@ async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>,
 }
 
 async fn count_answers(inv: &Inventory, svc: &Service, requests: usize) -> BTreeMap<String, usize> {
-    let pages: Vec<(String, String)> = svc
-        .real_servers
-        .iter()
-        .filter_map(|m| inv.host(&m.name))
-        .map(|h| (h.page().unwrap_or("").trim().to_string(), h.name.clone()))
-        .collect();
+    let mut pages: Vec<(String, String)> = Vec::new();
+    for h in svc.real_servers.iter().filter_map(|m| inv.host(&m.name)) {
+        // A page-less server serves the operator's page: learn it from the server's own address,
+        // so its answers through the VIP can still be told from the others'.
+        let page = match h.page() {
+            Some(p) => p.trim().to_string(),
+            None => match net::get(h.address, svc.port, Duration::from_secs(3)).await {
+                Ok(body) => body,
+                Err(_) => continue,
+            },
+        };
+        pages.push((page, h.name.clone()));
+    }
     let mut answers: BTreeMap<String, usize> = svc
         .real_servers
         .iter()
