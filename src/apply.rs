@@ -6,13 +6,25 @@ use crate::resources::Change;
 use crate::sh;
 use crate::shell::Script;
 
-/// Fault injection for the crash tests (`tests/faults.rs`): with `LVSPROV_FAULT_KILL_AFTER_STEP=K`
-/// in lvsprov's environment, the host's shell SIGKILLs itself right after step K (1-based) has
-/// finished, and the host is left exactly as a host whose session died there. Not for use.
-const KILL_AFTER: &str = "LVSPROV_FAULT_KILL_AFTER_STEP";
+/// Fault injection for the crash tests (`tests/faults.rs`, the VM's kill points): with
+/// `LVSPROV_FAULT_KILL_AFTER_STEP=K` in lvsprov's environment, the host's shell SIGKILLs itself
+/// right after step K (1-based) has finished, and the host is left exactly as a host whose session
+/// died there. Compiled into debug builds (what `cargo test` runs) only: a release binary never
+/// reads the variable.
+#[cfg(debug_assertions)]
+fn kill_after() -> Option<usize> {
+    std::env::var("LVSPROV_FAULT_KILL_AFTER_STEP")
+        .ok()
+        .and_then(|k| k.parse().ok())
+}
+
+#[cfg(not(debug_assertions))]
+fn kill_after() -> Option<usize> {
+    None
+}
 
 pub fn script(changes: &[Change]) -> Script {
-    let kill_after: Option<usize> = std::env::var(KILL_AFTER).ok().and_then(|k| k.parse().ok());
+    let kill_after = kill_after();
     let mut s = sh!(
         "export LC_ALL=C DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\numask {}\n{}",
         crate::host_state::UMASK,

@@ -20,6 +20,7 @@ pub mod platform;
 pub mod playbook;
 pub mod report;
 pub mod resources;
+pub mod secret;
 pub mod shell;
 pub mod ssh;
 pub mod verify;

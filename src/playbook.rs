@@ -9,9 +9,10 @@
 use crate::facts::{Boot, Facts, Init, Probe};
 use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service};
 use crate::platform::PlatformId;
-use crate::resources::file::{Rendered, MASK};
+use crate::resources::file::Rendered;
 use crate::resources::ipvs::VirtualService;
 use crate::resources::{Refusal, Step};
+use crate::secret::{self, MASK};
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -282,10 +283,17 @@ fn fill_template(env: &Environment, step: &mut Step, ctx: &Context) -> Result<()
             .map_err(|e| RenderError::Playbook(format!("template {template}: {e:#}")))
     };
     let text = render(ctx)?;
-    *slot = Some(match ctx.masked() {
-        Some(m) => Rendered::with_secrets(text, &render(&m)?),
-        None => Rendered::from(text),
-    });
+    // Rendered again with every secret as the mask: a secret the one rule would not hide (on a
+    // line other than `auth_pass <value>`) makes the two differ, and the playbook is refused
+    // before any diff or script could show it.
+    if let Some(m) = ctx.masked() {
+        if secret::mask(&text) != secret::mask(&render(&m)?) {
+            return Err(RenderError::Playbook(format!(
+                "template {template}: a secret (keepalived.auth_pass) is on a line other than `auth_pass <value>`, where lvsprov could not mask it in diffs and scripts; use it only as `auth_pass {{{{ keepalived.auth_pass }}}}`"
+            )));
+        }
+    }
+    *slot = Some(Rendered::from(text));
     Ok(())
 }
 

@@ -228,3 +228,94 @@ fn a_real_server_without_page_keeps_its_own_index_page() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// With `auth_pass` "1", `--show-scripts` masks the password and nothing else: every other `1`
+/// of the script (weights, the router id, addresses) is still there to read.
+#[test]
+fn a_one_character_secret_is_masked_and_every_other_1_kept() {
+    let mut inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
+    )
+    .unwrap();
+    inv["keepalived"]["auth_pass"] = "1".into();
+    let dir = facts_dir("one", &[("lvs01", "rhel9-lvs01.txt")]);
+    let inv_path = dir.join("one.json");
+    std::fs::write(&inv_path, inv.to_string()).unwrap();
+    let (i, d) = (inv_path.to_str().unwrap(), dir.to_str().unwrap());
+    let (code, out, err) = lvsprov(&[
+        "check",
+        i,
+        "--limit",
+        "lvs01",
+        "--facts-from",
+        d,
+        "--show-scripts",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let conf = r["hosts"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["resource"] == "file /etc/keepalived/keepalived.conf")
+        .unwrap();
+    for shown in [
+        conf["script"].as_str().unwrap(),
+        conf["diff"].as_str().unwrap(),
+    ] {
+        assert!(shown.contains("auth_pass ********"), "{shown}");
+        assert!(!shown.contains("auth_pass 1"), "{shown}");
+        for kept in [
+            "virtual_router_id 51",
+            "weight 1",
+            "192.168.100.10",
+            "priority 150",
+        ] {
+            assert!(shown.contains(kept), "{kept} masked: {shown}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A playbook that puts the password where the one masking rule would not find it is refused,
+/// and the password is nowhere in what lvsprov prints.
+#[test]
+fn a_playbook_that_would_show_a_secret_is_refused() {
+    let dir = facts_dir("leak", &[("lvs01", "rhel9-lvs01.txt")]);
+    let books = dir.join("books");
+    std::fs::create_dir_all(&books).unwrap();
+    let conf = std::fs::read_to_string(repo().join("playbooks/keepalived.conf.j2")).unwrap();
+    std::fs::write(
+        books.join("keepalived.conf.j2"),
+        format!("# password: {{{{ keepalived.auth_pass }}}}\n{conf}"),
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    for output in ["human", "json"] {
+        let (code, out, err) = lvsprov(&[
+            "check",
+            "inventories/lab.json",
+            "--limit",
+            "lvs01",
+            "--facts-from",
+            d,
+            "--playbooks",
+            books.to_str().unwrap(),
+            "--show-scripts",
+            "--output",
+            output,
+        ]);
+        assert_ne!(code, 0, "{out}{err}");
+        assert!(
+            !out.contains("lvs-lab1") && !err.contains("lvs-lab1"),
+            "{out}{err}"
+        );
+        assert!(
+            (out.clone() + &err).contains("a secret (keepalived.auth_pass)"),
+            "{out}{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -84,12 +84,11 @@ fn run(c: &Common, p: &PlanArgs, command: Command, mode: Mode) -> Exit {
         Err(code) => return code,
     };
     let output = loaded.output;
-    let inv = loaded.inv.clone();
     let mut report = runtime().block_on(converge(loaded, command, mode, None));
     report.diff_lines = c.diff_lines;
     report.warn_if_not_rolling();
     if p.show_scripts {
-        offline::show_scripts(&mut report, &inv);
+        offline::show_scripts(&mut report);
     }
     print(output, &report, || report.human());
     report.exit()

@@ -7,7 +7,6 @@
 use super::{print, Common, Output};
 use crate::exit::Exit;
 use crate::facts;
-use crate::inventory::Inventory;
 use crate::pipeline::Pipeline;
 use crate::plan::Mode;
 use crate::playbook::Playbooks;
@@ -27,23 +26,10 @@ pub struct PlanArgs {
     pub show_scripts: bool,
 }
 
-/// The shell of every change in `report`, with the inventory's secrets masked.
-pub fn show_scripts(report: &mut Report, inv: &Inventory) {
-    let secrets: Vec<String> = inv
-        .keepalived
-        .iter()
-        .map(|k| k.auth_pass.clone())
-        .filter(|s| !s.is_empty())
-        .collect();
+/// The shell of every change in `report`, its secrets masked by the one rule.
+pub fn show_scripts(report: &mut Report) {
     for c in report.hosts.iter_mut().flat_map(|h| h.changes.iter_mut()) {
-        let mut text = c.script.as_str().to_string();
-        for s in &secrets {
-            // As typed, and as it reads inside a single-quoted shell word.
-            for form in [s.clone(), s.replace('\'', r"'\''")] {
-                text = text.replace(&form, crate::resources::file::MASK);
-            }
-        }
-        c.shown_script = Some(text);
+        c.shown_script = Some(crate::secret::mask(c.script.as_str()).into_owned());
     }
 }
 
@@ -100,7 +86,7 @@ pub fn run(c: &Common, p: &PlanArgs, dir: &std::path::Path, mode: Mode) -> Exit 
     report.diff_lines = c.diff_lines;
     report.warn_if_not_rolling();
     if p.show_scripts {
-        show_scripts(&mut report, &inv);
+        show_scripts(&mut report);
     }
     print(c.output, &report, || report.human());
     if c.output == Output::Human {

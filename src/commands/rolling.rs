@@ -111,12 +111,12 @@ pub fn run(a: UpArgs) -> Exit {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let (output, inv) = (loaded.output, loaded.inv.clone());
+    let output = loaded.output;
     let limit = Duration::from_secs(a.drain_timeout);
     let mut report = runtime().block_on(roll(loaded, batch, limit));
     report.diff_lines = c.diff_lines;
     if a.plan.show_scripts {
-        super::offline::show_scripts(&mut report, &inv);
+        super::offline::show_scripts(&mut report);
     }
     print(output, &report, || report.human());
     report.exit()

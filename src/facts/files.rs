@@ -5,7 +5,6 @@
 
 use super::{FactsError, Probe};
 use crate::host_state::{backup_none, backup_path};
-use crate::resources::file::MASK;
 use crate::sh;
 use crate::shell::Script;
 use std::collections::{BTreeMap, BTreeSet};
@@ -199,7 +198,7 @@ pub fn parse(files: &[&str], dirs: &[&str]) -> Result<Parsed, FactsError> {
     Ok((out, backups, dirs, links))
 }
 
-/// The facts output with every `auth_pass` value in a file's content replaced by [`MASK`], for
+/// The facts output with every `auth_pass` value in a file's content masked by [`crate::secret`]'s rule, for
 /// `--dump-facts`: a recording is shared and kept, a VRRP password must not be in it.
 pub fn mask_secrets(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
@@ -221,9 +220,11 @@ pub fn mask_secrets(raw: &str) -> String {
                 let masked: Vec<(String, String, Vec<u8>)> = files
                     .into_iter()
                     .map(|(p, m, b)| {
-                        let b = mask(&String::from_utf8_lossy(&b))
-                            .map(String::into_bytes)
-                            .unwrap_or(b);
+                        let text = String::from_utf8_lossy(&b);
+                        let b = match crate::secret::mask(&text) {
+                            std::borrow::Cow::Owned(m) => m.into_bytes(),
+                            std::borrow::Cow::Borrowed(_) => b.clone(),
+                        };
                         (p, m, b)
                     })
                     .collect();
@@ -262,21 +263,6 @@ pub fn mask_secrets(raw: &str) -> String {
         flush(&mut held, &mut out);
     }
     out
-}
-
-/// `text` with each `auth_pass` value replaced, or None when it has none.
-fn mask(text: &str) -> Option<String> {
-    if !text.contains("auth_pass") {
-        return None;
-    }
-    Some(
-        text.split_inclusive('\n')
-            .map(|l| match l.find("auth_pass") {
-                Some(i) if l[..i].trim().is_empty() => format!("{}auth_pass {MASK}\n", &l[..i]),
-                _ => l.to_string(),
-            })
-            .collect(),
-    )
 }
 
 #[cfg(test)]

@@ -1,19 +1,16 @@
 //! A managed file, rendered from a template. Written atomically (`host_state::write_file`), its
 //! mode kept. The first write keeps what was there before, so `down` can put it back.
 //!
-//! Secrets are masked where the text is rendered: the loader renders a template twice, once with
-//! the real values and once with secrets shown as `********`, and the lines that differ are the
-//! lines that hold a secret. Diffs mask those lines (before and after) and nothing else, so a
-//! one-character password never hides a `1` anywhere else.
+//! Diffs show both sides through [`crate::secret`]'s one rule (the value of an `auth_pass` line),
+//! so a one-character password never hides a `1` anywhere else.
 
 use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, FileFact, Probe};
 use crate::host_state::{self, backup_none, backup_path, parent, Mode};
+use crate::secret;
 use crate::sh;
 use crate::shell::Script;
 use serde::{Deserialize, Serialize};
-
-pub const MASK: &str = "********";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -39,62 +36,16 @@ pub struct File {
     pub vars: serde_json::Value,
 }
 
-/// A file's text as written on the host, and the beginnings of the lines that hold a secret.
+/// A file's text as written on the host. What a diff shows of it goes through [`crate::secret`].
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(from = "String")]
 pub struct Rendered {
     pub text: String,
-    secret_lines: Vec<String>,
 }
 
 impl From<String> for Rendered {
     fn from(text: String) -> Self {
-        Rendered {
-            text,
-            secret_lines: vec![],
-        }
-    }
-}
-
-impl Rendered {
-    /// `text` as rendered with the real values, `shown` with every secret as [`MASK`].
-    pub fn with_secrets(text: String, shown: &str) -> Rendered {
-        let secret_lines = text
-            .lines()
-            .zip(shown.lines())
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| {
-                let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-                a[..n].to_string()
-            })
-            .filter(|p| !p.trim().is_empty())
-            .collect();
-        Rendered { text, secret_lines }
-    }
-
-    /// `other` (this text, or what the host has now) with every secret line's value masked.
-    pub fn mask(&self, other: &str) -> String {
-        if self.secret_lines.is_empty() {
-            return other.to_string();
-        }
-        let mut out = String::with_capacity(other.len());
-        for line in other.split_inclusive('\n') {
-            match self
-                .secret_lines
-                .iter()
-                .find(|p| line.starts_with(p.as_str()))
-            {
-                Some(p) => {
-                    out.push_str(p);
-                    out.push_str(MASK);
-                    if line.ends_with('\n') {
-                        out.push('\n');
-                    }
-                }
-                None => out.push_str(line),
-            }
-        }
-        out
+        Rendered { text }
     }
 }
 
@@ -245,7 +196,7 @@ pub fn plan_file(
         None => Some(Change::new(
             resource,
             Action::Create,
-            diff(path, "", &want.mask(content)),
+            diff(path, "", &secret::mask(content)),
             write_script(path, content, mode, guard, facts),
         )),
         Some(f) => {
@@ -254,7 +205,7 @@ pub fn plan_file(
             if f.content == content && !mode_differs {
                 return None;
             }
-            let mut d = diff(path, &want.mask(&f.content), &want.mask(content));
+            let mut d = diff(path, &secret::mask(&f.content), &secret::mask(content));
             if mode_differs {
                 d.push_str(&format!("mode {} → {}\n", f.mode, mode.unwrap_or_default()));
             }
@@ -269,13 +220,13 @@ pub fn plan_file(
 }
 
 /// Plans the removal of a file lvsprov wrote (or its return to what it was before).
-pub fn plan_file_down(path: &str, shown: &Rendered, facts: &Facts) -> Option<Change> {
+pub fn plan_file_down(path: &str, facts: &Facts) -> Option<Change> {
     let current = facts.files.get(path);
     let had_backup = facts.backups.contains(path);
     if current.is_none() && !had_backup {
         return None;
     }
-    let before = shown.mask(current.map(|f| f.content.as_str()).unwrap_or(""));
+    let before = secret::mask(current.map(|f| f.content.as_str()).unwrap_or(""));
     let d = if had_backup {
         format!("{path}: restored to the copy kept before the first `lvsprov up` (or removed if there was none)\n{}", diff(path, &before, ""))
     } else {
@@ -326,8 +277,7 @@ impl Resource for File {
         if facts.links.contains_key(&self.path) {
             return vec![];
         }
-        let shown = self.content.clone().unwrap_or_default();
-        plan_file_down(&self.path, &shown, facts)
+        plan_file_down(&self.path, facts)
             .into_iter()
             .map(|c| self.notified(c))
             .collect()
@@ -358,20 +308,6 @@ impl File {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_secret_lines_are_masked() {
-        let r = Rendered::with_secrets(
-            "id 51\n    auth_pass 1\nweight 1\n".into(),
-            "id 51\n    auth_pass ********\nweight 1\n",
-        );
-        assert_eq!(r.mask(&r.text), "id 51\n    auth_pass ********\nweight 1\n");
-        assert_eq!(
-            r.mask("old 1\n    auth_pass 11\n"),
-            "old 1\n    auth_pass ********\n",
-            "the host's old secret is masked too"
-        );
-    }
 
     /// The write script of a file read as "old\n", run by `sh` against a real file.
     fn run_update(path: &std::path::Path, edit_between: Option<&str>) -> std::process::Output {

@@ -108,9 +108,7 @@ impl Resource for Sysctl {
     }
 
     fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
-        let mut out: Vec<Change> = plan_file_down(&self.file, &self.file_content(), facts)
-            .into_iter()
-            .collect();
+        let mut out: Vec<Change> = plan_file_down(&self.file, facts).into_iter().collect();
         for (key, _) in self.values.iter().rev() {
             let (Some(orig), Some(now)) = (facts.sysctl_orig.get(key), facts.sysctls.get(key))
             else {
