@@ -8,7 +8,7 @@
 
 use crate::facts::{Boot, Facts, Init, Probe};
 use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service};
-use crate::platform::PlatformId;
+use crate::os::PlatformId;
 use crate::resources::file::Rendered;
 use crate::resources::ipvs::VirtualService;
 use crate::resources::{Refusal, Step};
@@ -245,7 +245,7 @@ impl Playbooks {
 /// Intents become the platform's own steps; concrete steps stay as they are.
 /// A host the inventory says not to persist (`"persist": false`) gets the live state only.
 fn expand(step: Step, ctx: &Context) -> Result<Vec<Step>, RenderError> {
-    let platform = ctx.platform.ops();
+    let platform = crate::platform::ops(ctx.platform);
     let persist = ctx.host_ref.persist;
     let refused = |m: String| RenderError::Refused(Refusal(m));
     match step {
@@ -351,7 +351,7 @@ fn context<'a>(
         host_ref: host,
         host: serde_json::to_value(view).expect("a host view serialises"),
         platform,
-        web_server: platform.ops().web_server(),
+        web_server: crate::platform::ops(platform).web_server(),
         init: boot.init,
         boot,
         nic,
@@ -360,7 +360,7 @@ fn context<'a>(
         ipvs: inv.ipvs.clone(),
         ipvs_services: services.iter().map(VirtualService::from).collect(),
         keepalived_connect_any: services.iter().any(|s| !HTTP_PORT_T.contains(&s.port)),
-        http_retry: platform.ops().keepalived_http_retry(),
+        http_retry: crate::platform::ops(platform).keepalived_http_retry(),
         services,
         vips,
     }

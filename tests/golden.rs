@@ -44,7 +44,9 @@ fn rendered(inv: &Inventory, host: &str, facts: &Facts, path: &str) -> String {
         .unwrap()
         .into_iter()
         .find_map(|s| match s {
-            Step::File(f) if f.path == path => f.content.map(|c| lvsprov::secret::mask(&c.text).into_owned()),
+            Step::File(f) if f.path == path => f
+                .content
+                .map(|c| lvsprov::secret::mask(&c.text).into_owned()),
             _ => None,
         })
         .unwrap_or_else(|| panic!("{path} is not among {}'s steps", host.name))

@@ -4,7 +4,7 @@
 //! so recorded outputs (Debian from the lab, RHEL from documented outputs) drive the plan tests
 //! without a host.
 
-use crate::platform::{self, PlatformId};
+use crate::os::PlatformId;
 use crate::sh;
 use crate::shell::Script;
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,11 +24,11 @@ pub mod services;
 pub mod state;
 pub mod sysctls;
 
+pub use crate::os::{Boot, Init, OsRelease};
 pub use addresses::Addr;
 pub use files::FileFact;
 pub use firewall::Firewall;
 pub use ipvs::Ipvs;
-pub use os::{Boot, Init, OsRelease};
 pub use selinux::Selinux;
 pub use services::ServiceFact;
 
@@ -189,7 +189,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
     }
     let get = |k: &str| sec.get(k).cloned().unwrap_or_default();
     let os = os::parse(&get("os"));
-    let platform = platform::detect(&os).map_err(FactsError::Unsupported)?;
+    let platform = crate::os::detect(&os).map_err(FactsError::Unsupported)?;
     let (addrs, macs) = addresses::parse(&[get("addr"), get("link")].concat());
     let (firewall, firewall_open) = firewall::parse(&get("firewall"));
     let nft_chain = firewall::nft_chain(&get("firewall"));
@@ -246,10 +246,6 @@ impl Facts {
 
     pub fn has_systemd(&self) -> bool {
         self.boot.init == Init::Systemd
-    }
-
-    pub fn platform(&self) -> &'static dyn platform::Platform {
-        self.platform.ops()
     }
 }
 

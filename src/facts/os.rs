@@ -1,38 +1,12 @@
 //! The OS (from /etc/os-release, which decides the platform), how the host boots (its init, and
-//! whether ifupdown brings `/etc/network/interfaces.d` up), and the hostname.
+//! whether ifupdown brings `/etc/network/interfaces.d` up), and the hostname, read into
+//! [`crate::os`]'s types.
 
+pub use crate::os::{Boot, Init, OsRelease};
 use crate::sh;
 use crate::shell::Script;
 
 pub const TAG: &str = "os";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Init {
-    Systemd,
-    /// sysvinit: `/etc/init.d` scripts and their rc links run at boot.
-    Sysv,
-    /// Nothing that starts anything at boot (a container's docker-init, a shell as PID 1).
-    None,
-}
-
-/// What runs at boot that lvsprov can hook persistence into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Boot {
-    pub init: Init,
-    /// ifupdown is installed and `/etc/network/interfaces` sources `interfaces.d`.
-    pub ifupdown: bool,
-    /// NetworkManager runs: it reads ifcfg files only when told (`nmcli connection reload`).
-    pub network_manager: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OsRelease {
-    pub id: String,
-    pub id_like: String,
-    pub version_id: String,
-    pub major: u32,
-}
 
 pub fn fragment() -> Script {
     sh!("print_file /etc/os-release\n\

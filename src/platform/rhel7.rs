@@ -1,33 +1,12 @@
 //! RHEL / CentOS 7: yum, httpd, the VIP persisted as an `ifcfg-DEV:N` alias (network-scripts),
 //! IPVS rules restored by `ipvsadm.service` from `/etc/sysconfig/ipvsadm`.
 
-use super::{Platform, PlatformId, Verb};
-use crate::facts::Boot;
+use super::{Boot, Platform, PlatformId};
 use crate::resources::file::File;
 use crate::resources::service::Service;
 use crate::resources::Step;
-use crate::sh;
-use crate::shell::Script;
 
 pub struct Rhel7;
-
-pub(super) fn yum_like(tool: &'static str, verb: &'static str, names: &[&str]) -> Script {
-    let mut s = sh!("{} {} -y -q", Script::lit(tool), Script::lit(verb));
-    for n in names {
-        s = sh!("{} {}", s, n);
-    }
-    s
-}
-
-fn sysv(name: &str, verb: Verb) -> Script {
-    match verb {
-        Verb::Enable => sh!("chkconfig {} on", name),
-        Verb::Disable => sh!("chkconfig {} off || true", name),
-        Verb::Start => sh!("service {} start", name),
-        Verb::Stop => sh!("service {} stop", name),
-        Verb::Reload => sh!("service {} reload || service {} restart", name, name),
-    }
-}
 
 /// Enabled, not started: `ipvsadm.service` restores `/etc/sysconfig/ipvsadm` with
 /// `ipvsadm-restore`, which fails on every rule that is already live.
@@ -42,18 +21,6 @@ impl Platform for Rhel7 {
 
     fn web_server(&self) -> &'static str {
         "httpd"
-    }
-
-    fn install(&self, names: &[&str]) -> Script {
-        yum_like("yum", "install", names)
-    }
-
-    fn remove(&self, names: &[&str]) -> Script {
-        yum_like("yum", "remove", names)
-    }
-
-    fn sysv(&self, name: &str, verb: Verb) -> Script {
-        sysv(name, verb)
     }
 
     /// network-scripts read `ifcfg-DEV:N` at boot (RHEL 7 is systemd throughout).
@@ -75,10 +42,6 @@ impl Platform for Rhel7 {
                 Step::File(file)
             })
             .collect())
-    }
-
-    fn ipvs_rules_file(&self) -> &'static str {
-        "/etc/sysconfig/ipvsadm"
     }
 
     fn persist_ipvs(&self, _: Boot) -> Result<Vec<Step>, String> {

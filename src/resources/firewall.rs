@@ -126,6 +126,17 @@ fn chain_of(facts: &Facts) -> Option<((Vec<String>, String), bool)> {
         .and_then(|(c, j)| split_chain(c).map(|s| (s, *j)))
 }
 
+/// Opening a port where ufw is the active firewall (firewalld and nftables are done zone by zone
+/// above; no firewall, nothing to open). Never turns a firewall off.
+fn ufw_allow(firewall: Firewall, spec: &str) -> Option<Script> {
+    match firewall {
+        // ufw has no rule for IP protocol 112.
+        Firewall::Ufw if spec == "vrrp" => None,
+        Firewall::Ufw => Some(sh!("ufw allow {} >/dev/null", spec)),
+        Firewall::None | Firewall::Firewalld | Firewall::Nftables | Firewall::Unread => None,
+    }
+}
+
 impl Resource for FirewallPort {
     fn probe(&self, probe: &mut Probe) {
         probe.firewall = true;
@@ -144,7 +155,7 @@ impl Resource for FirewallPort {
         if facts.firewall_open.iter().any(|p| p == &spec) {
             return Ok(vec![]);
         }
-        let Some(script) = facts.platform().open_port(facts.firewall, &spec) else {
+        let Some(script) = ufw_allow(facts.firewall, &spec) else {
             return Ok(vec![]);
         };
         Ok(vec![Change::new(

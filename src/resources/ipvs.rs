@@ -6,7 +6,7 @@ use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Ipvs as IpvsFact, Probe};
 use crate::host_state::{atomic_write, Mode};
 use crate::inventory::{Protocol, Scheduler, Service};
-use crate::platform::PlatformId;
+use crate::os::PlatformId;
 use crate::sh;
 use crate::shell::Script;
 use serde::{Deserialize, Serialize};
@@ -165,7 +165,7 @@ fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Vec<&'a str> {
 }
 
 pub fn rules_file(platform: PlatformId) -> &'static str {
-    platform.ops().ipvs_rules_file()
+    platform.ipvs_rules_file()
 }
 
 /// Saving the live rules where the restore at boot reads them, atomically, after they changed.

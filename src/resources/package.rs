@@ -24,7 +24,7 @@ impl Resource for Package {
             .collect();
         let mut out = Vec::new();
         if facts.package_db_interrupted {
-            if let Some(repair) = facts.platform().repair_packages() {
+            if let Some(repair) = facts.platform.packages().repair() {
                 out.push(Change::new(
                     "package database",
                     Action::Update,
@@ -38,7 +38,7 @@ impl Resource for Package {
                 format!("package {}", missing.join(", ")),
                 Action::Create,
                 arrow("absent", "installed"),
-                facts.platform().install(&missing),
+                facts.platform.packages().install(&missing),
             ));
         }
         owed.packages_changed |= !out.is_empty();
@@ -59,7 +59,7 @@ impl Resource for Package {
             format!("package {}", present.join(", ")),
             Action::Delete,
             arrow("installed", "absent"),
-            facts.platform().remove(&present),
+            facts.platform.packages().remove(&present),
         )]
     }
 }

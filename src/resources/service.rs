@@ -5,7 +5,7 @@
 use super::{arrow, Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Probe};
 use crate::host_state::{self, reload_marker};
-use crate::platform::Verb;
+use crate::os::Verb;
 use crate::sh;
 use crate::shell::Script;
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ impl Service {
     }
 
     fn cmd(&self, facts: &Facts, verb: Verb) -> Script {
-        facts.platform().service(facts.boot.init, &self.name, verb)
+        facts.platform.service(facts.boot.init, &self.name, verb)
     }
 
     fn clear_marker(&self) -> Script {

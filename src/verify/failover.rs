@@ -12,8 +12,8 @@ use super::net::{get, keep_alive, open};
 use crate::error::HostError;
 use crate::fleet::{self, Finish, FleetOptions};
 use crate::inventory::{Host, Service};
+use crate::os::Verb;
 use crate::pipeline::Pipeline;
-use crate::platform::Verb;
 use crate::sh;
 use crate::ssh::Session;
 use serde::Serialize;
@@ -130,7 +130,7 @@ async fn observe(
 ) -> Result<Observed, HostError> {
     let (facts, shell) = pipeline.open(host, session, None).await?;
     shell.close().await;
-    let (platform, init) = (facts.platform(), facts.boot.init);
+    let (platform, init) = (facts.platform, facts.boot.init);
     let (ip, port) = (svc.vip.0, svc.port);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut clients = Vec::new();
