@@ -158,3 +158,42 @@ pub async fn apply(shell: &mut Shell, changes: &mut Vec<Change>) -> Result<(), H
         }
     }
 }
+
+/// A command ready to contact hosts: everything checked, every playbook rendered.
+#[derive(Clone)]
+pub struct Loaded {
+    pub inv: Arc<Inventory>,
+    pub hosts: Vec<Host>,
+    pub pipeline: Arc<Pipeline>,
+    pub fleet: crate::fleet::FleetOptions,
+    pub output: crate::report::Output,
+    pub wait_lock: u64,
+}
+
+impl Loaded {
+    /// The host lock this run takes, saying who holds it: run id, user@controller, command.
+    pub fn lock(&self, command: &str) -> crate::facts::lock::Lock {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "root".into());
+        let controller = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "controller".into());
+        let since = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+        crate::facts::lock::Lock {
+            holder: format!(
+                "run {secs}-{} by {user}@{controller} ({command}) since {since}",
+                std::process::id()
+            ),
+            wait_secs: self.wait_lock,
+            // Past this, this run's own limits would have ended it: it was abandoned.
+            lease_secs: self.fleet.limits.connect.as_secs()
+                + 2 * self.fleet.limits.exec.as_secs()
+                + 15,
+        }
+    }
+}

@@ -3,13 +3,13 @@
 //! before a host is contacted. Everything here returns an [`Exit`]; `main` only maps it.
 
 use crate::exit::Exit;
-use crate::facts::lock::Lock;
 use crate::fleet::FleetOptions;
 use crate::inventory::{self, Host, Inventory};
+pub use crate::pipeline::Loaded;
 use crate::pipeline::Pipeline;
 use crate::playbook::Playbooks;
+pub use crate::report::Output;
 use crate::ssh::{Credentials, Keyring, Limits, SecretSource, SshConfig};
-use clap::ValueEnum;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,12 +22,6 @@ pub mod import;
 pub mod offline;
 pub mod rolling;
 pub mod verify;
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
-pub enum Output {
-    Human,
-    Json,
-}
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Common {
@@ -80,45 +74,6 @@ pub struct Common {
     /// Save each host's raw facts in this folder (to record facts for plan tests)
     #[arg(long, hide = true)]
     pub dump_facts: Option<PathBuf>,
-}
-
-/// A command ready to contact hosts: everything checked, every playbook rendered.
-#[derive(Clone)]
-pub struct Loaded {
-    pub inv: Arc<Inventory>,
-    pub hosts: Vec<Host>,
-    pub pipeline: Arc<Pipeline>,
-    pub fleet: FleetOptions,
-    pub output: Output,
-    pub wait_lock: u64,
-}
-
-impl Loaded {
-    /// The host lock this run takes, saying who holds it: run id, user@controller, command.
-    pub fn lock(&self, command: &str) -> Lock {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "root".into());
-        let controller = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "controller".into());
-        let since = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-        Lock {
-            holder: format!(
-                "run {secs}-{} by {user}@{controller} ({command}) since {since}",
-                std::process::id()
-            ),
-            wait_secs: self.wait_lock,
-            // Past this, this run's own limits would have ended it: it was abandoned.
-            lease_secs: self.fleet.limits.connect.as_secs()
-                + 2 * self.fleet.limits.exec.as_secs()
-                + 15,
-        }
-    }
 }
 
 pub(crate) fn usage(message: impl std::fmt::Display) -> Exit {

@@ -11,10 +11,10 @@ use crate::exit::Exit;
 use crate::fleet::{self, Finish};
 use crate::inventory::{Host, Role};
 use crate::plan::Mode;
+use crate::report::roll::{Batch, Roll};
 use crate::report::{Command, HostReport, Report, Status};
 use crate::sh;
 use crate::verify::net;
-use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,63 +25,6 @@ const PAGE_WAIT: Duration = Duration::from_secs(15);
 /// keepalived health check that failed during the change, up to (retry + 1) × connect_timeout +
 /// delay_loop.
 const BACK_WAIT: Duration = Duration::from_secs(90);
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Roll {
-    pub batch_size: usize,
-    pub batches: Vec<Batch>,
-    /// Why the roll stopped before its end, and what was left how.
-    pub stopped: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Batch {
-    pub hosts: Vec<String>,
-    /// Until no director had an active connection to any of them.
-    pub drained_ms: u128,
-    /// Converged and their page answered on their own address.
-    pub converged: bool,
-    /// Until every director listed them with their weight again.
-    pub back_ms: Option<u128>,
-    /// Already drained before the roll: converged, and left drained.
-    pub left_drained: Vec<String>,
-}
-
-impl Roll {
-    pub fn human(&self) -> String {
-        let mut out = String::new();
-        let n = self.batches.len();
-        for (i, b) in self.batches.iter().enumerate() {
-            let mut line = format!(
-                "roll: batch {}/{n} {}: drained in {:.1} s",
-                i + 1,
-                b.hosts.join(", "),
-                b.drained_ms as f64 / 1000.0
-            );
-            if b.converged {
-                line.push_str(", converged, page answered");
-            }
-            if let Some(ms) = b.back_ms {
-                line.push_str(&format!(
-                    ", serving again after {:.1} s",
-                    ms as f64 / 1000.0
-                ));
-            }
-            if !b.left_drained.is_empty() {
-                line.push_str(&format!(
-                    " ({} drained before the roll: left drained)",
-                    b.left_drained.join(", ")
-                ));
-            }
-            out.push_str(&line);
-            out.push('\n');
-        }
-        if let Some(why) = &self.stopped {
-            out.push_str(&format!("roll: stopped: {why}\n"));
-        }
-        out
-    }
-}
 
 pub fn run(a: UpArgs) -> Exit {
     let c = &a.common;

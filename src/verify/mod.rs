@@ -4,11 +4,11 @@
 //! pure checks (`checks/`): IPVS tables, the VIP holder, each real server as its own steps say it
 //! should be, the distribution of requests through each VIP, who answers ARP, and failover.
 
-use crate::commands::Loaded;
 use crate::exit::Exit;
 use crate::facts::Facts;
 use crate::fleet::{self, Finish};
 use crate::inventory::{Host, Inventory, Role, Service};
+use crate::pipeline::Loaded;
 use crate::resources::Step;
 use checks::{arp, check, distribution, ipvs_table, real_server, sync, vip_holder, Check};
 use std::collections::{BTreeMap, BTreeSet};

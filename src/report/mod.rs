@@ -1,5 +1,8 @@
 //! The report: per host what changed (or would), as coloured human text or one JSON document.
 
+pub mod drain;
+pub mod roll;
+
 use crate::error::HostError;
 use crate::exit::Exit;
 use crate::fleet::Finish;
@@ -7,6 +10,13 @@ use crate::inventory::Host;
 use crate::resources::{Action, Change};
 use console::style;
 use serde::Serialize;
+
+/// How a report is printed (`--output`).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum, Debug)]
+pub enum Output {
+    Human,
+    Json,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,10 +111,10 @@ pub struct Report {
     pub elapsed_ms: u128,
     /// `drain`: the wait for the real server's connections to end.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub drain: Option<crate::commands::drain_wait::DrainWait>,
+    pub drain: Option<drain::DrainWait>,
     /// `up --rolling`: each batch of real servers, and why the roll stopped if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rolling: Option<crate::commands::rolling::Roll>,
+    pub rolling: Option<roll::Roll>,
     /// What the operator should know that is not a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
