@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod host_state;
 pub mod import;
 pub mod inventory;
+pub mod ipvs;
 pub mod os;
 pub mod pipeline;
 pub mod plan;

@@ -4,6 +4,7 @@
 
 use crate::fleet::{self, Finish, FleetOptions};
 use crate::inventory::{Host, Inventory};
+use crate::ipvs::Table;
 pub use crate::report::drain::DrainWait;
 use crate::sh;
 use std::net::Ipv4Addr;
@@ -25,42 +26,10 @@ impl Finish for Left {
     }
 }
 
-/// ActiveConn to `rip` on any of `ports`, from `ipvsadm -Ln`:
-/// `  -> 192.168.100.201:80           Route   0      2          0`.
-pub fn active_connections(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> u64 {
-    ipvsadm_ln
-        .lines()
-        .filter_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            let (addr, active) = (w.get(1)?, w.get(4)?);
-            let (ip, port) = addr.rsplit_once(':')?;
-            let hit = w.first() == Some(&"->")
-                && ip.parse::<Ipv4Addr>().ok()? == rip
-                && ports.contains(&port.parse().ok()?);
-            hit.then(|| active.parse::<u64>().ok())?
-        })
-        .sum()
-}
-
-/// The ones of `ports` on which `rip` is listed with a weight above 0 (it takes new connections
-/// there).
-fn weighted_ports(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> Vec<u16> {
-    ipvsadm_ln
-        .lines()
-        .filter_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            let (ip, port) = w.get(1)?.rsplit_once(':')?;
-            let weight: u64 = w.get(3)?.parse().ok()?;
-            let hit = w.first() == Some(&"->") && ip.parse::<Ipv4Addr>().ok()? == rip;
-            (hit && weight > 0).then(|| port.parse().ok())?
-        })
-        .filter(|p| ports.contains(p))
-        .collect()
-}
-
-/// `rip` is listed on every one of `ports` with a weight above 0 (it takes new connections).
+/// `rip` is listed on every one of `ports` with a weight above 0 (it takes new connections), in
+/// the table `ipvsadm -Ln` printed.
 pub fn serving(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> bool {
-    let weighted = weighted_ports(ipvsadm_ln, rip, ports);
+    let weighted = Table::from_list(ipvsadm_ln).weighted_ports(rip.into(), ports);
     ports.iter().all(|p| weighted.contains(p))
 }
 
@@ -83,8 +52,9 @@ pub async fn wait(
         async move {
             loop {
                 let out = session.run(&sh!("ipvsadm -Ln")).await?;
-                let n = active_connections(&out.stdout, rip, &ports);
-                let weighted = !weighted_ports(&out.stdout, rip, &ports).is_empty();
+                let table = Table::from_list(&out.stdout);
+                let n = table.active_to(rip.into(), &ports);
+                let weighted = !table.weighted_ports(rip.into(), &ports).is_empty();
                 progress.phase(&match weighted {
                     true => format!("{n} active connections, weight not 0 yet"),
                     false => format!("{n} active connections"),
@@ -133,22 +103,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_active_connections_to_one_real_server() {
-        let out = "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  192.168.100.10:80 rr\n  -> 192.168.100.201:80           Route   0      2          5\n  -> 192.168.100.202:80           Route   1      3          0\nTCP  192.168.100.10:443 rr\n  -> 192.168.100.201:443          Route   0      7          0\n";
+    fn serving_means_weighted_on_every_port() {
+        let out = "TCP  192.168.100.10:80 rr\n  -> 192.168.100.201:80           Route   0      2          5\n  -> 192.168.100.202:80           Route   1      3          0\nTCP  192.168.100.10:443 rr\n  -> 192.168.100.201:443          Route   0      7          0\n";
         let web01: Ipv4Addr = "192.168.100.201".parse().unwrap();
-        assert_eq!(active_connections(out, web01, &[80]), 2);
-        assert_eq!(active_connections(out, web01, &[80, 443]), 9);
-        assert_eq!(
-            active_connections(out, "192.168.100.9".parse().unwrap(), &[80]),
-            0
-        );
         let web02: Ipv4Addr = "192.168.100.202".parse().unwrap();
         assert!(serving(out, web02, &[80]));
         assert!(!serving(out, web02, &[80, 443]), "not listed on 443");
         assert!(!serving(out, web01, &[80]), "weight 0");
         assert!(!serving(out, "192.168.100.9".parse().unwrap(), &[80]));
-        assert_eq!(weighted_ports(out, web01, &[80, 443]), Vec::<u16>::new());
-        assert_eq!(weighted_ports(out, web02, &[80, 443]), vec![80]);
-        assert_eq!(weighted_ports(out, web02, &[443]), Vec::<u16>::new());
     }
 }

@@ -7,9 +7,10 @@
 
 use crate::facts::{Facts, Init, Ipvs};
 use crate::inventory::{valid_hostname, Role};
+use crate::ipvs::{Key, Method, Proto, Table};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 pub mod keepalived_conf;
 
@@ -40,68 +41,6 @@ pub struct Imported {
     pub secret: bool,
 }
 
-/// An `ipvsadm-save -n` line, as far as an inventory can hold it.
-#[derive(Debug, Clone, PartialEq)]
-struct Rule {
-    add_service: bool,
-    /// `-t`, `-u`, `-f`
-    kind: String,
-    /// `VIP:PORT`, or the firewall mark.
-    service: String,
-    real: Option<String>,
-    /// `-g` (DR), `-m` (NAT), `-i` (tunnel)
-    method: Option<String>,
-    weight: Option<u32>,
-    scheduler: Option<String>,
-    persistence: Option<u32>,
-}
-
-fn rule(line: &str) -> Option<Rule> {
-    let w: Vec<&str> = line.split_whitespace().collect();
-    let add_service = match *w.first()? {
-        "-A" => true,
-        "-a" => false,
-        _ => return None,
-    };
-    let mut r = Rule {
-        add_service,
-        kind: w.get(1)?.to_string(),
-        service: w.get(2)?.to_string(),
-        real: None,
-        method: None,
-        weight: None,
-        scheduler: None,
-        persistence: None,
-    };
-    let mut i = 3;
-    while i < w.len() {
-        let next = w.get(i + 1).copied();
-        match w[i] {
-            "-r" => r.real = next.map(str::to_string),
-            "-w" => r.weight = next.and_then(|v| v.parse().ok()),
-            "-s" => r.scheduler = next.map(str::to_string),
-            "-p" => r.persistence = next.and_then(|v| v.parse().ok()),
-            m @ ("-g" | "-m" | "-i") => {
-                r.method = Some(m.to_string());
-                i += 1;
-                continue;
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    Some(r)
-}
-
-/// `VIP:PORT` → its parts.
-fn endpoint(s: &str) -> Option<(Ipv4Addr, u16)> {
-    let (ip, port) = s.rsplit_once(':')?;
-    Some((ip.parse().ok()?, port.parse().ok()?))
-}
-
 /// A virtual service as the inventory holds it.
 #[derive(Debug, Clone, PartialEq)]
 struct Service {
@@ -121,70 +60,61 @@ impl Service {
     }
 }
 
-fn method_name(flag: &str) -> &'static str {
-    match flag {
-        "-m" | "NAT" => "masquerading (NAT)",
-        "-i" | "TUN" => "tunnelling (IPIP)",
-        _ => "an unknown forwarding method",
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Masq => "masquerading (NAT)",
+        Method::Tunnel => "tunnelling (IPIP)",
+        Method::Route => "direct routing",
     }
 }
 
 /// The services a director's live IPVS table holds.
-fn from_table(host: &str, lines: &[String], out: &mut Vec<String>) -> Vec<Service> {
+fn from_table(host: &str, table: &Table, out: &mut Vec<String>) -> Vec<Service> {
     let mut services: Vec<Service> = Vec::new();
-    for r in lines.iter().filter_map(|l| rule(l)) {
-        let protocol = match r.kind.as_str() {
-            "-t" => "tcp",
-            "-u" => "udp",
-            _ => {
-                if r.add_service {
-                    out.push(format!(
-                        "{host}: IPVS service `{} {}` is chosen by firewall mark (or SCTP); an inventory holds VIP:port services only, so it is left out and `up` would leave it alone only if it never touches it: keep this director out of lvsprov or define the service by VIP and port",
-                        r.kind, r.service
-                    ));
-                }
+    for t in &table.services {
+        let (protocol, vip, port) = match t.key {
+            Key::Addr(Proto::Tcp, SocketAddr::V4(a)) => ("tcp", *a.ip(), a.port()),
+            Key::Addr(Proto::Udp, SocketAddr::V4(a)) => ("udp", *a.ip(), a.port()),
+            key => {
+                out.push(format!(
+                    "{host}: IPVS service `{key}` is chosen by firewall mark, SCTP or an IPv6 address; an inventory holds IPv4 VIP:port services only, so it is left out and `up` would leave it alone only if it never touches it: keep this director out of lvsprov or define the service by VIP and port"
+                ));
                 continue;
             }
         };
-        let Some((vip, port)) = endpoint(&r.service) else {
-            continue;
+        let mut svc = Service {
+            vip,
+            port,
+            protocol,
+            scheduler: Some(t.scheduler.clone())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "wlc".into()),
+            persistence: t.persistence,
+            members: vec![],
+            health: None,
         };
-        if r.add_service {
-            services.push(Service {
-                vip,
-                port,
-                protocol,
-                scheduler: r.scheduler.clone().unwrap_or_else(|| "wlc".into()),
-                persistence: r.persistence,
-                members: vec![],
-                health: None,
-            });
-            continue;
+        for d in &t.dests {
+            let (rip, rport) = (d.addr.ip(), d.addr.port());
+            if d.method != Method::Route {
+                out.push(format!(
+                    "{host}: {vip}:{port} sends to {} by {}; lvsprov builds direct routing only, so this real server is left out of the inventory and `up` would take it out of the IPVS table: move it to DR (`-g`) first, or keep this service out of lvsprov",
+                    d.addr,
+                    method_name(d.method)
+                ));
+                continue;
+            }
+            if rport != port {
+                out.push(format!(
+                    "{host}: {vip}:{port} sends to {}; direct routing cannot change the port, so this real server is left out: make it listen on {port}",
+                    d.addr
+                ));
+                continue;
+            }
+            if let std::net::IpAddr::V4(rip) = rip {
+                svc.members.push((rip, d.weight));
+            }
         }
-        let Some(svc) = services
-            .iter_mut()
-            .find(|s| s.vip == vip && s.port == port && s.protocol == protocol)
-        else {
-            continue;
-        };
-        let Some((rip, rport)) = r.real.as_deref().and_then(endpoint) else {
-            continue;
-        };
-        let method = r.method.as_deref().unwrap_or("-g");
-        if method != "-g" {
-            out.push(format!(
-                "{host}: {vip}:{port} sends to {rip}:{rport} by {}; lvsprov builds direct routing only, so this real server is left out of the inventory and `up` would take it out of the IPVS table: move it to DR (`-g`) first, or keep this service out of lvsprov",
-                method_name(method)
-            ));
-            continue;
-        }
-        if rport != port {
-            out.push(format!(
-                "{host}: {vip}:{port} sends to {rip}:{rport}; direct routing cannot change the port, so this real server is left out: make it listen on {port}"
-            ));
-            continue;
-        }
-        svc.members.push((rip, r.weight.unwrap_or(1)));
+        services.push(svc);
     }
     services
 }
@@ -214,7 +144,11 @@ fn from_keepalived(
         {
             out.push(format!(
                 "{host}: keepalived's virtual_server {head} uses {}; lvsprov builds direct routing only, so the service is left out",
-                method_name(&m.to_ascii_uppercase())
+                match m.to_ascii_uppercase().as_str() {
+                    "NAT" => method_name(Method::Masq),
+                    "TUN" => method_name(Method::Tunnel),
+                    _ => "an unknown forwarding method",
+                }
             ));
             continue;
         }
@@ -301,7 +235,7 @@ pub fn inventory(hosts: &[Seen], opts: &Options) -> Imported {
                 (Some(k), _) if !k.virtual_servers.is_empty() => {
                     from_keepalived(&s.target, k, &mut out)
                 }
-                (_, Ipvs::Available(lines)) => from_table(&s.target, lines, &mut out),
+                (_, Ipvs::Available(table)) => from_table(&s.target, table, &mut out),
                 _ => vec![],
             };
             let lo_vips = f
@@ -559,27 +493,5 @@ pub fn inventory(hosts: &[Seen], opts: &Options) -> Imported {
         inventory: Value::Object(inv),
         not_mapped: out,
         secret,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipvsadm_save_lines_become_rules() {
-        let r = rule("-A -t 192.168.100.10:80 -s rr -p 300").unwrap();
-        assert!(r.add_service);
-        assert_eq!(
-            (r.scheduler.as_deref(), r.persistence),
-            (Some("rr"), Some(300))
-        );
-        let a = rule("-a -t 192.168.100.10:80 -r 192.168.100.201:80 -m -w 3").unwrap();
-        assert_eq!(
-            (a.real.as_deref(), a.method.as_deref(), a.weight),
-            (Some("192.168.100.201:80"), Some("-m"), Some(3))
-        );
-        assert_eq!(rule("garbage"), None);
-        assert_eq!(rule("-A"), None);
     }
 }

@@ -6,10 +6,12 @@ use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, Ipvs as IpvsFact, Probe};
 use crate::host_state::{atomic_write, Mode};
 use crate::inventory::{Protocol, Scheduler, Service};
+use crate::ipvs::{self as model, Dest, Key, Proto, Table};
 use crate::os::PlatformId;
 use crate::sh;
 use crate::shell::Script;
 use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -19,18 +21,18 @@ pub struct Ipvs {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VirtualService {
-    pub vip: String,
+    pub vip: IpAddr,
     pub port: u16,
     pub protocol: Protocol,
     pub scheduler: Scheduler,
     pub persistence_timeout: Option<u32>,
-    pub real_servers: Vec<(String, u32)>,
+    pub real_servers: Vec<(IpAddr, u32)>,
 }
 
 impl From<&Service> for VirtualService {
     fn from(s: &Service) -> Self {
         VirtualService {
-            vip: s.vip.to_string(),
+            vip: IpAddr::V4(s.vip.0),
             port: s.port,
             protocol: s.protocol,
             scheduler: s.scheduler,
@@ -38,7 +40,7 @@ impl From<&Service> for VirtualService {
             real_servers: s
                 .real_servers
                 .iter()
-                .map(|m| (m.address.to_string(), m.weight))
+                .map(|m| (IpAddr::V4(m.address), m.weight))
                 .collect(),
         }
     }
@@ -54,113 +56,86 @@ fn ipvsadm(args: &[String]) -> Script {
 }
 
 impl VirtualService {
-    fn addr(&self) -> String {
-        format!("{}:{}", self.vip, self.port)
+    pub fn key(&self) -> Key {
+        let proto = match self.protocol {
+            Protocol::Tcp => Proto::Tcp,
+            Protocol::Udp => Proto::Udp,
+        };
+        Key::Addr(proto, SocketAddr::new(self.vip, self.port))
     }
-    fn key(&self) -> String {
-        format!("{} {}", self.protocol.flag(), self.addr())
-    }
-    fn service_args(&self, op: &str) -> Vec<String> {
-        let mut a = vec![
-            op.into(),
-            self.protocol.flag().into(),
-            self.addr(),
-            "-s".into(),
-            self.scheduler.as_str().into(),
-        ];
-        if let Some(t) = self.persistence_timeout {
-            a.extend(["-p".into(), t.to_string()]);
-        }
-        a
-    }
-    fn real_args(&self, op: &str, rip: &str, w: u32) -> Vec<String> {
-        vec![
-            op.into(),
-            self.protocol.flag().into(),
-            self.addr(),
-            "-r".into(),
-            format!("{rip}:{}", self.port),
-            "-g".into(),
-            "-w".into(),
-            w.to_string(),
-        ]
-    }
-    /// The lines `ipvsadm-save -n` prints for this service when it is as wanted.
-    pub fn wanted_lines(&self) -> Vec<String> {
-        let mut lines = vec![self.service_args("-A").join(" ")];
-        lines.extend(
-            self.real_servers
-                .iter()
-                .map(|(rip, w)| self.real_args("-a", rip, *w).join(" ")),
+
+    /// The service as lvsprov wants it in the table: real servers by direct routing.
+    pub fn model(&self) -> model::Service {
+        let mut s = model::Service::new(
+            self.key(),
+            self.scheduler.as_str(),
+            self.persistence_timeout,
         );
-        lines
-    }
-    /// This service's lines among everything `ipvsadm-save -n` printed.
-    pub fn lines_in<'a>(&self, all: &'a [String]) -> Vec<&'a str> {
-        let key = format!(" {} ", self.key());
-        all.iter()
-            .map(|l| l.as_str())
-            .filter(|l| format!("{l} ").contains(&key))
-            .collect()
+        s.dests = self
+            .real_servers
+            .iter()
+            .map(|(ip, w)| Dest::new(SocketAddr::new(*ip, self.port), *w))
+            .collect();
+        s
     }
 
     /// What differs between the wanted rules and `now`: diff lines and the ipvsadm edits.
-    fn edits(&self, now: &[&str]) -> (Vec<String>, Vec<Script>) {
+    fn edits(&self, now: Option<&model::Service>) -> (Vec<String>, Vec<Script>) {
+        let want = self.model();
         let (mut diff, mut script) = (Vec::new(), Vec::new());
-        let want_svc = self.service_args("-A").join(" ");
-        match now.iter().find(|l| l.starts_with("-A ")) {
-            None => script.push(ipvsadm(&self.service_args("-A"))),
-            Some(l) if *l != want_svc => {
-                diff.push(format!("-{l}"));
-                script.push(ipvsadm(&self.service_args("-E")));
+        match now {
+            None => {
+                diff.push(format!("+{}", want.rule()));
+                script.push(ipvsadm(&want.args("-A")));
+            }
+            Some(n) if !n.same_settings(&want) => {
+                diff.push(format!("-{}\n+{}", n.rule(), want.rule()));
+                script.push(ipvsadm(&want.args("-E")));
             }
             Some(_) => {}
         }
-        if !now.iter().any(|l| *l == want_svc) {
-            diff.push(format!("+{want_svc}"));
-        }
-        for (rip, w) in &self.real_servers {
-            let want = self.real_args("-a", rip, *w).join(" ");
-            let prefix = format!("-a {} -r {rip}:{} ", self.key(), self.port);
-            match now.iter().find(|l| l.starts_with(&prefix)) {
-                Some(l) if *l == want => {}
-                Some(l) => {
-                    diff.push(format!("-{l}\n+{want}"));
-                    script.push(ipvsadm(&self.real_args("-e", rip, *w)));
+        let had = now.map(|n| n.dests.as_slice()).unwrap_or_default();
+        for w in &want.dests {
+            let rule = |d: &Dest, op| d.args(op, &want.key);
+            match had.iter().find(|d| d.addr == w.addr) {
+                Some(d) if d.same_rule(w) => {}
+                Some(d) => {
+                    diff.push(format!(
+                        "-{}\n+{}",
+                        rule(d, "-a").join(" "),
+                        rule(w, "-a").join(" ")
+                    ));
+                    script.push(ipvsadm(&rule(w, "-e")));
                 }
                 None => {
-                    diff.push(format!("+{want}"));
-                    script.push(ipvsadm(&self.real_args("-a", rip, *w)));
+                    diff.push(format!("+{}", rule(w, "-a").join(" ")));
+                    script.push(ipvsadm(&rule(w, "-a")));
                 }
             }
         }
-        for l in now.iter().filter(|l| l.starts_with("-a ")) {
-            let r = l
-                .split_whitespace()
-                .skip_while(|w| *w != "-r")
-                .nth(1)
-                .unwrap_or_default();
-            let rip = r.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(r);
-            if !self.real_servers.iter().any(|(want, _)| want == rip) {
-                diff.push(format!("-{l}"));
-                let (flag, addr) = (self.protocol.flag().to_string(), self.addr());
-                script.push(ipvsadm(&[
-                    "-d".into(),
-                    flag,
-                    addr,
-                    "-r".into(),
-                    r.to_string(),
-                ]));
-            }
+        for d in had
+            .iter()
+            .filter(|d| !want.dests.iter().any(|w| w.addr == d.addr))
+        {
+            diff.push(format!("-{}", d.args("-a", &want.key).join(" ")));
+            let mut del = vec!["-d".to_string()];
+            del.extend(key_words(&want.key));
+            del.extend(["-r".into(), d.addr.to_string()]);
+            script.push(ipvsadm(&del));
         }
         (diff, script)
     }
 }
 
-fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Vec<&'a str> {
+/// `-t ADDR` as two words.
+fn key_words(key: &Key) -> Vec<String> {
+    key.to_string().split(' ').map(str::to_string).collect()
+}
+
+fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Option<&'a model::Service> {
     match &facts.ipvs {
-        IpvsFact::Available(lines) => vs.lines_in(lines),
-        _ => vec![],
+        IpvsFact::Available(table) => table.service(&vs.key()),
+        _ => None,
     }
 }
 
@@ -191,9 +166,9 @@ impl Resource for Ipvs {
         let mut out = Vec::new();
         for vs in &self.services {
             let now = current(facts, vs);
-            let (diff, script) = vs.edits(&now);
+            let (diff, script) = vs.edits(now);
             if !script.is_empty() {
-                let action = if now.is_empty() {
+                let action = if now.is_none() {
                     Action::Create
                 } else {
                     Action::Update
@@ -213,24 +188,15 @@ impl Resource for Ipvs {
         if !out.is_empty() {
             out.push(save_change(facts, "ipvsadm-save -n after the rules above"));
         } else if let Some(saved) = facts.files.get(file) {
-            let live: Vec<&str> = match &facts.ipvs {
-                IpvsFact::Available(lines) => lines
-                    .iter()
-                    .map(|l| l.trim())
-                    .filter(|l| !l.is_empty())
-                    .collect(),
-                _ => vec![],
+            let live = match &facts.ipvs {
+                IpvsFact::Available(table) => table.clone(),
+                _ => Table::default(),
             };
-            let kept: Vec<&str> = saved
-                .content
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
+            let kept = Table::from_save(&saved.content);
             if kept != live {
                 out.push(save_change(
                     facts,
-                    &format!("the saved table ({} lines) is not the live one ({} lines): saved again, for the restore at boot", kept.len(), live.len()),
+                    &format!("the saved table ({} rules) is not the live one ({} rules): saved again, for the restore at boot", kept.rules().len(), live.rules().len()),
                 ));
             }
         } else {
@@ -243,13 +209,15 @@ impl Resource for Ipvs {
         let mut out: Vec<Change> = self
             .services
             .iter()
-            .filter(|vs| !current(facts, vs).is_empty())
-            .map(|vs| {
+            .filter_map(|vs| Some((vs, current(facts, vs)?)))
+            .map(|(vs, now)| {
+                let mut del = vec!["-D".to_string()];
+                del.extend(key_words(&vs.key()));
                 Change::new(
                     format!("ipvs {}", vs.key()),
                     Action::Delete,
-                    format!("-{}\n", vs.service_args("-A").join(" ")),
-                    sh!("ipvsadm -D {} {}", vs.protocol.flag(), vs.addr()),
+                    format!("-{}\n", now.rule()),
+                    ipvsadm(&del),
                 )
             })
             .collect();

@@ -8,19 +8,16 @@ use crate::resources::ipvs::VirtualService;
 
 pub fn run(director: &str, ipvs: &Ipvs, svc: &Service, as_run: &Service) -> Check {
     let name = format!("{director}: IPVS table for {}:{}", svc.vip, svc.port);
-    let Ipvs::Available(lines) = ipvs else {
+    let Ipvs::Available(table) = ipvs else {
         return check(name, false, "IPVS rules", "this kernel has no IPVS loaded");
     };
-    let want = VirtualService::from(as_run).wanted_lines();
-    let have = VirtualService::from(svc).lines_in(lines);
-    let missing: Vec<&String> = want
-        .iter()
-        .filter(|w| !have.contains(&w.as_str()))
-        .collect();
-    let extra: Vec<&&str> = have
-        .iter()
-        .filter(|h| !want.iter().any(|w| w == **h))
-        .collect();
+    let want = VirtualService::from(as_run).model().rules();
+    let have = table
+        .service(&VirtualService::from(svc).key())
+        .map(|s| s.rules())
+        .unwrap_or_default();
+    let missing: Vec<&String> = want.iter().filter(|w| !have.contains(w)).collect();
+    let extra: Vec<&String> = have.iter().filter(|h| !want.contains(h)).collect();
     let ok = missing.is_empty() && extra.is_empty();
     let seen = if ok {
         format!("{} rules as in the inventory", have.len())
@@ -34,6 +31,7 @@ pub fn run(director: &str, ipvs: &Ipvs, svc: &Service, as_run: &Service) -> Chec
 mod tests {
     use super::*;
     use crate::inventory::parse;
+    use crate::ipvs::Table;
 
     const INV: &str = include_str!("../../../inventories/lab.json");
 
@@ -41,9 +39,10 @@ mod tests {
     fn a_missing_real_server_fails_and_names_the_rule() {
         let inv = parse(INV).unwrap();
         let svc = &inv.services[0];
-        let all = VirtualService::from(svc).wanted_lines();
-        assert!(run("lvs01", &Ipvs::Available(all.clone()), svc, svc).ok);
-        let c = run("lvs01", &Ipvs::Available(all[..2].to_vec()), svc, svc);
+        let all = VirtualService::from(svc).model().rules();
+        let table = |rules: &[String]| Ipvs::Available(Table::from_save(&rules.join("\n")));
+        assert!(run("lvs01", &table(&all), svc, svc).ok);
+        let c = run("lvs01", &table(&all[..2]), svc, svc);
         assert!(!c.ok && c.seen.contains("192.168.100.202:80"), "{c:?}");
         assert!(!run("lvs01", &Ipvs::Absent, svc, svc).ok);
     }

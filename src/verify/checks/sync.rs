@@ -19,26 +19,18 @@ pub fn run(director: &str, holder: bool, daemons: &BTreeSet<String>) -> Check {
 }
 
 /// How many of `clients`' connections to `vip` a director's IPVS table holds, from its
-/// `/proc/net/ip_vs_conn` (`TCP C0A86464 D2E4 C0A8640A 0050 C0A864C9 0050 ESTABLISHED 895`:
-/// client, virtual and real address in hex). On a backup these entries came by sync: a
+/// `/proc/net/ip_vs_conn`. On a backup these entries came by sync: a
 /// connection it does not hold is reset when it takes over.
 pub fn known(ip_vs_conn: &str, vip: SocketAddrV4, clients: &[SocketAddrV4]) -> usize {
-    let hex = |a: &SocketAddrV4| (u32::from(*a.ip()), a.port());
-    let parse = |ip: &str, port: &str| {
-        Some((
-            u32::from_str_radix(ip, 16).ok()?,
-            u16::from_str_radix(port, 16).ok()?,
-        ))
-    };
-    let held: BTreeSet<(u32, u16)> = ip_vs_conn
-        .lines()
-        .filter_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            let (client, to) = (parse(w.get(1)?, w.get(2)?)?, parse(w.get(3)?, w.get(4)?)?);
-            (to == hex(&vip)).then_some(client)
-        })
+    let held: BTreeSet<std::net::SocketAddr> = crate::ipvs::conns(ip_vs_conn)
+        .into_iter()
+        .filter(|c| c.virt == vip.into())
+        .map(|c| c.client)
         .collect();
-    clients.iter().filter(|c| held.contains(&hex(c))).count()
+    clients
+        .iter()
+        .filter(|c| held.contains(&(**c).into()))
+        .count()
 }
 
 #[cfg(test)]
