@@ -450,7 +450,10 @@ mod tests {
         assert!(matches!(t.services[2].key, Key::Addr(Proto::Udp, a) if a.is_ipv6()));
         assert_eq!(t.rules().join("\n") + "\n", SAVE);
         assert_eq!(Table::from_save(&t.rules().join("\n")), t);
-        assert_eq!(Table::from_save("garbage\n-A\n-A -t\n-a -t 1.2.3.4:80"), Table::default());
+        assert_eq!(
+            Table::from_save("garbage\n-A\n-A -t\n-a -t 1.2.3.4:80"),
+            Table::default()
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-mod raw;
+pub mod raw;
 mod types;
 mod validate;
 mod validate_services;

@@ -1,19 +1,22 @@
 //! The inventory JSON as written: strings where the user may be wrong, so the validator can say
-//! what is wrong with each one (and all of them at once) instead of stopping at the first.
+//! what is wrong with each one (and all of them at once) instead of stopping at the first. The
+//! same types write an inventory (`import`), so what is written is what is read.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawInventory {
     pub network: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub ssh: RawSsh,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keepalived: Option<RawKeepalived>,
     /// Default for every host's `persist`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub persist: Option<bool>,
     /// The directors' IPVS behaviour under churn.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub ipvs: RawIpvs,
     #[serde(default)]
     pub directors: Vec<RawHost>,
@@ -23,82 +26,109 @@ pub struct RawInventory {
     pub services: Vec<RawService>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawIpvs {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conn_reuse_mode: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_nodest_conn: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_quiescent_template: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub timeouts: RawIpvsTimeouts,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawIpvsTimeouts {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tcpfin: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub udp: Option<u32>,
 }
 
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Serialize, Default, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawSsh {
     /// Where to reach the host for SSH (management address or name), when not its LVS address.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// Bastions to go through, OpenSSH's `-J` syntax: `[user@]host[:port]`, comma-separated;
     /// `"none"` on a host overrides a top-level jump.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jump: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub known_hosts: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sudo: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeepalived {
-    pub virtual_router_id: u16,
-    pub auth_pass: String,
+    /// Required; optional here so that its absence is said like any other problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtual_router_id: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_pass: Option<String>,
     #[serde(default = "one")]
     pub advert_int: u16,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub sync: RawSync,
 }
 
 /// IPVS connection sync between the directors (keepalived's `lvs_sync_daemon`).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawSync {
     /// Default: on whenever there are two or more directors.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Default: the NIC the VIP is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
     /// Default: the virtual_router_id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u16>,
+}
+
+fn is_default<T: Default + PartialEq>(t: &T) -> bool {
+    *t == T::default()
 }
 
 fn one() -> u16 {
     1
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHost {
     pub name: String,
     pub address: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
     /// false: converge the live state only; nothing is set up to come back at boot (a container
     /// with no init). Default true: a host that boots nothing lvsprov can hook is refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub persist: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub ssh: RawSsh,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawService {
     pub vip: String,
@@ -107,13 +137,15 @@ pub struct RawService {
     pub protocol: String,
     #[serde(default = "rr")]
     pub scheduler: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub persistence_timeout: Option<u32>,
+    /// Always written: an imported inventory shows the check lvsprov will render.
     #[serde(default)]
     pub health_check: RawHealthCheck,
     pub real_servers: Vec<RawMember>,
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Serialize, Clone, PartialEq, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawHealthCheck {
     #[serde(default = "tcp", rename = "type")]
@@ -150,7 +182,7 @@ fn six() -> u32 {
     6
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMember {
     pub name: String,

@@ -385,16 +385,25 @@ impl Validator {
             }
             return None;
         };
-        if !(1..=255).contains(&k.virtual_router_id) {
-            self.problem(
+        let router_id = k.virtual_router_id.unwrap_or(0);
+        match k.virtual_router_id {
+            None => self.problem(
                 "$.keepalived.virtual_router_id",
-                format!(
-                    "{} is out of range; use 1..255, unique on the segment",
-                    k.virtual_router_id
-                ),
-            );
+                "missing; add a number 1..255, the same on every director and unique on the segment",
+            ),
+            Some(id) if !(1..=255).contains(&id) => self.problem(
+                "$.keepalived.virtual_router_id",
+                format!("{id} is out of range; use 1..255, unique on the segment"),
+            ),
+            Some(_) => {}
         }
-        if k.auth_pass.is_empty() || k.auth_pass.len() > 8 {
+        let auth_pass = k.auth_pass.clone().unwrap_or_default();
+        if k.auth_pass.is_none() {
+            self.problem(
+                "$.keepalived.auth_pass",
+                "missing; add VRRP's password (1 to 8 characters, the same on every director)",
+            );
+        } else if auth_pass.is_empty() || auth_pass.len() > 8 {
             self.problem(
                 "$.keepalived.auth_pass",
                 "VRRP PASS authentication takes 1 to 8 characters; shorten it",
@@ -407,10 +416,10 @@ impl Validator {
             self.priorities(&raw.directors);
         }
         Some(Keepalived {
-            virtual_router_id: k.virtual_router_id as u8,
-            auth_pass: k.auth_pass.clone(),
+            virtual_router_id: router_id as u8,
+            auth_pass,
             advert_int: k.advert_int,
-            sync: self.sync(&k.sync, k.virtual_router_id, directors),
+            sync: self.sync(&k.sync, router_id, directors),
         })
     }
 
