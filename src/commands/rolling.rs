@@ -195,62 +195,93 @@ async fn one_batch(
         hosts: names.to_vec(),
         ..Batch::default()
     };
-    let stop = |reports, why: String| Step {
-        reports,
-        stopped: Some(why),
-    };
     let t = Instant::now();
+    let to_serve = match drain_batch(loaded, directors, names, drain_limit, &mut batch).await {
+        Ok(to_serve) => to_serve,
+        Err(why) => return (batch, why),
+    };
+    batch.drained_ms = t.elapsed().as_millis();
+    let (reports, bad) = converge_batch(loaded, names).await;
+    let good: Vec<String> = to_serve
+        .iter()
+        .filter(|n| !bad.iter().any(|(b, _)| b == *n))
+        .cloned()
+        .collect();
+    batch.converged = bad.is_empty();
+    let t = Instant::now();
+    let stopped = match give_back(loaded, directors, &good).await {
+        Err(why) => Some(why),
+        Ok(()) => {
+            batch.back_ms = Some(t.elapsed().as_millis());
+            (!bad.is_empty()).then(|| {
+                let failed: Vec<String> =
+                    bad.iter().map(|(n, why)| format!("{n} ({why})")).collect();
+                format!(
+                    "{} failed and stays drained; fix it, run `up` on it, then `lvsprov undrain`",
+                    failed.join(", ")
+                )
+            })
+        }
+    };
+    (batch, Step { reports, stopped })
+}
+
+/// Drains the batch and waits until no director has an active connection to it. Ok: the ones
+/// to give their weight back afterwards (not those drained before the roll). Err: the roll
+/// stops, their weight given back.
+async fn drain_batch(
+    loaded: &Loaded,
+    directors: &Loaded,
+    names: &[String],
+    drain_limit: Duration,
+    batch: &mut Batch,
+) -> Result<Vec<String>, Step> {
     let (mark, errors) = set_drain(directors, names, true).await;
     let before = mark.already_drained();
-    let to_serve: Vec<String> = names
-        .iter()
-        .filter(|n| !before.contains(*n))
-        .cloned()
-        .collect();
-    batch.left_drained = names
-        .iter()
-        .filter(|n| before.contains(*n))
-        .cloned()
-        .collect();
+    let (left, to_serve): (Vec<String>, Vec<String>) =
+        names.iter().cloned().partition(|n| before.contains(n));
+    batch.left_drained = left;
     if !errors.is_empty() {
         let why = format!(
             "draining {} failed ({}); its weight was given back",
             names.join(", "),
             errors.join("; ")
         );
-        return (batch, abandon(directors, &to_serve, why).await);
+        return Err(abandon(directors, &to_serve, why).await);
     }
     // One after the other: while the first is waited for, the others drain too.
-    let mut waits = Vec::new();
+    let mut busy = Vec::new();
     for n in names {
         let host = loaded.inv.host(n).expect("a selected host");
         let dirs = directors.hosts.clone();
-        waits.push(drain_wait::wait(&loaded.inv, host, dirs, &directors.fleet, drain_limit).await);
-    }
-    batch.drained_ms = t.elapsed().as_millis();
-    let busy: Vec<String> = waits
-        .iter()
-        .filter(|w| !w.drained)
-        .map(|w| {
-            format!(
+        let w = drain_wait::wait(&loaded.inv, host, dirs, &directors.fleet, drain_limit).await;
+        if !w.drained {
+            busy.push(format!(
                 "{} ({} active, {})",
                 w.host,
                 w.active_left,
                 w.errors.join("; ")
-            )
-        })
-        .collect();
+            ));
+        }
+    }
     if !busy.is_empty() {
         let why = format!(
             "not drained within --drain-timeout: {}; nothing was changed on them and they serve again",
             busy.join(", ")
         );
-        return (batch, abandon(directors, &to_serve, why).await);
+        return Err(abandon(directors, &to_serve, why).await);
     }
+    Ok(to_serve)
+}
 
+/// `up` on the batch, then each converged one's page on its own address. The reports, and the
+/// hosts that failed with why (their own report says more for a failed apply).
+async fn converge_batch(
+    loaded: &Loaded,
+    names: &[String],
+) -> (Vec<HostReport>, Vec<(String, String)>) {
     let these = only(loaded, |h| names.contains(&h.name));
     let up = converge::converge(these, Command::Up, Mode::Up, None).await;
-    // Failed hosts, each with why: its own report says more for a failed apply.
     let mut bad: Vec<(String, String)> = failed(&up)
         .into_iter()
         .map(|n| (n, "its up failed".to_string()))
@@ -264,53 +295,20 @@ async fn one_batch(
             bad.push((h.name.clone(), format!("its page: {e}")));
         }
     }
-    let good: Vec<String> = to_serve
-        .iter()
-        .filter(|n| !bad.iter().any(|(b, _)| b == *n))
-        .cloned()
-        .collect();
-    batch.converged = bad.is_empty();
-    let t = Instant::now();
-    let (_, errors) = set_drain(directors, &good, false).await;
+    (up.hosts, bad)
+}
+
+/// Undrains `good` and waits until every director lists them with their weight again.
+async fn give_back(loaded: &Loaded, directors: &Loaded, good: &[String]) -> Result<(), String> {
+    let (_, errors) = set_drain(directors, good, false).await;
     if !errors.is_empty() {
-        return (
-            batch,
-            stop(
-                up.hosts,
-                format!(
-                    "giving {} its weight back failed ({}); run `lvsprov undrain` for it",
-                    good.join(", "),
-                    errors.join("; ")
-                ),
-            ),
-        );
+        return Err(format!(
+            "giving {} its weight back failed ({}); run `lvsprov undrain` for it",
+            good.join(", "),
+            errors.join("; ")
+        ));
     }
-    if let Err(e) = back(loaded, directors, &good).await {
-        return (batch, stop(up.hosts, e));
-    }
-    batch.back_ms = Some(t.elapsed().as_millis());
-    if !bad.is_empty() {
-        return (
-            batch,
-            stop(
-                up.hosts,
-                format!(
-                    "{} failed and stays drained; fix it, run `up` on it, then `lvsprov undrain`",
-                    bad.iter()
-                        .map(|(n, why)| format!("{n} ({why})"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-        );
-    }
-    (
-        batch,
-        Step {
-            reports: up.hosts,
-            stopped: None,
-        },
-    )
+    back(loaded, directors, good).await
 }
 
 /// The converged real server answers on its own address with its page (retried: a web server

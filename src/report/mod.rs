@@ -190,75 +190,84 @@ impl Report {
     }
 
     pub fn human(&self) -> String {
-        let mut out = String::new();
         let verb = if self.command == Command::Check {
             "would change"
         } else {
             "changed"
         };
-        for h in &self.hosts {
-            let head = format!("{} ({}, {})", style(&h.name).bold(), h.address, h.role);
-            let status = match h.status {
-                Status::Unchanged => style("unchanged".to_string()).green(),
-                Status::Changed => style(format!("{verb}: {} change(s)", h.changes.len())).yellow(),
-                Status::Failed => style("FAILED".to_string()).red().bold(),
-                Status::Unreachable => style("UNREACHABLE".to_string()).red().bold(),
-            };
-            out.push_str(&format!("{head}: {status}\n"));
-            for c in &h.changes {
-                let mark = match c.action {
-                    Action::Create => style("+").green(),
-                    Action::Update => style("~").yellow(),
-                    Action::Delete => style("-").red(),
-                };
-                if c.diff.contains('\n') {
-                    out.push_str(&format!("  {mark} {}\n", c.resource));
-                    let total = c.diff.lines().count();
-                    let shown = match self.diff_lines {
-                        0 => total,
-                        n => n.min(total),
-                    };
-                    for line in c.diff.lines().take(shown) {
-                        let l = if line.starts_with("+++") || line.starts_with("---") {
-                            style(line).bold()
-                        } else if line.starts_with('+') {
-                            style(line).green()
-                        } else if line.starts_with('-') {
-                            style(line).red()
-                        } else if line.starts_with("@@") {
-                            style(line).cyan()
-                        } else {
-                            style(line)
-                        };
-                        out.push_str(&format!("      {l}\n"));
-                    }
-                    if shown < total {
-                        out.push_str(&format!(
-                            "      {}\n",
-                            style(format!(
-                                "… {} more lines (--diff-lines 0 shows all; --output json has them)",
-                                total - shown
-                            ))
-                            .dim()
-                        ));
-                    }
-                } else {
-                    out.push_str(&format!("  {mark} {}: {}\n", c.resource, c.diff));
-                }
-                if let Some(script) = &c.shown_script {
-                    for line in script.lines() {
-                        out.push_str(&format!("      {}\n", style(format!("$ {line}")).dim()));
-                    }
-                }
-            }
-            for n in &h.notes {
-                out.push_str(&format!("  {} {n}\n", style("note:").cyan().bold()));
-            }
-            if let Some(e) = &h.error {
-                out.push_str(&format!("  {} {}\n", style("error:").red().bold(), e));
-            }
+        let mut out: String = self
+            .hosts
+            .iter()
+            .map(|h| self.host_lines(h, verb))
+            .collect();
+        out.push_str(&self.summary_lines(verb));
+        if let Some(d) = &self.drain {
+            out.push_str(&d.human());
         }
+        if let Some(r) = &self.rolling {
+            out.push_str(&r.human());
+        }
+        for w in &self.warnings {
+            out.push_str(&format!("{} {w}\n", style("warning:").yellow().bold()));
+        }
+        out
+    }
+
+    /// A host's head line, each change, its notes and its error.
+    fn host_lines(&self, h: &HostReport, verb: &str) -> String {
+        let head = format!("{} ({}, {})", style(&h.name).bold(), h.address, h.role);
+        let status = match h.status {
+            Status::Unchanged => style("unchanged".to_string()).green(),
+            Status::Changed => style(format!("{verb}: {} change(s)", h.changes.len())).yellow(),
+            Status::Failed => style("FAILED".to_string()).red().bold(),
+            Status::Unreachable => style("UNREACHABLE".to_string()).red().bold(),
+        };
+        let mut out = format!("{head}: {status}\n");
+        for c in &h.changes {
+            out.push_str(&self.change_lines(c));
+        }
+        for n in &h.notes {
+            out.push_str(&format!("  {} {n}\n", style("note:").cyan().bold()));
+        }
+        if let Some(e) = &h.error {
+            out.push_str(&format!("  {} {}\n", style("error:").red().bold(), e));
+        }
+        out
+    }
+
+    /// One change: its mark and resource, its diff (at most `--diff-lines` of it), its script.
+    fn change_lines(&self, c: &Change) -> String {
+        let mark = match c.action {
+            Action::Create => style("+").green(),
+            Action::Update => style("~").yellow(),
+            Action::Delete => style("-").red(),
+        };
+        if !c.diff.contains('\n') {
+            return format!("  {mark} {}: {}\n", c.resource, c.diff) + &script_lines(c);
+        }
+        let mut out = format!("  {mark} {}\n", c.resource);
+        let total = c.diff.lines().count();
+        let shown = match self.diff_lines {
+            0 => total,
+            n => n.min(total),
+        };
+        for line in c.diff.lines().take(shown) {
+            out.push_str(&format!("      {}\n", diff_line(line)));
+        }
+        if shown < total {
+            let more = format!(
+                "… {} more lines (--diff-lines 0 shows all; --output json has them)",
+                total - shown
+            );
+            out.push_str(&format!("      {}\n", style(more).dim()));
+        }
+        out + &script_lines(c)
+    }
+
+    /// The plan's counts by action (when anything changes), then the run's line.
+    fn summary_lines(&self, verb: &str) -> String {
         let s = &self.summary;
+        let check = self.command == Command::Check;
         let by = |a: Action| {
             self.hosts
                 .iter()
@@ -266,19 +275,14 @@ impl Report {
                 .filter(|c| c.action == a)
                 .count()
         };
+        let mut out = String::new();
         if s.changes > 0 {
-            let (add, change, destroy) = if self.command == Command::Check {
-                ("to add", "to change", "to destroy")
-            } else {
-                ("added", "changed", "destroyed")
+            let (head, add, change, destroy) = match check {
+                true => ("plan", "to add", "to change", "to destroy"),
+                false => ("done", "added", "changed", "destroyed"),
             };
             out.push_str(&format!(
-                "{}: {} {add}, {} {change}, {} {destroy}\n",
-                if self.command == Command::Check {
-                    "plan"
-                } else {
-                    "done"
-                },
+                "{head}: {} {add}, {} {change}, {} {destroy}\n",
                 by(Action::Create),
                 by(Action::Update),
                 by(Action::Delete)
@@ -296,15 +300,32 @@ impl Report {
             s.changes,
             self.elapsed_ms as f64 / 1000.0
         ));
-        if let Some(d) = &self.drain {
-            out.push_str(&d.human());
-        }
-        if let Some(r) = &self.rolling {
-            out.push_str(&r.human());
-        }
-        for w in &self.warnings {
-            out.push_str(&format!("{} {w}\n", style("warning:").yellow().bold()));
-        }
         out
     }
+}
+
+/// A unified diff's line, coloured by what it is.
+fn diff_line(line: &str) -> console::StyledObject<&str> {
+    if line.starts_with("+++") || line.starts_with("---") {
+        style(line).bold()
+    } else if line.starts_with('+') {
+        style(line).green()
+    } else if line.starts_with('-') {
+        style(line).red()
+    } else if line.starts_with("@@") {
+        style(line).cyan()
+    } else {
+        style(line)
+    }
+}
+
+/// `--show-scripts`: the change's shell, each line under it.
+fn script_lines(c: &Change) -> String {
+    let Some(script) = &c.shown_script else {
+        return String::new();
+    };
+    script
+        .lines()
+        .map(|line| format!("      {}\n", style(format!("$ {line}")).dim()))
+        .collect()
 }
