@@ -129,44 +129,14 @@ pub fn run(a: ImportArgs) -> Exit {
     if a.connect_timeout == 0 || a.timeout == 0 {
         return usage("--connect-timeout and --timeout must be at least 1 second");
     }
-    let mut forced = std::collections::BTreeMap::new();
-    for (list, role) in [
-        (&a.director, Role::Director),
-        (&a.real_server, Role::RealServer),
-    ] {
-        for t in list {
-            if !a.hosts.contains(t) {
-                return usage(format_args!(
-                    "--{} {t}: not one of the hosts to read; add it to the host list",
-                    role.name().replace('_', "-")
-                ));
-            }
-            if forced.insert(t.clone(), role).is_some() {
-                return usage(format_args!("{t} is forced to both roles; pick one"));
-            }
-        }
-    }
-    let config = match SshConfig::load(a.ssh_config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => return usage(e),
+    let forced = match forced_roles(&a) {
+        Ok(f) => f,
+        Err(e) => return e,
     };
-    let mut hosts = Vec::new();
-    for h in &a.hosts {
-        let mut ssh = target(&a, h);
-        if let Some(cfg) = &config {
-            if let Err(e) = cfg.apply(&mut ssh) {
-                return usage(format_args!("{h}: {e}\nnothing was contacted"));
-            }
-        }
-        hosts.push(Host {
-            name: h.clone(),
-            address: std::net::Ipv4Addr::UNSPECIFIED,
-            nic: None,
-            persist: true,
-            duty: Duty::RealServer { page: None },
-            ssh,
-        });
-    }
+    let hosts = match targets(&a) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
     let creds = match credentials(&c, &hosts) {
         Ok(c) => c,
         Err(e) => return e,
@@ -180,6 +150,65 @@ pub fn run(a: ImportArgs) -> Exit {
         },
         verbose: a.verbose,
     };
+    let Some(seen) = read_all(hosts, &opts) else {
+        return Exit::HostFailed;
+    };
+    let imported = import::inventory(
+        &seen,
+        &import::Options {
+            forced,
+            ssh: ssh_block(&a),
+        },
+    );
+    finish(&a, imported)
+}
+
+/// `--director` / `--real-server`: each one of the hosts to read, and in one role only.
+fn forced_roles(a: &ImportArgs) -> Result<std::collections::BTreeMap<String, Role>, Exit> {
+    let mut forced = std::collections::BTreeMap::new();
+    for (list, role) in [
+        (&a.director, Role::Director),
+        (&a.real_server, Role::RealServer),
+    ] {
+        for t in list {
+            if !a.hosts.contains(t) {
+                return Err(usage(format_args!(
+                    "--{} {t}: not one of the hosts to read; add it to the host list",
+                    role.name().replace('_', "-")
+                )));
+            }
+            if forced.insert(t.clone(), role).is_some() {
+                return Err(usage(format_args!("{t} is forced to both roles; pick one")));
+            }
+        }
+    }
+    Ok(forced)
+}
+
+/// The hosts to read as SSH targets, completed from ssh_config.
+fn targets(a: &ImportArgs) -> Result<Vec<Host>, Exit> {
+    let config = SshConfig::load(a.ssh_config.as_deref()).map_err(usage)?;
+    let mut hosts = Vec::new();
+    for h in &a.hosts {
+        let mut ssh = target(a, h);
+        if let Some(cfg) = &config {
+            cfg.apply(&mut ssh)
+                .map_err(|e| usage(format_args!("{h}: {e}\nnothing was contacted")))?;
+        }
+        hosts.push(Host {
+            name: h.clone(),
+            address: std::net::Ipv4Addr::UNSPECIFIED,
+            nic: None,
+            persist: true,
+            duty: Duty::RealServer { page: None },
+            ssh,
+        });
+    }
+    Ok(hosts)
+}
+
+/// Every host's facts, read-only; None (each failure said) when any host could not be read.
+fn read_all(hosts: Vec<Host>, opts: &FleetOptions) -> Option<Vec<Seen>> {
     // The table (a hand-built director's rules) and the addresses are what import reads.
     let mut probe = Probe {
         ipvs: true,
@@ -188,7 +217,7 @@ pub fn run(a: ImportArgs) -> Exit {
     probe.files.insert(KEEPALIVED_CONF.into());
     probe.files.insert(PAGE.into());
     let script = Arc::new(facts::script(&probe));
-    let results = runtime().block_on(fleet::each(hosts, &opts, move |_, session, progress| {
+    let results = runtime().block_on(fleet::each(hosts, opts, move |_, session, progress| {
         let script = script.clone();
         async move {
             progress.phase("reading");
@@ -219,16 +248,9 @@ pub fn run(a: ImportArgs) -> Exit {
         eprintln!(
             "lvsprov: {failed} host(s) could not be read; nothing was written (an inventory without them would take them out of the cluster at the next `up`)"
         );
-        return Exit::HostFailed;
+        return None;
     }
-    let imported = import::inventory(
-        &seen,
-        &import::Options {
-            forced,
-            ssh: ssh_block(&a),
-        },
-    );
-    finish(&a, imported)
+    Some(seen)
 }
 
 /// The top-level `ssh` block: what the command line said, so `up` connects the same way.

@@ -8,9 +8,11 @@
 //! Options the model has no field for are kept in `other`, so a service with one of them is
 //! never equal to one lvsprov wants, and shows in a diff as it reads.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+
+mod kernel;
+pub use kernel::{conns, daemons, timeouts, Conn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Proto {
@@ -366,66 +368,6 @@ fn dest_opts(rest: &[&str]) -> Option<Dest> {
     })
 }
 
-/// One entry of `/proc/net/ip_vs_conn`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conn {
-    pub client: SocketAddr,
-    pub virt: SocketAddr,
-    pub dest: SocketAddr,
-    pub state: String,
-}
-
-/// `/proc/net/ip_vs_conn`: `TCP C0A86464 D2E4 C0A8640A 0050 C0A864C9 0050 ESTABLISHED 895`
-/// (client, virtual and real address in hex; IPv6 ones as 32 hex digits).
-pub fn conns(text: &str) -> Vec<Conn> {
-    let addr = |ip: &str, port: &str| -> Option<SocketAddr> {
-        let port = u16::from_str_radix(port, 16).ok()?;
-        let ip: IpAddr = match ip.len() {
-            8 => std::net::Ipv4Addr::from(u32::from_str_radix(ip, 16).ok()?).into(),
-            32 => std::net::Ipv6Addr::from(u128::from_str_radix(ip, 16).ok()?).into(),
-            _ => ip.parse().ok()?,
-        };
-        Some(SocketAddr::new(ip, port))
-    };
-    text.lines()
-        .filter_map(|l| {
-            let w: Vec<&str> = l.split_whitespace().collect();
-            Some(Conn {
-                client: addr(w.get(1)?, w.get(2)?)?,
-                virt: addr(w.get(3)?, w.get(4)?)?,
-                dest: addr(w.get(5)?, w.get(6)?)?,
-                state: w.get(7)?.to_string(),
-            })
-        })
-        .collect()
-}
-
-/// The sync daemons running (`master`, `backup`), from `ipvsadm -L --daemon`:
-/// `master sync daemon (mcast=eth0, syncid=51)`.
-pub fn daemons(text: &str) -> BTreeSet<String> {
-    text.lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let role = w.next().filter(|r| *r == "master" || *r == "backup")?;
-            (w.next() == Some("sync")).then(|| role.to_string())
-        })
-        .collect()
-}
-
-/// `Timeout (tcp tcpfin udp): 900 120 300` from `ipvsadm -L --timeout`.
-pub fn timeouts(text: &str) -> Option<[u32; 3]> {
-    let l = text
-        .lines()
-        .find(|l| l.starts_with("Timeout (tcp tcpfin udp):"))?;
-    let v: Vec<u32> = l
-        .rsplit(':')
-        .next()?
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
-    v.try_into().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,28 +411,5 @@ mod tests {
         assert_eq!(t.weighted_ports(web01, &[80, 443]), Vec::<u16>::new());
         assert_eq!(t.weighted_ports(web02, &[80, 443]), vec![80]);
         assert_eq!(t.service(&Key::Mark(3)).unwrap().dests[0].weight, 4);
-    }
-
-    #[test]
-    fn connection_entries_and_daemons() {
-        // Recorded on lvs02 of the real-kernel lab (header, two synced clients, one other VIP).
-        let table =
-            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
-                     TCP C0A86464 D2E4 C0A8640A 0050 C0A864C9 0050 ESTABLISHED     895\n\
-                     TCP C0A86464 D2E8 C0A8640B 0050 C0A864CA 0050 ESTABLISHED     894\n";
-        let c = conns(table);
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].client.to_string(), "192.168.100.100:53988");
-        assert_eq!(c[0].virt.to_string(), "192.168.100.10:80");
-        assert_eq!(c[1].dest.to_string(), "192.168.100.202:80");
-        assert_eq!(
-            daemons("master sync daemon (mcast=eth0, syncid=51)\nbackup sync daemon (mcast=eth0, syncid=51)\n"),
-            ["backup".to_string(), "master".to_string()].into()
-        );
-        assert_eq!(
-            timeouts("Timeout (tcp tcpfin udp): 900 120 300\n"),
-            Some([900, 120, 300])
-        );
-        assert_eq!(timeouts(""), None);
     }
 }
