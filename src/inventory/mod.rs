@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 pub mod raw;
 mod types;
 mod validate;
+mod validate_cluster;
 mod validate_services;
 
 pub use types::{HealthCheck, HealthKind, Protocol, Scheduler, Vip};

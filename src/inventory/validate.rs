@@ -1,10 +1,8 @@
 //! From the JSON as written to the typed cluster, collecting every problem with its path and fix.
 //! One function per part of the inventory; each adds problems and returns what it could type.
 
-use super::raw::{RawHost, RawInventory, RawIpvs, RawSsh, RawSync};
-use super::{
-    Duty, Explicit, Hop, Host, Inventory, IpvsTuning, Keepalived, Problem, Role, SshTarget, Sync,
-};
+use super::raw::{RawHost, RawInventory, RawSsh};
+use super::{Duty, Explicit, Hop, Host, Inventory, Problem, Role, SshTarget};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -124,46 +122,6 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
 }
 
 impl Validator {
-    fn ipvs(&mut self, raw: &RawIpvs) -> IpvsTuning {
-        let d = IpvsTuning::DEFAULT;
-        let mut flag = |name: &str, v: Option<u32>, default: u32| match v {
-            Some(x) if x > 1 => {
-                self.problem(
-                    format!("$.ipvs.{name}"),
-                    format!("{x} is out of range; it is 0 or 1 (default {default})"),
-                );
-                default
-            }
-            v => v.unwrap_or(default),
-        };
-        let conn_reuse_mode = flag("conn_reuse_mode", raw.conn_reuse_mode, d.conn_reuse_mode);
-        let expire_nodest_conn = flag(
-            "expire_nodest_conn",
-            raw.expire_nodest_conn,
-            d.expire_nodest_conn,
-        );
-        let expire_quiescent_template = flag(
-            "expire_quiescent_template",
-            raw.expire_quiescent_template,
-            d.expire_quiescent_template,
-        );
-        let mut secs = |name: &str, v: Option<u32>, default: u32| match v {
-            Some(x) if !(1..=604_800).contains(&x) => {
-                self.problem(format!("$.ipvs.timeouts.{name}"), format!("{x} is out of range; give seconds from 1 to 604800 (a week), default {default}"));
-                default
-            }
-            v => v.unwrap_or(default),
-        };
-        IpvsTuning {
-            conn_reuse_mode,
-            expire_nodest_conn,
-            expire_quiescent_template,
-            tcp: secs("tcp", raw.timeouts.tcp, d.tcp),
-            tcpfin: secs("tcpfin", raw.timeouts.tcpfin, d.tcpfin),
-            udp: secs("udp", raw.timeouts.udp, d.udp),
-        }
-    }
-
     pub(super) fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
@@ -374,84 +332,6 @@ impl Validator {
                 "$.services",
                 "no virtual service; add one with a vip, port and real_servers",
             );
-        }
-    }
-
-    fn keepalived(&mut self, raw: &RawInventory) -> Option<Keepalived> {
-        let directors = raw.directors.len();
-        let Some(k) = &raw.keepalived else {
-            if directors > 1 {
-                self.problem("$.keepalived", format!("{directors} directors need keepalived, or both would claim the VIP; add \"keepalived\": {{\"virtual_router_id\": 51, \"auth_pass\": \"...\"}}"));
-            }
-            return None;
-        };
-        let router_id = k.virtual_router_id.unwrap_or(0);
-        match k.virtual_router_id {
-            None => self.problem(
-                "$.keepalived.virtual_router_id",
-                "missing; add a number 1..255, the same on every director and unique on the segment",
-            ),
-            Some(id) if !(1..=255).contains(&id) => self.problem(
-                "$.keepalived.virtual_router_id",
-                format!("{id} is out of range; use 1..255, unique on the segment"),
-            ),
-            Some(_) => {}
-        }
-        let auth_pass = k.auth_pass.clone().unwrap_or_default();
-        if k.auth_pass.is_none() {
-            self.problem(
-                "$.keepalived.auth_pass",
-                "missing; add VRRP's password (1 to 8 characters, the same on every director)",
-            );
-        } else if auth_pass.is_empty() || auth_pass.len() > 8 {
-            self.problem(
-                "$.keepalived.auth_pass",
-                "VRRP PASS authentication takes 1 to 8 characters; shorten it",
-            );
-        }
-        if k.advert_int == 0 {
-            self.problem("$.keepalived.advert_int", "must be at least 1 second");
-        }
-        if directors > 1 {
-            self.priorities(&raw.directors);
-        }
-        Some(Keepalived {
-            virtual_router_id: router_id as u8,
-            auth_pass,
-            advert_int: k.advert_int,
-            sync: self.sync(&k.sync, router_id, directors),
-        })
-    }
-
-    fn sync(&mut self, s: &RawSync, router_id: u16, directors: usize) -> Option<Sync> {
-        if let Some(nic) = s.interface.as_ref().filter(|n| !valid_ifname(n)) {
-            self.problem("$.keepalived.sync.interface", format!("{nic:?} is not an interface name, e.g. \"eth1\"; or leave it out to sync over the VIP's NIC"));
-        }
-        let id = s.id.unwrap_or(router_id);
-        if id > 255 {
-            self.problem(
-                "$.keepalived.sync.id",
-                format!("{id} is out of range; use 0..255, the same on every director"),
-            );
-        }
-        (s.enabled.unwrap_or(true) && directors > 1).then(|| Sync {
-            interface: s.interface.clone(),
-            id: id.min(255) as u8,
-        })
-    }
-
-    /// With keepalived and several directors, each needs its own priority.
-    fn priorities(&mut self, directors: &[RawHost]) {
-        let mut seen = HashMap::new();
-        for (i, h) in directors.iter().enumerate() {
-            match h.priority {
-                None => self.problem(format!("$.directors[{i}].priority"), "with keepalived every director needs a priority; the active one highest, e.g. 150 and 100"),
-                Some(p) => {
-                    if let Some(other) = seen.insert(p, i) {
-                        self.problem(format!("$.directors[{i}].priority"), format!("{p} is also $.directors[{other}].priority; give the active director the highest priority"));
-                    }
-                }
-            }
         }
     }
 }
