@@ -1,7 +1,7 @@
 //! The services an imported director runs, from its live IPVS table or its keepalived.conf, as far
 //! as an inventory can hold them; the rest is named with the reason.
 
-use super::keepalived_conf;
+use super::keepalived_conf::{self, Check, VirtualServer};
 use crate::inventory::raw::RawHealthCheck;
 use crate::ipvs::{Key, Method, Proto, Table};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -141,23 +141,7 @@ pub(super) fn from_keepalived(
             }
             members.push((rip, r.weight.unwrap_or(1)));
             if let (None, Some(c)) = (&health, &r.check) {
-                let kind = match c.kind.as_str() {
-                    "HTTP_GET" => "http",
-                    "TCP_CHECK" => "tcp",
-                    other => {
-                        out.push(format!(
-                            "{host}: virtual_server {head} checks its real servers with {other}; lvsprov knows tcp and http checks, so a tcp check is written instead"
-                        ));
-                        "tcp"
-                    }
-                };
-                let d = RawHealthCheck::default();
-                health = Some(RawHealthCheck {
-                    kind: kind.into(),
-                    connect_timeout: c.connect_timeout.unwrap_or(d.connect_timeout),
-                    retry: c.retry.unwrap_or(d.retry),
-                    delay_loop: vs.delay_loop.unwrap_or(d.delay_loop),
-                });
+                health = Some(health_check(host, vs, c, out));
             }
         }
         services.push(Service {
@@ -171,4 +155,31 @@ pub(super) fn from_keepalived(
         });
     }
     services
+}
+
+/// keepalived's check of a virtual server's real servers, as the inventory's health check.
+fn health_check(
+    host: &str,
+    vs: &VirtualServer,
+    c: &Check,
+    out: &mut Vec<String>,
+) -> RawHealthCheck {
+    let kind = match c.kind.as_str() {
+        "HTTP_GET" => "http",
+        "TCP_CHECK" => "tcp",
+        other => {
+            out.push(format!(
+                "{host}: virtual_server {} checks its real servers with {other}; lvsprov knows tcp and http checks, so a tcp check is written instead",
+                vs.head.join(" ")
+            ));
+            "tcp"
+        }
+    };
+    let d = RawHealthCheck::default();
+    RawHealthCheck {
+        kind: kind.into(),
+        connect_timeout: c.connect_timeout.unwrap_or(d.connect_timeout),
+        retry: c.retry.unwrap_or(d.retry),
+        delay_loop: vs.delay_loop.unwrap_or(d.delay_loop),
+    }
 }

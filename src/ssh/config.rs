@@ -81,33 +81,7 @@ impl SshConfig {
         let alias = t.host.clone();
         let p = self.parsed.query(&alias);
         let shown = self.path.display().to_string();
-        for (name, instead) in REFUSED {
-            if let Some((field, args)) = unsupported(&p, name) {
-                if name == "canonicalizehostname"
-                    && args.iter().all(|a| a.eq_ignore_ascii_case("no"))
-                {
-                    continue;
-                }
-                return Err(format!(
-                    "{}: `{field} {}` applies to {alias}, and lvsprov does not implement it; {instead}, or pass --ssh-config none",
-                    locate(&self.text, &shown, field),
-                    args.join(" ")
-                ));
-            }
-        }
-        if let Some((field, args)) = unsupported(&p, "stricthostkeychecking") {
-            match args.first().map(|a| a.to_ascii_lowercase()).as_deref() {
-                Some("yes") | Some("ask") => {}
-                Some("accept-new") => t.accept_new = true,
-                _ => {
-                    return Err(format!(
-                        "{}: `{field} {}` for {alias}: lvsprov never talks to a host whose key it cannot check; use `accept-new` (or --accept-new-host-keys) to learn new keys",
-                        locate(&self.text, &shown, field),
-                        args.join(" ")
-                    ))
-                }
-            }
-        }
+        self.refuse_unsupported(&p, &alias, &shown, t)?;
         let user = if t.explicit.user {
             t.user.clone()
         } else {
@@ -166,6 +140,45 @@ impl SshConfig {
         }
         if let Some(d) = p.server_alive_interval.filter(|d| !d.is_zero()) {
             t.keepalive = Some(d);
+        }
+        Ok(())
+    }
+
+    /// Options lvsprov does not implement are refused naming their line, never ignored; a
+    /// `StrictHostKeyChecking` that would skip the key check is refused, `accept-new` learns.
+    fn refuse_unsupported(
+        &self,
+        p: &ssh2_config::HostParams,
+        alias: &str,
+        shown: &str,
+        t: &mut SshTarget,
+    ) -> Result<(), String> {
+        for (name, instead) in REFUSED {
+            if let Some((field, args)) = unsupported(p, name) {
+                if name == "canonicalizehostname"
+                    && args.iter().all(|a| a.eq_ignore_ascii_case("no"))
+                {
+                    continue;
+                }
+                return Err(format!(
+                    "{}: `{field} {}` applies to {alias}, and lvsprov does not implement it; {instead}, or pass --ssh-config none",
+                    locate(&self.text, shown, field),
+                    args.join(" ")
+                ));
+            }
+        }
+        if let Some((field, args)) = unsupported(p, "stricthostkeychecking") {
+            match args.first().map(|a| a.to_ascii_lowercase()).as_deref() {
+                Some("yes") | Some("ask") => {}
+                Some("accept-new") => t.accept_new = true,
+                _ => {
+                    return Err(format!(
+                        "{}: `{field} {}` for {alias}: lvsprov never talks to a host whose key it cannot check; use `accept-new` (or --accept-new-host-keys) to learn new keys",
+                        locate(&self.text, shown, field),
+                        args.join(" ")
+                    ))
+                }
+            }
         }
         Ok(())
     }
