@@ -2,17 +2,15 @@
 //! reviewed in the diff like code. After an intended change: `UPDATE_GOLDEN=1 cargo test --test
 //! golden`, then read `git diff tests/golden`.
 
+mod common;
+
+use common::repo;
 use lvsprov::facts::{self, Facts};
 use lvsprov::inventory::{self, Inventory};
 use lvsprov::plan::{plan, Mode};
 use lvsprov::playbook::Playbooks;
 use lvsprov::report::{Command, HostReport, Report};
 use lvsprov::resources::Step;
-use std::path::Path;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn inventory(name: &str) -> Inventory {
     inventory::load(&repo().join(name)).unwrap()

@@ -3,6 +3,9 @@
 //! the VIPs and the pages and only adds what the hand build lacks. What an inventory cannot hold
 //! (NAT, a real server not read) is named. The live take-over is in tests/vm.rs.
 
+mod common;
+
+use common::lvsprov;
 use lvsprov::facts::{self, Facts};
 use lvsprov::import::{self, Options, Seen};
 use lvsprov::inventory::{self, Role};
@@ -255,19 +258,6 @@ fn keepalived_directors_import_their_vrrp_and_checks() {
         "{:?}",
         got.not_mapped
     );
-}
-
-fn lvsprov(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvsprov"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 /// A host that cannot be read makes the whole import fail with nothing written: an inventory

@@ -4,14 +4,9 @@
 
 mod common;
 
-use common::resources;
+use common::{lvsprov, repo, resources};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::PathBuf;
 
 /// A facts folder: `host` → recorded file under tests/facts.
 fn facts_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
@@ -25,20 +20,6 @@ fn facts_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
         .unwrap();
     }
     dir
-}
-
-fn lvsprov(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 #[test]

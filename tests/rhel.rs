@@ -2,17 +2,15 @@
 //! `tests/facts/rhel{7,9}/` (see tests/facts/README.md for where each line comes from) and
 //! variations of them, against the real playbooks. Each test fails on lvsprov before its fix.
 
+mod common;
+
+use common::repo;
 use lvsprov::facts::{self, Facts};
 use lvsprov::inventory::{self, Inventory};
 use lvsprov::plan::{plan, Mode};
 use lvsprov::playbook::Playbooks;
 use lvsprov::resources::{Change, DownOptions};
-use std::path::Path;
 use std::process::Command;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn text(name: &str) -> String {
     std::fs::read_to_string(repo().join("tests/facts").join(name)).unwrap()

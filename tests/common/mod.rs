@@ -21,6 +21,22 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `lvsprov ARGS` on this machine, from the checkout, without colour: exit code, stdout, stderr.
+/// For the tests that need no lab; `Lab::lvsprov` runs it in the lab's client.
+pub fn lvsprov<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn lab() -> Option<(MutexGuard<'static, ()>, &'static Lab)> {
     let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let lab = LAB.get_or_init(|| {
