@@ -210,11 +210,7 @@ mod tests {
     use super::*;
 
     fn run(script: &Script) -> std::process::Output {
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(script.as_str())
-            .output()
-            .unwrap()
+        crate::shell::run_sh(script.as_str())
     }
 
     #[test]

@@ -145,6 +145,16 @@ macro_rules! sh {
     }};
 }
 
+/// `sh -c TEXT` on this machine: how the unit tests run a fragment the way a host's shell would.
+#[cfg(test)]
+pub fn run_sh(text: &str) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(text)
+        .output()
+        .expect("sh runs")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,11 +183,7 @@ mod tests {
     #[test]
     fn quoted_text_round_trips_through_sh() {
         for s in ["it's", "a\nb", "$HOME `id` \\ \"q\"", "-n", "*"] {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(sh!("printf %s {}", s).as_str())
-                .output()
-                .unwrap();
+            let out = run_sh(sh!("printf %s {}", s).as_str());
             assert_eq!(String::from_utf8(out.stdout).unwrap(), s);
         }
     }

@@ -142,11 +142,7 @@ mod tests {
 
     /// `script`'s output as this machine's `sh` runs it; it must succeed.
     fn run(script: &Script) -> String {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(script.as_str())
-            .output()
-            .expect("sh runs");
+        let out = crate::shell::run_sh(script.as_str());
         assert!(out.status.success(), "{out:?}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }

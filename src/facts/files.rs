@@ -322,10 +322,7 @@ mod tests {
     fn run(files: impl IntoIterator<Item = String>) -> (String, Parsed) {
         let mut p = Probe::default();
         p.files.extend(files);
-        let out = std::process::Command::new("sh")
-            .args(["-c", fragment(&p).as_str()])
-            .output()
-            .unwrap();
+        let out = crate::shell::run_sh(fragment(&p).as_str());
         let text = String::from_utf8(out.stdout).unwrap();
         let lines: Vec<&str> = text.lines().take_while(|l| *l != "@@dirs").collect();
         let parsed = parse(&lines, &[]).unwrap();

@@ -156,22 +156,14 @@ mod tests {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(300));
-        let second = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(local("run 2", 0))
-            .output()
-            .unwrap();
+        let second = crate::shell::run_sh(&local("run 2", 0));
         let text = String::from_utf8(second.stdout).unwrap();
         let sections = crate::facts::sections(&text);
         match parse(&sections["lock"]) {
             LockFact::Held(h) => assert_eq!(h, "run 1 by a@b (up) since 2026-11-26T00:00:00Z"),
             other => panic!("{other:?}: {text}"),
         }
-        let third = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(local("run 3", 5))
-            .output()
-            .unwrap();
+        let third = crate::shell::run_sh(&local("run 3", 5));
         let text = String::from_utf8(third.stdout).unwrap();
         assert_eq!(
             parse(&crate::facts::sections(&text)["lock"]),
@@ -207,26 +199,14 @@ mod tests {
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(500));
         let text = |out: std::process::Output| String::from_utf8(out.stdout).unwrap();
-        let early = text(
-            std::process::Command::new("sh")
-                .arg("-c")
-                .arg(local("run 2", 600))
-                .output()
-                .unwrap(),
-        );
+        let early = text(crate::shell::run_sh(&local("run 2", 600)));
         assert_eq!(
             parse(&crate::facts::sections(&early)["lock"]),
             LockFact::Held("run 1 (up)".into()),
             "within its lease the holder keeps the host"
         );
         std::thread::sleep(std::time::Duration::from_millis(2500));
-        let late = text(
-            std::process::Command::new("sh")
-                .arg("-c")
-                .arg(local("run 3", 600))
-                .output()
-                .unwrap(),
-        );
+        let late = text(crate::shell::run_sh(&local("run 3", 600)));
         assert_eq!(
             parse(&crate::facts::sections(&late)["lock"]),
             LockFact::TakenOver("run 1 (up)".into()),

@@ -121,10 +121,7 @@ mod tests {
             }
             let s = ifupdown(ifup.to_str().unwrap(), file.to_str().unwrap());
             // The facts script goes on after it, whatever the file.
-            let out = std::process::Command::new("sh")
-                .args(["-c", &format!("{}\necho next", s.as_str())])
-                .output()
-                .unwrap();
+            let out = crate::shell::run_sh(&format!("{}\necho next", s.as_str()));
             assert!(out.stderr.is_empty(), "{out:?}");
             let stdout = String::from_utf8(out.stdout).unwrap();
             assert!(stdout.ends_with("next\n"), "{stdout:?}");

@@ -322,11 +322,7 @@ mod tests {
         if let Some(text) = edit_between {
             std::fs::write(path, text).unwrap();
         }
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("set -e\n{}", change.script.as_str()))
-            .output()
-            .unwrap()
+        crate::shell::run_sh(&format!("set -e\n{}", change.script.as_str()))
     }
 
     #[test]
