@@ -251,5 +251,14 @@ fn the_command_exits_3_and_prints_the_path() {
         .unwrap();
     assert_eq!(limit.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&limit.stderr).contains("real_servers"));
+    for empty in ["", ",", " "] {
+        let limit = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+            .args(["check", "--limit", empty])
+            .arg(&good)
+            .output()
+            .unwrap();
+        assert_eq!(limit.status.code(), Some(3), "--limit {empty:?}");
+        assert!(String::from_utf8_lossy(&limit.stderr).contains("names no host"));
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -341,6 +341,11 @@ impl Inventory {
                 }
             }
         }
+        // An empty variable in a script (`--limit "$HOSTS"`) must not look like a run that
+        // found nothing to do.
+        if out.is_empty() {
+            return Err(format!("--limit {limit:?} names no host; give host names or the groups directors, real_servers, or leave --limit out for every host"));
+        }
         Ok(out)
     }
 
