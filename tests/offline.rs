@@ -51,6 +51,21 @@ fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_maske
         );
         let r: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(r["summary"]["hosts"], 2);
+        // The JSON contract: versioned, the command that ran, planned only, counts by action.
+        assert_eq!(
+            (
+                r["version"].as_u64(),
+                r["command"].as_str(),
+                r["dry_run"].as_bool()
+            ),
+            (Some(1), Some(command), Some(true))
+        );
+        let sum = &r["summary"];
+        let by_action = ["add", "change", "destroy"]
+            .map(|k| sum[k].as_u64().unwrap())
+            .iter()
+            .sum::<u64>();
+        assert_eq!(Some(by_action), sum["changes"].as_u64(), "{sum}");
         let changes: Vec<&Value> = r["hosts"]
             .as_array()
             .unwrap()

@@ -77,7 +77,7 @@ pub fn down(a: DownArgs) -> Exit {
 /// Loads, converges the selected hosts, prints the report; with `--facts-from`, only plans.
 fn run(c: &Common, p: &PlanArgs, command: Command, mode: Mode) -> Exit {
     if let Some(dir) = &p.facts_from {
-        return offline::run(c, p, dir, mode);
+        return offline::run(c, p, dir, command, mode);
     }
     let loaded = match super::inventory(c).and_then(|inv| load(c, inv, None)) {
         Ok(l) => l,

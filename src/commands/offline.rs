@@ -35,7 +35,7 @@ pub fn show_scripts(report: &mut Report) {
 
 /// `check`, `up` or `down` planned from `DIR/<host>.txt`: the plan's report (exit 2 when there
 /// are changes, 0 when none), or exit 3 naming a facts file that is missing or not facts.
-pub fn run(c: &Common, p: &PlanArgs, dir: &std::path::Path, mode: Mode) -> Exit {
+pub fn run(c: &Common, p: &PlanArgs, dir: &std::path::Path, command: Command, mode: Mode) -> Exit {
     let usage = |m: String| {
         eprintln!("lvsprov: {m}");
         Exit::Usage
@@ -82,7 +82,9 @@ pub fn run(c: &Common, p: &PlanArgs, dir: &std::path::Path, mode: Mode) -> Exit 
         };
         reports.push(HostReport::new(host, changes, err));
     }
-    let mut report = Report::new(Command::Check, reports, started.elapsed().as_millis());
+    // The command the operator ran, planned only: `up --facts-from` says "up", not "check".
+    let mut report = Report::new(command, reports, started.elapsed().as_millis());
+    report.dry_run = true;
     report.diff_lines = c.diff_lines;
     report.warn_if_not_rolling();
     if p.show_scripts {

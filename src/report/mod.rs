@@ -101,11 +101,22 @@ pub struct Summary {
     pub failed: usize,
     pub unreachable: usize,
     pub changes: usize,
+    /// `changes` by action: created, updated, deleted.
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
 }
+
+/// The JSON report's shape: raised when a field changes meaning or goes away (new fields keep it).
+pub const REPORT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
     pub command: Command,
+    /// Planned only, nothing written: `check`, and `up`/`down` with `--facts-from`.
+    pub dry_run: bool,
     pub hosts: Vec<HostReport>,
     pub summary: Summary,
     pub elapsed_ms: u128,
@@ -126,6 +137,13 @@ pub struct Report {
 impl Report {
     pub fn new(command: Command, hosts: Vec<HostReport>, elapsed_ms: u128) -> Report {
         let count = |s: Status| hosts.iter().filter(|h| h.status == s).count();
+        let by = |a: Action| {
+            hosts
+                .iter()
+                .flat_map(|h| &h.changes)
+                .filter(|c| c.action == a)
+                .count()
+        };
         let summary = Summary {
             hosts: hosts.len(),
             changed: count(Status::Changed),
@@ -133,9 +151,14 @@ impl Report {
             failed: count(Status::Failed),
             unreachable: count(Status::Unreachable),
             changes: hosts.iter().map(|h| h.changes.len()).sum(),
+            add: by(Action::Create),
+            change: by(Action::Update),
+            destroy: by(Action::Delete),
         };
         Report {
+            version: REPORT_VERSION,
             command,
+            dry_run: command == Command::Check,
             hosts,
             summary,
             elapsed_ms,
@@ -152,6 +175,7 @@ impl Report {
         if !matches!(self.command, Command::Up | Command::Check) {
             return;
         }
+        let dry = self.dry_run;
         let hit: Vec<&str> = self
             .hosts
             .iter()
@@ -159,7 +183,7 @@ impl Report {
             .map(|h| h.name.as_str())
             .collect();
         if hit.len() > 1 {
-            let verb = if self.command == Command::Check {
+            let verb = if dry {
                 "would restart or reload"
             } else {
                 "restarted or reloaded"
@@ -178,7 +202,7 @@ impl Report {
         let stopped = self.rolling.as_ref().is_some_and(|r| r.stopped.is_some());
         if self.summary.failed + self.summary.unreachable > 0 || undrained || stopped {
             Exit::HostFailed
-        } else if self.command == Command::Check && self.summary.changes > 0 {
+        } else if self.dry_run && self.summary.changes > 0 {
             Exit::Changes
         } else {
             Exit::Ok
@@ -190,7 +214,7 @@ impl Report {
     }
 
     pub fn human(&self) -> String {
-        let verb = if self.command == Command::Check {
+        let verb = if self.dry_run {
             "would change"
         } else {
             "changed"
@@ -267,14 +291,7 @@ impl Report {
     /// The plan's counts by action (when anything changes), then the run's line.
     fn summary_lines(&self, verb: &str) -> String {
         let s = &self.summary;
-        let check = self.command == Command::Check;
-        let by = |a: Action| {
-            self.hosts
-                .iter()
-                .flat_map(|h| &h.changes)
-                .filter(|c| c.action == a)
-                .count()
-        };
+        let check = self.dry_run;
         let mut out = String::new();
         if s.changes > 0 {
             let (head, add, change, destroy) = match check {
@@ -283,9 +300,7 @@ impl Report {
             };
             out.push_str(&format!(
                 "{head}: {} {add}, {} {change}, {} {destroy}\n",
-                by(Action::Create),
-                by(Action::Update),
-                by(Action::Delete)
+                s.add, s.change, s.destroy
             ));
         }
         out.push_str(&format!(
