@@ -280,7 +280,17 @@ fn json_counts_match_the_human_report() {
         s["hosts"], s["changed"], s["unchanged"], s["failed"], s["unreachable"], s["changes"]
     );
     assert!(human.contains(&want), "{want}\nnot in\n{human}");
-    assert_eq!(doc["command"], "check");
+    if s["changes"].as_u64() > Some(0) {
+        let plan = format!(
+            "plan: {} to add, {} to change, {} to destroy",
+            s["add"], s["change"], s["destroy"]
+        );
+        assert!(human.contains(&plan), "{plan}\nnot in\n{human}");
+    }
+    assert_eq!(
+        (doc["command"].as_str(), doc["version"].as_u64()),
+        (Some("check"), Some(1))
+    );
     assert!(doc["elapsed_ms"].is_u64());
 }
 
