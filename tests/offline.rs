@@ -103,10 +103,40 @@ fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_maske
         "--show-scripts",
     ]);
     assert_eq!(code, 2, "{err}");
+    // Each script as it runs, between its markers: no prompt or indent to strip before pasting.
     assert!(
-        out.contains("      $ sysctl -q -w net.ipv4.conf.all.arp_ignore=1"),
+        out.contains("\nsysctl -q -w net.ipv4.conf.all.arp_ignore=1\n")
+            && !out.contains("$ sysctl"),
         "{out}"
     );
+    let (_, json, _) = lvsprov(&[
+        "check",
+        "inventories/lab.json",
+        "--limit",
+        "web01",
+        "--facts-from",
+        d,
+        "--show-scripts",
+        "--output",
+        "json",
+    ]);
+    let r: Value = serde_json::from_str(&json).unwrap();
+    let scripts: Vec<&str> = r["hosts"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["script"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        out.matches("script (runs as root, under set -e):").count(),
+        scripts.len()
+    );
+    for script in scripts {
+        assert!(
+            out.contains(&format!(":\n{}\n      end of script", script.trim_end())),
+            "{script}\nnot verbatim in\n{out}"
+        );
+    }
     assert!(err.contains("no host was contacted"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -334,13 +334,18 @@ fn diff_line(line: &str) -> console::StyledObject<&str> {
     }
 }
 
-/// `--show-scripts`: the change's shell, each line under it.
+/// `--show-scripts`: the change's shell under it, its lines exactly as they run (no prompt, no
+/// indent: a line inside a quoted string is content), so it can be copied and run as it is.
 fn script_lines(c: &Change) -> String {
     let Some(script) = &c.shown_script else {
         return String::new();
     };
-    script
-        .lines()
-        .map(|line| format!("      {}\n", style(format!("$ {line}")).dim()))
-        .collect()
+    let mut out = format!(
+        "      {}\n",
+        style("script (runs as root, under set -e):").dim()
+    );
+    for line in script.lines() {
+        out.push_str(&format!("{}\n", style(line).dim()));
+    }
+    out + &format!("      {}\n", style("end of script").dim())
 }
