@@ -1,12 +1,18 @@
 # Runs inside the real-kernel lab's client (docker/vm/run). Each step prints a block that
 # tests/vm.rs reads:  @@begin NAME / lvsprov's JSON / @@rc CODE
 inv=inventories/lab.json
+# Under software emulation one SSH login costs 2-3 s of CPU, several times that when the machine is
+# busy: one CI run saw all four logins of an `up` pass the default 10 s. The connect timeout is
+# proven in the container lab; here every call gets 60 s, so a slow machine is not a failed story.
+lvsprov() { command lvsprov "$@" --connect-timeout 60; }
 step() { local name=$1; shift; echo "@@begin $name"; "$@"; echo "@@rc $?"; }
 ssh_() { ssh -o BatchMode=yes -o StrictHostKeyChecking=yes "$@"; }
 # keepalived's MASTER waits a few advert intervals before it takes the VIP.
 wait_vip() { for i in $(seq ${1:-60}); do curl -s -m 1 -o /dev/null http://$lab_vip/ && return 0; sleep 0.5; done; return 1; }
 # Steady requests through the VIP in the background, one line per request: "SECONDS HTTP_CODE".
-load_start() { (while :; do echo "$(date +%s.%N) $(curl -s -m 1 -o /dev/null -w '%{http_code}' http://$lab_vip/)"; sleep 0.1; done >/tmp/load.out 2>&1) & load_pid=$!; }
+# A request fails when it is refused, reset, or unanswered for 3 s (1 s failed requests that a
+# busy emulated machine answered late).
+load_start() { (while :; do echo "$(date +%s.%N) $(curl -s -m 3 -o /dev/null -w '%{http_code}' http://$lab_vip/)"; sleep 0.1; done >/tmp/load.out 2>&1) & load_pid=$!; }
 # requests, failed ones, and the longest time between two answered requests (ms).
 load_stop() { kill $load_pid; wait $load_pid 2>/dev/null
   awk '{ n++; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
@@ -182,7 +188,7 @@ echo "@@begin director-kills"
 every=${KILL_EVERY:-3}
 echo "steps=$n every=$every"
 for k in $(seq 1 $every ${n:-0}); do
-  LVSPROV_FAULT_KILL_AFTER_STEP=$k lvsprov up $inv --limit lvs02 --output json >/dev/null 2>&1; rk=$?
+  LVSPROV_FAULT_KILL_AFTER_STEP=$k command lvsprov up $inv --limit lvs02 --output json --connect-timeout 60 >/dev/null 2>&1; rk=$?
   seen=$(ssh_ root@${addr[lvs02]} 'echo temp_files=$(ls -A /etc/keepalived /etc/sysctl.d /etc/modules-load.d 2>/dev/null | grep -c "^\.lvsprov"); if [ -e /etc/keepalived/keepalived.conf ]; then keepalived --config-test --use-file /etc/keepalived/keepalived.conf >/dev/null 2>&1 && echo conf=whole || echo conf=broken; else echo conf=absent; fi')
   lvsprov up $inv --limit lvs02 --output json >/dev/null 2>&1; ru=$?
   lvsprov check $inv --limit lvs02 --output json >/dev/null 2>&1; rc=$?
