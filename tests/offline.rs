@@ -22,6 +22,16 @@ fn facts_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
+/// `inventories/lab.json` changed by `edit`, written into `dir` as NAME.json; its path.
+fn lab_inventory_with(dir: &std::path::Path, name: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let text = std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    edit(&mut inv);
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, inv.to_string()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
 #[test]
 fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_masked() {
     let dir = facts_dir(
@@ -202,13 +212,6 @@ fn a_missing_or_garbled_facts_file_is_exit_3_naming_it() {
 /// it, on a fresh host or on one whose page lvsprov wrote before.
 #[test]
 fn a_real_server_without_page_keeps_its_own_index_page() {
-    let mut inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
-    )
-    .unwrap();
-    for rs in inv["real_servers"].as_array_mut().unwrap() {
-        rs.as_object_mut().unwrap().remove("page");
-    }
     let dir = facts_dir(
         "pageless",
         &[
@@ -216,9 +219,12 @@ fn a_real_server_without_page_keeps_its_own_index_page() {
             ("web02", "debian12-systemd-web01.txt"),
         ],
     );
-    let inv_path = dir.join("pageless.json");
-    std::fs::write(&inv_path, inv.to_string()).unwrap();
-    let (i, d) = (inv_path.to_str().unwrap(), dir.to_str().unwrap());
+    let inv = lab_inventory_with(&dir, "pageless", |inv| {
+        for rs in inv["real_servers"].as_array_mut().unwrap() {
+            rs.as_object_mut().unwrap().remove("page");
+        }
+    });
+    let (i, d) = (inv.as_str(), dir.to_str().unwrap());
     for command in ["check", "up", "down"] {
         let (code, out, err) = lvsprov(&[
             command,
@@ -259,15 +265,11 @@ fn a_real_server_without_page_keeps_its_own_index_page() {
 /// of the script (weights, the router id, addresses) is still there to read.
 #[test]
 fn a_one_character_secret_is_masked_and_every_other_1_kept() {
-    let mut inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
-    )
-    .unwrap();
-    inv["keepalived"]["auth_pass"] = "1".into();
     let dir = facts_dir("one", &[("lvs01", "rhel9-lvs01.txt")]);
-    let inv_path = dir.join("one.json");
-    std::fs::write(&inv_path, inv.to_string()).unwrap();
-    let (i, d) = (inv_path.to_str().unwrap(), dir.to_str().unwrap());
+    let inv = lab_inventory_with(&dir, "one", |inv| {
+        inv["keepalived"]["auth_pass"] = "1".into()
+    });
+    let (i, d) = (inv.as_str(), dir.to_str().unwrap());
     let (code, out, err) = lvsprov(&[
         "check",
         i,
