@@ -4,6 +4,11 @@
 //! inventory → steps per host (playbook × platform) → facts (one exec) → plan (pure) → apply
 //! (one exec) → report. `check` is the same pipeline stopped after the plan. Commands
 //! (`commands/`) compose the stages and share one fleet fan-out (`fleet`).
+//!
+//! Below every stage: `os` (which OS, its package manager and init), `ipvs` (the one model of
+//! IPVS state, parsed and rendered), `secret` (the one masking rule) and `shell` (the one quoting
+//! type). Modules import downward only; `scripts/modgraph` prints the graph and CI fails on a
+//! cycle.
 
 pub mod apply;
 pub mod commands;
