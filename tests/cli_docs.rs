@@ -90,3 +90,36 @@ fn the_man_page_renders_for_every_command() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every relative link in the README and docs/ leads to a file of the checkout.
+#[test]
+fn readme_and_docs_links_lead_to_files() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![repo.join("README.md")];
+    for e in std::fs::read_dir(repo.join("docs")).unwrap() {
+        pages.push(e.unwrap().path());
+    }
+    let mut checked = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let target = &rest[..rest.find(')').unwrap_or(rest.len())];
+            let path = target.split('#').next().unwrap();
+            if path.is_empty() || path.contains("://") {
+                continue;
+            }
+            let at = page.parent().unwrap().join(path);
+            assert!(
+                at.exists(),
+                "{}: link to {target} leads nowhere",
+                page.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 12,
+        "only {checked} links found: is the README still the index?"
+    );
+}
