@@ -7,7 +7,6 @@ use crate::inventory::{Host, Inventory};
 use crate::ipvs::Table;
 pub use crate::report::drain::DrainWait;
 use crate::sh;
-use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 /// One director's answer: active connections left, and whether the real server still has a
@@ -24,13 +23,6 @@ impl Finish for Left {
             false => format!("{} active", self.active),
         }
     }
-}
-
-/// `rip` is listed on every one of `ports` with a weight above 0 (it takes new connections), in
-/// the table `ipvsadm -Ln` printed.
-pub fn serving(ipvsadm_ln: &str, rip: Ipv4Addr, ports: &[u16]) -> bool {
-    let weighted = Table::from_list(ipvsadm_ln).weighted_ports(rip.into(), ports);
-    ports.iter().all(|p| weighted.contains(p))
 }
 
 pub async fn wait(
@@ -95,21 +87,5 @@ pub async fn wait(
             "persistence_timeout {t} s: clients that already have a persistence template keep going to {} until it expires; new clients go elsewhere",
             host.name
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serving_means_weighted_on_every_port() {
-        let out = "TCP  192.168.100.10:80 rr\n  -> 192.168.100.201:80           Route   0      2          5\n  -> 192.168.100.202:80           Route   1      3          0\nTCP  192.168.100.10:443 rr\n  -> 192.168.100.201:443          Route   0      7          0\n";
-        let web01: Ipv4Addr = "192.168.100.201".parse().unwrap();
-        let web02: Ipv4Addr = "192.168.100.202".parse().unwrap();
-        assert!(serving(out, web02, &[80]));
-        assert!(!serving(out, web02, &[80, 443]), "not listed on 443");
-        assert!(!serving(out, web01, &[80]), "weight 0");
-        assert!(!serving(out, "192.168.100.9".parse().unwrap(), &[80]));
     }
 }

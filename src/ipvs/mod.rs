@@ -303,6 +303,12 @@ impl Table {
         out
     }
 
+    /// `ip` is listed on every one of `ports` with a weight above 0: it takes new connections.
+    pub fn serves(&self, ip: IpAddr, ports: &[u16]) -> bool {
+        let weighted = self.weighted_ports(ip, ports);
+        ports.iter().all(|p| weighted.contains(p))
+    }
+
     fn dests_of<'a>(&'a self, ip: IpAddr, ports: &'a [u16]) -> impl Iterator<Item = &'a Dest> + 'a {
         self.services
             .iter()
@@ -410,6 +416,10 @@ mod tests {
         assert_eq!(t.active_to("192.168.100.9".parse().unwrap(), &[80]), 0);
         assert_eq!(t.weighted_ports(web01, &[80, 443]), Vec::<u16>::new());
         assert_eq!(t.weighted_ports(web02, &[80, 443]), vec![80]);
+        assert!(t.serves(web02, &[80]));
+        assert!(!t.serves(web02, &[80, 443]), "not listed on 443");
+        assert!(!t.serves(web01, &[80]), "weight 0");
+        assert!(!t.serves("192.168.100.9".parse().unwrap(), &[80]));
         assert_eq!(t.service(&Key::Mark(3)).unwrap().dests[0].weight, 4);
     }
 }

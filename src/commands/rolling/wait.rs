@@ -1,9 +1,9 @@
 //! The roll's two waits on a converged batch: its page on its own address, and every director
 //! listing it with its weight again.
 
-use crate::commands::drain_wait;
 use crate::fleet::{self, Finish};
 use crate::inventory::Host;
+use crate::ipvs::Table;
 use crate::pipeline::Loaded;
 use crate::sh;
 use crate::verify::net;
@@ -77,9 +77,10 @@ pub(super) async fn back(
             async move {
                 loop {
                     let out = session.run(&sh!("ipvsadm -Ln")).await?;
+                    let table = Table::from_list(&out.stdout);
                     let missing = want
                         .iter()
-                        .filter(|(ip, ports)| !drain_wait::serving(&out.stdout, *ip, ports))
+                        .filter(|(ip, ports)| !table.serves((*ip).into(), ports))
                         .count();
                     progress.phase(&format!(
                         "waiting for {missing} real server(s) to serve again"
