@@ -139,13 +139,9 @@ fn current<'a>(facts: &'a Facts, vs: &VirtualService) -> Option<&'a model::Servi
     }
 }
 
-pub fn rules_file(platform: PlatformId) -> &'static str {
-    platform.ipvs_rules_file()
-}
-
 /// Saving the live rules where the restore at boot reads them, atomically, after they changed.
 fn save_change(facts: &Facts, why: &str) -> Change {
-    let file = rules_file(facts.platform);
+    let file = facts.platform.ipvs_rules_file();
     Change::new(
         format!("ipvs rules saved in {file}"),
         Action::Update,
@@ -158,7 +154,7 @@ impl Resource for Ipvs {
     fn probe(&self, probe: &mut Probe) {
         probe.ipvs = true;
         for p in PlatformId::ALL {
-            probe.files.insert(rules_file(p).into());
+            probe.files.insert(p.ipvs_rules_file().into());
         }
     }
 
@@ -184,7 +180,7 @@ impl Resource for Ipvs {
         // Saved after the rules exist, never before (the hand recipe's mistake), and again
         // whenever the saved table is not the live one (a hand-built director whose rules were
         // saved before they were added, or never): the boot-time restore reads that file.
-        let file = rules_file(facts.platform);
+        let file = facts.platform.ipvs_rules_file();
         if !out.is_empty() {
             out.push(save_change(facts, "ipvsadm-save -n after the rules above"));
         } else if let Some(saved) = facts.files.get(file) {
