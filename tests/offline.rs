@@ -103,15 +103,20 @@ fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_maske
             .contains("<h1>this is kg web</h1>"));
     }
     // The human form: each shell line under its change.
-    let (code, out, err) = lvsprov(&[
-        "check",
-        "inventories/lab.json",
-        "--limit",
-        "web01",
-        "--facts-from",
-        d,
-        "--show-scripts",
-    ]);
+    let web01 = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "inventories/lab.json",
+            "--limit",
+            "web01",
+            "--facts-from",
+            d,
+            "--show-scripts",
+        ];
+        args.extend(extra);
+        lvsprov(&args)
+    };
+    let (code, out, err) = web01(&[]);
     assert_eq!(code, 2, "{err}");
     // Each script as it runs, between its markers: no prompt or indent to strip before pasting.
     assert!(
@@ -119,17 +124,7 @@ fn a_plan_from_recorded_facts_shows_each_change_and_its_shell_with_secrets_maske
             && !out.contains("$ sysctl"),
         "{out}"
     );
-    let (_, json, _) = lvsprov(&[
-        "check",
-        "inventories/lab.json",
-        "--limit",
-        "web01",
-        "--facts-from",
-        d,
-        "--show-scripts",
-        "--output",
-        "json",
-    ]);
+    let (_, json, _) = web01(&["--output", "json"]);
     let r: Value = serde_json::from_str(&json).unwrap();
     let scripts: Vec<&str> = r["hosts"][0]["changes"]
         .as_array()
