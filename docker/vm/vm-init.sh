@@ -24,24 +24,11 @@ ip link add br0 type bridge
 ip link set br0 up
 . /work/lab/topology.sh   # hosts, addr[], os[], lab_network: docker/topology, copied in by docker/vm/run
 . /work/lab/lab           # boot_host, power_off, serve: the host lifecycle
-firewalled="lvs02 web01"  # a BACKUP director and a real server
 
 for h in "${hosts[@]}"; do
   [ "${os[$h]}" = - ] && continue   # a container-lab-only host
-  d=/run/hosts/$h; mkdir -p $d/upper $d/work $d/root
-  lower=/; [ "${os[$h]}" = trixie ] && lower=/srv/trixie
-  mount -t overlay overlay -o lowerdir=$lower,upperdir=$d/upper,workdir=$d/work $d/root
-  echo $h >$d/root/etc/hostname
-  # Some hosts run a firewall of their own, default drop (lvsprov must open what the cluster needs,
-  # VRRP included, and never the rest): nftables at boot, as Debian ships it.
-  if [[ " $firewalled " == *" $h "* ]]; then
-    cp /work/lab/nftables.conf $d/root/etc/nftables.conf
-    mkdir -p $d/root/etc/systemd/system/sysinit.target.wants
-    ln -sf /usr/lib/systemd/system/nftables.service $d/root/etc/systemd/system/sysinit.target.wants/nftables.service
-  fi
-  mkdir -p $d/root/root/.ssh $d/root/home/deploy/.ssh
-  for home in $d/root/root $d/root/home/deploy; do cp /work/lab/id_ed25519.pub $home/.ssh/authorized_keys; done
-  chown -R 1000:1000 $d/root/home/deploy/.ssh
+  d=/run/hosts/$h
+  disk_new $h
   if [ $h = client ]; then
     cp /work/lab/id_ed25519 $d/root/root/.ssh/id_ed25519; chmod 600 $d/root/root/.ssh/id_ed25519
     net_up $h

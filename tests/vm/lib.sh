@@ -1,0 +1,52 @@
+# What every request of tests/vm.rs can call, in the real-kernel lab's client (sourced first).
+. /work/lab/topology.sh   # hosts, addr[], lab_vip: the lab's one address table
+export PATH=/work/bin:$PATH HOME=/root NO_COLOR=1
+inv=inventories/lab.json
+# Under software emulation one SSH login costs 2-3 s of CPU, several times that when the machine is
+# busy: one CI run saw all four logins of an `up` pass the default 10 s. The connect timeout is
+# proven in the container lab at its default; here every call gets 60 s.
+lvsprov() { command lvsprov "$@" --connect-timeout 60; }
+# The tests' own commands on hosts share one SSH connection per host (a login costs 2-3 s of
+# emulated CPU; a command on an open connection a fraction of that). lvsprov makes its own.
+ssh_() { ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPath=/tmp/mux-%h \
+  -o ControlPersist=900 -o ServerAliveInterval=2 -o ServerAliveCountMax=3 "$@"; }
+# A host that reboots takes its connection with it: after `lab`, every shared connection is closed.
+lab() { command lab "$@"; local rc=$? f; for f in /tmp/mux-*; do [ -e "$f" ] && ssh -o ControlPath="$f" -O exit x 2>/dev/null; done; return $rc; }
+on() { local h=$1; shift; ssh_ root@${addr[$h]} "$@"; }
+# keepalived's MASTER waits a few advert intervals before it takes the VIP.
+wait_vip() { local i; for i in $(seq $((${1:-30} * 2))); do curl -s -m 1 -o /dev/null http://$lab_vip/ && return 0; sleep 0.5; done
+  echo "the VIP did not answer in ${1:-30} s" >&2; return 1; }
+# Until COUNT of the directors' IPVS tables list real server HOST with weight W (a regex; "" for
+# listed at all; COUNT 0: listed by none), for at most SECS: prints how long it took.
+wait_table() { # HOST COUNT SECS [W]
+  local t0=$(date +%s.%N) i n d
+  for i in $(seq $(($3 * 2))); do
+    n=0; for d in lvs01 lvs02; do on $d ipvsadm -Ln | grep -qE -- "-> ${addr[$1]}:[0-9]+ +Route +${4:-[0-9]+} " && n=$((n+1)); done
+    [ $n = $2 ] && { echo "$1_in_tables=$2 after_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}")"; return 0; }
+    sleep 0.5
+  done
+  echo "$1 not in $2 directors' tables after $3 s:" >&2; for d in lvs01 lvs02; do on $d ipvsadm -Ln >&2; done; return 1
+}
+# Steady requests through the VIP in the background, one line per request: "SECONDS HTTP_CODE".
+# A request fails when it is refused, reset, or unanswered for 3 s (1 s failed requests that a
+# busy emulated machine answered late).
+load_start() { setsid bash -c 'while :; do echo "$(date +%s.%N) $(curl -s -m 3 -o /dev/null -w "%{http_code}" http://'$lab_vip'/)"; sleep 0.1; done' >/tmp/load.out 2>&1 </dev/null &
+  echo $! >/tmp/load.pid; }
+# requests, failed ones, and the longest time between two answered requests (ms).
+load_stop() { kill "$(cat /tmp/load.pid)"; rm /tmp/load.pid; sleep 0.2
+  awk '{ n++; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
+       END { printf "requests=%d failed=%d longest_gap_ms=%d\n", n, f, gap }' /tmp/load.out; }
+# HOST's own nftables ruleset, as a short hash.
+ruleset() { on $1 'nft list ruleset 2>/dev/null | md5sum | cut -c1-12'; }
+# Each director's IPVS tuning: expire_nodest_conn expire_quiescent_template conn_reuse_mode, timeouts.
+tuning() { local d; for d in lvs01 lvs02; do on $d 'echo "$(hostname): $(sysctl -n net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.vs.conn_reuse_mode | tr "\n" " ")$(ipvsadm -L --timeout)"'; done; }
+# N clients mid-session through the VIP in the background, answers in /tmp/clients-*.out:
+# 60 keep-alive requests each, 2 a second, so each holds one connection for about 30 s: longer
+# than a drain's converge of both directors takes under emulation (up to 20 s seen), so the
+# drain's wait always finds them (apache ends a keep-alive connection after 100 requests).
+clients_start() { rm -f /tmp/clients-*.out; local i; for i in $(seq $1); do
+  setsid bash -c "curl -s -o /dev/null -m 120 --rate 2/s $(for j in $(seq 60); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code}\n'; echo rc=\$?" >/tmp/clients-$i.out 2>&1 </dev/null &
+  echo $! >>/tmp/clients.pids; done; }
+# Waits for them: answered requests (200) and each client's curl exit code.
+clients_wait() { local p; for p in $(cat /tmp/clients.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/clients.pids
+  echo "answered=$(cat /tmp/clients-*.out | grep -c '^200$') clients_ok=$(cat /tmp/clients-*.out | grep -c '^rc=0$')"; }
