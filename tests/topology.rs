@@ -61,7 +61,8 @@ fn the_lab_scripts_keep_no_copy_of_the_addresses() {
         "docker/vm/lab",
         "docker/vm/run",
         "docker/vm/demo.sh",
-        "tests/vm/scenario.sh",
+        "tests/vm/lib.sh",
+        "tests/vm/serve.sh",
     ] {
         let text = std::fs::read_to_string(repo().join(f)).unwrap();
         assert!(
