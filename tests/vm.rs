@@ -325,7 +325,7 @@ fn failover_with_sync_keeps_more_sessions_than_without() {
 fn keepalived_refuses_a_bad_conf_and_the_old_one_stays_live() {
     let mut vm = vm!();
     vm.start(Start::Converged);
-    let before = vm.sh("on lvs01 md5sum /etc/keepalived/keepalived.conf; on lvs02 md5sum /etc/keepalived/keepalived.conf").ok().out;
+    let before = vm.sh("confs").ok().out;
     vm.sh(r#"mkdir -p /tmp/pb && sed 's/^global_defs {$/global_defs {\n    lvsprov_not_a_keyword 1/' playbooks/keepalived.conf.j2 >/tmp/pb/keepalived.conf.j2; load_start"#).ok();
     let run = vm.lvsprov("up $inv --limit directors --playbooks /tmp/pb");
     let load = vm.sh("sleep 2; load_stop").ok();
@@ -341,7 +341,7 @@ fn keepalived_refuses_a_bad_conf_and_the_old_one_stays_live() {
         );
     }
     assert_eq!(r["summary"]["failed"], 2, "{r}");
-    let after = vm.sh("on lvs01 md5sum /etc/keepalived/keepalived.conf; on lvs02 md5sum /etc/keepalived/keepalived.conf; for d in lvs01 lvs02; do echo \"$d keepalived: $(on $d systemctl is-active keepalived)\"; done").ok().out;
+    let after = vm.sh("confs; for d in lvs01 lvs02; do echo \"$d keepalived: $(on $d systemctl is-active keepalived)\"; done").ok().out;
     assert!(
         after.starts_with(&before),
         "the live configs changed: {before} → {after}"
@@ -614,10 +614,7 @@ fn the_cluster_comes_down_clean_and_stays_down_after_a_reboot() {
     vm.lvsprov("down $inv").ok();
     assert_tuning(&mut vm, KERNEL);
     vm.sh("lab reboot all").ok();
-    let rulesets = vm
-        .sh("for h in lvs01 lvs02 web01 web02; do echo \"$h=$(ruleset $h)\"; done")
-        .ok()
-        .out;
+    let rulesets = vm.sh("rulesets").ok().out;
     assert_eq!(rulesets, vm.rulesets_at_boot, "each host's own rules");
     let left = vm
         .sh(r#"for h in lvs01 lvs02 web01 web02; do on $h "vip=$lab_vip; "'echo "$(hostname): vip=$(ip -4 -o addr | grep -c $vip) keepalived=$(pidof keepalived | wc -w) ipvs=$(ipvsadm -Ln 2>/dev/null | grep -c $vip) state=$(ls /var/lib/lvsprov 2>/dev/null | wc -l) arp_ignore=$(sysctl -n net.ipv4.conf.all.arp_ignore) send_redirects=$(sysctl -n net.ipv4.conf.all.send_redirects) keepalived_enabled=$(systemctl is-enabled keepalived 2>/dev/null) units=$(ls /etc/systemd/system | grep -c lvsprov)"'; done"#)

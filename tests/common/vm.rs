@@ -37,7 +37,7 @@ pub struct Vm {
     next: u64,
     /// A story began and did not end: the hosts may be in any state.
     dirty: bool,
-    /// Something changed the hosts since they were built (or last reset).
+    /// A story ran since the hosts were built (or last reset), so they may differ from as built.
     touched: bool,
     /// The last story ended with the cluster as `up inventories/lab.json` leaves it.
     converged: bool,
@@ -161,10 +161,7 @@ fn boot() -> Option<Vm> {
     let lib = include_str!("../vm/lib.sh");
     vm.raw(&format!("cat >/tmp/lib.sh <<'LIB'\n{lib}\nLIB\n"))
         .ok();
-    vm.rulesets_at_boot = vm
-        .sh("for h in lvs01 lvs02 web01 web02; do echo \"$h=$(ruleset $h)\"; done")
-        .ok()
-        .out;
+    vm.rulesets_at_boot = vm.sh("rulesets").ok().out;
     Some(vm)
 }
 
@@ -177,9 +174,6 @@ impl Vm {
     /// `lvsprov ARGS --output json` in the lab's client (with lib.sh's 60 s connect timeout).
     /// Whatever it prints, keepalived's auth_pass is never in it.
     pub fn lvsprov(&mut self, args: &str) -> Run {
-        if args.starts_with("up") || args.starts_with("down") {
-            self.touched = true;
-        }
         let run = self.sh(&format!("lvsprov {args} --output json"));
         assert!(
             !run.out.contains(AUTH_PASS) && !run.err.contains(AUTH_PASS),
@@ -258,6 +252,7 @@ impl Vm {
             self.sh("wait_vip").ok();
         }
         self.dirty = true;
+        self.touched = true;
         self.converged = false;
     }
 

@@ -38,6 +38,10 @@ load_stop() { kill "$(cat /tmp/load.pid)"; rm /tmp/load.pid; sleep 0.2
        END { printf "requests=%d failed=%d longest_gap_ms=%d\n", n, f, gap }' /tmp/load.out; }
 # HOST's own nftables ruleset, as a short hash.
 ruleset() { on $1 'nft list ruleset 2>/dev/null | md5sum | cut -c1-12'; }
+# Every LVS host's, one "HOST=HASH" line each.
+rulesets() { local h; for h in lvs01 lvs02 web01 web02; do echo "$h=$(ruleset $h)"; done; }
+# Each director's live keepalived.conf, as md5sum prints it.
+confs() { local d; for d in lvs01 lvs02; do on $d md5sum /etc/keepalived/keepalived.conf; done; }
 # Each director's IPVS tuning: expire_nodest_conn expire_quiescent_template conn_reuse_mode, timeouts.
 tuning() { local d; for d in lvs01 lvs02; do on $d 'echo "$(hostname): $(sysctl -n net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.vs.conn_reuse_mode | tr "\n" " ")$(ipvsadm -L --timeout)"'; done; }
 # N clients mid-session through the VIP in the background, answers in /tmp/clients-*.out:
