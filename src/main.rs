@@ -6,6 +6,7 @@ use lvsprov::commands::docs;
 use lvsprov::commands::drain::{self, DrainArgs};
 use lvsprov::commands::import::{self, ImportArgs};
 use lvsprov::commands::verify::{self, VerifyArgs};
+use lvsprov::commands::{self, Common, Output};
 use lvsprov::exit::Exit;
 
 #[derive(Parser)]
@@ -59,6 +60,19 @@ fn main() {
         let _ = e.print();
         std::process::exit(code.code());
     });
+    let json = |c: &Common| c.output == Output::Json;
+    let name = match &cli.command {
+        Cmd::Up(c) if json(&c.common) => Some("up"),
+        Cmd::Check(c) if json(&c.common) => Some("check"),
+        Cmd::Down(c) if json(&c.common) => Some("down"),
+        Cmd::Verify(c) if json(&c.common) => Some("verify"),
+        Cmd::Drain(c) if json(&c.common) => Some("drain"),
+        Cmd::Undrain(c) if json(&c.common) => Some("undrain"),
+        _ => None,
+    };
+    if let Some(name) = name {
+        commands::errors_as_json(name);
+    }
     let exit = match cli.command {
         Cmd::Up(c) => converge::up(c),
         Cmd::Check(c) => converge::check(c),

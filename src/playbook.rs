@@ -111,6 +111,9 @@ struct Context<'a> {
     services: Vec<Service>,
     ipvs_services: Vec<VirtualService>,
     vips: Vec<String>,
+    /// The other directors' addresses: unicast VRRP's peers and the only sources its firewall
+    /// lets adverts in from.
+    peers: Vec<String>,
     /// keepalived's HTTP_GET retry keyword on this platform's keepalived.
     http_retry: &'static str,
     /// A health check connects to a port SELinux's keepalived policy does not allow by default.
@@ -363,5 +366,10 @@ fn context<'a>(
         http_retry: crate::platform::ops(platform).keepalived_http_retry(),
         services,
         vips,
+        peers: inv
+            .directors()
+            .filter(|d| d.name != host.name)
+            .map(|d| d.address.to_string())
+            .collect(),
     }
 }

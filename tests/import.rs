@@ -240,6 +240,29 @@ fn keepalived_directors_import_their_vrrp_and_checks() {
     assert_eq!(v["services"][0]["health_check"]["type"], "tcp");
     inventory::parse(&v.to_string()).expect("check accepts it");
     assert_eq!(got.not_mapped, Vec::<String>::new());
+    // Unicast peers are lvsprov's default: nothing to say.
+    assert!(v["keepalived"].get("unicast").is_none(), "{v}");
+
+    // Multicast directors stay multicast: `check` must not change how they talk.
+    let multicast: String = conf
+        .lines()
+        .filter(|l| {
+            !l.contains("unicast") && !l.contains("192.168.100.12") && !l.contains("Adverts to")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let multicast = multicast.replacen("    }\n    authentication", "    authentication", 1);
+    seen[0].facts = host(
+        "lvs01",
+        "192.168.100.11",
+        &[VIP_ETH0],
+        &["-A -t 192.168.100.10:80 -s rr"],
+        &[(import::KEEPALIVED_CONF, &multicast)],
+    );
+    let got = import::inventory(&seen, &Options::default());
+    assert_eq!(got.inventory["keepalived"]["unicast"], false, "{multicast}");
+    let inv = inventory::parse(&got.inventory.to_string()).expect("check accepts it");
+    assert!(!inv.keepalived.unwrap().unicast);
 
     // A host that is neither is named, unless its role is forced.
     let mut opts = Options::default();

@@ -181,9 +181,84 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "port is text",
             broken(|v| v["services"][0]["port"] = "http".into()),
             "$.services[0].port",
-            "invalid type",
+            "must be a whole number from 0 to 65535, not the string \"http\"",
+        ),
+        (
+            "port out of range",
+            broken(|v| v["services"][0]["port"] = 70000.into()),
+            "$.services[0].port",
+            "70000 is out of range 0–65535",
+        ),
+        (
+            "a list where an object goes",
+            broken(|v| v["keepalived"] = serde_json::json!([])),
+            "$.keepalived",
+            "must be an object ({...}), not a list",
         ),
     ]
+}
+
+/// Messages speak the inventory's language, never Rust's or the parser's.
+#[test]
+fn no_message_names_a_rust_type() {
+    for (what, text, _, _) in cases() {
+        for p in lvsprov::inventory::parse(&text).err().unwrap() {
+            let m = p.to_string();
+            for leak in ["u8", "u16", "u32", "struct ", "Raw", "`", "$.?"] {
+                assert!(!m.contains(leak), "{what}: {leak:?} in {m}");
+            }
+        }
+    }
+}
+
+/// An editor's `"$schema"` pointer is accepted (and ignored).
+#[test]
+fn a_schema_pointer_is_accepted() {
+    let with = broken(|v| v["$schema"] = "./lvsprov.schema.json".into());
+    lvsprov::inventory::parse(&with).unwrap();
+}
+
+/// With `--output json`, a run stopped before any host is a JSON document on stdout too (exit 3),
+/// each inventory problem with its path: a script reading stdout never gets nothing.
+#[test]
+fn an_error_with_output_json_is_json_on_stdout() {
+    let dir = std::env::temp_dir().join(format!("lvsprov-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, broken(|v| v["services"][0]["port"] = 70000.into())).unwrap();
+    let good = dir.join("good.json");
+    std::fs::write(&good, GOOD).unwrap();
+    for (args, kind, path) in [
+        (
+            vec!["up", bad.to_str().unwrap()],
+            "inventory",
+            "$.services[0].port",
+        ),
+        (
+            vec!["check", good.to_str().unwrap(), "--limit", "db*"],
+            "usage",
+            "",
+        ),
+        (vec!["drain", "lvs01", good.to_str().unwrap()], "usage", ""),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+            .args(&args)
+            .args(["--output", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: no JSON on stdout ({e})"));
+        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["command"], args[0]);
+        assert_eq!(doc["exit"], 3);
+        assert_eq!(doc["error"]["kind"], kind, "{doc}");
+        if !path.is_empty() {
+            assert_eq!(doc["error"]["problems"][0]["path"], path, "{doc}");
+        }
+        assert!(!out.stderr.is_empty(), "the text stays on stderr");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -251,7 +326,23 @@ fn the_command_exits_3_and_prints_the_path() {
         .unwrap();
     assert_eq!(limit.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&limit.stderr).contains("real_servers"));
-    for empty in ["", ",", " "] {
+    // Globs and `!` select by name, in the order the inventory lists the hosts.
+    for (limit, want) in [
+        ("web*", "web01 web02"),
+        ("!web01", "lvs01 lvs02 web02"),
+        ("directors,!lvs02", "lvs01"),
+        ("lvs0[2-9],web02", "lvs02 web02"),
+    ] {
+        let inv = lvsprov::inventory::parse(GOOD).unwrap();
+        let got: Vec<&str> = inv
+            .select(Some(limit))
+            .unwrap()
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        assert_eq!(got.join(" "), want, "--limit {limit:?}");
+    }
+    for empty in ["", ",", " ", "!web*,!directors"] {
         let limit = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
             .args(["check", "--limit", empty])
             .arg(&good)

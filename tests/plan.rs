@@ -14,6 +14,15 @@ fn inventory(name: &str) -> Inventory {
     inventory::load(&path).unwrap()
 }
 
+/// An inventory with one edit of its JSON.
+fn inventory_with(name: &str, edit: impl Fn(&mut serde_json::Value)) -> Inventory {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut v);
+    inventory::parse(&v.to_string()).unwrap()
+}
+
 fn recorded(name: &str) -> Facts {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/facts")
@@ -691,9 +700,9 @@ fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain()
     // A director also lets VRRP in (and the sync daemon's port), or both claim the VIP.
     let lvs = recorded("rhel9-lvs01.txt");
     let d = plan_for(&inv, "lvs01", &lvs, Mode::Up).unwrap();
-    assert!(find(&d, "firewall port vrrp")
+    assert!(find(&d, "firewall port vrrp from 192.168.100.12")
         .script
-        .contains("firewall-cmd -q --permanent --zone=public --add-protocol=vrrp"));
+        .contains("firewall-cmd -q --permanent --zone=public '--add-rich-rule=rule family=\"ipv4\" source address=\"192.168.100.12\" protocol value=\"vrrp\" accept'"));
     assert!(names(&d).contains(&"firewall port 8848/udp".to_string()));
 
     let file = "# lvsprov\nadd chain inet filter lvsprov\nflush chain inet filter lvsprov\ninsert rule inet filter input jump lvsprov\nadd rule inet filter lvsprov tcp dport 80 accept\n";
@@ -937,4 +946,141 @@ fn facts_not_asked_for_are_not_read_and_change_no_plan() {
             script.as_str()
         );
     }
+}
+
+/// Unicast VRRP (the default with two directors): keepalived.conf names this director's address
+/// and its peer, and an nftables firewall lets adverts in from the peer only, never from
+/// anywhere. Once the rule is read back, nothing is planned; `down` removes exactly it.
+/// `"unicast": false` keeps multicast: no peers, VRRP from any source.
+#[test]
+fn unicast_vrrp_peers_and_a_firewall_that_lets_in_the_peer_only() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/debian13-lvs02.txt"),
+    )
+    .unwrap();
+    // ip_vs a module not loaded yet, as on a fresh host of the real-kernel lab.
+    let nft = base
+        .replace("@@firewall\nnone", "@@firewall\nnftables inet filter input")
+        .replace("@@ipvs\nabsent", "@@ipvs\nmodule");
+    let inv = inventory("inventories/lab.json");
+    let d = plan_for(&inv, "lvs02", &facts::parse(&nft).unwrap(), Mode::Up).unwrap();
+    let fw = find(&d, "firewall port vrrp from 192.168.100.11");
+    assert!(
+        fw.script.contains(
+            "nft add rule inet filter lvsprov ip saddr 192.168.100.11 ip protocol 112 accept"
+        ),
+        "{}",
+        fw.script
+    );
+    assert!(
+        !names(&d).contains(&"firewall port vrrp".to_string()),
+        "VRRP from anywhere: {:?}",
+        names(&d)
+    );
+    let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    for want in [
+        "+    unicast_src_ip 192.168.100.12",
+        "+    unicast_peer {",
+        "+        192.168.100.11",
+    ] {
+        assert!(conf.contains(want), "{want} not in {conf}");
+    }
+
+    // Read back as nft lists it, and persisted: nothing to do; `down` deletes that rule by its
+    // text.
+    let file = "add rule inet filter lvsprov ip saddr 192.168.100.11 ip protocol 112 accept\n";
+    let section =
+        facts::files::section_lines(&[("/etc/lvsprov/firewall.nft", "644", file.as_bytes())]);
+    let done = nft
+        .replace(
+            "@@firewall\nnftables inet filter input",
+            "@@firewall\nnftables inet filter input\n80/tcp\n8848/udp\nvrrp from 192.168.100.11\n@jump",
+        )
+        .replace("@@files\n", &format!("@@files\n{section}"))
+        .replace(
+            "@@files\n",
+            "@@files\n/etc/systemd/system/multi-user.target.wants/lvsprov-firewall.service @link /etc/systemd/system/lvsprov-firewall.service\n",
+        );
+    let done_text = done;
+    let done = facts::parse(&done_text).unwrap();
+    let again = plan_for(&inv, "lvs02", &done, Mode::Up).unwrap();
+    assert!(
+        !names(&again)
+            .iter()
+            .any(|n| n.starts_with("firewall port vrrp")),
+        "{:?}",
+        names(&again)
+    );
+    // A cluster that talked multicast before: lvsprov's rule for VRRP from anywhere goes.
+    let was_multicast = facts::parse(&done_text.replace(
+        "vrrp from 192.168.100.11\n",
+        "vrrp from 192.168.100.11\nvrrp\n",
+    ))
+    .unwrap();
+    let switch = plan_for(&inv, "lvs02", &was_multicast, Mode::Up).unwrap();
+    let stale = find(&switch, "firewall port vrrp");
+    assert!(
+        stale
+            .script
+            .contains("-e '\tip protocol 112 accept # handle'"),
+        "{}",
+        stale.script
+    );
+    let down = plan_for(&inv, "lvs02", &done, Mode::Down(DownOptions::default())).unwrap();
+    let rm = find(&down, "firewall port vrrp from 192.168.100.11");
+    assert!(
+        rm.script
+            .contains("-e '\tip saddr 192.168.100.11 ip protocol vrrp accept # handle'"),
+        "{}",
+        rm.script
+    );
+
+    let multicast = inventory_with("inventories/lab.json", |v| {
+        v["keepalived"]["unicast"] = false.into()
+    });
+    let m = plan_for(&multicast, "lvs02", &facts::parse(&nft).unwrap(), Mode::Up).unwrap();
+    assert!(find(&m, "firewall port vrrp")
+        .script
+        .contains("nft add rule inet filter lvsprov ip protocol 112 accept"));
+    let conf = &find(&m, "file /etc/keepalived/keepalived.conf").diff;
+    assert!(!conf.contains("unicast"), "{conf}");
+}
+
+/// firewalld lists the rule lvsprov added for a unicast peer among the zone's rich rules: read
+/// back, nothing is planned again.
+#[test]
+fn a_firewalld_rich_rule_for_the_peer_reads_back_as_done() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/facts/rhel9/lvs01.txt"),
+    )
+    .unwrap();
+    let rule =
+        "\trule family=\"ipv4\" source address=\"192.168.100.12\" protocol value=\"vrrp\" accept";
+    // Every `public` zone section (runtime and permanent) gets the rule under `rich rules:`.
+    let mut out = Vec::new();
+    let mut zone = "";
+    for l in text.lines() {
+        if !l.starts_with(char::is_whitespace) && !l.is_empty() {
+            zone = l;
+        }
+        out.push(l.to_string());
+        if zone.starts_with("public") && l.trim() == "rich rules:" {
+            out.push(rule.to_string());
+        }
+    }
+    let inv = inventory("inventories/lab.json");
+    let before = plan_for(&inv, "lvs01", &facts::parse(&text).unwrap(), Mode::Up).unwrap();
+    find(&before, "firewall port vrrp from 192.168.100.12");
+    let after = plan_for(
+        &inv,
+        "lvs01",
+        &facts::parse(&(out.join("\n") + "\n")).unwrap(),
+        Mode::Up,
+    )
+    .unwrap();
+    assert!(
+        !names(&after).contains(&"firewall port vrrp from 192.168.100.12".to_string()),
+        "{:?}",
+        names(&after)
+    );
 }

@@ -108,10 +108,21 @@ fn defect_2_vrrp_is_let_in_by_firewalld_on_every_director() {
     for rel in ["rhel7", "rhel9"] {
         for host in ["lvs01", "lvs02"] {
             let f = facts::parse(&text(&format!("{rel}/{host}.txt"))).unwrap();
-            let fw = find(&plan_for(&lab(), host, &f, Mode::Up), "firewall port vrrp").clone();
+            // Unicast VRRP (the default with two directors): from the peer director only.
+            let peer = if host == "lvs01" {
+                "192.168.100.12"
+            } else {
+                "192.168.100.11"
+            };
+            let fw = find(
+                &plan_for(&lab(), host, &f, Mode::Up),
+                &format!("firewall port vrrp from {peer}"),
+            )
+            .clone();
+            let rule = format!("'--add-rich-rule=rule family=\"ipv4\" source address=\"{peer}\" protocol value=\"vrrp\" accept'");
             assert_eq!(
                 fw.script.as_str(),
-                "firewall-cmd -q --permanent --zone=public --add-protocol=vrrp\nfirewall-cmd -q --zone=public --add-protocol=vrrp",
+                format!("firewall-cmd -q --permanent --zone=public {rule}\nfirewall-cmd -q --zone=public {rule}"),
                 "{rel} {host}"
             );
         }
@@ -333,7 +344,7 @@ fn check_from_the_recorded_sets_shows_vrrp_no_ipvsadm_start_and_restorecon() {
         let text = String::from_utf8(out.stdout).unwrap();
         assert_eq!(out.status.code(), Some(2), "{rel}: {text}");
         for want in [
-            "firewall-cmd -q --permanent --zone=public --add-protocol=vrrp",
+            "firewall-cmd -q --permanent --zone=public '--add-rich-rule=rule family=\"ipv4\" source address=\"192.168.100.12\" protocol value=\"vrrp\" accept'",
             "restorecon /etc/keepalived/keepalived.conf",
             "restorecon /etc/sysctl.d/90-lvsprov.conf",
         ] {

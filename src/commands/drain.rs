@@ -102,12 +102,11 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
         .iter()
         .any(|h| h.name == a.host && h.role() == Role::RealServer)
     {
-        eprintln!(
-            "lvsprov: {:?} is not a real server in {}; name one of $.real_servers",
+        return super::usage(format_args!(
+            "{:?} is not a real server in {}; name one of $.real_servers",
             a.host,
             a.common.inventory.display()
-        );
-        return Exit::Usage;
+        ));
     }
     let command = if on { Command::Drain } else { Command::Undrain };
     let loaded = match load(&a.common, inv, Some("directors")) {

@@ -28,7 +28,8 @@ pub struct Common {
     /// The inventory (JSON)
     #[arg(default_value = "inventories/lab.json")]
     pub inventory: PathBuf,
-    /// Comma list of host names or the groups `directors`, `real_servers`
+    /// Comma list of host names, globs ('web*') or the groups `directors`, `real_servers`;
+    /// `!NAME` (or a glob or group) leaves those out
     #[arg(long)]
     pub limit: Option<String>,
     /// Hosts at once (default 100); the others wait their turn
@@ -76,13 +77,42 @@ pub struct Common {
     pub dump_facts: Option<PathBuf>,
 }
 
-pub(crate) fn usage(message: impl std::fmt::Display) -> Exit {
+/// Set by `main` from the command line: with `--output json`, an error that stops the run before
+/// any host is contacted is also a JSON document on stdout, so a script reading stdout always
+/// gets one (the text stays on stderr for the person watching).
+static JSON_ERRORS: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// `command` ran with `--output json`: its early errors are JSON too.
+pub fn errors_as_json(command: &'static str) {
+    let _ = JSON_ERRORS.set(command);
+}
+
+/// The run stops before any host: exit 3, the message on stderr (and JSON on stdout, see
+/// [`errors_as_json`]), with the inventory's problems one by one when that is what failed.
+fn stop(message: impl std::fmt::Display, problems: &[inventory::Problem]) -> Exit {
     eprintln!("lvsprov: {message}");
+    if let Some(command) = JSON_ERRORS.get() {
+        let doc = serde_json::json!({
+            "version": crate::report::REPORT_VERSION,
+            "command": command,
+            "error": {
+                "kind": if problems.is_empty() { "usage" } else { "inventory" },
+                "message": message.to_string(),
+                "problems": problems.iter().map(|p| serde_json::json!({"path": p.path, "message": p.message})).collect::<Vec<_>>(),
+            },
+            "exit": Exit::Usage.code(),
+        });
+        print_line(&format!("{doc:#}\n"));
+    }
     Exit::Usage
 }
 
+pub(crate) fn usage(message: impl std::fmt::Display) -> Exit {
+    stop(message, &[])
+}
+
 pub fn inventory(c: &Common) -> Result<Inventory, Exit> {
-    inventory::load(&c.inventory).map_err(usage)
+    inventory::load(&c.inventory).map_err(|e| stop(&e, &e.problems))
 }
 
 /// Inventory, `--limit`, `--forks`, `--playbooks` and every selected host's playbook: any

@@ -36,10 +36,7 @@ pub fn show_scripts(report: &mut Report) {
 /// `check`, `up` or `down` planned from `DIR/<host>.txt`: the plan's report (exit 2 when there
 /// are changes, 0 when none), or exit 3 naming a facts file that is missing or not facts.
 pub fn run(c: &Common, p: &PlanArgs, dir: &std::path::Path, command: Command, mode: Mode) -> Exit {
-    let usage = |m: String| {
-        eprintln!("lvsprov: {m}");
-        Exit::Usage
-    };
+    let usage = |m: String| super::usage(m);
     let started = Instant::now();
     let inv = match super::inventory(c) {
         Ok(i) => i,

@@ -28,7 +28,7 @@ pub fn fragment() -> Script {
          elif command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'; then echo ufw; ufw status | awk '/ALLOW/{{print $1}}'\n\
          elif command -v nft >/dev/null && c=$(nft list chains 2>/dev/null | while read -r w1 w2 w3 rest; do case $w1 in (table) t=\"$w2 $w3\" ;; (chain) ch=$w2 ;; esac; \
              case \" $w1 $w2 $w3 $rest \" in (*' hook input '*'policy drop'*) echo \"$t $ch\"; break ;; esac; done) && [ -n \"$c\" ]; then \
-           echo \"nftables $c\"; nft list chain $(echo $c | cut -d' ' -f1,2) lvsprov 2>/dev/null | awk '$2==\"dport\"{{print $3\"/\"$1}} $1==\"ip\" && $2==\"protocol\"{{print $3}}'; \
+           echo \"nftables $c\"; nft list chain $(echo $c | cut -d' ' -f1,2) lvsprov 2>/dev/null | awk '$2==\"dport\"{{print $3\"/\"$1}} $1==\"ip\" && $2==\"protocol\"{{print $3}} $1==\"ip\" && $2==\"saddr\" && $5==\"protocol\"{{print \"vrrp from \"$3}}'; \
            nft list chain $c 2>/dev/null | grep -q 'jump lvsprov' && echo @jump\n\
          else echo none; fi")
 }
@@ -65,6 +65,10 @@ fn read_zones(
             open.entry(zone.clone()).or_default();
             continue;
         }
+        if let Some(spec) = rich_rule(l.trim()) {
+            open.entry(zone.clone()).or_default().insert(spec);
+            continue;
+        }
         let Some((field, values)) = l.trim().split_once(':') else {
             continue;
         };
@@ -79,6 +83,24 @@ fn read_zones(
             _ => {}
         }
     }
+}
+
+/// A rich rule that accepts from one IPv4 source, named like the ports beside it: `rule
+/// family="ipv4" source address="192.168.100.12" protocol value="vrrp" accept` → `vrrp from
+/// 192.168.100.12` (the one lvsprov adds for a unicast VRRP peer); any other rule is not ours.
+fn rich_rule(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("rule ")?.strip_suffix(" accept")?;
+    let value = |key: &str| {
+        let at = rest.find(&format!("{key}=\""))? + key.len() + 2;
+        rest[at..].split('"').next()
+    };
+    let src = value("source address")?;
+    let what = if rest.contains("protocol value=\"vrrp\"") {
+        "vrrp".to_string()
+    } else {
+        format!("{}/{}", value("port port")?, value(" protocol")?)
+    };
+    Some(format!("{what} from {src}"))
 }
 
 /// firewalld's zones from the fragment's output; a recording with only a list of ports (older
@@ -145,6 +167,29 @@ pub fn parse(lines: &[&str]) -> (Firewall, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rich_rules_from_one_source_read_as_ports_do() {
+        assert_eq!(
+            rich_rule(
+                r#"rule family="ipv4" source address="192.168.100.12" protocol value="vrrp" accept"#
+            )
+            .as_deref(),
+            Some("vrrp from 192.168.100.12")
+        );
+        assert_eq!(
+            rich_rule(r#"rule family="ipv4" source address="10.0.0.5" port port="80" protocol="tcp" accept"#).as_deref(),
+            Some("80/tcp from 10.0.0.5")
+        );
+        // Not lvsprov's shape: no source, or a reject.
+        assert_eq!(rich_rule(r#"rule protocol value="vrrp" accept"#), None);
+        assert_eq!(
+            rich_rule(
+                r#"rule family="ipv4" source address="10.0.0.5" protocol value="vrrp" reject"#
+            ),
+            None
+        );
+    }
 
     #[test]
     fn open_ports_follow_the_firewall_name() {

@@ -105,6 +105,8 @@ pub struct Vrrp {
     pub priority: Option<u16>,
     pub advert_int: Option<u16>,
     pub auth_pass: Option<String>,
+    /// Adverts go to `unicast_peer`s, not to the multicast group.
+    pub unicast: bool,
     /// `192.168.100.10/32 dev eth0 label eth0:0` → the address.
     pub vips: Vec<String>,
 }
@@ -179,6 +181,7 @@ pub fn read(text: &str) -> Keepalived {
                         .find(|c| c.key() == "authentication")
                         .and_then(|a| a.value(&["auth_pass"]))
                         .map(str::to_string),
+                    unicast: node.children().iter().any(|c| c.key() == "unicast_peer"),
                     vips: node
                         .children()
                         .iter()

@@ -276,6 +276,8 @@ impl Builder {
                 virtual_router_id: v.virtual_router_id,
                 auth_pass: v.auth_pass.clone(),
                 advert_int: v.advert_int.unwrap_or(1),
+                // Multicast stays multicast: importing must not change how the directors talk.
+                unicast: (!v.unicast).then_some(false),
                 sync: sync.unwrap_or_default(),
             });
         }
@@ -327,6 +329,7 @@ impl Builder {
             }
         };
         let inv = RawInventory {
+            schema: None,
             network: self.network.map(|n| n.to_string()).unwrap_or_default(),
             ssh,
             keepalived: self.keepalived,

@@ -8,11 +8,13 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+mod limit;
 pub mod raw;
 mod types;
 mod validate;
 mod validate_cluster;
 mod validate_services;
+mod words;
 
 pub use types::{HealthCheck, HealthKind, Protocol, Scheduler, Vip};
 pub use validate::{expand, parse_jump, valid_hostname, valid_ifname};
@@ -186,6 +188,9 @@ pub struct Keepalived {
     /// Never printed: templates render it twice, once masked, and diffs show the masked one.
     pub auth_pass: String,
     pub advert_int: u16,
+    /// Adverts go to each other director's address (`unicast_peer`), not to 224.0.0.18: clouds,
+    /// switches and host firewalls drop multicast, and then every director claims the VIP.
+    pub unicast: bool,
     /// The IPVS sync daemon between the directors, so the backup knows the master's connections
     /// and they survive a failover. None with one director or when turned off.
     pub sync: Option<Sync>,
@@ -270,7 +275,14 @@ pub fn parse(text: &str) -> Result<Inventory, Vec<Problem>> {
         let hint = if inner.is_syntax() || inner.is_eof() {
             format!("{inner}: the file is not valid JSON")
         } else {
-            format!("{inner}; see inventories/lab.json for the expected shape")
+            let at = format!(" at line {} column {}", inner.line(), inner.column());
+            let said = inner.to_string();
+            format!(
+                "{} (line {}, column {}); docs/inventory.md lists every field",
+                words::in_words(said.strip_suffix(&at).unwrap_or(&said)),
+                inner.line(),
+                inner.column()
+            )
         };
         vec![Problem {
             path: format!("$.{path}").replace("$..", "$."),
@@ -319,36 +331,6 @@ impl Service {
 }
 
 impl Inventory {
-    /// Hosts selected by `--limit`: names or the groups `directors` / `real_servers`.
-    pub fn select(&self, limit: Option<&str>) -> Result<Vec<&Host>, String> {
-        let Some(limit) = limit else {
-            return Ok(self.hosts.iter().collect());
-        };
-        let mut out: Vec<&Host> = Vec::new();
-        for word in limit.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-            let matched: Vec<&Host> = self
-                .hosts
-                .iter()
-                .filter(|h| h.name == word || h.role().group() == word)
-                .collect();
-            if matched.is_empty() {
-                let names: Vec<&str> = self.hosts.iter().map(|h| h.name.as_str()).collect();
-                return Err(format!("--limit: {word:?} is no host or group; use directors, real_servers or one of {}", names.join(", ")));
-            }
-            for h in matched {
-                if !out.iter().any(|o| o.name == h.name) {
-                    out.push(h);
-                }
-            }
-        }
-        // An empty variable in a script (`--limit "$HOSTS"`) must not look like a run that
-        // found nothing to do.
-        if out.is_empty() {
-            return Err(format!("--limit {limit:?} names no host; give host names or the groups directors, real_servers, or leave --limit out for every host"));
-        }
-        Ok(out)
-    }
-
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
     }

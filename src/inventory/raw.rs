@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawInventory {
+    /// An editor's pointer to the inventory's JSON Schema; lvsprov reads nothing from it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     pub network: String,
     #[serde(default, skip_serializing_if = "is_default")]
     pub ssh: RawSsh,
@@ -82,6 +85,10 @@ pub struct RawKeepalived {
     pub auth_pass: Option<String>,
     #[serde(default = "one")]
     pub advert_int: u16,
+    /// VRRP to the other directors' addresses instead of multicast to 224.0.0.18. Default: on
+    /// whenever there are two or more directors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unicast: Option<bool>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub sync: RawSync,
 }

@@ -89,6 +89,7 @@ impl Validator {
             virtual_router_id: router_id as u8,
             auth_pass,
             advert_int: k.advert_int,
+            unicast: k.unicast.unwrap_or(true) && directors > 1,
             sync: self.sync(&k.sync, router_id, directors),
         })
     }

@@ -12,6 +12,7 @@ use crate::host_state::{add_line, remove_line, write_file, Mode};
 use crate::sh;
 use crate::shell::Script;
 use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
 
 pub const NFT_FILE: &str = "/etc/lvsprov/firewall.nft";
 pub const NFT_UNIT: &str = "/etc/systemd/system/lvsprov-firewall.service";
@@ -30,26 +31,60 @@ pub struct FirewallPort {
     /// The NIC the traffic arrives on: firewalld opens the port in that NIC's zone.
     #[serde(default)]
     pub dev: Option<String>,
+    /// Let it in from this address only (unicast VRRP: a peer director).
+    #[serde(default)]
+    pub source: Option<Ipv4Addr>,
+    /// lvsprov's own rule for it must not be there (VRRP from anywhere once the directors talk
+    /// unicast, and the reverse): removed from lvsprov's nftables chain as `down` would.
+    #[serde(default)]
+    pub absent: bool,
 }
 
 impl FirewallPort {
+    /// How the firewall facts name this opening: `80/tcp`, `vrrp`, `vrrp from 192.168.100.12`.
     fn spec(&self) -> String {
-        match self.protocol.as_str() {
+        let what = match self.protocol.as_str() {
             "vrrp" => "vrrp".into(),
             p => format!("{}/{p}", self.port),
+        };
+        match self.source {
+            Some(src) => format!("{what} from {src}"),
+            None => what,
         }
     }
 
     /// The nftables rule body, as words.
     fn nft_rule(&self) -> Vec<String> {
-        match self.protocol.as_str() {
+        let from = self
+            .source
+            .map(|src| ["ip".into(), "saddr".into(), src.to_string()]);
+        let what = match self.protocol.as_str() {
             // By number: the name needs /etc/protocols (netbase), which minimal hosts lack.
             "vrrp" => vec!["ip".into(), "protocol".into(), "112".into()],
             p => vec![p.into(), "dport".into(), self.port.to_string()],
+        };
+        from.into_iter()
+            .flatten()
+            .chain(what)
+            .chain(["accept".to_string()])
+            .collect()
+    }
+
+    /// firewalld's `--add-port=`/`--add-protocol=` argument, or with a source its rich rule.
+    fn firewalld_arg(&self, spec: &str) -> String {
+        match self.source {
+            Some(src) => {
+                let what = match self.protocol.as_str() {
+                    "vrrp" => "protocol value=\"vrrp\"".to_string(),
+                    p => format!("port port=\"{}\" protocol=\"{p}\"", self.port),
+                };
+                format!(
+                    "--add-rich-rule=rule family=\"ipv4\" source address=\"{src}\" {what} accept"
+                )
+            }
+            None if self.protocol == "vrrp" => format!("--add-protocol={spec}"),
+            None => format!("--add-port={spec}"),
         }
-        .into_iter()
-        .chain(["accept".to_string()])
-        .collect()
     }
 }
 
@@ -66,12 +101,7 @@ impl FirewallPort {
         if runtime && permanent {
             return None;
         }
-        let add = if spec == "vrrp" {
-            "--add-protocol"
-        } else {
-            "--add-port"
-        };
-        let arg = format!("{add}={spec}");
+        let arg = self.firewalld_arg(spec);
         let mut script = Script::new();
         if !permanent {
             script.push(sh!(
@@ -131,7 +161,7 @@ fn chain_of(facts: &Facts) -> Option<((Vec<String>, String), bool)> {
 fn ufw_allow(firewall: Firewall, spec: &str) -> Option<Script> {
     match firewall {
         // ufw has no rule for IP protocol 112.
-        Firewall::Ufw if spec == "vrrp" => None,
+        Firewall::Ufw if spec.starts_with("vrrp") => None,
         Firewall::Ufw => Some(sh!("ufw allow {} >/dev/null", spec)),
         Firewall::None | Firewall::Firewalld | Firewall::Nftables | Firewall::Unread => None,
     }
@@ -145,6 +175,9 @@ impl Resource for FirewallPort {
     }
 
     fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        if self.absent {
+            return Ok(self.down(facts, DownOptions::default()));
+        }
         let spec = self.spec();
         if facts.firewall == Firewall::Nftables {
             return Ok(self.plan_nft(facts, &spec).into_iter().collect());
@@ -188,11 +221,13 @@ impl Resource for FirewallPort {
         let list_in = n.cmd(&["-a", "list", "chain"], &[&chain], &[]);
         let del_in = n.cmd(&["delete", "rule"], &[&chain, "handle"], &[]);
         let del_chain = n.cmd(&["delete", "chain"], &["lvsprov"], &[]);
-        // nft lists protocol 112 by name where /etc/protocols has it.
+        // nft lists protocol 112 by name where /etc/protocols has it. The tab that indents a
+        // listed rule anchors the match: `ip protocol vrrp accept` is also the tail of a rule
+        // with `ip saddr` before it.
         let grep = [rule.clone(), rule.replace("protocol 112", "protocol vrrp")]
             .iter()
             .fold(sh!("grep -F"), |g, r| {
-                sh!("{} -e {}", g, format!("{r} # handle"))
+                sh!("{} -e {}", g, format!("\t{r} # handle"))
             });
         let script = sh!(
             "for h in $({} 2>/dev/null | {} | awk '{{print $NF}}'); do {} \"$h\"; done",

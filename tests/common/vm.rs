@@ -29,6 +29,10 @@ pub enum Start {
     Clean,
     /// `lvsprov up inventories/lab.json` done and the VIP answering.
     Converged,
+    /// As `lvsprov down inventories/lab.json` leaves every host: nothing of lvsprov and no cluster,
+    /// so as built but for what the lab's hosts have from the start anyway (the packages). Hosts
+    /// as built qualify too.
+    Down,
 }
 
 pub struct Vm {
@@ -37,10 +41,8 @@ pub struct Vm {
     next: u64,
     /// A story began and did not end: the hosts may be in any state.
     dirty: bool,
-    /// A story ran since the hosts were built (or last reset), so they may differ from as built.
-    touched: bool,
-    /// The last story ended with the cluster as `up inventories/lab.json` leaves it.
-    converged: bool,
+    /// The state the hosts are known to be in, if any.
+    state: Option<Start>,
     console: PathBuf,
     _qemu: Child,
     /// When the story began (`start`), for the time it took.
@@ -146,8 +148,7 @@ fn boot() -> Option<Vm> {
         writer: stream,
         next: 0,
         dirty: false,
-        touched: false,
-        converged: false,
+        state: Some(Start::Clean),
         console,
         _qemu: qemu,
         began: Instant::now(),
@@ -238,32 +239,52 @@ impl Vm {
         lines[lines.len().saturating_sub(60)..].join("\n")
     }
 
-    /// Sets up what the story starts from. A story that began and did not end (it failed)
-    /// leaves hosts in any state, so the next one resets every host first.
+    /// Sets up what the story starts from, from the state the last story left, with the least
+    /// work: hosts reset to as built, `down`, or `up`. A story that began and did not end (it
+    /// failed) leaves hosts in any state, so the next one resets every host first.
     pub fn start(&mut self, from: Start) {
         self.began = Instant::now();
-        if self.dirty || (from == Start::Clean && self.touched) {
+        if self.dirty {
             self.sh("lab reset all").ok();
-            self.touched = false;
-            self.converged = false;
+            self.state = Some(Start::Clean);
         }
-        if from == Start::Converged && !self.converged {
-            self.lvsprov("up $inv").ok();
-            self.sh("wait_vip").ok();
+        let ready = matches!(
+            (from, self.state),
+            (Start::Clean, Some(Start::Clean))
+                | (Start::Down, Some(Start::Clean | Start::Down))
+                | (Start::Converged, Some(Start::Converged))
+        );
+        if !ready {
+            match from {
+                Start::Down if self.state == Some(Start::Converged) => {
+                    self.lvsprov("down $inv").ok();
+                }
+                Start::Clean | Start::Down => {
+                    self.sh("lab reset all").ok();
+                }
+                Start::Converged => {
+                    self.lvsprov("up $inv").ok();
+                    self.sh("wait_vip").ok();
+                }
+            }
         }
         self.dirty = true;
-        self.touched = true;
-        self.converged = false;
+        self.state = None;
     }
 
     /// The story ended with the cluster as `up inventories/lab.json` leaves it, the VIP answering.
     pub fn end(&mut self) {
-        self.end_elsewhere();
-        self.converged = true;
+        self.ended();
+        self.state = Some(Start::Converged);
     }
 
-    /// The story ended with hosts in a known state other than converged (e.g. after `down`).
-    pub fn end_elsewhere(&mut self) {
+    /// The story ended with every host as `down inventories/lab.json` leaves it.
+    pub fn end_down(&mut self) {
+        self.ended();
+        self.state = Some(Start::Down);
+    }
+
+    fn ended(&mut self) {
         eprintln!(
             "vm: the story took {:.0} s",
             self.began.elapsed().as_secs_f64()

@@ -32,10 +32,11 @@ wait_table() { # HOST COUNT SECS [W]
 # busy emulated machine answered late).
 load_start() { setsid bash -c 'while :; do echo "$(date +%s.%N) $(curl -s -m 3 -o /dev/null -w "%{http_code}" http://'$lab_vip'/)"; sleep 0.1; done' >/tmp/load.out 2>&1 </dev/null &
   echo $! >/tmp/load.pid; }
-# requests, failed ones, and the longest time between two answered requests (ms).
+# requests, failed ones, the longest time between two answered requests and from the first
+# request to the last (ms).
 load_stop() { kill "$(cat /tmp/load.pid)"; rm /tmp/load.pid; sleep 0.2
-  awk '{ n++; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
-       END { printf "requests=%d failed=%d longest_gap_ms=%d\n", n, f, gap }' /tmp/load.out; }
+  awk '{ n++; if (!first) first = $1; end = $1; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
+       END { printf "requests=%d failed=%d longest_gap_ms=%d span_ms=%d\n", n, f, gap, (end - first) * 1000 }' /tmp/load.out; }
 # HOST's own nftables ruleset, as a short hash.
 ruleset() { on $1 'nft list ruleset 2>/dev/null | md5sum | cut -c1-12'; }
 # Every LVS host's, one "HOST=HASH" line each.

@@ -5,12 +5,20 @@ use super::{check, listed, Check};
 use crate::inventory::Vip;
 
 /// `holders`: the directors whose facts show the VIP; `active`: who should (highest priority).
+/// A split brain is named with its usual cause, so the operator looks at VRRP first.
 pub fn run(vip: Vip, holders: &[String], active: &str) -> Check {
+    let seen = match holders.len() {
+        0 | 1 => listed(holders, "nobody"),
+        _ => format!(
+            "{} (split brain: the directors do not hear each other's VRRP adverts; look for a firewall dropping IP protocol 112, multicast filtered on the segment (use unicast), or a different virtual_router_id or auth_pass)",
+            holders.join(", ")
+        ),
+    };
     check(
         format!("VIP {vip} held by exactly one director"),
         holders.len() == 1,
         active,
-        listed(holders, "nobody"),
+        seen,
     )
 }
 
@@ -22,8 +30,14 @@ mod tests {
     fn one_holder_only() {
         let vip = Vip("192.168.100.10".parse().unwrap());
         assert!(run(vip, &["lvs01".into()], "lvs01").ok);
-        assert!(!run(vip, &[], "lvs01").ok);
+        let none = run(vip, &[], "lvs01");
+        assert_eq!((none.ok, none.seen.as_str()), (false, "nobody"));
         let both = run(vip, &["lvs01".into(), "lvs02".into()], "lvs01");
-        assert_eq!((both.ok, both.seen.as_str()), (false, "lvs01, lvs02"));
+        assert!(!both.ok);
+        assert!(
+            both.seen.starts_with("lvs01, lvs02 (split brain: "),
+            "{}",
+            both.seen
+        );
     }
 }
