@@ -81,13 +81,31 @@ fn the_man_page_renders_for_every_command() {
     for sub in ["up", "check", "down", "verify", "drain"] {
         assert!(page.contains(sub), "{sub} missing from the man page");
     }
+    for section in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT", ".SH EXAMPLES"] {
+        assert!(
+            page.contains(section),
+            "{section} missing from the man page"
+        );
+    }
+    assert!(page.contains("SSH_AUTH_SOCK") && page.contains("\\fB3\\fR"));
     let dir = std::env::temp_dir().join(format!("lvsprov-man-{}", std::process::id()));
+    // A folder that is not there is an error, not a new folder (a typo stays a typo).
+    let missing = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(!dir.exists());
+    std::fs::create_dir_all(&dir).unwrap();
     lvsprov(&["man", "--dir", dir.to_str().unwrap()]);
     let up = std::fs::read_to_string(dir.join("lvsprov-up.1")).unwrap();
     assert!(
         up.contains("\\-\\-limit"),
         "lvsprov-up.1 lists --limit: {up}"
     );
+    let top = std::fs::read_to_string(dir.join("lvsprov.1")).unwrap();
+    assert!(top.contains(".SH \"EXIT STATUS\""), "{top}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -353,3 +353,20 @@ fn the_command_exits_3_and_prints_the_path() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `lvsprov check` with no inventory, outside the repository: the message says none was given,
+/// not "cannot read inventories/lab.json, pass e.g. inventories/lab.json".
+#[test]
+fn no_inventory_given_says_so() {
+    let dir = std::env::temp_dir().join(format!("lvsprov-noinv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .arg("check")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no inventory given"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

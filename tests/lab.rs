@@ -275,9 +275,17 @@ fn json_counts_match_the_human_report() {
         .sum();
     assert_eq!(s["changes"].as_u64(), Some(per_host));
     let human = String::from_utf8_lossy(&lab.lvsprov(&["check"]).stdout).to_string();
+    let plural = |n: &serde_json::Value, word: &str| {
+        format!("{n} {word}{}", if n.as_u64() == Some(1) { "" } else { "s" })
+    };
     let want = format!(
-        "check: {} hosts, {} would change, {} unchanged, {} failed, {} unreachable, {} changes",
-        s["hosts"], s["changed"], s["unchanged"], s["failed"], s["unreachable"], s["changes"]
+        "check: {}, {} would change, {} unchanged, {} failed, {} unreachable, {}",
+        plural(&s["hosts"], "host"),
+        s["changed"],
+        s["unchanged"],
+        s["failed"],
+        s["unreachable"],
+        plural(&s["changes"], "change")
     );
     assert!(human.contains(&want), "{want}\nnot in\n{human}");
     if s["changes"].as_u64() > Some(0) {

@@ -26,7 +26,7 @@ pub mod verify;
 #[derive(clap::Args, Clone, Debug)]
 pub struct Common {
     /// The inventory (JSON)
-    #[arg(default_value = "inventories/lab.json")]
+    #[arg(default_value = DEFAULT_INVENTORY)]
     pub inventory: PathBuf,
     /// Comma list of host names, globs ('web*') or the groups `directors`, `real_servers`;
     /// `!NAME` (or a glob or group) leaves those out
@@ -72,8 +72,8 @@ pub struct Common {
     /// Per host: the key exchange, the identity used, each phase's time
     #[arg(short, long)]
     pub verbose: bool,
-    /// Save each host's raw facts in this folder (to record facts for plan tests)
-    #[arg(long, hide = true)]
+    /// Save each host's raw facts in DIR/<host>.txt (secrets masked), for `--facts-from` later
+    #[arg(long, value_name = "DIR")]
     pub dump_facts: Option<PathBuf>,
 }
 
@@ -112,8 +112,15 @@ pub(crate) fn usage(message: impl std::fmt::Display) -> Exit {
 }
 
 pub fn inventory(c: &Common) -> Result<Inventory, Exit> {
+    // Left out, the inventory is the lab's: elsewhere, suggesting that very path would not help.
+    if c.inventory == std::path::Path::new(DEFAULT_INVENTORY) && !c.inventory.exists() {
+        return Err(usage(format_args!("no inventory given, and the default ({DEFAULT_INVENTORY}, the lab's) is not in this folder; name yours, e.g. `lvsprov check cluster.json` (docs/inventory.md shows one)")));
+    }
     inventory::load(&c.inventory).map_err(|e| stop(&e, &e.problems))
 }
+
+/// The inventory when none is named: the lab's, for the demo run from the repository.
+pub const DEFAULT_INVENTORY: &str = "inventories/lab.json";
 
 /// Inventory, `--limit`, `--forks`, `--playbooks` and every selected host's playbook: any
 /// problem is Exit 3 with the reason on stderr, and no host has been contacted.

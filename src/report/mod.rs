@@ -304,15 +304,17 @@ impl Report {
             ));
         }
         out.push_str(&format!(
-            "{}: {} hosts, {} {}, {} unchanged, {} failed, {} unreachable, {} changes in {:.1} s\n",
+            "{}: {} host{}, {} {}, {} unchanged, {} failed, {} unreachable, {} change{} in {:.1} s\n",
             self.command.name(),
             s.hosts,
+            if s.hosts == 1 { "" } else { "s" },
             s.changed,
             verb,
             s.unchanged,
             s.failed,
             s.unreachable,
             s.changes,
+            if s.changes == 1 { "" } else { "s" },
             self.elapsed_ms as f64 / 1000.0
         ));
         out
