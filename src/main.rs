@@ -29,10 +29,12 @@ enum Cmd {
     /// Take down what `up` built
     Down(DownArgs),
     /// Prove the cluster balances: requests through each VIP, ARP, IPVS tables, real servers
+    #[command(mut_arg("diff_lines", |a| a.hide(true)))]
     Verify(VerifyArgs),
     /// Set a real server's weight to 0 on every director (live and persisted)
     Drain(DrainArgs),
     /// Give a drained real server its inventory weight back
+    #[command(mut_arg("no_wait", |a| a.hide(true)), mut_arg("drain_timeout", |a| a.hide(true)))]
     Undrain(DrainArgs),
     /// Read a running (hand-built) cluster and print the inventory that describes it
     Import(ImportArgs),
@@ -40,6 +42,7 @@ enum Cmd {
     Completions { shell: clap_complete::Shell },
     /// Print the man page, or write one page per command into --dir
     Man {
+        /// An existing folder to write lvsprov.1, lvsprov-up.1, ... into
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
     },

@@ -141,3 +141,33 @@ fn readme_and_docs_links_lead_to_files() {
         "only {checked} links found: is the README still the index?"
     );
 }
+
+/// Each command's `--help` describes every flag it lists, and lists none it ignores: `verify` has
+/// no diffs to cut, `undrain` nothing to wait for; `-o` is the report format everywhere.
+#[test]
+fn every_listed_flag_is_described_and_used() {
+    for cmd in [
+        "up", "check", "down", "verify", "drain", "undrain", "import", "man",
+    ] {
+        let help = lvsprov(&[cmd, "--help"]);
+        for line in help.lines().filter(|l| l.trim_start().starts_with('-')) {
+            let (flag, text) = line
+                .trim_start()
+                .split_once("  ")
+                .unwrap_or((line.trim(), ""));
+            assert!(
+                !text.trim().is_empty(),
+                "{cmd} --help: {flag} has no description"
+            );
+        }
+        // `-o` is the report's format wherever it exists, never a file.
+        if help.contains("-o,") {
+            assert!(help.contains("-o, --output <OUTPUT>"), "{cmd}: {help}");
+        }
+    }
+    assert!(!lvsprov(&["verify", "--help"]).contains("--diff-lines"));
+    let undrain = lvsprov(&["undrain", "--help"]);
+    assert!(!undrain.contains("--no-wait") && !undrain.contains("--drain-timeout"));
+    assert!(lvsprov(&["check", "--help"]).contains("--dump-facts <DIR>"));
+    assert!(lvsprov(&["import", "--help"]).contains("-w, --output-file <FILE>"));
+}

@@ -788,7 +788,7 @@ fn up_takes_over_a_hand_built_cluster_without_a_failed_request() {
         hand.contains("this is kg web") && hand.contains("this is ac web"),
         "{hand}"
     );
-    vm.sh("lvsprov import ${addr[lvs01]} ${addr[web01]} ${addr[web02]} -o /tmp/imported.json")
+    vm.sh("lvsprov import ${addr[lvs01]} ${addr[web01]} ${addr[web02]} -w /tmp/imported.json")
         .ok();
     let inv: Value = serde_json::from_str(&vm.sh("cat /tmp/imported.json").ok().out).unwrap();
     assert_eq!(inv["directors"][0]["name"], "lvs01", "{inv}");
@@ -880,7 +880,7 @@ fn up_takes_over_a_hand_built_cluster_without_a_failed_request() {
         .ok()
         .out;
     let nat = vm.sh(
-        "lvsprov import ${addr[lvs01]} ${addr[web01]} ${addr[web02]} -o /tmp/imported-nat.json",
+        "lvsprov import ${addr[lvs01]} ${addr[web01]} ${addr[web02]} -w /tmp/imported-nat.json",
     );
     assert_eq!(nat.code, 1, "{}", nat.err);
     let said = format!("{}{}", nat.out, nat.err);

@@ -19,19 +19,23 @@ pub struct ImportArgs {
     /// SSH targets: addresses or ssh_config aliases, every director and real server of the cluster
     #[arg(required = true, value_name = "HOST")]
     pub hosts: Vec<String>,
-    /// Write the inventory to FILE (mode 0600 when it holds keepalived's auth_pass) instead of stdout
-    #[arg(short = 'o', long = "output-file", value_name = "FILE")]
+    /// Write the inventory to FILE (mode 0600 when it holds keepalived's auth_pass) instead of
+    /// stdout (`-w`: `-o` is the report format everywhere else)
+    #[arg(short = 'w', long = "output-file", value_name = "FILE")]
     pub output_file: Option<PathBuf>,
     /// The SSH user (default root, or ssh_config's User)
     #[arg(long)]
     pub user: Option<String>,
+    /// The SSH port (default 22, or ssh_config's Port)
     #[arg(long)]
     pub port: Option<u16>,
+    /// The private key to log in with (default: the agent's keys, then ~/.ssh/id_*)
     #[arg(long, value_name = "FILE")]
     pub identity_file: Option<PathBuf>,
     /// Read through `sudo -n` (default when the user is not root)
     #[arg(long)]
     pub sudo: bool,
+    /// The known_hosts file to check host keys against (default ~/.ssh/known_hosts)
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
     /// Hosts to take as directors whatever they hold (comma list of targets)
@@ -276,7 +280,7 @@ fn ssh_block(a: &ImportArgs) -> serde_json::Map<String, serde_json::Value> {
 
 /// On stdout a secret is never printed: this stands in for it, and the inventory refuses to load
 /// until it is replaced.
-const SECRET_PLACEHOLDER: &str = "<secret: run import with -o FILE, or write it here>";
+const SECRET_PLACEHOLDER: &str = "<secret: run import with -w FILE, or write it here>";
 
 fn finish(a: &ImportArgs, imported: import::Imported) -> Exit {
     let mut inv = imported.inventory;
@@ -309,7 +313,7 @@ fn finish(a: &ImportArgs, imported: import::Imported) -> Exit {
         None => {
             if imported.secret {
                 inv["keepalived"]["auth_pass"] = SECRET_PLACEHOLDER.into();
-                problems.push("keepalived's auth_pass is a secret and is not printed: run import with -o FILE to write it into a file only you can read, or put it in by hand".into());
+                problems.push("keepalived's auth_pass is a secret and is not printed: run import with -w FILE to write it into a file only you can read, or put it in by hand".into());
             }
             let text = serde_json::to_string_pretty(&inv).expect("JSON serialises") + "\n";
             print_line(&text);

@@ -35,7 +35,8 @@ pub struct Common {
     /// Hosts at once (default 100); the others wait their turn
     #[arg(long, value_name = "N")]
     pub forks: Option<usize>,
-    #[arg(long, value_enum, default_value = "human")]
+    /// The report: text for people, or JSON for scripts (versioned; an exit 3 is JSON too)
+    #[arg(short, long, value_enum, default_value = "human")]
     pub output: Output,
     /// Record unknown host keys in known_hosts (a changed key is always refused)
     #[arg(long)]
