@@ -308,7 +308,7 @@ fn a_host_that_cannot_be_read_means_nothing_is_written() {
         "none",
         "--connect-timeout",
         "3",
-        "-o",
+        "-w",
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{err}");

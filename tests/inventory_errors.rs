@@ -184,6 +184,32 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "must be a whole number from 0 to 65535, not the string \"http\"",
         ),
         (
+            "a health path that is no path",
+            broken(|v| {
+                v["services"][0]["health_check"] =
+                    serde_json::json!({"type": "http", "path": "health check"})
+            }),
+            "$.services[0].health_check.path",
+            "/health",
+        ),
+        (
+            "a status that is no HTTP status",
+            broken(|v| {
+                v["services"][0]["health_check"] =
+                    serde_json::json!({"type": "http", "status": 999})
+            }),
+            "$.services[0].health_check.status",
+            "100..599",
+        ),
+        (
+            "a path on a TCP check",
+            broken(|v| {
+                v["services"][0]["health_check"] = serde_json::json!({"type": "tcp", "path": "/x"})
+            }),
+            "$.services[0].health_check.path",
+            "\"type\": \"http\"",
+        ),
+        (
             "port out of range",
             broken(|v| v["services"][0]["port"] = 70000.into()),
             "$.services[0].port",

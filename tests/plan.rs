@@ -1084,3 +1084,31 @@ fn a_firewalld_rich_rule_for_the_peer_reads_back_as_done() {
         names(&after)
     );
 }
+
+/// An HTTP check asks for the inventory's path, expects its status, sends its Host header and
+/// connects to its port; `import` reads the same fields back from the keepalived.conf it made.
+#[test]
+fn an_http_check_on_a_health_path_with_its_status_host_and_port() {
+    let inv = inventory_with("inventories/lab.json", |v| {
+        v["services"][0]["health_check"] = serde_json::json!({
+            "type": "http", "path": "/health.html", "status": 204,
+            "host": "www.example.com", "port": 8080, "delay_loop": 2
+        })
+    });
+    let d = plan_for(&inv, "lvs01", &recorded("rhel9/lvs01.txt"), Mode::Up).unwrap();
+    let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    for want in [
+        "+                path /health.html",
+        "+                status_code 204",
+        "+            virtualhost www.example.com",
+        "+            connect_port 8080",
+    ] {
+        assert!(conf.contains(want), "{want} not in {conf}");
+    }
+    let tcp = inventory_with("inventories/lab.json", |v| {
+        v["services"][0]["health_check"] = serde_json::json!({"type": "tcp", "port": 8080})
+    });
+    let d = plan_for(&tcp, "lvs01", &recorded("rhel9/lvs01.txt"), Mode::Up).unwrap();
+    let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    assert!(conf.contains("+            connect_port 8080"), "{conf}");
+}

@@ -205,6 +205,33 @@ fn a_fresh_cluster_is_built_behind_its_firewalls_and_balances() {
     vm.end();
 }
 
+/// An HTTP check on `/health.html`, the way a backend says "take me out": while no real server
+/// has the page, neither director lists any; once web01 has it, web01 alone (each wait timed).
+#[test]
+fn an_http_check_on_a_health_page_keeps_only_the_servers_that_have_it() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    vm.sh(r#"sed 's|"type": "tcp", "connect_timeout": 3, "delay_loop": 6|"type": "http", "path": "/health.html", "status": 200, "connect_timeout": 3, "delay_loop": 2, "retry": 1|' $inv >/tmp/health.json && grep -q health.html /tmp/health.json"#)
+        .ok();
+    let up = vm.lvsprov("up /tmp/health.json").ok().json();
+    for d in ["lvs01", "lvs02"] {
+        assert!(
+            changed(&up, d).contains(&"file /etc/keepalived/keepalived.conf".to_string()),
+            "{d}: {up}"
+        );
+    }
+    let none = vm.sh("wait_table web01 0 30 && wait_table web02 0 30").ok();
+    eprintln!("no health page anywhere: {}", none.out.trim());
+    let one = vm
+        .sh("on web01 'echo ok >/var/www/html/health.html' && wait_table web01 2 30 && wait_table web02 0 1")
+        .ok();
+    eprintln!("web01 has it: {}", one.out.trim());
+    vm.sh("on web01 rm /var/www/html/health.html").ok();
+    vm.lvsprov("up $inv").ok();
+    vm.sh("wait_table web01 2 30 && wait_table web02 2 30").ok();
+    vm.end();
+}
+
 /// Clients mid-session while web01 is drained (4, each 60 keep-alive requests over 30 s): `drain`
 /// waits for their connections to end and not one of their requests fails; then no new connection reaches web01; `undrain` gives it its
 /// share back. A drain whose `--drain-timeout` ends first says how many connections are left.

@@ -117,6 +117,11 @@ pub struct Check {
     pub kind: String,
     pub connect_timeout: Option<u32>,
     pub retry: Option<u32>,
+    /// HTTP_GET's `url { path status_code }` (the first url) and `virtualhost`.
+    pub path: Option<String>,
+    pub status: Option<u16>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -207,26 +212,50 @@ pub fn read(text: &str) -> Keepalived {
                     .children()
                     .iter()
                     .filter(|c| c.key() == "real_server")
-                    .map(|r| RealServer {
-                        ip: r.arg(1).unwrap_or_default().to_string(),
-                        port: r.arg(2).and_then(|p| p.parse().ok()),
-                        weight: r.number(&["weight"]),
-                        check: r
-                            .children()
-                            .iter()
-                            .find(|c| c.key().ends_with("_CHECK") || c.key().ends_with("_GET"))
-                            .map(|c| Check {
-                                kind: c.key().to_string(),
-                                connect_timeout: c.number(&["connect_timeout"]),
-                                retry: c.number(&["retry", "nb_get_retry"]),
-                            }),
-                    })
+                    .map(real_server)
                     .collect(),
             }),
             _ => {}
         }
     }
     k
+}
+
+/// `real_server IP PORT { weight N; TCP_CHECK|HTTP_GET|... { ... } }`.
+fn real_server(r: &Node) -> RealServer {
+    RealServer {
+        ip: r.arg(1).unwrap_or_default().to_string(),
+        port: r.arg(2).and_then(|p| p.parse().ok()),
+        weight: r.number(&["weight"]),
+        check: r
+            .children()
+            .iter()
+            .find(|c| c.key().ends_with("_CHECK") || c.key().ends_with("_GET"))
+            .map(check),
+    }
+}
+
+fn check(c: &Node) -> Check {
+    // `url { path / status_code 200 }` is often one line: a keyword's value is the word after
+    // it, wherever it stands.
+    let url = c.children().iter().find(|u| u.key() == "url");
+    let after = |key: &str| {
+        url?.children().iter().find_map(|s| {
+            s.words
+                .windows(2)
+                .find(|w| w[0] == key)
+                .map(|w| w[1].clone())
+        })
+    };
+    Check {
+        kind: c.key().to_string(),
+        connect_timeout: c.number(&["connect_timeout"]),
+        retry: c.number(&["retry", "nb_get_retry"]),
+        path: after("path"),
+        status: after("status_code").and_then(|s| s.parse().ok()),
+        host: c.value(&["virtualhost"]).map(str::to_string),
+        port: c.number(&["connect_port"]),
+    }
 }
 
 #[cfg(test)]
@@ -301,6 +330,27 @@ virtual_server 192.168.100.10 80
         let c = r[0].check.as_ref().unwrap();
         assert_eq!((c.kind.as_str(), c.retry), ("HTTP_GET", Some(2)));
         assert_eq!(r[1].check.as_ref().unwrap().connect_timeout, Some(4));
+    }
+
+    #[test]
+    fn an_http_check_reads_its_url_host_and_port() {
+        let text = OLD.replace(
+            "url { path / status_code 200 }",
+            "url { path /health.html status_code 204 }\n            virtualhost www.example.com\n            connect_port 8080",
+        );
+        let c = read(&text).virtual_servers[0].real_servers[0]
+            .check
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (c.path.as_deref(), c.status, c.host.as_deref(), c.port),
+            (
+                Some("/health.html"),
+                Some(204),
+                Some("www.example.com"),
+                Some(8080)
+            )
+        );
     }
 
     #[test]

@@ -176,10 +176,17 @@ fn health_check(
         }
     };
     let d = RawHealthCheck::default();
+    let http = kind == "http";
+    let service_port = vs.head.get(1).and_then(|p| p.parse::<u16>().ok());
     RawHealthCheck {
         kind: kind.into(),
         connect_timeout: c.connect_timeout.unwrap_or(d.connect_timeout),
         retry: c.retry.unwrap_or(d.retry),
         delay_loop: vs.delay_loop.unwrap_or(d.delay_loop),
+        // What lvsprov would render anyway is left out.
+        path: c.path.clone().filter(|p| http && p != "/"),
+        status: c.status.filter(|s| http && *s != 200),
+        host: c.host.clone().filter(|_| http),
+        port: c.port.filter(|p| Some(*p) != service_port),
     }
 }

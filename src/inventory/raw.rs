@@ -163,6 +163,18 @@ pub struct RawHealthCheck {
     pub delay_loop: u32,
     #[serde(default = "three")]
     pub retry: u32,
+    /// http: the path asked for (default `/`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// http: the status that means healthy (default 200).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// http: the Host header (default: none, the real server's address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The real server's port the check connects to (default: the service's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
 }
 
 impl Default for RawHealthCheck {
@@ -172,6 +184,10 @@ impl Default for RawHealthCheck {
             connect_timeout: 3,
             delay_loop: 6,
             retry: 3,
+            path: None,
+            status: None,
+            host: None,
+            port: None,
         }
     }
 }

@@ -114,7 +114,7 @@ impl fmt::Display for Scheduler {
 pub enum HealthKind {
     /// A TCP connect to the real server's port.
     Tcp,
-    /// GET / and expect 200.
+    /// GET `path` and expect `status`.
     Http,
 }
 
@@ -136,6 +136,14 @@ pub struct HealthCheck {
     pub connect_timeout: u32,
     pub delay_loop: u32,
     pub retry: u32,
+    /// http: what is asked for and what answer means healthy: a `/health` endpoint is how most
+    /// backends say "take me out".
+    pub path: String,
+    pub status: u16,
+    /// http: the Host header, for a backend that serves by name.
+    pub host: Option<String>,
+    /// The port the check connects to; None: the service's.
+    pub port: Option<u16>,
 }
 
 #[cfg(test)]

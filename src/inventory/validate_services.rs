@@ -3,7 +3,7 @@
 
 use super::raw::{RawHealthCheck, RawService};
 use super::validate::Validator;
-use super::{HealthCheck, Host, Member, Role, Service, Vip};
+use super::{HealthCheck, HealthKind, Host, Member, Role, Service, Vip};
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
@@ -95,11 +95,57 @@ impl Validator {
     }
 
     fn health_check(&mut self, at: &str, h: &RawHealthCheck) -> Option<HealthCheck> {
+        let at = format!("{at}.health_check");
+        let kind = self.parsed(format!("{at}.type"), &h.kind)?;
+        let path = h.path.clone().unwrap_or_else(|| "/".into());
+        // keepalived.conf takes them as bare words: a space or a brace would end the keyword.
+        let word = |s: &str| {
+            !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || "{}\"'#!".contains(c))
+        };
+        if !path.starts_with('/') || !word(&path) {
+            self.problem(format!("{at}.path"), format!("{path:?} is not a URL path; use one such as \"/health\" (no spaces, quotes or braces)"));
+        }
+        if let Some(host) = h.host.as_ref().filter(|h| !word(h)) {
+            self.problem(
+                format!("{at}.host"),
+                format!(
+                    "{host:?} is not a host name for the Host header, e.g. \"www.example.com\""
+                ),
+            );
+        }
+        let status = h.status.unwrap_or(200);
+        if !(100..=599).contains(&status) {
+            self.problem(
+                format!("{at}.status"),
+                format!("{status} is not an HTTP status; use 100..599, e.g. 200"),
+            );
+        }
+        if h.port == Some(0) {
+            self.problem(
+                format!("{at}.port"),
+                "0 is not a port; use 1..65535, or leave it out for the service's",
+            );
+        }
+        if kind == HealthKind::Tcp {
+            for (field, set) in [
+                ("path", h.path.is_some()),
+                ("status", h.status.is_some()),
+                ("host", h.host.is_some()),
+            ] {
+                if set {
+                    self.problem(format!("{at}.{field}"), "a TCP check only connects; use \"type\": \"http\" for a path, status or host");
+                }
+            }
+        }
         Some(HealthCheck {
-            kind: self.parsed(format!("{at}.health_check.type"), &h.kind)?,
+            kind,
             connect_timeout: h.connect_timeout,
             delay_loop: h.delay_loop,
             retry: h.retry,
+            path,
+            status,
+            host: h.host.clone(),
+            port: h.port,
         })
     }
 
