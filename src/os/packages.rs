@@ -61,14 +61,15 @@ fn yum_like(tool: &'static str, verb: &'static str, names: &[&str]) -> Script {
     s
 }
 
-/// A killed dpkg leaves packages unpacked (configure them) or half-installed (only a reinstall
-/// fixes those); then apt's own repair, and the audit must come back empty. A package apt's
-/// reinstall left half-installed (seen once in the container lab: perl-base, killed mid-upgrade)
-/// gets its cached archive of the recorded version unpacked by dpkg itself.
+/// A killed dpkg leaves packages unpacked (configure them) or half-installed or flagged
+/// reinst-required (only a reinstall fixes those: dpkg refuses to configure them, "in a very bad
+/// inconsistent state"); then apt's own repair, and the audit must come back empty. A package
+/// apt's reinstall left so (seen twice in the container lab: perl-base, killed mid-upgrade) gets
+/// its cached archive of the recorded version unpacked by dpkg itself.
 fn dpkg_repair() -> Script {
     sh!(
         "export DEBIAN_FRONTEND=noninteractive\nlog=$(mktemp)\n\
-         half_installed() {{ dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\"{{print $2}}'; }}\n\
+         half_installed() {{ dpkg-query -W -f='${{db:Status-Status}} ${{db:Status-Eflag}} ${{binary:Package}}\\n' 2>/dev/null | awk '$1==\"half-installed\" || $2==\"reinstreq\"{{print $3}}'; }}\n\
          dpkg --configure -a --force-confold >>\"$log\" 2>&1 || true\n\
          half=$(half_installed)\n\
          if [ -n \"$half\" ]; then apt-get install --reinstall -y -q -o Dpkg::Options::=--force-confold $half >>\"$log\" 2>&1 || true; fi\n\
