@@ -264,6 +264,33 @@ fn keepalived_directors_import_their_vrrp_and_checks() {
     let inv = inventory::parse(&got.inventory.to_string()).expect("check accepts it");
     assert!(!inv.keepalived.unwrap().unicast);
 
+    // VRRPv3 adverts 0.2 s apart, no authentication: no secret, nothing missing.
+    let v3: String = conf
+        .lines()
+        .filter(|l| !l.contains("auth") && !l.trim_start().starts_with("authentication"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replace("advert_int 1", "advert_int 0.2");
+    let v3 = v3.replacen("    }\n    virtual_ipaddress", "    virtual_ipaddress", 1);
+    seen[0].facts = host(
+        "lvs01",
+        "192.168.100.11",
+        &[VIP_ETH0],
+        &["-A -t 192.168.100.10:80 -s rr"],
+        &[(import::KEEPALIVED_CONF, &v3)],
+    );
+    seen.truncate(3);
+    let got = import::inventory(&seen, &Options::default());
+    assert_eq!(got.inventory["keepalived"]["advert_int"], 0.2, "{v3}");
+    assert!(!got.secret, "{v3}");
+    assert!(
+        !got.not_mapped.iter().any(|m| m.contains("authentication")),
+        "{:?}",
+        got.not_mapped
+    );
+    let inv = inventory::parse(&got.inventory.to_string()).expect("check accepts it");
+    assert_eq!(inv.keepalived.unwrap().vrrp_version, 3);
+
     // A host that is neither is named, unless its role is forced.
     let mut opts = Options::default();
     let mut lone = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");

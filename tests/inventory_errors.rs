@@ -210,6 +210,24 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "\"type\": \"http\"",
         ),
         (
+            "auth_pass with VRRPv3",
+            broken(|v| v["keepalived"]["advert_int"] = serde_json::json!(0.2)),
+            "$.keepalived.auth_pass",
+            "remove auth_pass",
+        ),
+        (
+            "an advert_int finer than hundredths",
+            broken(|v| v["keepalived"]["advert_int"] = serde_json::json!(0.005)),
+            "$.keepalived.advert_int",
+            "0.01 to 255",
+        ),
+        (
+            "an advert_int of 0",
+            broken(|v| v["keepalived"]["advert_int"] = serde_json::json!(0)),
+            "$.keepalived.advert_int",
+            "e.g. 1, or 0.2",
+        ),
+        (
             "port out of range",
             broken(|v| v["services"][0]["port"] = 70000.into()),
             "$.services[0].port",

@@ -1112,3 +1112,28 @@ fn an_http_check_on_a_health_path_with_its_status_host_and_port() {
     let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
     assert!(conf.contains("+            connect_port 8080"), "{conf}");
 }
+
+/// A fractional `advert_int` is VRRPv3: `vrrp_version 3`, the interval as written, and no
+/// authentication block (VRRPv3 has none); whole seconds render as before.
+#[test]
+fn a_fractional_advert_int_renders_vrrp_v3_without_authentication() {
+    let fast = inventory_with("inventories/lab.json", |v| {
+        v["keepalived"] = serde_json::json!({"virtual_router_id": 51, "advert_int": 0.2})
+    });
+    let d = plan_for(&fast, "lvs01", &recorded("rhel9/lvs01.txt"), Mode::Up).unwrap();
+    let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    for want in ["+    vrrp_version 3", "+    advert_int 0.2"] {
+        assert!(conf.contains(want), "{want} not in {conf}");
+    }
+    assert!(
+        !conf.contains("auth_type") && !conf.contains("auth_pass"),
+        "{conf}"
+    );
+    let slow = inventory("inventories/lab.json");
+    let d = plan_for(&slow, "lvs01", &recorded("rhel9/lvs01.txt"), Mode::Up).unwrap();
+    let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    assert!(
+        conf.contains("+    advert_int 1\n") && !conf.contains("vrrp_version"),
+        "{conf}"
+    );
+}

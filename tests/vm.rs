@@ -722,6 +722,47 @@ fn rolling_up_changes_every_real_server_without_a_failed_request() {
     vm.end_down();
 }
 
+/// Adverts 0.2 s apart (a fractional `advert_int`, so VRRPv3, which has no authentication):
+/// keepalived on Debian 12 and 13 takes the config `up` renders, and stopping the VIP holder
+/// fails over as with whole seconds; both outages are measured and printed side by side.
+#[test]
+fn sub_second_vrrp_adverts_fail_over_under_vrrp_v3() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    let outage = |v: &Value| v["failover_seconds"].as_f64();
+    let slow = vm.lvsprov("verify $inv --requests 4 --failover").json();
+    vm.sh("wait_vip").ok();
+    vm.sh(r#"sed 's/"auth_pass": "lvs-lab1", "advert_int": 1 }/"advert_int": 0.2 }/' $inv >/tmp/fast.json && grep -q '"advert_int": 0.2' /tmp/fast.json"#)
+        .ok();
+    vm.lvsprov("up /tmp/fast.json").ok();
+    let conf = vm
+        .sh("for d in lvs01 lvs02; do on $d grep -cE '^    vrrp_version 3$|^    advert_int 0.2$|auth_' /etc/keepalived/keepalived.conf; done")
+        .ok()
+        .out;
+    assert_eq!(
+        conf.split_whitespace().collect::<Vec<_>>(),
+        ["2", "2"],
+        "vrrp_version 3 and advert_int 0.2, no authentication, on both: {conf}"
+    );
+    vm.sh("wait_vip").ok();
+    let fast = vm
+        .lvsprov("verify /tmp/fast.json --requests 4 --failover")
+        .json();
+    eprintln!(
+        "failover outage: advert_int 1 s: {:?} s; 0.2 s (VRRPv3): {:?} s",
+        outage(&slow),
+        outage(&fast)
+    );
+    for (what, v) in [("1 s", &slow), ("0.2 s", &fast)] {
+        let secs = outage(v).unwrap_or_else(|| panic!("{what}: no failover measured: {v}"));
+        assert!((0.0..30.0).contains(&secs), "{what}: {secs}");
+    }
+    vm.sh("wait_vip").ok();
+    vm.lvsprov("up $inv").ok();
+    vm.sh("wait_vip").ok();
+    vm.end();
+}
+
 /// `down` takes away everything `up` made, and a reboot brings none of it back: no VIP, no
 /// keepalived (not even enabled), no IPVS service, no lvsprov unit or state, the kernel's
 /// sysctls and IPVS tuning, and each host's own firewall rules exactly as the lab built them.

@@ -103,7 +103,8 @@ pub struct Vrrp {
     pub interface: Option<String>,
     pub virtual_router_id: Option<u16>,
     pub priority: Option<u16>,
-    pub advert_int: Option<u16>,
+    /// Seconds, as written (`1`, `0.2`).
+    pub advert_int: Option<serde_json::Number>,
     pub auth_pass: Option<String>,
     /// Adverts go to `unicast_peer`s, not to the multicast group.
     pub unicast: bool,
@@ -179,7 +180,9 @@ pub fn read(text: &str) -> Keepalived {
                     interface: node.value(&["interface"]).map(str::to_string),
                     virtual_router_id: node.number(&["virtual_router_id"]),
                     priority: node.number(&["priority"]),
-                    advert_int: node.number(&["advert_int"]),
+                    advert_int: node
+                        .value(&["advert_int"])
+                        .and_then(|v| v.parse::<serde_json::Number>().ok()),
                     auth_pass: node
                         .children()
                         .iter()
@@ -310,8 +313,8 @@ virtual_server 192.168.100.10 80
         let k = read(OLD);
         let v = &k.vrrp[0];
         assert_eq!(
-            (v.virtual_router_id, v.priority, v.advert_int),
-            (Some(10), Some(100), Some(1))
+            (v.virtual_router_id, v.priority, v.advert_int.clone()),
+            (Some(10), Some(100), Some(1.into()))
         );
         assert_eq!(v.auth_pass.as_deref(), Some("abc123"));
         assert_eq!(v.vips, ["192.168.100.10"]);

@@ -263,7 +263,13 @@ impl Builder {
                     v.name
                 ));
             }
-            if v.auth_pass.is_none() {
+            // A fraction of a second between adverts is VRRPv3, which has no authentication.
+            let v3 = v
+                .advert_int
+                .as_ref()
+                .and_then(|n| n.as_f64())
+                .is_some_and(|s| s.fract() != 0.0);
+            if v.auth_pass.is_none() && !v3 {
                 self.out.push(format!("{target}: vrrp_instance {} has no PASS authentication; lvsprov's keepalived uses one: set `keepalived.auth_pass` in the inventory (up to 8 characters, the same on every director)", v.name));
             }
             self.secret |= v.auth_pass.is_some();
@@ -275,7 +281,7 @@ impl Builder {
             self.keepalived = Some(RawKeepalived {
                 virtual_router_id: v.virtual_router_id,
                 auth_pass: v.auth_pass.clone(),
-                advert_int: v.advert_int.unwrap_or(1),
+                advert_int: v.advert_int.clone().unwrap_or_else(|| 1.into()),
                 // Multicast stays multicast: importing must not change how the directors talk.
                 unicast: (!v.unicast).then_some(false),
                 sync: sync.unwrap_or_default(),

@@ -16,7 +16,7 @@ mod validate_cluster;
 mod validate_services;
 mod words;
 
-pub use types::{HealthCheck, HealthKind, Protocol, Scheduler, Vip};
+pub use types::{AdvertInt, HealthCheck, HealthKind, Protocol, Scheduler, Vip};
 pub use validate::{expand, parse_jump, valid_hostname, valid_ifname};
 
 /// One mistake in the inventory: where it is and what to do about it.
@@ -186,8 +186,11 @@ pub struct Service {
 pub struct Keepalived {
     pub virtual_router_id: u8,
     /// Never printed: templates render it twice, once masked, and diffs show the masked one.
+    /// Empty with VRRPv3, which has no authentication.
     pub auth_pass: String,
-    pub advert_int: u16,
+    pub advert_int: AdvertInt,
+    /// 2, or 3 for a fractional `advert_int` (sub-second failover).
+    pub vrrp_version: u8,
     /// Adverts go to each other director's address (`unicast_peer`), not to 224.0.0.18: clouds,
     /// switches and host firewalls drop multicast, and then every director claims the VIP.
     pub unicast: bool,

@@ -83,8 +83,9 @@ pub struct RawKeepalived {
     pub virtual_router_id: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_pass: Option<String>,
-    #[serde(default = "one")]
-    pub advert_int: u16,
+    /// Seconds between adverts, as written (`1`, `0.2`): a fraction means VRRPv3.
+    #[serde(default = "one_second")]
+    pub advert_int: serde_json::Number,
     /// VRRP to the other directors' addresses instead of multicast to 224.0.0.18. Default: on
     /// whenever there are two or more directors.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,8 +113,8 @@ fn is_default<T: Default + PartialEq>(t: &T) -> bool {
     *t == T::default()
 }
 
-fn one() -> u16 {
-    1
+fn one_second() -> serde_json::Number {
+    1.into()
 }
 
 #[derive(Deserialize, Serialize)]

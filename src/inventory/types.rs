@@ -24,6 +24,39 @@ impl PartialEq<Vip> for Ipv4Addr {
     }
 }
 
+/// VRRP's advert interval in hundredths of a second, VRRPv3's unit (VRRPv2 has whole seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdvertInt(pub u32);
+
+impl AdvertInt {
+    /// Whole seconds keep VRRPv2 and its PASS authentication; a fraction needs VRRPv3.
+    pub fn version(self) -> u8 {
+        if self.0.is_multiple_of(100) {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+/// As keepalived.conf takes it: `1`, `0.2`, `1.5`.
+impl fmt::Display for AdvertInt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, cs) = (self.0 / 100, self.0 % 100);
+        match cs {
+            0 => write!(f, "{s}"),
+            c if c % 10 == 0 => write!(f, "{s}.{}", c / 10),
+            c => write!(f, "{s}.{c:02}"),
+        }
+    }
+}
+
+impl Serialize for AdvertInt {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
@@ -158,6 +191,11 @@ mod tests {
         assert!("fastest".parse::<Scheduler>().unwrap_err().contains("wrr"));
         assert_eq!("udp".parse::<Protocol>().unwrap().flag(), "-u");
         assert!("sctp".parse::<Protocol>().is_err());
+        let shown: Vec<String> = [100, 20, 150, 5, 25500]
+            .map(|cs| AdvertInt(cs).to_string())
+            .into();
+        assert_eq!(shown, ["1", "0.2", "1.5", "0.05", "255"]);
+        assert_eq!((AdvertInt(100).version(), AdvertInt(20).version()), (2, 3));
         assert_eq!(
             serde_json::to_string(&Vip("192.168.100.10".parse().unwrap())).unwrap(),
             "\"192.168.100.10\""

@@ -3,7 +3,7 @@
 
 use super::raw::{RawHost, RawInventory, RawIpvs, RawSync};
 use super::validate::Validator;
-use super::{valid_ifname, IpvsTuning, Keepalived, Sync};
+use super::{valid_ifname, AdvertInt, IpvsTuning, Keepalived, Sync};
 use std::collections::HashMap;
 
 impl Validator {
@@ -67,8 +67,13 @@ impl Validator {
             ),
             Some(_) => {}
         }
+        let advert = self.advert_int(&k.advert_int);
         let auth_pass = k.auth_pass.clone().unwrap_or_default();
-        if k.auth_pass.is_none() {
+        if advert.version() == 3 {
+            if k.auth_pass.is_some() {
+                self.problem("$.keepalived.auth_pass", format!("advert_int {advert} takes VRRPv3, which has no authentication; remove auth_pass, or use whole seconds to keep VRRPv2's PASS authentication"));
+            }
+        } else if k.auth_pass.is_none() {
             self.problem(
                 "$.keepalived.auth_pass",
                 "missing; add VRRP's password (1 to 8 characters, the same on every director)",
@@ -79,19 +84,35 @@ impl Validator {
                 "VRRP PASS authentication takes 1 to 8 characters; shorten it",
             );
         }
-        if k.advert_int == 0 {
-            self.problem("$.keepalived.advert_int", "must be at least 1 second");
-        }
         if directors > 1 {
             self.priorities(&raw.directors);
         }
         Some(Keepalived {
             virtual_router_id: router_id as u8,
             auth_pass,
-            advert_int: k.advert_int,
+            advert_int: advert,
+            vrrp_version: advert.version(),
             unicast: k.unicast.unwrap_or(true) && directors > 1,
             sync: self.sync(&k.sync, router_id, directors),
         })
+    }
+
+    /// Seconds in hundredths: whole seconds 1..255 (VRRPv2), or a fraction down to 0.01 and up to
+    /// 40.95 (VRRPv3's range, in its unit).
+    fn advert_int(&mut self, n: &serde_json::Number) -> AdvertInt {
+        let secs = n.as_f64().unwrap_or(0.0);
+        let cs = (secs * 100.0).round();
+        let advert = AdvertInt(cs.clamp(1.0, 25500.0) as u32);
+        let whole_cs = (secs * 100.0 - cs).abs() < 1e-6;
+        if !((0.01..=255.0).contains(&secs) && whole_cs) {
+            self.problem("$.keepalived.advert_int", format!("{n} is not an advert interval; use seconds from 0.01 to 255 in hundredths, e.g. 1, or 0.2 for sub-second failover"));
+        } else if advert.version() == 3 && cs > 4095.0 {
+            self.problem(
+                "$.keepalived.advert_int",
+                format!("{n} is a fraction above 40.95 s, VRRPv3's longest; use whole seconds"),
+            );
+        }
+        advert
     }
 
     fn sync(&mut self, s: &RawSync, router_id: u16, directors: usize) -> Option<Sync> {
