@@ -1,6 +1,9 @@
-//! After `drain HOST` set its weight to 0, wait until no director has an active connection to
-//! it any more: then the real server may be stopped without cutting anyone off. Each director is
-//! polled on its own session once a second; the count shows in its progress line as it falls.
+//! After `drain HOST` set its weight to 0, wait until no director that holds one of its VIPs has
+//! an active connection to it any more: then the real server may be stopped without cutting anyone
+//! off. A director without the VIP forwards nothing: what its table counts are synced copies, and
+//! after a failover and back some of them are of connections that ended on the other director
+//! and stay "active" until their TCP timeout (a CI run's rolling `up` waited 300 s on one). Each
+//! director is polled on its own session once a second; the count shows in its progress line.
 
 use crate::fleet::{self, Finish, FleetOptions};
 use crate::inventory::{Host, Inventory};
@@ -38,18 +41,34 @@ pub async fn wait(
         .services_of(host)
         .filter_map(|s| s.persistence_timeout)
         .max();
+    let vips: Vec<String> = inv
+        .services_of(host)
+        .map(|s| format!(" {}/", s.vip))
+        .collect();
     let (rip, deadline) = (host.address, started + limit);
     let results = fleet::each(directors, opts, move |_, session, progress| {
-        let ports = ports.clone();
+        let (ports, vips) = (ports.clone(), vips.clone());
         async move {
             loop {
-                let out = session.run(&sh!("ipvsadm -Ln")).await?;
-                let table = Table::from_list(&out.stdout);
-                let n = table.active_to(rip.into(), &ports);
+                let out = session
+                    .run(&sh!("ip -o -4 addr show; echo @@ipvs; ipvsadm -Ln"))
+                    .await?;
+                let (addrs, list) = out
+                    .stdout
+                    .split_once("@@ipvs\n")
+                    .unwrap_or(("", &out.stdout));
+                let holds = vips.iter().any(|v| addrs.contains(v.as_str()));
+                let table = Table::from_list(list);
+                let n = if holds {
+                    table.active_to(rip.into(), &ports)
+                } else {
+                    0
+                };
                 let weighted = !table.weighted_ports(rip.into(), &ports).is_empty();
-                progress.phase(&match weighted {
-                    true => format!("{n} active connections, weight not 0 yet"),
-                    false => format!("{n} active connections"),
+                progress.phase(&match (weighted, holds) {
+                    (true, _) => format!("{n} active connections, weight not 0 yet"),
+                    (false, true) => format!("{n} active connections"),
+                    (false, false) => "not the VIP holder: nothing to wait for".into(),
                 });
                 if (n == 0 && !weighted) || Instant::now() >= deadline {
                     return Ok(Left {
