@@ -14,6 +14,23 @@ fn inventory(name: &str) -> Inventory {
     inventory::load(&path).unwrap()
 }
 
+/// `facts` (an nftables host) after lvsprov's rules are live (`open`, as the facts list them), in
+/// lvsprov's chain (`@jump`), persisted in `file` and enabled at boot.
+fn nft_applied(facts: &str, open: &str, file: &str) -> String {
+    let section =
+        facts::files::section_lines(&[("/etc/lvsprov/firewall.nft", "644", file.as_bytes())]);
+    facts
+        .replace(
+            "@@firewall\nnftables inet filter input",
+            &format!("@@firewall\nnftables inet filter input\n{open}@jump"),
+        )
+        .replace("@@files\n", &format!("@@files\n{section}"))
+        .replace(
+            "@@files\n",
+            "@@files\n/etc/systemd/system/multi-user.target.wants/lvsprov-firewall.service @link /etc/systemd/system/lvsprov-firewall.service\n",
+        )
+}
+
 /// An inventory with one edit of its JSON.
 fn inventory_with(name: &str, edit: impl Fn(&mut serde_json::Value)) -> Inventory {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
@@ -706,21 +723,7 @@ fn an_nftables_default_drop_host_gets_its_ports_and_vrrp_in_lvsprovs_own_chain()
     assert!(names(&d).contains(&"firewall port 8848/udp".to_string()));
 
     let file = "# lvsprov\nadd chain inet filter lvsprov\nflush chain inet filter lvsprov\ninsert rule inet filter input jump lvsprov\nadd rule inet filter lvsprov tcp dport 80 accept\n";
-    let section =
-        facts::files::section_lines(&[("/etc/lvsprov/firewall.nft", "644", file.as_bytes())]);
-    let done = nft
-        .replace(
-            "@@firewall\nnftables inet filter input",
-            "@@firewall\nnftables inet filter input\n80/tcp\n@jump",
-        )
-        .replace(
-            "@@files\n",
-            &format!("@@files\n{section}"),
-        )
-        .replace(
-            "@@files\n",
-            "@@files\n/etc/systemd/system/multi-user.target.wants/lvsprov-firewall.service @link /etc/systemd/system/lvsprov-firewall.service\n",
-        );
+    let done = nft_applied(&nft, "80/tcp\n", file);
     let done = facts::parse(&done).unwrap();
     let again = plan_for(&inv, "web01", &done, Mode::Up).unwrap();
     assert!(
@@ -989,18 +992,7 @@ fn unicast_vrrp_peers_and_a_firewall_that_lets_in_the_peer_only() {
     // Read back as nft lists it, and persisted: nothing to do; `down` deletes that rule by its
     // text.
     let file = "add rule inet filter lvsprov ip saddr 192.168.100.11 ip protocol 112 accept\n";
-    let section =
-        facts::files::section_lines(&[("/etc/lvsprov/firewall.nft", "644", file.as_bytes())]);
-    let done = nft
-        .replace(
-            "@@firewall\nnftables inet filter input",
-            "@@firewall\nnftables inet filter input\n80/tcp\n8848/udp\nvrrp from 192.168.100.11\n@jump",
-        )
-        .replace("@@files\n", &format!("@@files\n{section}"))
-        .replace(
-            "@@files\n",
-            "@@files\n/etc/systemd/system/multi-user.target.wants/lvsprov-firewall.service @link /etc/systemd/system/lvsprov-firewall.service\n",
-        );
+    let done = nft_applied(&nft, "80/tcp\n8848/udp\nvrrp from 192.168.100.11\n", file);
     let done_text = done;
     let done = facts::parse(&done_text).unwrap();
     let again = plan_for(&inv, "lvs02", &done, Mode::Up).unwrap();
