@@ -233,14 +233,19 @@ fn an_http_check_on_a_health_page_keeps_only_the_servers_that_have_it() {
 }
 
 /// Clients mid-session while web01 is drained (4, each 60 keep-alive requests over 30 s): `drain`
-/// waits for their connections to end and not one of their requests fails; then no new connection reaches web01; `undrain` gives it its
-/// share back. A drain whose `--drain-timeout` ends first says how many connections are left.
+/// waits for their connections to end and not one of their requests fails, and not for a
+/// session the directors still count that web01 had already reset; then no new connection
+/// reaches web01; `undrain` gives it its share back. A drain whose `--drain-timeout` ends first
+/// says how many sessions are left.
 #[test]
 fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     let mut vm = vm!();
     vm.start(Start::Converged);
+    let ghost = vm.sh("ghost_on_web01").ok();
+    assert!(ghost.field("directors_active") >= 1.0, "{}", ghost.out);
+    assert_eq!(ghost.field("web01_sessions"), 0.0, "{}", ghost.out);
     vm.sh("clients_start 4; sleep 1").ok();
-    let drain = vm.lvsprov("drain web01 $inv").json();
+    let drain = vm.lvsprov("drain web01 $inv --drain-timeout 100").json();
     let clients = vm.sh("clients_wait").ok();
     assert_eq!(drain["drain"]["drained"], true, "{drain}");
     assert_eq!(drain["drain"]["active_left"], 0, "{drain}");

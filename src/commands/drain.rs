@@ -22,7 +22,7 @@ pub struct DrainArgs {
     /// drain: return once the weight is 0, without waiting for open connections to end
     #[arg(long)]
     pub no_wait: bool,
-    /// drain: how long to wait for the real server's active connections to end
+    /// drain: how long to wait for the sessions open on the real server to end
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub drain_timeout: u64,
 }

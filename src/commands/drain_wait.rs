@@ -1,31 +1,60 @@
-//! After `drain HOST` set its weight to 0, wait until no director that holds one of its VIPs has
-//! an active connection to it any more: then the real server may be stopped without cutting anyone
-//! off. A director without the VIP forwards nothing: what its table counts are synced copies, and
-//! after a failover and back some of them are of connections that ended on the other director
-//! and stay "active" until their TCP timeout (a CI run's rolling `up` waited 300 s on one). Each
-//! director is polled on its own session once a second; the count shows in its progress line.
+//! After `drain HOST` set its weight to 0, wait until no client is mid-session on it any more:
+//! then it may be stopped without cutting anyone off. First every director must show its weight
+//! at 0 (keepalived applies a reload after `systemctl reload` returns), so no new session can
+//! start; then the real server's own sockets are counted, not the directors' tables, whose
+//! entries outlive the sessions they saw (see [`crate::os::sockets`]). Each host is polled on its
+//! own session once a second; the count shows in its progress line.
 
 use crate::fleet::{self, Finish, FleetOptions};
 use crate::inventory::{Host, Inventory};
 use crate::ipvs::Table;
+use crate::os::sockets;
 pub use crate::report::drain::DrainWait;
 use crate::sh;
+use crate::shell::Script;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// One director's answer: active connections left, and whether the real server still has a
-/// weight above 0 there (keepalived applies a reload after `systemctl reload` returns).
-struct Left {
-    active: u64,
-    weighted: bool,
-}
+/// A director still giving the real server new sessions, or sessions still open on it.
+struct Left(u64, &'static str);
 
 impl Finish for Left {
     fn word(&self) -> String {
-        match self.weighted {
-            true => "weight not 0 yet".into(),
-            false => format!("{} active", self.active),
+        match self.1 {
+            "weight" if self.0 > 0 => "weight not 0 yet".into(),
+            "weight" => "weight 0".into(),
+            _ => format!("{} open sessions", self.0),
         }
     }
+}
+
+/// Runs `script` on each of `hosts` once a second until `count` of its output is 0 or the
+/// deadline passes, and returns each host's last count.
+async fn poll(
+    hosts: Vec<Host>,
+    opts: &FleetOptions,
+    deadline: Instant,
+    (script, what): (Script, &'static str),
+    count: impl Fn(&str) -> u64 + Send + Sync + Clone + 'static,
+) -> Vec<(Host, Result<Left, String>)> {
+    let results = fleet::each(hosts, opts, move |_, session, progress| {
+        let (script, count) = (script.clone(), count.clone());
+        async move {
+            loop {
+                let n = count(&session.run(&script).await?.stdout);
+                progress.phase(&Left(n, what).word());
+                if n == 0 || Instant::now() >= deadline {
+                    return Ok(Left(n, what));
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    })
+    .await;
+    results
+        .into_iter()
+        .map(|(h, r)| (h, r.map_err(|e| e.to_string())))
+        .collect()
 }
 
 pub async fn wait(
@@ -36,64 +65,42 @@ pub async fn wait(
     limit: Duration,
 ) -> DrainWait {
     let started = Instant::now();
+    let deadline = started + limit;
     let ports: Vec<u16> = inv.services_of(host).map(|s| s.port).collect();
+    let vips: Vec<IpAddr> = inv.services_of(host).map(|s| s.vip.0.into()).collect();
     let persistent = inv
         .services_of(host)
         .filter_map(|s| s.persistence_timeout)
         .max();
-    let vips: Vec<String> = inv
-        .services_of(host)
-        .map(|s| format!(" {}/", s.vip))
-        .collect();
-    let (rip, deadline) = (host.address, started + limit);
-    let results = fleet::each(directors, opts, move |_, session, progress| {
-        let (ports, vips) = (ports.clone(), vips.clone());
-        async move {
-            loop {
-                let out = session
-                    .run(&sh!("ip -o -4 addr show; echo @@ipvs; ipvsadm -Ln"))
-                    .await?;
-                let (addrs, list) = out
-                    .stdout
-                    .split_once("@@ipvs\n")
-                    .unwrap_or(("", &out.stdout));
-                let holds = vips.iter().any(|v| addrs.contains(v.as_str()));
-                let table = Table::from_list(list);
-                let n = if holds {
-                    table.active_to(rip.into(), &ports)
-                } else {
-                    0
-                };
-                let weighted = !table.weighted_ports(rip.into(), &ports).is_empty();
-                progress.phase(&match (weighted, holds) {
-                    (true, _) => format!("{n} active connections, weight not 0 yet"),
-                    (false, true) => format!("{n} active connections"),
-                    (false, false) => "not the VIP holder: nothing to wait for".into(),
-                });
-                if (n == 0 && !weighted) || Instant::now() >= deadline {
-                    return Ok(Left {
-                        active: n,
-                        weighted,
-                    });
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    })
-    .await;
-    let (mut left, mut errors) = (0, Vec::new());
-    for (d, r) in results {
+    let mut errors = Vec::new();
+    let rip: IpAddr = host.address.into();
+    let weighted = {
+        let ports = ports.clone();
+        move |list: &str| Table::from_list(list).weighted_ports(rip, &ports).len() as u64
+    };
+    let ipvs = (sh!("ipvsadm -Ln"), "weight");
+    for (d, r) in poll(directors, opts, deadline, ipvs, weighted).await {
         match r {
-            Ok(Left { active, weighted }) => {
-                left += active;
-                if weighted {
-                    errors.push(format!(
-                        "{}: {}'s weight there is still above 0, so it still gets new connections; see `journalctl -u keepalived` on {}",
-                        d.name, host.name, d.name
-                    ));
-                }
-            }
+            Ok(Left(0, _)) => {}
+            Ok(_) => errors.push(format!(
+                "{}: {}'s weight there is still above 0, so it still gets new connections; see `journalctl -u keepalived` on {}",
+                d.name, host.name, d.name
+            )),
             Err(e) => errors.push(format!("could not ask {}: {e}", d.name)),
+        }
+    }
+    let mut left = 0;
+    if errors.is_empty() {
+        let open = move |ss: &str| sockets::open_to(ss, &vips, &ports);
+        let ss = (sockets::sessions(), "sessions");
+        for (h, r) in poll(vec![host.clone()], opts, deadline, ss, open).await {
+            match r {
+                Ok(Left(n, _)) => left = n,
+                Err(e) => errors.push(format!(
+                    "could not count the sessions open on {}: {e}; it gets no new ones",
+                    h.name
+                )),
+            }
         }
     }
     DrainWait {

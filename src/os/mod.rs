@@ -9,6 +9,7 @@
 
 pub mod init;
 pub mod packages;
+pub mod sockets;
 
 pub use init::Verb;
 pub use packages::PackageManager;

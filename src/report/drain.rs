@@ -6,9 +6,9 @@ use serde::Serialize;
 pub struct DrainWait {
     pub host: String,
     pub waited_ms: u128,
-    /// Active connections still on the real server, summed over the directors that answered.
+    /// Sessions clients still have open on the real server for its VIPs (its own sockets).
     pub active_left: u64,
-    /// Every director reached 0 before the timeout.
+    /// Every director gives it weight 0 and no session was left open before the timeout.
     pub drained: bool,
     /// Directors that could not be asked, or that still give the real server new connections.
     pub errors: Vec<String>,
@@ -21,12 +21,12 @@ impl DrainWait {
         let secs = self.waited_ms as f64 / 1000.0;
         let mut out = if self.drained {
             format!(
-                "drain: {} has no active connection on any director after {secs:.1} s; it can be stopped\n",
+                "drain: {} gets no new connection from any director and has no session open for its VIPs after {secs:.1} s; it can be stopped\n",
                 self.host
             )
         } else {
             format!(
-                "drain: gave up after {secs:.1} s with {} active connection(s) still on {}; wait longer (--drain-timeout) or stop it anyway\n",
+                "drain: gave up after {secs:.1} s with {} session(s) still open on {}; wait longer (--drain-timeout) or stop it anyway\n",
                 self.active_left, self.host
             )
         };

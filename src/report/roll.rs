@@ -13,7 +13,7 @@ pub struct Roll {
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Batch {
     pub hosts: Vec<String>,
-    /// Until no director had an active connection to any of them.
+    /// Until every director gave them weight 0 and no session was left open on them.
     pub drained_ms: u128,
     /// Converged and their page answered on their own address.
     pub converged: bool,

@@ -220,9 +220,9 @@ async fn one_batch(
     (batch, Step { reports, stopped })
 }
 
-/// Drains the batch and waits until no director has an active connection to it. Ok: the ones
-/// to give their weight back afterwards (not those drained before the roll). Err: the roll
-/// stops, their weight given back.
+/// Drains the batch and waits until no director gives it new connections and no session is
+/// left open on it. Ok: the ones to give their weight back afterwards (not those drained before
+/// the roll). Err: the roll stops, their weight given back.
 async fn drain_batch(
     loaded: &Loaded,
     directors: &Loaded,
@@ -250,12 +250,9 @@ async fn drain_batch(
         let dirs = directors.hosts.clone();
         let w = drain_wait::wait(&loaded.inv, host, dirs, &directors.fleet, drain_limit).await;
         if !w.drained {
-            busy.push(format!(
-                "{} ({} active, {})",
-                w.host,
-                w.active_left,
-                w.errors.join("; ")
-            ));
+            let mut why = vec![format!("{} sessions open", w.active_left)];
+            why.extend(w.errors.iter().cloned());
+            busy.push(format!("{} ({})", w.host, why.join("; ")));
         }
     }
     if !busy.is_empty() {
