@@ -5,6 +5,7 @@ use lvsprov::commands::converge::{self, CheckArgs, DownArgs, UpArgs};
 use lvsprov::commands::docs;
 use lvsprov::commands::drain::{self, DrainArgs};
 use lvsprov::commands::import::{self, ImportArgs};
+use lvsprov::commands::status::{self, StatusArgs};
 use lvsprov::commands::verify::{self, VerifyArgs};
 use lvsprov::commands::{self, Common, Output};
 use lvsprov::exit::Exit;
@@ -36,6 +37,14 @@ enum Cmd {
     /// Give a drained real server its inventory weight back
     #[command(mut_arg("no_wait", |a| a.hide(true)), mut_arg("drain_timeout", |a| a.hide(true)))]
     Undrain(DrainArgs),
+    /// The cluster now: VIP holders, VRRP states, real servers' weights, connections and rates
+    #[command(
+        mut_arg("diff_lines", |a| a.hide(true)),
+        mut_arg("wait_lock", |a| a.hide(true)),
+        mut_arg("playbooks", |a| a.hide(true)),
+        mut_arg("dump_facts", |a| a.hide(true))
+    )]
+    Status(StatusArgs),
     /// Read a running (hand-built) cluster and print the inventory that describes it
     Import(ImportArgs),
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell)
@@ -63,6 +72,19 @@ fn main() {
         let _ = e.print();
         std::process::exit(code.code());
     });
+    let metrics_elsewhere = match &cli.command {
+        Cmd::Up(c) => Some(&c.common),
+        Cmd::Check(c) => Some(&c.common),
+        Cmd::Down(c) => Some(&c.common),
+        Cmd::Verify(c) => Some(&c.common),
+        Cmd::Drain(c) | Cmd::Undrain(c) => Some(&c.common),
+        _ => None,
+    }
+    .is_some_and(|c| c.output == Output::Prometheus);
+    if metrics_elsewhere {
+        eprintln!("lvsprov: --output prometheus is for `lvsprov status`; this command prints human or json");
+        std::process::exit(Exit::Usage.code());
+    }
     let json = |c: &Common| c.output == Output::Json;
     let name = match &cli.command {
         Cmd::Up(c) if json(&c.common) => Some("up"),
@@ -71,6 +93,7 @@ fn main() {
         Cmd::Verify(c) if json(&c.common) => Some("verify"),
         Cmd::Drain(c) if json(&c.common) => Some("drain"),
         Cmd::Undrain(c) if json(&c.common) => Some("undrain"),
+        Cmd::Status(c) if json(&c.common) => Some("status"),
         _ => None,
     };
     if let Some(name) = name {
@@ -83,6 +106,7 @@ fn main() {
         Cmd::Verify(a) => verify::run(a),
         Cmd::Drain(a) => drain::run(a, true),
         Cmd::Undrain(a) => drain::run(a, false),
+        Cmd::Status(a) => status::run(a),
         Cmd::Import(a) => import::run(a),
         Cmd::Completions { shell } => docs::completions(Cli::command(), shell),
         Cmd::Man { dir } => docs::man(Cli::command(), dir.as_deref()),

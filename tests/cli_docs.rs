@@ -147,7 +147,7 @@ fn readme_and_docs_links_lead_to_files() {
 #[test]
 fn every_listed_flag_is_described_and_used() {
     for cmd in [
-        "up", "check", "down", "verify", "drain", "undrain", "import", "man",
+        "up", "check", "down", "verify", "status", "drain", "undrain", "import", "man",
     ] {
         let help = lvsprov(&[cmd, "--help"]);
         for line in help.lines().filter(|l| l.trim_start().starts_with('-')) {

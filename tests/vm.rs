@@ -648,6 +648,125 @@ fn reboot_of_the_master_under_load_fails_over_and_back() {
     vm.end();
 }
 
+/// While 4 clients hold keep-alive sessions, `status` names the VIP holder and both directors'
+/// VRRP states, and shows the sessions on each real server; its numbers are the holder's
+/// `ipvsadm` read right after. Its Prometheus text passes `promtool check metrics`. A backup
+/// whose keepalived stopped makes it `degraded` (exit 1) and says where to look; `--watch`
+/// prints a snapshot per interval off a terminal.
+#[test]
+fn status_shows_the_holder_vrrp_states_and_the_live_sessions() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    vm.sh("clients_start 4; sleep 3").ok();
+    let status = vm.lvsprov("status $inv").ok().json();
+    let svc = &status["services"][0];
+    let holder = svc["holder"].as_str().expect("a holder").to_string();
+    let ipvs = vm
+        .sh(&format!(
+            r#"on {holder} "ipvsadm -Ln --stats --exact; ipvsadm -Ln" | awk '$1 == "->" && $2 ~ /:80$/ {{ print $2, $3, $5 }}'"#
+        ))
+        .ok();
+    let metrics = vm.sh("lvsprov status $inv --output prometheus").ok();
+    let clients = vm.sh("clients_wait").ok();
+    assert_eq!(status["health"], "healthy", "{status}");
+    let other = if holder == "lvs01" { "lvs02" } else { "lvs01" };
+    for d in status["directors"].as_array().unwrap() {
+        let want = if d["name"] == holder.as_str() {
+            "MASTER"
+        } else {
+            "BACKUP"
+        };
+        assert_eq!(d["vrrp"]["VI_LVSPROV"], want, "{d}");
+        assert_eq!(d["keepalived"], "active", "{d}");
+    }
+    // `-Ln --stats` prints "ADDR CONNS INPKTS" and `-Ln` "ADDR Route ACTIVE" per real server.
+    for m in svc["real_servers"].as_array().unwrap() {
+        let addr = format!("{}:80", m["address"].as_str().unwrap());
+        let col = |second_is_route: bool, i: usize| -> u64 {
+            ipvs.out
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>())
+                .find(|w| w[0] == addr && (w[1] == "Route") == second_is_route)
+                .map(|w| w[i].parse().unwrap())
+                .unwrap_or_else(|| panic!("{addr} not in {}", ipvs.out))
+        };
+        assert!(m["active"].as_u64().unwrap() >= 1, "{m}");
+        assert_eq!(
+            m["active"].as_u64().unwrap(),
+            col(true, 2),
+            "{m}\n{}",
+            ipvs.out
+        );
+        assert_eq!(
+            m["conns_total"].as_u64().unwrap(),
+            col(false, 1),
+            "{m}\n{}",
+            ipvs.out
+        );
+        assert_eq!(m["check"], "up", "{m}");
+    }
+    eprintln!("status during 4 sessions:\n{status}");
+    assert_eq!(clients.field("clients_ok"), 4.0, "{}", clients.out);
+
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package; .ci/run installs it)");
+    use std::io::Write as _;
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.out.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool check metrics: {}{}\n{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr),
+        metrics.out
+    );
+    assert!(
+        metrics.out.contains(&format!(
+            "lvsprov_vip_held{{vip=\"{}\",director=\"{holder}\"}} 1",
+            svc["vip"].as_str().unwrap()
+        )),
+        "{}",
+        metrics.out
+    );
+
+    vm.sh(&format!("on {other} systemctl stop keepalived")).ok();
+    let degraded = vm.lvsprov("status $inv");
+    vm.sh(&format!("on {other} systemctl start keepalived"))
+        .ok();
+    let report = degraded.json();
+    assert_eq!(
+        (degraded.code, report["health"].as_str()),
+        (1, Some("degraded")),
+        "{report}"
+    );
+    assert!(
+        report["problems"]
+            .to_string()
+            .contains(&format!("{other}: keepalived is inactive")),
+        "{report}"
+    );
+    let watch = vm
+        .sh("timeout 7 lvsprov status $inv --watch 2 | grep -c '^status: '; true")
+        .ok();
+    assert!(
+        watch.out.trim().parse::<u32>().unwrap() >= 2,
+        "{}",
+        watch.out
+    );
+    vm.sh("wait_table web01 2 30 && wait_table web02 2 30").ok();
+    vm.end();
+}
+
 /// The lab's real-server playbook plus a file that reloads apache, its content "# round ROUND".
 const ROLL_PB: &str = r##"awk -v r=ROUND '/"service": \{"name": \{\{ web_server/ { printf "  {\"file\": {\"path\": \"/etc/apache2/conf-enabled/lvsprov-roll.conf\", \"content\": \"# round %s\\n\", \"mode\": \"0644\", \"reload\": {{ web_server|tojson }}}},\n", r } { print }' playbooks/real_server.json.j2 >/tmp/pbroll/real_server.json.j2"##;
 

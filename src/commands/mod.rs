@@ -21,6 +21,7 @@ pub mod drain_wait;
 pub mod import;
 pub mod offline;
 pub mod rolling;
+pub mod status;
 pub mod verify;
 
 #[derive(clap::Args, Clone, Debug)]
@@ -35,7 +36,8 @@ pub struct Common {
     /// Hosts at once (default 100); the others wait their turn
     #[arg(long, value_name = "N")]
     pub forks: Option<usize>,
-    /// The report: text for people, or JSON for scripts (versioned; an exit 3 is JSON too)
+    /// The report: text for people, or JSON for scripts (versioned; an exit 3 is JSON too);
+    /// `status` also prints Prometheus metrics
     #[arg(short, long, value_enum, default_value = "human")]
     pub output: Output,
     /// Record unknown host keys in known_hosts (a changed key is always refused)
@@ -243,7 +245,7 @@ pub fn print_line(text: &str) {
 /// The report on stdout, as JSON or as text. A reader that went away (`| head`) is no error.
 pub fn print<T: serde::Serialize>(output: Output, report: &T, human: impl FnOnce() -> String) {
     let text = match output {
-        Output::Json => format!(
+        Output::Json | Output::Prometheus => format!(
             "{}\n",
             serde_json::to_string_pretty(report).expect("a report serialises")
         ),

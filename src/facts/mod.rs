@@ -15,6 +15,7 @@ pub mod drained;
 pub mod files;
 pub mod firewall;
 pub mod ipvs;
+pub mod live;
 pub mod lock;
 pub mod os;
 pub mod packages;
@@ -53,6 +54,8 @@ pub struct Probe {
     /// ([`Ipvs::Unread`], [`Firewall::Unread`]) instead of looking absent.
     pub ipvs: bool,
     pub firewall: bool,
+    /// A director's IPVS counters and VRRP state as they are now (`status`).
+    pub live: bool,
 }
 
 /// What an unprobed section prints instead of its facts.
@@ -104,6 +107,8 @@ pub struct Facts {
     pub drained: BTreeSet<String>,
     /// This run took the host's lock from a run past its lease (who that was).
     pub lock_taken_from: Option<String>,
+    /// Counters, connection table and VRRP state, when `Probe::live` asked for them.
+    pub live: Option<live::Live>,
 }
 
 /// Why facts could not become [`Facts`].
@@ -132,7 +137,7 @@ pub fn script(p: &Probe) -> Script {
     let mut s =
         sh!("export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     s.push(Script::lit(PRINT_FILE));
-    let sections: [(&str, Script); 12] = [
+    let sections: [(&str, Script); 13] = [
         (os::TAG, os::fragment()),
         (selinux::TAG, selinux::fragment(p)),
         (addresses::TAG, addresses::fragment()),
@@ -148,6 +153,7 @@ pub fn script(p: &Probe) -> Script {
         (state::TAG, state::fragment()),
         (drained::TAG, drained::fragment()),
         (files::TAG, files::fragment(p)),
+        (live::TAG, live::fragment(p)),
     ];
     for (tag, fragment) in sections {
         s.push(sh!("echo @@{}", tag));
@@ -224,6 +230,13 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
         state_dir: st.present,
         drained: lines_of(&get("drained")),
         lock_taken_from: None,
+        live: live::parse(
+            &get("live"),
+            &get("livestats"),
+            &get("liverate"),
+            &get("liveconns"),
+            &get("vrrp"),
+        ),
     })
 }
 

@@ -1,6 +1,6 @@
 //! The one IPVS model: virtual services (by address or firewall mark, IPv4 or IPv6), their real
 //! servers, connection entries and the sync daemons, parsed from what `ipvsadm` and the kernel
-//! print (`ipvsadm-save -n`, `ipvsadm -Ln`, `-L --daemon`, `-L --timeout`,
+//! print (`ipvsadm-save -n`, `ipvsadm -Ln`, `--stats`, `--rate`, `-L --daemon`, `-L --timeout`,
 //! `/proc/net/ip_vs_conn`) and rendered back to `ipvsadm` rules. Every reader of IPVS state
 //! (facts, the ipvs resource, drain, rolling, import, verify) goes through it, so a format is
 //! parsed once, here.
@@ -12,6 +12,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 mod kernel;
+pub mod stats;
 pub use kernel::{conns, daemons, timeouts, Conn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,6 +2,7 @@
 
 pub mod drain;
 pub mod roll;
+pub mod status;
 
 use crate::error::HostError;
 use crate::exit::Exit;
@@ -16,6 +17,8 @@ use serde::Serialize;
 pub enum Output {
     Human,
     Json,
+    // Prometheus' text exposition: `status` only (a doc comment here would show in every --help).
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

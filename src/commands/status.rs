@@ -1,0 +1,372 @@
+//! `status`: the cluster as it runs now. One read-only exec per host (the facts script with the
+//! live section on directors; no lock taken, nothing written), then one view: who holds each VIP,
+//! each director's VRRP state, each real server's weight, connections and rates as the holder's
+//! IPVS sees them, the check's verdict, drain marks, sync, and one health line on top.
+
+use super::{load, print_line, runtime, usage, Common, Output};
+use crate::exit::Exit;
+use crate::facts::{self, Facts, Probe};
+use crate::fleet::{self, Finish, FleetOptions};
+use crate::inventory::{Host, Inventory, Role, Service};
+use crate::ipvs::{stats::Row, Key, Proto};
+use crate::report::status::{
+    DirectorStatus, MemberStatus, RealServerStatus, ServiceStatus, StatusReport,
+};
+use crate::report::REPORT_VERSION;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Read again every SECS seconds (default 2): on a terminal the view is redrawn in place,
+    /// elsewhere each snapshot follows the last; Ctrl-C ends it
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
+    pub watch: Option<u64>,
+}
+
+struct Read(Facts);
+
+impl Finish for Read {
+    fn word(&self) -> String {
+        "read".into()
+    }
+}
+
+pub fn run(a: StatusArgs) -> Exit {
+    if a.watch == Some(0) {
+        return usage("--watch must be at least 1 second");
+    }
+    let loaded = match super::inventory(&a.common).and_then(|inv| load(&a.common, inv, None)) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let rt = runtime();
+    let tty = console::Term::stdout().is_term();
+    loop {
+        let report = rt.block_on(read(&loaded.inv, &loaded.hosts, &loaded.fleet));
+        let text = match loaded.output {
+            Output::Json => serde_json::to_string_pretty(&report).expect("serialises") + "\n",
+            Output::Prometheus => report.prometheus(),
+            Output::Human => report.human(),
+        };
+        let Some(secs) = a.watch else {
+            print_line(&text);
+            return exit(&report);
+        };
+        if tty && loaded.output == Output::Human {
+            // Home and clear: the view stays in place like `top`.
+            print_line(&format!("\x1b[H\x1b[2J{text}"));
+        } else {
+            print_line(&format!("{text}\n"));
+        }
+        std::thread::sleep(Duration::from_secs(secs));
+    }
+}
+
+fn exit(r: &StatusReport) -> Exit {
+    match r.health {
+        "healthy" => Exit::Ok,
+        _ => Exit::HostFailed,
+    }
+}
+
+/// Every selected host read at once; directors with their live section.
+async fn read(inv: &Arc<Inventory>, hosts: &[Host], opts: &FleetOptions) -> StatusReport {
+    let started = Instant::now();
+    let script = |live: bool| {
+        Arc::new(facts::script(&Probe {
+            ipvs: live,
+            live,
+            ..Probe::default()
+        }))
+    };
+    let (director, real) = (script(true), script(false));
+    let results = fleet::each(hosts.to_vec(), opts, move |host, session, progress| {
+        let script = match host.role() {
+            Role::Director => director.clone(),
+            Role::RealServer => real.clone(),
+        };
+        async move {
+            progress.phase("reading");
+            let out = session.run(&script).await?;
+            facts::parse(&out.stdout)
+                .map(Read)
+                .map_err(|e| crate::error::HostError::Facts(e.to_string()))
+        }
+    })
+    .await;
+    let seen: Vec<(Host, Result<Facts, String>)> = results
+        .into_iter()
+        .map(|(h, r)| (h, r.map(|Read(f)| f).map_err(|e| e.to_string())))
+        .collect();
+    let mut report = build(inv, &seen);
+    report.elapsed_ms = started.elapsed().as_millis();
+    report
+}
+
+/// The view, from what each host answered: pure, so the judging is tested without a cluster.
+pub fn build(inv: &Inventory, seen: &[(Host, Result<Facts, String>)]) -> StatusReport {
+    let mut problems = Vec::new();
+    let directors: Vec<DirectorStatus> = seen
+        .iter()
+        .filter(|(h, _)| h.role() == Role::Director)
+        .map(|(h, r)| director(inv, h, r.as_ref(), &mut problems))
+        .collect();
+    let live: BTreeMap<&str, &Facts> = seen
+        .iter()
+        .filter_map(|(h, r)| Some((h.name.as_str(), r.as_ref().ok()?)))
+        .collect();
+    let mut down = false;
+    // `--limit web01` shows the services web01 is in; a director shows them all.
+    let shown = |s: &&Service| {
+        !directors.is_empty()
+            || s.real_servers
+                .iter()
+                .any(|m| seen.iter().any(|(h, _)| h.name == m.name))
+    };
+    let services: Vec<ServiceStatus> = inv
+        .services
+        .iter()
+        .filter(shown)
+        .map(|s| service(inv, s, &directors, &live, &mut problems, &mut down))
+        .collect();
+    let real_servers: Vec<RealServerStatus> = seen
+        .iter()
+        .filter(|(h, _)| h.role() == Role::RealServer)
+        .map(|(h, r)| real_server(inv, h, r.as_ref(), &mut problems))
+        .collect();
+    let health = match (down, problems.is_empty()) {
+        (true, _) => "down",
+        (false, true) => "healthy",
+        (false, false) => "degraded",
+    };
+    StatusReport {
+        version: REPORT_VERSION,
+        command: "status",
+        health,
+        problems,
+        directors,
+        services,
+        real_servers,
+        elapsed_ms: 0,
+    }
+}
+
+fn director(
+    inv: &Inventory,
+    h: &Host,
+    r: Result<&Facts, &String>,
+    problems: &mut Vec<String>,
+) -> DirectorStatus {
+    let mut d = DirectorStatus {
+        name: h.name.clone(),
+        address: h.address.to_string(),
+        error: None,
+        keepalived: String::new(),
+        vrrp: BTreeMap::new(),
+        priority: h.priority(),
+        holds: vec![],
+        sync_daemons: vec![],
+        conn_entries: 0,
+        drained: vec![],
+    };
+    let f = match r {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(format!("{}: could not be read ({e})", h.name));
+            d.error = Some(e.clone());
+            return d;
+        }
+    };
+    let mut vips: Vec<String> = inv.services.iter().map(|s| s.vip.to_string()).collect();
+    vips.dedup();
+    d.holds = vips
+        .into_iter()
+        .filter(|v| {
+            f.addrs
+                .iter()
+                .any(|a| a.dev != "lo" && a.ip.to_string() == *v)
+        })
+        .collect();
+    d.sync_daemons = f.sync_daemons.iter().cloned().collect();
+    d.drained = f.drained.iter().cloned().collect();
+    if let Some(l) = &f.live {
+        d.keepalived = l.keepalived.clone();
+        d.vrrp = l.vrrp.clone();
+        d.conn_entries = l.entries;
+    }
+    if d.keepalived != "active" {
+        problems.push(format!(
+            "{}: keepalived is {} (`systemctl status keepalived` there)",
+            h.name,
+            if d.keepalived.is_empty() {
+                "not installed"
+            } else {
+                &d.keepalived
+            }
+        ));
+    }
+    if inv.keepalived.as_ref().is_some_and(|k| k.sync.is_some()) {
+        let want = if d.holds.is_empty() {
+            "backup"
+        } else {
+            "master"
+        };
+        if !d.sync_daemons.iter().any(|x| x == want) {
+            problems.push(format!(
+                "{}: no {want} sync daemon runs, so a failover resets its sessions (`ipvsadm -L --daemon` there)",
+                h.name
+            ));
+        }
+    }
+    d
+}
+
+fn service(
+    inv: &Inventory,
+    s: &Service,
+    directors: &[DirectorStatus],
+    live: &BTreeMap<&str, &Facts>,
+    problems: &mut Vec<String>,
+    down: &mut bool,
+) -> ServiceStatus {
+    let vip = s.vip.to_string();
+    let holders: Vec<&DirectorStatus> = directors
+        .iter()
+        .filter(|d| d.holds.contains(&vip))
+        .collect();
+    let all_read = inv.directors().all(|d| {
+        directors
+            .iter()
+            .any(|x| x.name == d.name && x.error.is_none())
+    });
+    match holders.len() {
+        0 if all_read => {
+            problems.push(format!("{vip}: no director holds it, nobody serves it (`journalctl -u keepalived` on the directors)"));
+            *down = true;
+        }
+        0 => problems.push(format!("{vip}: no director that answered holds it")),
+        1 => {}
+        _ => problems.push(format!(
+            "{vip}: held by {} at once: a split brain (VRRP between them is lost: firewall, multicast)",
+            holders.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" and ")
+        )),
+    }
+    let holder = holders.first().map(|d| d.name.clone());
+    let table = holder
+        .as_deref()
+        .and_then(|n| live.get(n))
+        .and_then(|f| f.live.as_ref());
+    let proto = match s.protocol.as_str() {
+        "udp" => Proto::Udp,
+        _ => Proto::Tcp,
+    };
+    let key = Key::Addr(proto, SocketAddr::new(s.vip.0.into(), s.port));
+    let five = |map: &BTreeMap<Row, [u64; 5]>, dest: Option<SocketAddr>| {
+        map.get(&(key, dest)).copied().unwrap_or_default()
+    };
+    let drained: Vec<&String> = directors.iter().flat_map(|d| &d.drained).collect();
+    let mut serving = 0;
+    let members = s
+        .real_servers
+        .iter()
+        .map(|m| {
+            let addr = SocketAddr::new(m.address.into(), s.port);
+            let dest = table.and_then(|l| l.table.services.iter().find(|x| x.key == key)).and_then(|x| x.dests.iter().find(|d| d.addr == addr));
+            let (stats, rate) = table.map_or(([0; 5], [0; 5]), |l| (five(&l.stats, Some(addr)), five(&l.rate, Some(addr))));
+            let is_drained = drained.contains(&&m.name);
+            let check = match (table, dest) {
+                (None, _) => "unknown",
+                (Some(_), Some(d)) if d.weight > 0 => "up",
+                (Some(_), _) if is_drained => "drained",
+                (Some(_), _) => "down",
+            };
+            match check {
+                "up" => serving += 1,
+                "down" => problems.push(format!(
+                    "{}: out of {vip}:{} (keepalived's check fails: is its web server answering on {}?)",
+                    m.name, s.port, m.address
+                )),
+                _ => {}
+            }
+            MemberStatus {
+                name: m.name.clone(),
+                address: m.address.to_string(),
+                check,
+                weight: dest.map(|d| d.weight),
+                active: dest.map_or(0, |d| d.active),
+                inactive: dest.map_or(0, |d| d.inactive),
+                conns_total: stats[0],
+                in_packets_total: stats[1],
+                in_bytes_total: stats[3],
+                cps: rate[0],
+                in_pps: rate[1],
+                in_bps: rate[3],
+            }
+        })
+        .collect();
+    if table.is_some() && serving == 0 {
+        problems.push(format!(
+            "{vip}:{}: no real server takes new connections",
+            s.port
+        ));
+        *down = true;
+    }
+    let (stats, rate) = table.map_or(([0; 5], [0; 5]), |l| {
+        (five(&l.stats, None), five(&l.rate, None))
+    });
+    ServiceStatus {
+        vip,
+        port: s.port,
+        protocol: s.protocol.as_str(),
+        scheduler: s.scheduler.as_str(),
+        holder,
+        conns_total: stats[0],
+        cps: rate[0],
+        in_bps: rate[3],
+        real_servers: members,
+    }
+}
+
+fn real_server(
+    inv: &Inventory,
+    h: &Host,
+    r: Result<&Facts, &String>,
+    problems: &mut Vec<String>,
+) -> RealServerStatus {
+    let mut out = RealServerStatus {
+        name: h.name.clone(),
+        address: h.address.to_string(),
+        error: None,
+        vips_on_lo: vec![],
+    };
+    match r {
+        Err(e) => {
+            problems.push(format!("{}: could not be read ({e})", h.name));
+            out.error = Some(e.clone());
+        }
+        Ok(f) => {
+            for s in inv.services_of(h) {
+                let on_lo = f.addrs.iter().any(|a| a.dev == "lo" && a.ip == s.vip.0);
+                let v = s.vip.to_string();
+                if on_lo && !out.vips_on_lo.contains(&v) {
+                    out.vips_on_lo.push(v);
+                } else if !on_lo
+                    && !problems
+                        .iter()
+                        .any(|p| p.starts_with(&format!("{}: {v} ", h.name)))
+                {
+                    problems.push(format!(
+                        "{}: {v} is not on lo, so it drops every connection sent to it for the VIP (`lvsprov up` puts it back)",
+                        h.name
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
