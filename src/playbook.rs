@@ -53,6 +53,14 @@ const EMBEDDED: &[(&str, &str)] = &[
         "lvsprov-ipvs-timeouts.service.j2",
         include_str!("../playbooks/lvsprov-ipvs-timeouts.service.j2"),
     ),
+    (
+        "vip-check.nft.j2",
+        include_str!("../playbooks/vip-check.nft.j2"),
+    ),
+    (
+        "lvsprov-vip-check.service.j2",
+        include_str!("../playbooks/lvsprov-vip-check.service.j2"),
+    ),
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -111,9 +119,11 @@ struct Context<'a> {
     services: Vec<Service>,
     ipvs_services: Vec<VirtualService>,
     vips: Vec<String>,
-    /// The other directors' addresses: unicast VRRP's peers and the only sources its firewall
-    /// lets adverts in from.
+    /// The directors' addresses but this host's. A director's unicast VRRP peers and the only
+    /// sources its firewall lets adverts in from; a real server's health checkers.
     peers: Vec<String>,
+    /// A real server whose services' checks come through the VIP (`health_check.through_vip`).
+    through_vip: bool,
     /// keepalived's HTTP_GET retry keyword on this platform's keepalived.
     http_retry: &'static str,
     /// A health check connects to a port SELinux's keepalived policy does not allow by default.
@@ -213,6 +223,14 @@ impl Playbooks {
     ) -> Result<Vec<Step>, RenderError> {
         let nic = nic(inv, host, facts).map_err(RenderError::Refused)?;
         let ctx = context(inv, host, facts.platform, facts.boot, nic, &facts.drained);
+        // Its rule is an nftables NAT table, loaded at boot by a unit: RHEL 7's NAT is iptables'.
+        if ctx.through_vip
+            && (facts.boot.init != Init::Systemd || facts.platform == PlatformId::Rhel7)
+        {
+            return Err(RenderError::Refused(Refusal(
+                "health_check.through_vip needs nftables and systemd on the real server (Debian, RHEL 8+); leave it out for this host's services".into(),
+            )));
+        }
         self.steps(&ctx)
     }
 
@@ -342,6 +360,7 @@ fn context<'a>(
         }
     }
     let active = inv.active_director().is_some_and(|d| d.name == host.name);
+    let through_vip = services.iter().any(|s| s.health_check.through_vip);
     let view = HostView {
         name: &host.name,
         address: host.address,
@@ -365,6 +384,7 @@ fn context<'a>(
         keepalived_connect_any: services.iter().any(|s| !HTTP_PORT_T.contains(&s.port)),
         http_retry: crate::platform::ops(platform).keepalived_http_retry(),
         services,
+        through_vip,
         vips,
         peers: inv
             .directors()

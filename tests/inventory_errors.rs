@@ -210,6 +210,15 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "\"type\": \"http\"",
         ),
         (
+            "a check through the VIP on a UDP service",
+            broken(|v| {
+                v["services"][0]["protocol"] = "udp".into();
+                v["services"][0]["health_check"] = serde_json::json!({"through_vip": true})
+            }),
+            "$.services[0].health_check.through_vip",
+            "UDP service",
+        ),
+        (
             "auth_pass with VRRPv3",
             broken(|v| v["keepalived"]["advert_int"] = serde_json::json!(0.2)),
             "$.keepalived.auth_pass",

@@ -422,3 +422,34 @@ fn defect_6_the_vip_unit_follows_networkmanager_and_is_disabled_before_removal()
         .as_str()
         .contains("systemctl disable lvsprov-vip"));
 }
+
+/// `health_check.through_vip` on RHEL 9: nftables installed and a NAT table that sends the
+/// directors' checks (from both directors only) on to the VIP, loaded by a unit; on RHEL 7 (NAT
+/// is iptables' there) the real server is refused with the reason, not half-built.
+#[test]
+fn checks_through_the_vip_are_an_nftables_dnat_on_rhel_8_and_later_only() {
+    let inv = lab_with(|v| v["services"][0]["health_check"]["through_vip"] = true.into());
+    let facts = facts::parse(&text("rhel9/web01.txt")).unwrap();
+    let changes = plan_for(&inv, "web01", &facts, Mode::Up);
+    let names: Vec<&str> = changes.iter().map(|c| c.resource.as_str()).collect();
+    assert!(names.contains(&"package nftables"), "{names:?}");
+    let rule = changes
+        .iter()
+        .find(|c| c.resource == "file /etc/lvsprov/vip-check.nft")
+        .expect("the rule file");
+    assert!(
+        rule.diff.contains("+    ip saddr { 192.168.100.11, 192.168.100.12 } ip daddr 192.168.100.201 tcp dport 80 dnat to 192.168.100.10:80"),
+        "{}",
+        rule.diff
+    );
+    assert!(
+        names.contains(&"file /etc/systemd/system/lvsprov-vip-check.service"),
+        "{names:?}"
+    );
+    let web01 = inv.hosts.iter().find(|h| h.name == "web01").unwrap();
+    let rhel7 = facts::parse(&text("rhel7/web01.txt")).unwrap();
+    let refused = Playbooks::default()
+        .render(&inv, web01, &rhel7)
+        .unwrap_err();
+    assert!(refused.to_string().contains("RHEL 8+"), "{refused}");
+}

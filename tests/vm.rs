@@ -767,6 +767,72 @@ fn status_shows_the_holder_vrrp_states_and_the_live_sessions() {
     vm.end();
 }
 
+/// `health_check.through_vip`: the directors' checks reach each real server's web server through
+/// the VIP on its `lo` (a DNAT rule there). The VIP deleted from web01's `lo`: both directors take
+/// web01 out within its check's interval (measured), and 40 requests right after all succeed (with
+/// checks to its own address it would stay in, and every connection sent to it would be lost).
+/// `up` puts the VIP back and web01 returns by itself. Turned off in the inventory, the next `up`
+/// removes the rule, its file and unit (as `down` would).
+#[test]
+fn through_vip_checks_take_out_a_real_server_that_lost_the_vip() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    let tv = vm
+        .sh(r#"sed 's/"delay_loop": 6 }/"delay_loop": 6, "through_vip": true }/' $inv >/tmp/tv.json; echo through=$(grep -c '"through_vip": true' /tmp/tv.json) vip=$lab_vip"#)
+        .ok();
+    assert_eq!(tv.field("through"), 1.0, "{}", tv.out);
+    let vip = tv.out.split("vip=").nth(1).unwrap().trim().to_string();
+    vm.lvsprov("up /tmp/tv.json").ok();
+    vm.sh("wait_vip && wait_table web01 2 60 && wait_table web02 2 60")
+        .ok();
+    let rule = vm.sh("on web01 nft list table ip lvsprov_vip_check").ok();
+    assert!(
+        rule.out.contains(&format!("dnat to {vip}:80")),
+        "{}",
+        rule.out
+    );
+
+    let lost = vm
+        .sh(r#"on web01 "ip addr del $lab_vip/32 dev lo" && wait_table web01 0 40"#)
+        .ok();
+    eprintln!(
+        "web01 without the VIP on lo left both tables: {}",
+        lost.out.trim()
+    );
+    let requests = vm
+        .sh(r#"f=0; for i in $(seq 40); do [ "$(curl -s -m 3 -o /dev/null -w '%{http_code}' http://$lab_vip/)" = 200 ] || f=$((f+1)); done; echo failed=$f"#)
+        .ok();
+    assert_eq!(requests.field("failed"), 0.0, "{}", requests.out);
+    let up = vm.lvsprov("up /tmp/tv.json").ok().json();
+    assert!(
+        changed(&up, "web01")
+            .iter()
+            .any(|r| r.starts_with("address")),
+        "{:?}",
+        changed(&up, "web01")
+    );
+    let back = vm.sh("wait_table web01 2 40").ok();
+    eprintln!("web01 with the VIP back: {}", back.out.trim());
+
+    let off = vm.lvsprov("up $inv").ok().json();
+    assert!(
+        changed(&off, "web01").contains(&"file /etc/lvsprov/vip-check.nft".to_string()),
+        "{:?}",
+        changed(&off, "web01")
+    );
+    let gone = vm
+        .sh("on web01 'nft list table ip lvsprov_vip_check >/dev/null 2>&1; echo table=$((1 - $?)); echo files=$(ls /etc/lvsprov/vip-check.nft /etc/systemd/system/lvsprov-vip-check.service 2>/dev/null | wc -l)'")
+        .ok();
+    assert_eq!(
+        (gone.field("table"), gone.field("files")),
+        (0.0, 0.0),
+        "{}",
+        gone.out
+    );
+    vm.sh("wait_table web01 2 30 && wait_table web02 2 30").ok();
+    vm.end();
+}
+
 /// The lab's real-server playbook plus a file that reloads apache, its content "# round ROUND".
 const ROLL_PB: &str = r##"awk -v r=ROUND '/"service": \{"name": \{\{ web_server/ { printf "  {\"file\": {\"path\": \"/etc/apache2/conf-enabled/lvsprov-roll.conf\", \"content\": \"# round %s\\n\", \"mode\": \"0644\", \"reload\": {{ web_server|tojson }}}},\n", r } { print }' playbooks/real_server.json.j2 >/tmp/pbroll/real_server.json.j2"##;
 

@@ -188,5 +188,6 @@ fn health_check(
         status: c.status.filter(|s| http && *s != 200),
         host: c.host.clone().filter(|_| http),
         port: c.port.filter(|p| Some(*p) != service_port),
+        through_vip: false,
     }
 }

@@ -176,6 +176,9 @@ pub struct RawHealthCheck {
     /// The real server's port the check connects to (default: the service's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// The check reaches the web server through the VIP on the real server's `lo`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub through_vip: bool,
 }
 
 impl Default for RawHealthCheck {
@@ -189,6 +192,7 @@ impl Default for RawHealthCheck {
             status: None,
             host: None,
             port: None,
+            through_vip: false,
         }
     }
 }

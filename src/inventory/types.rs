@@ -177,6 +177,10 @@ pub struct HealthCheck {
     pub host: Option<String>,
     /// The port the check connects to; None: the service's.
     pub port: Option<u16>,
+    /// The directors' checks to the real server's own address are sent on to the VIP there (a
+    /// DNAT rule on the real server), so a real server that lost the VIP on `lo` fails its check
+    /// and is taken out, instead of losing every connection sent to it.
+    pub through_vip: bool,
 }
 
 #[cfg(test)]

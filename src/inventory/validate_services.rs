@@ -38,6 +38,12 @@ impl Validator {
             let protocol = self.parsed(format!("{at}.protocol"), &s.protocol);
             let scheduler = self.parsed(format!("{at}.scheduler"), &s.scheduler);
             let health_check = self.health_check(&at, &s.health_check);
+            if s.health_check.through_vip && s.protocol != "tcp" {
+                self.problem(
+                    format!("{at}.health_check.through_vip"),
+                    "a check through the VIP is a TCP connection; leave it out on a UDP service",
+                );
+            }
             let real_servers = self.members(&at, s, &by_name);
             if let (Some(protocol), Some(scheduler), Some(health_check)) =
                 (protocol, scheduler, health_check)
@@ -146,6 +152,7 @@ impl Validator {
             status,
             host: h.host.clone(),
             port: h.port,
+            through_vip: h.through_vip,
         })
     }
 

@@ -20,6 +20,7 @@ pub mod ipvs_timeouts;
 pub mod line;
 pub mod package;
 pub mod persist;
+pub mod retired;
 pub mod selinux;
 pub mod service;
 pub mod sysctl;
@@ -137,6 +138,7 @@ pub enum Step {
     PersistIpvs(persist::PersistIpvs),
     NoIpvsRestore(persist::NoIpvsRestore),
     SelinuxBoolean(selinux::SelinuxBoolean),
+    Retired(retired::Retired),
 }
 
 impl Step {
@@ -157,6 +159,7 @@ impl Step {
             Step::Line(r) => r,
             Step::Directory(r) => r,
             Step::SelinuxBoolean(r) => r,
+            Step::Retired(r) => r,
             Step::PersistVip(_) | Step::PersistIpvs(_) | Step::NoIpvsRestore(_) => return None,
         })
     }
