@@ -756,7 +756,7 @@ fn status_shows_the_holder_vrrp_states_and_the_live_sessions() {
         "{report}"
     );
     let watch = vm
-        .sh("timeout 7 lvsprov status $inv --watch 2 | grep -c '^status: '; true")
+        .sh("timeout 15 lvsprov status $inv --watch 1 | grep -c '^status: '; true")
         .ok();
     assert!(
         watch.out.trim().parse::<u32>().unwrap() >= 2,
