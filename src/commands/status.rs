@@ -5,9 +5,10 @@
 
 use super::{load, print_line, runtime, usage, Common, Output};
 use crate::exit::Exit;
+use crate::facts::live::Live;
 use crate::facts::{self, Facts, Probe};
 use crate::fleet::{self, Finish, FleetOptions};
-use crate::inventory::{Host, Inventory, Role, Service};
+use crate::inventory::{Host, Inventory, Member, Role, Service};
 use crate::ipvs::{stats::Row, Key, Proto};
 use crate::report::status::{
     DirectorStatus, MemberStatus, RealServerStatus, ServiceStatus, StatusReport,
@@ -235,9 +236,63 @@ fn service(
     down: &mut bool,
 ) -> ServiceStatus {
     let vip = s.vip.to_string();
-    let holders: Vec<&DirectorStatus> = directors
+    let holder = holder(inv, &vip, directors, problems, down);
+    let table = holder
+        .as_deref()
+        .and_then(|n| live.get(n))
+        .and_then(|f| f.live.as_ref());
+    let proto = match s.protocol.as_str() {
+        "udp" => Proto::Udp,
+        _ => Proto::Tcp,
+    };
+    let key = Key::Addr(proto, SocketAddr::new(s.vip.0.into(), s.port));
+    let drained: Vec<&String> = directors.iter().flat_map(|d| &d.drained).collect();
+    let members: Vec<MemberStatus> = s
+        .real_servers
         .iter()
-        .filter(|d| d.holds.contains(&vip))
+        .map(|m| member(m, key, s.port, table, drained.contains(&&m.name)))
+        .collect();
+    for m in members.iter().filter(|m| m.check == "down") {
+        problems.push(format!(
+            "{}: out of {vip}:{} (keepalived's check fails: is its web server answering on {}?)",
+            m.name, s.port, m.address
+        ));
+    }
+    if table.is_some() && !members.iter().any(|m| m.check == "up") {
+        problems.push(format!(
+            "{vip}:{}: no real server takes new connections",
+            s.port
+        ));
+        *down = true;
+    }
+    let (stats, rate) = table.map_or(([0; 5], [0; 5]), |l| {
+        (five(&l.stats, key, None), five(&l.rate, key, None))
+    });
+    ServiceStatus {
+        vip,
+        port: s.port,
+        protocol: s.protocol.as_str(),
+        scheduler: s.scheduler.as_str(),
+        holder,
+        conns_total: stats[0],
+        cps: rate[0],
+        in_bps: rate[3],
+        real_servers: members,
+    }
+}
+
+/// The director holding `vip`; none, or more than one, is a problem said here.
+fn holder(
+    inv: &Inventory,
+    vip: &str,
+    directors: &[DirectorStatus],
+    problems: &mut Vec<String>,
+    down: &mut bool,
+) -> Option<String> {
+    let holders: Vec<&str> = directors
+        .iter()
+        .filter(|d| d.holds.iter().any(|h| h == vip))
+        .map(|d| d.name.as_str())
         .collect();
     let all_read = inv.directors().all(|d| {
         directors
@@ -253,83 +308,48 @@ fn service(
         1 => {}
         _ => problems.push(format!(
             "{vip}: held by {} at once: a split brain (VRRP between them is lost: firewall, multicast)",
-            holders.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" and ")
+            holders.join(" and ")
         )),
     }
-    let holder = holders.first().map(|d| d.name.clone());
-    let table = holder
-        .as_deref()
-        .and_then(|n| live.get(n))
-        .and_then(|f| f.live.as_ref());
-    let proto = match s.protocol.as_str() {
-        "udp" => Proto::Udp,
-        _ => Proto::Tcp,
-    };
-    let key = Key::Addr(proto, SocketAddr::new(s.vip.0.into(), s.port));
-    let five = |map: &BTreeMap<Row, [u64; 5]>, dest: Option<SocketAddr>| {
-        map.get(&(key, dest)).copied().unwrap_or_default()
-    };
-    let drained: Vec<&String> = directors.iter().flat_map(|d| &d.drained).collect();
-    let mut serving = 0;
-    let members = s
-        .real_servers
-        .iter()
-        .map(|m| {
-            let addr = SocketAddr::new(m.address.into(), s.port);
-            let dest = table.and_then(|l| l.table.services.iter().find(|x| x.key == key)).and_then(|x| x.dests.iter().find(|d| d.addr == addr));
-            let (stats, rate) = table.map_or(([0; 5], [0; 5]), |l| (five(&l.stats, Some(addr)), five(&l.rate, Some(addr))));
-            let is_drained = drained.contains(&&m.name);
-            let check = match (table, dest) {
-                (None, _) => "unknown",
-                (Some(_), Some(d)) if d.weight > 0 => "up",
-                (Some(_), _) if is_drained => "drained",
-                (Some(_), _) => "down",
-            };
-            match check {
-                "up" => serving += 1,
-                "down" => problems.push(format!(
-                    "{}: out of {vip}:{} (keepalived's check fails: is its web server answering on {}?)",
-                    m.name, s.port, m.address
-                )),
-                _ => {}
-            }
-            MemberStatus {
-                name: m.name.clone(),
-                address: m.address.to_string(),
-                check,
-                weight: dest.map(|d| d.weight),
-                active: dest.map_or(0, |d| d.active),
-                inactive: dest.map_or(0, |d| d.inactive),
-                conns_total: stats[0],
-                in_packets_total: stats[1],
-                in_bytes_total: stats[3],
-                cps: rate[0],
-                in_pps: rate[1],
-                in_bps: rate[3],
-            }
-        })
-        .collect();
-    if table.is_some() && serving == 0 {
-        problems.push(format!(
-            "{vip}:{}: no real server takes new connections",
-            s.port
-        ));
-        *down = true;
-    }
+    holders.first().map(|n| n.to_string())
+}
+
+/// A real server as the holder's table shows it (`table` None: there is no holder to ask).
+fn member(m: &Member, key: Key, port: u16, table: Option<&Live>, drained: bool) -> MemberStatus {
+    let addr = SocketAddr::new(m.address.into(), port);
+    let dest = table
+        .and_then(|l| l.table.services.iter().find(|x| x.key == key))
+        .and_then(|x| x.dests.iter().find(|d| d.addr == addr));
     let (stats, rate) = table.map_or(([0; 5], [0; 5]), |l| {
-        (five(&l.stats, None), five(&l.rate, None))
+        (
+            five(&l.stats, key, Some(addr)),
+            five(&l.rate, key, Some(addr)),
+        )
     });
-    ServiceStatus {
-        vip,
-        port: s.port,
-        protocol: s.protocol.as_str(),
-        scheduler: s.scheduler.as_str(),
-        holder,
+    let check = match (table, dest) {
+        (None, _) => "unknown",
+        (Some(_), Some(d)) if d.weight > 0 => "up",
+        (Some(_), _) if drained => "drained",
+        (Some(_), _) => "down",
+    };
+    MemberStatus {
+        name: m.name.clone(),
+        address: m.address.to_string(),
+        check,
+        weight: dest.map(|d| d.weight),
+        active: dest.map_or(0, |d| d.active),
+        inactive: dest.map_or(0, |d| d.inactive),
         conns_total: stats[0],
+        in_packets_total: stats[1],
+        in_bytes_total: stats[3],
         cps: rate[0],
+        in_pps: rate[1],
         in_bps: rate[3],
-        real_servers: members,
     }
+}
+
+fn five(map: &BTreeMap<Row, [u64; 5]>, key: Key, dest: Option<SocketAddr>) -> [u64; 5] {
+    map.get(&(key, dest)).copied().unwrap_or_default()
 }
 
 fn real_server(

@@ -83,88 +83,27 @@ pub struct RealServerStatus {
 
 impl StatusReport {
     pub fn human(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "status: {}", self.health);
+        let mut out = format!("status: {}\n", self.health);
         for p in &self.problems {
             let _ = writeln!(out, "  ! {p}");
         }
         for d in &self.directors {
-            if let Some(e) = &d.error {
-                let _ = writeln!(out, "director {}: unreachable: {e}", d.name);
-                continue;
-            }
-            let vrrp: Vec<String> = d.vrrp.iter().map(|(i, s)| format!("{i} {s}")).collect();
-            let _ = writeln!(
-                out,
-                "director {} ({}): keepalived {}, {}, priority {}, holds [{}], sync [{}], {} conn entries{}",
-                d.name,
-                d.address,
-                d.keepalived,
-                if vrrp.is_empty() { "no VRRP state logged".into() } else { vrrp.join(", ") },
-                d.priority.map_or("-".into(), |p| p.to_string()),
-                d.holds.join(", "),
-                d.sync_daemons.join(", "),
-                d.conn_entries,
-                if d.drained.is_empty() { String::new() } else { format!(", drained: {}", d.drained.join(", ")) },
-            );
+            out.push_str(&d.human());
         }
         for s in &self.services {
-            let _ = writeln!(
-                out,
-                "{} {}:{} {} via {}: {} conns, {} conn/s, {} B/s in",
-                s.protocol,
-                s.vip,
-                s.port,
-                s.scheduler,
-                s.holder.as_deref().unwrap_or("nobody"),
-                s.conns_total,
-                s.cps,
-                s.in_bps
-            );
-            let _ = writeln!(
-                out,
-                "  {:<12} {:<16} {:<8} {:>6} {:>7} {:>9} {:>9} {:>7} {:>10}",
-                "real server",
-                "address",
-                "check",
-                "weight",
-                "active",
-                "inactive",
-                "conns",
-                "conn/s",
-                "in B/s"
-            );
-            for m in &s.real_servers {
-                let _ = writeln!(
-                    out,
-                    "  {:<12} {:<16} {:<8} {:>6} {:>7} {:>9} {:>9} {:>7} {:>10}",
-                    m.name,
-                    m.address,
-                    m.check,
-                    m.weight.map_or("-".into(), |w| w.to_string()),
-                    m.active,
-                    m.inactive,
-                    m.conns_total,
-                    m.cps,
-                    m.in_bps
-                );
-            }
+            out.push_str(&s.human());
         }
         for r in &self.real_servers {
-            match &r.error {
-                Some(e) => {
-                    let _ = writeln!(out, "real server {}: unreachable: {e}", r.name);
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "real server {} ({}): VIPs on lo [{}]",
-                        r.name,
-                        r.address,
-                        r.vips_on_lo.join(", ")
-                    );
-                }
-            }
+            let _ = match &r.error {
+                Some(e) => writeln!(out, "real server {}: unreachable: {e}", r.name),
+                None => writeln!(
+                    out,
+                    "real server {} ({}): VIPs on lo [{}]",
+                    r.name,
+                    r.address,
+                    r.vips_on_lo.join(", ")
+                ),
+            };
         }
         out
     }
@@ -180,112 +119,174 @@ impl StatusReport {
             u64::from(self.health == "healthy"),
         );
         for d in &self.directors {
-            let l = [("director", d.name.as_str())];
-            fams.gauge(
-                "lvsprov_director_reachable",
-                "1: lvsprov read the director over SSH.",
-                &l,
-                u64::from(d.error.is_none()),
-            );
-            if d.error.is_some() {
-                continue;
-            }
-            fams.gauge(
-                "lvsprov_keepalived_active",
-                "1: keepalived runs on the director.",
-                &l,
-                u64::from(d.keepalived == "active"),
-            );
-            fams.gauge(
-                "lvsprov_ipvs_connection_entries",
-                "Entries in the director's IPVS connection table.",
-                &l,
-                d.conn_entries,
-            );
-            for (inst, state) in &d.vrrp {
-                for s in ["MASTER", "BACKUP", "FAULT"] {
-                    fams.gauge(
-                        "lvsprov_vrrp_state",
-                        "1 for the VRRP state keepalived last logged for the instance.",
-                        &[("director", &d.name), ("instance", inst), ("state", s)],
-                        u64::from(state == s),
-                    );
-                }
-            }
-            for daemon in ["master", "backup"] {
-                fams.gauge(
-                    "lvsprov_ipvs_sync_daemon",
-                    "1: the IPVS sync daemon of this kind runs.",
-                    &[("director", &d.name), ("daemon", daemon)],
-                    u64::from(d.sync_daemons.iter().any(|x| x == daemon)),
-                );
-            }
-            for s in &self.services {
-                fams.gauge(
-                    "lvsprov_vip_held",
-                    "1: the director holds the VIP.",
-                    &[("vip", &s.vip), ("director", &d.name)],
-                    u64::from(d.holds.contains(&s.vip)),
-                );
-            }
+            d.metrics(&mut fams, &self.services);
         }
         for s in &self.services {
-            let Some(holder) = &s.holder else { continue };
-            let port = s.port.to_string();
-            for m in &s.real_servers {
-                let l = [
-                    ("vip", s.vip.as_str()),
-                    ("port", port.as_str()),
-                    ("protocol", s.protocol),
-                    ("director", holder.as_str()),
-                    ("real_server", m.name.as_str()),
-                ];
-                let help = |what: &str| format!("{what}, on the VIP holder's IPVS table.");
+            s.metrics(&mut fams);
+        }
+        fams.render()
+    }
+}
+
+impl DirectorStatus {
+    fn human(&self) -> String {
+        if let Some(e) = &self.error {
+            return format!("director {}: unreachable: {e}\n", self.name);
+        }
+        let vrrp: Vec<String> = self.vrrp.iter().map(|(i, s)| format!("{i} {s}")).collect();
+        format!(
+            "director {} ({}): keepalived {}, {}, priority {}, holds [{}], sync [{}], {} conn entries{}\n",
+            self.name,
+            self.address,
+            self.keepalived,
+            if vrrp.is_empty() { "no VRRP state logged".into() } else { vrrp.join(", ") },
+            self.priority.map_or("-".into(), |p| p.to_string()),
+            self.holds.join(", "),
+            self.sync_daemons.join(", "),
+            self.conn_entries,
+            if self.drained.is_empty() { String::new() } else { format!(", drained: {}", self.drained.join(", ")) },
+        )
+    }
+
+    fn metrics(&self, fams: &mut Families, services: &[ServiceStatus]) {
+        let l = [("director", self.name.as_str())];
+        fams.gauge(
+            "lvsprov_director_reachable",
+            "1: lvsprov read the director over SSH.",
+            &l,
+            u64::from(self.error.is_none()),
+        );
+        if self.error.is_some() {
+            return;
+        }
+        fams.gauge(
+            "lvsprov_keepalived_active",
+            "1: keepalived runs on the director.",
+            &l,
+            u64::from(self.keepalived == "active"),
+        );
+        fams.gauge(
+            "lvsprov_ipvs_connection_entries",
+            "Entries in the director's IPVS connection table.",
+            &l,
+            self.conn_entries,
+        );
+        for (inst, state) in &self.vrrp {
+            for s in ["MASTER", "BACKUP", "FAULT"] {
                 fams.gauge(
-                    "lvsprov_real_server_weight",
-                    &help("The real server's weight"),
-                    &l,
-                    u64::from(m.weight.unwrap_or(0)),
-                );
-                fams.gauge(
-                    "lvsprov_real_server_up",
-                    &help("1: the real server takes new connections"),
-                    &l,
-                    u64::from(m.check == "up"),
-                );
-                fams.gauge(
-                    "lvsprov_real_server_active_connections",
-                    &help("Active connections"),
-                    &l,
-                    m.active,
-                );
-                fams.gauge(
-                    "lvsprov_real_server_inactive_connections",
-                    &help("Inactive connections"),
-                    &l,
-                    m.inactive,
-                );
-                fams.counter(
-                    "lvsprov_real_server_connections_total",
-                    &help("Connections scheduled to it"),
-                    &l,
-                    m.conns_total,
-                );
-                fams.counter(
-                    "lvsprov_real_server_in_packets_total",
-                    &help("Packets forwarded to it"),
-                    &l,
-                    m.in_packets_total,
-                );
-                fams.counter(
-                    "lvsprov_real_server_in_bytes_total",
-                    &help("Bytes forwarded to it"),
-                    &l,
-                    m.in_bytes_total,
+                    "lvsprov_vrrp_state",
+                    "1 for the VRRP state keepalived last logged for the instance.",
+                    &[("director", &self.name), ("instance", inst), ("state", s)],
+                    u64::from(state == s),
                 );
             }
         }
-        fams.render()
+        for daemon in ["master", "backup"] {
+            fams.gauge(
+                "lvsprov_ipvs_sync_daemon",
+                "1: the IPVS sync daemon of this kind runs.",
+                &[("director", &self.name), ("daemon", daemon)],
+                u64::from(self.sync_daemons.iter().any(|x| x == daemon)),
+            );
+        }
+        for s in services {
+            fams.gauge(
+                "lvsprov_vip_held",
+                "1: the director holds the VIP.",
+                &[("vip", &s.vip), ("director", &self.name)],
+                u64::from(self.holds.contains(&s.vip)),
+            );
+        }
+    }
+}
+
+impl ServiceStatus {
+    fn human(&self) -> String {
+        let mut out = format!(
+            "{} {}:{} {} via {}: {} conns, {} conn/s, {} B/s in\n",
+            self.protocol,
+            self.vip,
+            self.port,
+            self.scheduler,
+            self.holder.as_deref().unwrap_or("nobody"),
+            self.conns_total,
+            self.cps,
+            self.in_bps
+        );
+        let row = |c: [&str; 9]| {
+            format!(
+                "  {:<12} {:<16} {:<8} {:>6} {:>7} {:>9} {:>9} {:>7} {:>10}\n",
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+            )
+        };
+        out.push_str(&row([
+            "real server",
+            "address",
+            "check",
+            "weight",
+            "active",
+            "inactive",
+            "conns",
+            "conn/s",
+            "in B/s",
+        ]));
+        for m in &self.real_servers {
+            let n = [m.active, m.inactive, m.conns_total, m.cps, m.in_bps].map(|v| v.to_string());
+            let weight = m.weight.map_or("-".into(), |w| w.to_string());
+            out.push_str(&row([
+                &m.name, &m.address, m.check, &weight, &n[0], &n[1], &n[2], &n[3], &n[4],
+            ]));
+        }
+        out
+    }
+
+    /// The holder's numbers per real server; none without a holder.
+    fn metrics(&self, fams: &mut Families) {
+        let Some(holder) = &self.holder else { return };
+        let port = self.port.to_string();
+        for m in &self.real_servers {
+            let l = [
+                ("vip", self.vip.as_str()),
+                ("port", port.as_str()),
+                ("protocol", self.protocol),
+                ("director", holder.as_str()),
+                ("real_server", m.name.as_str()),
+            ];
+            let help = |what: &str| format!("{what}, on the VIP holder's IPVS table.");
+            let gauges = [
+                (
+                    "weight",
+                    "The real server's weight",
+                    u64::from(m.weight.unwrap_or(0)),
+                ),
+                (
+                    "up",
+                    "1: the real server takes new connections",
+                    u64::from(m.check == "up"),
+                ),
+                ("active_connections", "Active connections", m.active),
+                ("inactive_connections", "Inactive connections", m.inactive),
+            ];
+            for (name, what, v) in gauges {
+                fams.gauge(&format!("lvsprov_real_server_{name}"), &help(what), &l, v);
+            }
+            let counters = [
+                (
+                    "connections_total",
+                    "Connections scheduled to it",
+                    m.conns_total,
+                ),
+                (
+                    "in_packets_total",
+                    "Packets forwarded to it",
+                    m.in_packets_total,
+                ),
+                ("in_bytes_total", "Bytes forwarded to it", m.in_bytes_total),
+            ];
+            for (name, what, v) in counters {
+                fams.counter(&format!("lvsprov_real_server_{name}"), &help(what), &l, v);
+            }
+        }
     }
 }
 
