@@ -24,6 +24,9 @@ pub struct FleetOptions {
     pub limits: Limits,
     pub creds: Credentials,
     pub verbose: bool,
+    /// Progress bars on a terminal; off where the command draws the screen itself
+    /// (`status --watch`).
+    pub bars: bool,
 }
 
 /// A line per host with its phase: bars on a TTY, plain lines on stderr otherwise.
@@ -91,7 +94,7 @@ where
     F: Fn(Host, Arc<Session>, Progress) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, HostError>> + Send + 'static,
 {
-    let tty = console::Term::stderr().is_term();
+    let tty = opts.bars && console::Term::stderr().is_term();
     let multi = MultiProgress::with_draw_target(if tty {
         ProgressDrawTarget::stderr()
     } else {

@@ -232,10 +232,26 @@ fn an_http_check_on_a_health_page_keeps_only_the_servers_that_have_it() {
     vm.end();
 }
 
+/// From what `status --watch` drew on a terminal (each view after a clear screen), `host`'s
+/// active connections in each view.
+fn watched_active(typescript: &str, host: &str) -> Vec<u64> {
+    typescript
+        .split("\x1b[2J")
+        .filter_map(|view| {
+            view.lines().find_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                let row = w.len() >= 5 && w[0] == host && ["up", "drained", "down"].contains(&w[2]);
+                row.then(|| w[4].parse().ok()).flatten()
+            })
+        })
+        .collect()
+}
+
 /// Clients mid-session while web01 is drained (4, each 60 keep-alive requests over 30 s): `drain`
 /// waits for their connections to end and not one of their requests fails, and not for a
 /// session the directors still count that web01 had already reset; then no new connection
-/// reaches web01; `undrain` gives it its share back. A drain whose `--drain-timeout` ends first
+/// reaches web01; `undrain` gives it its share back. `status --watch` on a terminal shows web01's
+/// active connections falling meanwhile. A drain whose `--drain-timeout` ends first
 /// says how many sessions are left.
 #[test]
 fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
@@ -245,8 +261,20 @@ fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     assert!(ghost.field("directors_active") >= 1.0, "{}", ghost.out);
     assert_eq!(ghost.field("web01_sessions"), 0.0, "{}", ghost.out);
     vm.sh("clients_start 4; sleep 1").ok();
+    // `status --watch` on a terminal (`script` gives it one) the while.
+    vm.sh(r#"setsid script -qfc "lvsprov status $inv --watch 1" /tmp/watch.ts </dev/null >/dev/null 2>&1 & echo $! >/tmp/watch.pid"#).ok();
     let drain = vm.lvsprov("drain web01 $inv --drain-timeout 100").json();
     let clients = vm.sh("clients_wait").ok();
+    let watched = vm
+        .sh(r"views() { grep -o $'\e\[2J' /tmp/watch.ts | wc -l; }; n=$(views); for i in $(seq 60); do [ $(views) -ge $((n + 2)) ] && break; sleep 0.5; done; kill $(cat /tmp/watch.pid); sleep 1; cat /tmp/watch.ts")
+        .ok();
+    let web01 = watched_active(&watched.out, "web01");
+    eprintln!("status --watch during the drain, web01's active connections: {web01:?}");
+    assert!(
+        web01.len() >= 3 && web01.first() > web01.last(),
+        "the count falls: {web01:?}\n{}",
+        watched.out
+    );
     assert_eq!(drain["drain"]["drained"], true, "{drain}");
     assert_eq!(drain["drain"]["active_left"], 0, "{drain}");
     let waited = drain["drain"]["waited_ms"].as_u64().unwrap();

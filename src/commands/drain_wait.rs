@@ -41,7 +41,21 @@ async fn poll(
         let (script, count) = (script.clone(), count.clone());
         async move {
             loop {
-                let n = count(&session.run(&script).await?.stdout);
+                let out = session.run(&script).await?;
+                // A missing or failing command must not read as "0 left".
+                if out.status != 0 {
+                    let cmd = if what == "weight" {
+                        "ipvsadm -Ln"
+                    } else {
+                        "ss"
+                    };
+                    return Err(crate::error::HostError::Facts(format!(
+                        "`{cmd}` exited {}: {}",
+                        out.status,
+                        out.stderr.trim()
+                    )));
+                }
+                let n = count(&out.stdout);
                 progress.phase(&Left(n, what).word());
                 if n == 0 || Instant::now() >= deadline {
                     return Ok(Left(n, what));
@@ -78,7 +92,7 @@ pub async fn wait(
         let ports = ports.clone();
         move |list: &str| Table::from_list(list).weighted_ports(rip, &ports).len() as u64
     };
-    let ipvs = (sh!("ipvsadm -Ln"), "weight");
+    let ipvs = (sh!("PATH=$PATH:/usr/sbin:/sbin ipvsadm -Ln"), "weight");
     for (d, r) in poll(directors, opts, deadline, ipvs, weighted).await {
         match r {
             Ok(Left(0, _)) => {}

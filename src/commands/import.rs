@@ -153,6 +153,7 @@ pub fn run(a: ImportArgs) -> Exit {
             exec: Duration::from_secs(a.timeout),
         },
         verbose: a.verbose,
+        bars: true,
     };
     let Some(seen) = read_all(hosts, &opts) else {
         return Exit::HostFailed;

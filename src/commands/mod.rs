@@ -187,6 +187,7 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
                 exec: Duration::from_secs(c.timeout),
             },
             verbose: c.verbose,
+            bars: true,
         },
         inv,
         hosts,

@@ -47,8 +47,11 @@ pub fn run(a: StatusArgs) -> Exit {
     };
     let rt = runtime();
     let tty = console::Term::stdout().is_term();
+    let mut fleet = loaded.fleet.clone();
+    // The view is redrawn in place: bars between two views would scroll it away.
+    fleet.bars = a.watch.is_none();
     loop {
-        let report = rt.block_on(read(&loaded.inv, &loaded.hosts, &loaded.fleet));
+        let report = rt.block_on(read(&loaded.inv, &loaded.hosts, &fleet));
         let text = match loaded.output {
             Output::Json => serde_json::to_string_pretty(&report).expect("serialises") + "\n",
             Output::Prometheus => report.prometheus(),

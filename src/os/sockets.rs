@@ -15,7 +15,7 @@ use std::net::IpAddr;
 /// first bytes arrive, and until then the kernel holds it in syn-recv). `-H` (no header) and state filters are in iproute2 since 2017 (RHEL 7.5+,
 /// Debian 10+).
 pub fn sessions() -> Script {
-    sh!("ss -Htn state established state close-wait state syn-recv")
+    sh!("PATH=$PATH:/usr/sbin:/sbin ss -Htn state established state close-wait state syn-recv")
 }
 
 /// Sessions in `ss` output (see [`sessions`]) whose local end is one of `vips` on one of `ports`.
