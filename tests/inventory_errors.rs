@@ -54,6 +54,12 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "0 or 1",
         ),
         (
+            "a conn_reuse_mode past its two bits",
+            broken(|v| v["ipvs"] = serde_json::json!({ "conn_reuse_mode": 4 })),
+            "$.ipvs.conn_reuse_mode",
+            "0 to 3",
+        ),
+        (
             "an IPVS timeout of 0",
             broken(|v| v["ipvs"] = serde_json::json!({ "timeouts": { "tcp": 0 } })),
             "$.ipvs.timeouts.tcp",

@@ -756,10 +756,16 @@ fn ipvs_tuning_is_planned_from_the_kernel_defaults_and_put_back_by_down() {
         find(&changes, "sysctl net.ipv4.vs.expire_quiescent_template").diff,
         "0 → 1"
     );
-    for kept in ["conn_reuse_mode", "expire_nodest_conn"] {
-        let n = format!("sysctl net.ipv4.vs.{kept}");
-        assert!(!names(&changes).contains(&n), "{kept} stays the kernel's");
-    }
+    assert_eq!(
+        find(&changes, "sysctl net.ipv4.vs.conn_reuse_mode").diff,
+        "1 → 2",
+        "a reused port in FIN_WAIT (the last state a DR director sees) is scheduled afresh"
+    );
+    let n = "sysctl net.ipv4.vs.expire_nodest_conn".to_string();
+    assert!(
+        !names(&changes).contains(&n),
+        "expire_nodest_conn stays the kernel's"
+    );
     let t = find(&changes, "ipvs timeouts");
     assert_eq!(
         t.diff,

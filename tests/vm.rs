@@ -71,7 +71,7 @@ fn changed(report: &Value, name: &str) -> Vec<String> {
 
 /// lvsprov's defaults for IPVS (expire_nodest_conn, expire_quiescent_template, conn_reuse_mode,
 /// timeouts), and the kernel's.
-const TUNED: &str = "0 1 1 Timeout (tcp tcpfin udp): 7260 120 300";
+const TUNED: &str = "0 1 2 Timeout (tcp tcpfin udp): 7260 120 300";
 const KERNEL: &str = "0 0 1 Timeout (tcp tcpfin udp): 900 120 300";
 
 #[track_caller]
@@ -188,20 +188,19 @@ fn a_fresh_cluster_is_built_behind_its_firewalls_and_balances() {
     let v = verified(&mut vm, "$inv --requests 20");
     assert_eq!((answers(&v, "web01"), answers(&v, "web02")), (10, 10));
     assert!(vip_holder(&v).starts_with("lvs01 ("), "{}", vip_holder(&v));
-    // rr: each real server answers half of six requests in a row. Not held to strict alternation:
-    // one run saw ac, kg, ac, kg, kg, ac (a connection in between that the client did not make).
+    // rr: six requests in a row alternate. (Under the kernel's conn_reuse_mode 1 they did not
+    // always: a new connection from a source port that the verify before had used, still
+    // FIN_WAIT on the director, went where that one went; lvsprov sets 2.)
     let seq = vm
         .sh("for i in 1 2 3 4 5 6; do curl -s -m 2 http://$lab_vip/; done")
         .ok()
         .out;
     let seq: Vec<&str> = seq.lines().filter(|l| l.starts_with("<h1>")).collect();
-    for page in [KG, AC] {
-        assert_eq!(
-            seq.iter().filter(|p| **p == page).count(),
-            3,
-            "rr splits six requests 3/3: {seq:?}"
-        );
-    }
+    assert_eq!(seq.len(), 6, "{seq:?}");
+    assert!(
+        seq.windows(2).all(|w| w[0] != w[1]) && seq.contains(&KG) && seq.contains(&AC),
+        "rr alternates: {seq:?}"
+    );
     vm.end();
 }
 
@@ -290,25 +289,10 @@ fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
         clients.out
     );
 
-    // No new connection reaches the drained web01. One CI run in about ten saw 3 of 20 go there
-    // anyway (cause not found): up to three tries, 5 s apart, each failed one printing both
-    // directors' tables.
-    let mut tries = 0;
-    let drained = loop {
-        tries += 1;
-        let run = vm.lvsprov("verify $inv --requests 20");
-        let v = run.json();
-        if run.code == 0 || tries == 3 {
-            assert_eq!(run.code, 0, "{:?}", failed(&v));
-            break v;
-        }
-        let tables = vm.sh(r#"for d in lvs01 lvs02; do on $d "hostname; ip -br a | grep -c '$lab_vip/'; ipvsadm -Ln | grep -e '->'; ipvsadm -Lnc | grep -c ' ${addr[web01]}:'"; done; sleep 5"#);
-        eprintln!(
-            "verify after drain failed at try {tries}: {:?}\n{}",
-            failed(&v),
-            tables.out
-        );
-    };
+    // No new connection reaches the drained web01: not even one from a source port that an
+    // earlier connection to web01 used and the director still holds FIN_WAIT (conn_reuse_mode 2;
+    // with the kernel's 1, one run in about ten saw up to 3 of 20 go there).
+    let drained = verified(&mut vm, "$inv --requests 20");
     assert_eq!(
         (answers(&drained, "web01"), answers(&drained, "web02")),
         (0, 20)

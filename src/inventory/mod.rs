@@ -229,6 +229,11 @@ impl IpvsTuning {
     };
 
     /// lvsprov's defaults, and why each is what it is:
+    /// - conn_reuse_mode 2: a director in DR sees only the client's half of a connection, so a
+    ///   closed one stays FIN_WAIT (tcpfin, 120 s), and with the kernel's 1 a new connection
+    ///   whose source port matches one is sent to that one's server without scheduling: even to
+    ///   a drained one (weight 0), and out of round-robin order. 2 schedules it afresh, as the
+    ///   kernel's documentation advises for DR (the lab saw 1 and 3 of 20 requests so misplaced);
     /// - expire_nodest_conn stays 0: keepalived removes and re-adds every real server when it
     ///   restarts (and a failback goes through that), and with 1 a packet arriving in between
     ///   expires its connection instead of waiting the second it takes (README: what the lab
@@ -238,7 +243,7 @@ impl IpvsTuning {
     /// - tcp 7260 s: longer than a 2-hour TCP keepalive, so an idle kept-alive connection (a
     ///   database pool, a websocket) is not forgotten by the director (the kernel's 900 s is).
     pub const DEFAULT: IpvsTuning = IpvsTuning {
-        conn_reuse_mode: 1,
+        conn_reuse_mode: 2,
         expire_nodest_conn: 0,
         expire_quiescent_template: 1,
         tcp: 7260,

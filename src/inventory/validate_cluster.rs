@@ -10,10 +10,15 @@ impl Validator {
     pub(super) fn ipvs(&mut self, raw: &RawIpvs) -> IpvsTuning {
         let d = IpvsTuning::DEFAULT;
         let mut flag = |name: &str, v: Option<u32>, default: u32| match v {
-            Some(x) if x > 1 => {
+            Some(x) if x > 1 && !(name == "conn_reuse_mode" && x <= 3) => {
+                let range = if name == "conn_reuse_mode" {
+                    "0 to 3 (bit 1: reschedule a reused TIME_WAIT port; bit 2: a FIN_WAIT one too)"
+                } else {
+                    "0 or 1"
+                };
                 self.problem(
                     format!("$.ipvs.{name}"),
-                    format!("{x} is out of range; it is 0 or 1 (default {default})"),
+                    format!("{x} is out of range; it is {range} (default {default})"),
                 );
                 default
             }

@@ -30,11 +30,13 @@ wait_table() { # HOST COUNT SECS [W]
 # Sessions that end without their director seeing it: two connections through the VIP that
 # began a request (apache accepts a connection once it has data) and wait (round robin: one
 # each), then web01 resets its one (in DR the reset goes from web01 straight
-# to the client). The directors keep web01's entry ESTABLISHED until its TCP timeout. Prints the
-# ActiveConn the directors show for web01, and the sessions web01 itself still has open.
-ghost_on_web01() { setsid bash -c 'exec 3<>/dev/tcp/'$lab_vip'/80 4<>/dev/tcp/'$lab_vip'/80; printf "GET / HTTP/1.1\r\n" >&3; printf "GET / HTTP/1.1\r\n" >&4; sleep 120' </dev/null >/dev/null 2>&1 &
-  echo $! >/tmp/ghost.pid; sleep 1
-  on web01 "ss -K state established '( sport = :80 )' >/dev/null"; kill "$(cat /tmp/ghost.pid)"; rm /tmp/ghost.pid; sleep 1
+# to the client). The directors keep web01's entry ESTABLISHED until its TCP timeout (2 h), so the
+# ghosts use source ports outside the client's ephemeral range (no later connection reuses them).
+# Prints the ActiveConn the directors show for web01, and the sessions web01 itself still has open.
+ghost_on_web01() { local p; rm -f /tmp/ghost.pids; for p in 20001 20002; do
+    setsid bash -c "(printf 'GET / HTTP/1.1\r\n'; sleep 120) | curl -s --local-port $p telnet://$lab_vip:80" </dev/null >/dev/null 2>&1 &
+    echo $! >>/tmp/ghost.pids; done; sleep 1
+  on web01 "ss -K state established '( sport = :80 )' >/dev/null"; kill -- $(sed 's/^/-/' /tmp/ghost.pids); rm /tmp/ghost.pids; sleep 1
   echo "directors_active=$(for d in lvs01 lvs02; do on $d ipvsadm -Ln; done | awk -v a="${addr[web01]}:80" '$2 == a { n += $5 } END { print n + 0 }')" \
     "web01_sessions=$(on web01 "ss -Htn state established '( sport = :80 )'" | wc -l)"; }
 # Steady requests through the VIP in the background, one line per request: "SECONDS HTTP_CODE".
