@@ -57,6 +57,22 @@ enum Cmd {
     },
 }
 
+impl Cmd {
+    /// The command's name and the options every inventory command shares (None for the others).
+    fn common(&self) -> Option<(&'static str, &Common)> {
+        Some(match self {
+            Cmd::Up(c) => ("up", &c.common),
+            Cmd::Check(c) => ("check", &c.common),
+            Cmd::Down(c) => ("down", &c.common),
+            Cmd::Verify(c) => ("verify", &c.common),
+            Cmd::Drain(c) => ("drain", &c.common),
+            Cmd::Undrain(c) => ("undrain", &c.common),
+            Cmd::Status(c) => ("status", &c.common),
+            Cmd::Import(_) | Cmd::Completions { .. } | Cmd::Man { .. } => return None,
+        })
+    }
+}
+
 fn main() {
     let _ = color_eyre::install();
     if std::env::var_os("NO_COLOR").is_some() {
@@ -72,32 +88,14 @@ fn main() {
         let _ = e.print();
         std::process::exit(code.code());
     });
-    let metrics_elsewhere = match &cli.command {
-        Cmd::Up(c) => Some(&c.common),
-        Cmd::Check(c) => Some(&c.common),
-        Cmd::Down(c) => Some(&c.common),
-        Cmd::Verify(c) => Some(&c.common),
-        Cmd::Drain(c) | Cmd::Undrain(c) => Some(&c.common),
-        _ => None,
-    }
-    .is_some_and(|c| c.output == Output::Prometheus);
-    if metrics_elsewhere {
-        eprintln!("lvsprov: --output prometheus is for `lvsprov status`; this command prints human or json");
-        std::process::exit(Exit::Usage.code());
-    }
-    let json = |c: &Common| c.output == Output::Json;
-    let name = match &cli.command {
-        Cmd::Up(c) if json(&c.common) => Some("up"),
-        Cmd::Check(c) if json(&c.common) => Some("check"),
-        Cmd::Down(c) if json(&c.common) => Some("down"),
-        Cmd::Verify(c) if json(&c.common) => Some("verify"),
-        Cmd::Drain(c) if json(&c.common) => Some("drain"),
-        Cmd::Undrain(c) if json(&c.common) => Some("undrain"),
-        Cmd::Status(c) if json(&c.common) => Some("status"),
-        _ => None,
-    };
-    if let Some(name) = name {
-        commands::errors_as_json(name);
+    if let Some((name, common)) = cli.command.common() {
+        if common.output == Output::Prometheus && name != "status" {
+            eprintln!("lvsprov: --output prometheus is for `lvsprov status`; `{name}` prints human or json");
+            std::process::exit(Exit::Usage.code());
+        }
+        if common.output == Output::Json {
+            commands::errors_as_json(name);
+        }
     }
     let exit = match cli.command {
         Cmd::Up(c) => converge::up(c),

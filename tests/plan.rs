@@ -2,17 +2,15 @@
 //! Debian facts were recorded from the labs (see tests/facts/README.md); RHEL 7/9 facts are written
 //! from documented outputs.
 
+mod common;
+
+use common::plan::{find, inventory, inventory_with, names, plan_for, recorded};
 use lvsprov::facts::{self, Facts};
 use lvsprov::inventory::{self, Inventory};
 use lvsprov::plan::{plan, Mode};
 use lvsprov::playbook::Playbooks;
 use lvsprov::resources::{Action, Change, DownOptions, Step};
 use std::path::Path;
-
-fn inventory(name: &str) -> Inventory {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
-    inventory::load(&path).unwrap()
-}
 
 /// `facts` (an nftables host) after lvsprov's rules are live (`open`, as the facts list them), in
 /// lvsprov's chain (`@jump`), persisted in `file` and enabled at boot.
@@ -29,41 +27,6 @@ fn nft_applied(facts: &str, open: &str, file: &str) -> String {
             "@@files\n",
             "@@files\n/etc/systemd/system/multi-user.target.wants/lvsprov-firewall.service @link /etc/systemd/system/lvsprov-firewall.service\n",
         )
-}
-
-/// An inventory with one edit of its JSON.
-fn inventory_with(name: &str, edit: impl Fn(&mut serde_json::Value)) -> Inventory {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    edit(&mut v);
-    inventory::parse(&v.to_string()).unwrap()
-}
-
-fn recorded(name: &str) -> Facts {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/facts")
-        .join(name);
-    facts::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn plan_for(inv: &Inventory, host: &str, facts: &Facts, mode: Mode) -> Result<Vec<Change>, String> {
-    let host = inv.hosts.iter().find(|h| h.name == host).unwrap();
-    let steps = Playbooks::default()
-        .render(inv, host, facts)
-        .map_err(|e| e.to_string())?;
-    plan(&steps, facts, mode).map_err(|e| e.to_string())
-}
-
-fn names(changes: &[Change]) -> Vec<String> {
-    changes.iter().map(|c| c.resource.clone()).collect()
-}
-
-fn find<'a>(changes: &'a [Change], resource: &str) -> &'a Change {
-    changes
-        .iter()
-        .find(|c| c.resource == resource)
-        .unwrap_or_else(|| panic!("no change {resource} in {:#?}", names(changes)))
 }
 
 /// A container with no init: live state only, as its inventory says (`"persist": false`).

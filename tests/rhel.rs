@@ -4,10 +4,11 @@
 
 mod common;
 
+use common::plan::{find, inventory, inventory_with, plan_for};
 use common::repo;
 use lvsprov::facts::{self, Facts};
 use lvsprov::inventory::{self, Inventory};
-use lvsprov::plan::{plan, Mode};
+use lvsprov::plan::Mode;
 use lvsprov::playbook::Playbooks;
 use lvsprov::resources::{Change, DownOptions};
 use std::process::Command;
@@ -17,33 +18,15 @@ fn text(name: &str) -> String {
 }
 
 fn lab() -> Inventory {
-    inventory::load(&repo().join("inventories/lab.json")).unwrap()
+    inventory("inventories/lab.json")
 }
 
-/// The lab's inventory with one service edit (a port, a health check).
 fn lab_with(edit: impl Fn(&mut serde_json::Value)) -> Inventory {
-    let mut v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("inventories/lab.json")).unwrap(),
-    )
-    .unwrap();
-    edit(&mut v);
-    inventory::parse(&v.to_string()).unwrap()
+    inventory_with("inventories/lab.json", edit)
 }
 
-fn plan_for(inv: &Inventory, host: &str, facts: &Facts, mode: Mode) -> Vec<Change> {
-    let host = inv.hosts.iter().find(|h| h.name == host).unwrap();
-    let steps = Playbooks::default().render(inv, host, facts).unwrap();
-    plan(&steps, facts, mode).unwrap()
-}
-
-fn find<'a>(changes: &'a [Change], resource: &str) -> &'a Change {
-    changes
-        .iter()
-        .find(|c| c.resource == resource)
-        .unwrap_or_else(|| {
-            let names: Vec<_> = changes.iter().map(|c| &c.resource).collect();
-            panic!("no change {resource} in {names:#?}")
-        })
+fn planned(inv: &Inventory, host: &str, facts: &Facts, mode: Mode) -> Vec<Change> {
+    plan_for(inv, host, facts, mode).unwrap()
 }
 
 fn scripts(changes: &[Change]) -> String {
@@ -92,7 +75,7 @@ fn defect_1_a_lone_director_never_starts_ipvsadm_service() {
     let inv = inventory::load(&repo().join("tests/inventories/single-director.json")).unwrap();
     for rel in ["rhel7", "rhel9"] {
         let f = facts::parse(&text(&format!("{rel}/lvs01.txt"))).unwrap();
-        let changes = plan_for(&inv, "lvs01", &f, Mode::Up);
+        let changes = planned(&inv, "lvs01", &f, Mode::Up);
         let all = scripts(&changes);
         assert!(all.contains("systemctl enable ipvsadm"), "{rel}");
         assert!(!all.contains("systemctl start ipvsadm"), "{rel}");
@@ -115,7 +98,7 @@ fn defect_2_vrrp_is_let_in_by_firewalld_on_every_director() {
                 "192.168.100.11"
             };
             let fw = find(
-                &plan_for(&lab(), host, &f, Mode::Up),
+                &planned(&lab(), host, &f, Mode::Up),
                 &format!("firewall port vrrp from {peer}"),
             )
             .clone();
@@ -134,7 +117,7 @@ fn defect_2_vrrp_is_let_in_by_firewalld_on_every_director() {
 #[test]
 fn defect_3_selinux_labels_are_restored_after_every_write_and_restore() {
     let f = facts::parse(&text("rhel9/lvs01.txt")).unwrap();
-    let up = plan_for(&lab(), "lvs01", &f, Mode::Up);
+    let up = planned(&lab(), "lvs01", &f, Mode::Up);
     let conf = find(&up, "file /etc/keepalived/keepalived.conf");
     let s = conf.script.as_str();
     let mv = s
@@ -153,7 +136,7 @@ fn defect_3_selinux_labels_are_restored_after_every_write_and_restore() {
     converged
         .backups
         .insert("/etc/keepalived/keepalived.conf".into());
-    let down = plan_for(
+    let down = planned(
         &lab(),
         "lvs01",
         &converged,
@@ -171,7 +154,7 @@ fn defect_3_selinux_labels_are_restored_after_every_write_and_restore() {
     let debian =
         facts::parse(&text("debian13-lvs02.txt").replace("@@ipvs\nabsent", "@@ipvs\nmodule"))
             .unwrap();
-    assert!(!scripts(&plan_for(&lab(), "lvs02", &debian, Mode::Up)).contains("restorecon"));
+    assert!(!scripts(&planned(&lab(), "lvs02", &debian, Mode::Up)).contains("restorecon"));
 }
 
 /// A health check on a port outside http_port_t needs keepalived_connect_any; lvsprov records
@@ -184,7 +167,7 @@ fn defect_3_keepalived_may_check_a_port_selinux_does_not_allow_by_default() {
         "@@selinux\nEnforcing\nkeepalived_connect_any --> off\n",
     );
     let f = facts::parse(&with_bool).unwrap();
-    let up = plan_for(&inv, "lvs01", &f, Mode::Up);
+    let up = planned(&inv, "lvs01", &f, Mode::Up);
     let b = find(&up, "selinux boolean keepalived_connect_any");
     assert_eq!(b.diff, "off → on");
     let s = b.script.as_str();
@@ -194,17 +177,17 @@ fn defect_3_keepalived_may_check_a_port_selinux_does_not_allow_by_default() {
         "{s}"
     );
     // Port 80 needs nothing; nor does a host without SELinux.
-    assert!(!plan_for(&lab(), "lvs01", &f, Mode::Up)
+    assert!(!planned(&lab(), "lvs01", &f, Mode::Up)
         .iter()
         .any(|c| c.resource.starts_with("selinux")));
 
     let mut on = facts::parse(&with_bool.replace("--> off", "--> on")).unwrap();
     on.sysctl_orig
         .insert("selinux.keepalived_connect_any".into(), "off".into());
-    assert!(!plan_for(&inv, "lvs01", &on, Mode::Up)
+    assert!(!planned(&inv, "lvs01", &on, Mode::Up)
         .iter()
         .any(|c| c.resource.starts_with("selinux")));
-    let down = plan_for(&inv, "lvs01", &on, Mode::Down(DownOptions::default()));
+    let down = planned(&inv, "lvs01", &on, Mode::Down(DownOptions::default()));
     assert_eq!(
         find(&down, "selinux boolean keepalived_connect_any")
             .script
@@ -219,7 +202,7 @@ fn defect_3_keepalived_may_check_a_port_selinux_does_not_allow_by_default() {
 #[test]
 fn defect_5_keepalived_directors_restore_no_saved_table_at_boot() {
     let f = facts::parse(&text("rhel9-lvs01.txt")).unwrap();
-    let up = plan_for(&lab(), "lvs01", &f, Mode::Up);
+    let up = planned(&lab(), "lvs01", &f, Mode::Up);
     let off = up
         .iter()
         .find(|c| c.resource == "service ipvsadm")
@@ -233,10 +216,10 @@ fn defect_5_keepalived_directors_restore_no_saved_table_at_boot() {
     after
         .sysctl_orig
         .insert("service.ipvsadm".into(), "enabled".into());
-    assert!(!plan_for(&lab(), "lvs01", &after, Mode::Up)
+    assert!(!planned(&lab(), "lvs01", &after, Mode::Up)
         .iter()
         .any(|c| c.resource == "service ipvsadm"));
-    let down = plan_for(&lab(), "lvs01", &after, Mode::Down(DownOptions::default()));
+    let down = planned(&lab(), "lvs01", &after, Mode::Down(DownOptions::default()));
     assert_eq!(
         find(&down, "service ipvsadm").script.as_str(),
         "systemctl enable ipvsadm"
@@ -251,7 +234,7 @@ fn defect_7_keepalived_1_3_5_gets_nb_get_retry_in_http_get() {
     });
     for (rel, keyword) in [("rhel7", "nb_get_retry 3"), ("rhel9", "retry 3")] {
         let f = facts::parse(&text(&format!("{rel}/lvs01.txt"))).unwrap();
-        let up = plan_for(&inv, "lvs01", &f, Mode::Up);
+        let up = planned(&inv, "lvs01", &f, Mode::Up);
         let conf = &find(&up, "file /etc/keepalived/keepalived.conf").diff;
         let lines: Vec<&str> = conf
             .lines()
@@ -270,7 +253,7 @@ fn defect_7_keepalived_1_3_5_gets_nb_get_retry_in_http_get() {
 fn defect_8_a_vlan_nics_sysctls_keep_its_dot() {
     let vlan = text("rhel9/web01.txt").replace("ens33", "bond0.100");
     let f = facts::parse(&vlan).unwrap();
-    let up = plan_for(&lab(), "web01", &f, Mode::Up);
+    let up = planned(&lab(), "web01", &f, Mode::Up);
     let s = find(&up, "sysctl net.ipv4.conf.bond0.100.arp_ignore");
     assert!(s
         .script
@@ -302,7 +285,7 @@ fn defect_9_firewalld_ports_go_to_the_nics_zone_and_last() {
         );
     let f = facts::parse(&format!("{head}{tail}")).unwrap();
     let fw = find(
-        &plan_for(&lab(), "web01", &f, Mode::Up),
+        &planned(&lab(), "web01", &f, Mode::Up),
         "firewall port 80/tcp",
     )
     .clone();
@@ -320,12 +303,12 @@ fn defect_9_firewalld_ports_go_to_the_nics_zone_and_last() {
 #[test]
 fn defect_9_networkmanager_rereads_the_ifcfg_alias() {
     let f = facts::parse(&text("rhel7/web01.txt")).unwrap();
-    let up = plan_for(&lab(), "web01", &f, Mode::Up);
+    let up = planned(&lab(), "web01", &f, Mode::Up);
     let ifcfg = find(&up, "file /etc/sysconfig/network-scripts/ifcfg-lo:0");
     assert!(ifcfg.script.as_str().ends_with("\nnmcli connection reload"));
     let without_nm =
         facts::parse(&text("rhel7/web01.txt").replace("networkmanager\n", "")).unwrap();
-    let up = plan_for(&lab(), "web01", &without_nm, Mode::Up);
+    let up = planned(&lab(), "web01", &without_nm, Mode::Up);
     assert!(!scripts(&up).contains("nmcli"));
 }
 
@@ -364,7 +347,7 @@ fn defect_4_address_flags_are_not_read_as_the_label() {
         "2: ens33    inet 192.168.100.10/32 scope global secondary noprefixroute ens33:0\\       valid_lft forever preferred_lft forever\n@@link\n",
     );
     let f = facts::parse(&t).unwrap();
-    let up = plan_for(&inv, "lvs01", &f, Mode::Up);
+    let up = planned(&inv, "lvs01", &f, Mode::Up);
     assert!(
         !up.iter().any(|c| c.resource.starts_with("address")),
         "{:?}",
@@ -379,7 +362,7 @@ fn defect_4_address_flags_are_not_read_as_the_label() {
 fn defect_6_the_vip_unit_follows_networkmanager_and_is_disabled_before_removal() {
     let inv = inventory::load(&repo().join("tests/inventories/single-director.json")).unwrap();
     let f = facts::parse(&text("rhel9/lvs01.txt")).unwrap();
-    let up = plan_for(&inv, "lvs01", &f, Mode::Up);
+    let up = planned(&inv, "lvs01", &f, Mode::Up);
     let unit = find(&up, "file /etc/systemd/system/lvsprov-vip.service");
     assert!(
         unit.diff.contains("NetworkManager.service"),
@@ -399,7 +382,7 @@ fn defect_6_the_vip_unit_follows_networkmanager_and_is_disabled_before_removal()
             active: true,
         },
     );
-    let again = plan_for(&inv, "lvs01", &installed, Mode::Up);
+    let again = planned(&inv, "lvs01", &installed, Mode::Up);
     let reload = again
         .iter()
         .find(|c| c.resource == "service lvsprov-vip")
@@ -409,7 +392,7 @@ fn defect_6_the_vip_unit_follows_networkmanager_and_is_disabled_before_removal()
         .as_str()
         .starts_with("systemctl daemon-reload\n"));
 
-    let down = plan_for(
+    let down = planned(
         &inv,
         "lvs01",
         &installed,
@@ -430,7 +413,7 @@ fn defect_6_the_vip_unit_follows_networkmanager_and_is_disabled_before_removal()
 fn checks_through_the_vip_are_an_nftables_dnat_on_rhel_8_and_later_only() {
     let inv = lab_with(|v| v["services"][0]["health_check"]["through_vip"] = true.into());
     let facts = facts::parse(&text("rhel9/web01.txt")).unwrap();
-    let changes = plan_for(&inv, "web01", &facts, Mode::Up);
+    let changes = planned(&inv, "web01", &facts, Mode::Up);
     let names: Vec<&str> = changes.iter().map(|c| c.resource.as_str()).collect();
     assert!(names.contains(&"package nftables"), "{names:?}");
     let rule = changes

@@ -15,15 +15,33 @@ use crate::shell::Script;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+/// What a poll waits to fall to 0, and the command that counts it.
+#[derive(Clone, Copy)]
+enum Counted {
+    /// The director's services that still give the real server a weight (ipvsadm -Ln).
+    Weighted,
+    /// Client sessions open on the real server for its VIPs (ss).
+    Sessions,
+}
+
+impl Counted {
+    fn command(self) -> &'static str {
+        match self {
+            Counted::Weighted => "ipvsadm -Ln",
+            Counted::Sessions => "ss",
+        }
+    }
+}
+
 /// A director still giving the real server new sessions, or sessions still open on it.
-struct Left(u64, &'static str);
+struct Left(u64, Counted);
 
 impl Finish for Left {
     fn word(&self) -> String {
-        match self.1 {
-            "weight" if self.0 > 0 => "weight not 0 yet".into(),
-            "weight" => "weight 0".into(),
-            _ => format!("{} open sessions", self.0),
+        match self {
+            Left(0, Counted::Weighted) => "weight 0".into(),
+            Left(_, Counted::Weighted) => "weight not 0 yet".into(),
+            Left(n, Counted::Sessions) => format!("{n} open sessions"),
         }
     }
 }
@@ -34,7 +52,7 @@ async fn poll(
     hosts: Vec<Host>,
     opts: &FleetOptions,
     deadline: Instant,
-    (script, what): (Script, &'static str),
+    (script, what): (Script, Counted),
     count: impl Fn(&str) -> u64 + Send + Sync + Clone + 'static,
 ) -> Vec<(Host, Result<Left, String>)> {
     let results = fleet::each(hosts, opts, move |_, session, progress| {
@@ -44,13 +62,9 @@ async fn poll(
                 let out = session.run(&script).await?;
                 // A missing or failing command must not read as "0 left".
                 if out.status != 0 {
-                    let cmd = if what == "weight" {
-                        "ipvsadm -Ln"
-                    } else {
-                        "ss"
-                    };
                     return Err(crate::error::HostError::Facts(format!(
-                        "`{cmd}` exited {}: {}",
+                        "`{}` exited {}: {}",
+                        what.command(),
                         out.status,
                         out.stderr.trim()
                     )));
@@ -92,7 +106,10 @@ pub async fn wait(
         let ports = ports.clone();
         move |list: &str| Table::from_list(list).weighted_ports(rip, &ports).len() as u64
     };
-    let ipvs = (sh!("PATH=$PATH:/usr/sbin:/sbin ipvsadm -Ln"), "weight");
+    let ipvs = (
+        sh!("PATH=$PATH:/usr/sbin:/sbin ipvsadm -Ln"),
+        Counted::Weighted,
+    );
     for (d, r) in poll(directors, opts, deadline, ipvs, weighted).await {
         match r {
             Ok(Left(0, _)) => {}
@@ -106,7 +123,7 @@ pub async fn wait(
     let mut left = 0;
     if errors.is_empty() {
         let open = move |ss: &str| sockets::open_to(ss, &vips, &ports);
-        let ss = (sockets::sessions(), "sessions");
+        let ss = (sockets::sessions(), Counted::Sessions);
         for (h, r) in poll(vec![host.clone()], opts, deadline, ss, open).await {
             match r {
                 Ok(Left(n, _)) => left = n,

@@ -5,13 +5,12 @@
 
 use super::{credentials, print_line, runtime, usage, Common, Output};
 use crate::exit::Exit;
-use crate::facts::{self, Probe};
-use crate::fleet::{self, Finish, FleetOptions};
+use crate::facts::Probe;
+use crate::fleet::FleetOptions;
 use crate::import::{self, Seen, KEEPALIVED_CONF, PAGE};
 use crate::inventory::{self, expand, Duty, Explicit, Host, Role, SshTarget};
 use crate::ssh::{Limits, SshConfig};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
@@ -68,15 +67,6 @@ pub struct ImportArgs {
     /// Per host: the key exchange, the identity used, each phase's time
     #[arg(short, long)]
     pub verbose: bool,
-}
-
-/// A host's facts, read.
-struct Read(facts::Facts);
-
-impl Finish for Read {
-    fn word(&self) -> String {
-        "read".into()
-    }
 }
 
 /// What a `Common` for the shared credential code needs from import's own options.
@@ -221,25 +211,12 @@ fn read_all(hosts: Vec<Host>, opts: &FleetOptions) -> Option<Vec<Seen>> {
     };
     probe.files.insert(KEEPALIVED_CONF.into());
     probe.files.insert(PAGE.into());
-    let script = Arc::new(facts::script(&probe));
-    let results = runtime().block_on(fleet::each(hosts, opts, move |_, session, progress| {
-        let script = script.clone();
-        async move {
-            progress.phase("reading");
-            let out = session
-                .run(&script)
-                .await
-                .map_err(crate::error::HostError::Ssh)?;
-            facts::parse(&out.stdout)
-                .map(Read)
-                .map_err(|e| crate::error::HostError::Facts(e.to_string()))
-        }
-    }));
+    let results = runtime().block_on(super::read::facts_of(hosts, opts, |_| probe.clone()));
     let mut seen = Vec::new();
     let mut failed = 0;
     for (host, r) in results {
         match r {
-            Ok(Read(f)) => seen.push(Seen {
+            Ok(f) => seen.push(Seen {
                 target: host.name,
                 facts: f,
             }),

@@ -20,6 +20,7 @@ pub mod drain;
 pub mod drain_wait;
 pub mod import;
 pub mod offline;
+pub mod read;
 pub mod rolling;
 pub mod status;
 pub mod verify;

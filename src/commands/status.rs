@@ -6,8 +6,8 @@
 use super::{load, print_line, runtime, usage, Common, Output};
 use crate::exit::Exit;
 use crate::facts::live::Live;
-use crate::facts::{self, Facts, Probe};
-use crate::fleet::{self, Finish, FleetOptions};
+use crate::facts::{Facts, Probe};
+use crate::fleet::FleetOptions;
 use crate::inventory::{Host, Inventory, Member, Role, Service};
 use crate::ipvs::{stats::Row, Key, Proto};
 use crate::report::status::{
@@ -27,14 +27,6 @@ pub struct StatusArgs {
     /// elsewhere each snapshot follows the last; Ctrl-C ends it
     #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
     pub watch: Option<u64>,
-}
-
-struct Read(Facts);
-
-impl Finish for Read {
-    fn word(&self) -> String {
-        "read".into()
-    }
 }
 
 pub fn run(a: StatusArgs) -> Exit {
@@ -81,31 +73,18 @@ fn exit(r: &StatusReport) -> Exit {
 /// Every selected host read at once; directors with their live section.
 async fn read(inv: &Arc<Inventory>, hosts: &[Host], opts: &FleetOptions) -> StatusReport {
     let started = Instant::now();
-    let script = |live: bool| {
-        Arc::new(facts::script(&Probe {
-            ipvs: live,
-            live,
-            ..Probe::default()
-        }))
-    };
-    let (director, real) = (script(true), script(false));
-    let results = fleet::each(hosts.to_vec(), opts, move |host, session, progress| {
-        let script = match host.role() {
-            Role::Director => director.clone(),
-            Role::RealServer => real.clone(),
-        };
-        async move {
-            progress.phase("reading");
-            let out = session.run(&script).await?;
-            facts::parse(&out.stdout)
-                .map(Read)
-                .map_err(|e| crate::error::HostError::Facts(e.to_string()))
-        }
-    })
-    .await;
-    let seen: Vec<(Host, Result<Facts, String>)> = results
+    let seen: Vec<(Host, Result<Facts, String>)> =
+        super::read::facts_of(hosts.to_vec(), opts, |h| {
+            let live = h.role() == Role::Director;
+            Probe {
+                ipvs: live,
+                live,
+                ..Probe::default()
+            }
+        })
+        .await
         .into_iter()
-        .map(|(h, r)| (h, r.map(|Read(f)| f).map_err(|e| e.to_string())))
+        .map(|(h, r)| (h, r.map_err(|e| e.to_string())))
         .collect();
     let mut report = build(inv, &seen);
     report.elapsed_ms = started.elapsed().as_millis();
