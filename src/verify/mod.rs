@@ -263,12 +263,17 @@ async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
     out
 }
 
-/// Requests through each VIP in scope, counted per real server by its page; then who answers ARP.
+/// Requests through each VIP in scope, counted per real server by its page, and who answers ARP.
 async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>, Vec<Check>) {
     let drained = scope.drained();
     let (mut dists, mut out) = (Vec::new(), Vec::new());
     for svc in scope.services() {
-        let answers = count_answers(scope.inv, svc, requests).await;
+        // ARP is asked while the requests run: arping waits for its replies (about 2 s), which
+        // the requests need not wait for.
+        let (answers, macs) = tokio::join!(
+            count_answers(scope.inv, svc, requests),
+            net::arp_answers(svc.vip.0)
+        );
         out.extend(distribution::run(
             &svc.with_drained(&drained),
             requests,
@@ -280,8 +285,7 @@ async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>,
             requests,
             answers,
         });
-        let answered: Vec<(String, Option<String>)> = net::arp_answers(svc.vip.0)
-            .await
+        let answered: Vec<(String, Option<String>)> = macs
             .into_iter()
             .map(|mac| {
                 let host = scope.host_of_mac(&mac);
