@@ -198,3 +198,24 @@ fn metrics_are_prometheus_text_with_one_help_and_type_per_family() {
         assert_eq!(text.matches(&format!("{line}\n")).count(), 1, "{line}");
     }
 }
+
+/// `--textfile` names a folder node_exporter reads: one that is not there is a usage error
+/// before any host is asked (exit 3), and is not made.
+#[test]
+fn a_textfile_folder_that_is_not_there_is_refused_before_any_host() {
+    let dir = std::env::temp_dir().join(format!("lvsprov-textfile-{}", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .current_dir(repo())
+        .args(["status", "inventories/lab.json", "--textfile"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("--textfile") && err.contains("no such folder"),
+        "{err}"
+    );
+    assert!(!err.contains("web01"), "no host was asked: {err}");
+    assert!(!dir.exists());
+}

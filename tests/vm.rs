@@ -679,7 +679,9 @@ fn status_shows_the_holder_vrrp_states_and_the_live_sessions() {
             r#"on {holder} "ipvsadm -Ln --stats --exact; ipvsadm -Ln" | awk '$1 == "->" && $2 ~ /:80$/ {{ print $2, $3, $5 }}'"#
         ))
         .ok();
-    let metrics = vm.sh("lvsprov status $inv --output prometheus").ok();
+    let metrics = vm
+        .sh("mkdir -p /tmp/tf; lvsprov status $inv --output prometheus --textfile /tmp/tf")
+        .ok();
     let clients = vm.sh("clients_wait").ok();
     assert_eq!(status["health"], "healthy", "{status}");
     let other = if holder == "lvs01" { "lvs02" } else { "lvs01" };
@@ -721,6 +723,13 @@ fn status_shows_the_holder_vrrp_states_and_the_live_sessions() {
     eprintln!("status during 4 sessions:\n{status}");
     assert_eq!(clients.field("clients_ok"), 4.0, "{}", clients.out);
 
+    // The same metrics in node_exporter's textfile folder, and nothing else there.
+    let textfile = vm.sh("ls -A /tmp/tf; cat /tmp/tf/lvsprov.prom").ok().out;
+    assert_eq!(
+        textfile.trim_end(),
+        format!("lvsprov.prom\n{}", metrics.out.trim_end()),
+        "--textfile"
+    );
     let mut promtool = std::process::Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())

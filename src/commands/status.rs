@@ -15,7 +15,9 @@ use crate::report::status::{
 };
 use crate::report::REPORT_VERSION;
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,11 +29,21 @@ pub struct StatusArgs {
     /// elsewhere each snapshot follows the last; Ctrl-C ends it
     #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
     pub watch: Option<u64>,
+    /// Also write the metrics (Prometheus text) to DIR/lvsprov.prom for node_exporter's
+    /// textfile collector, whole or not at all; with --watch, again every interval
+    #[arg(long, value_name = "DIR")]
+    pub textfile: Option<PathBuf>,
 }
 
 pub fn run(a: StatusArgs) -> Exit {
     if a.watch == Some(0) {
         return usage("--watch must be at least 1 second");
+    }
+    if let Some(dir) = a.textfile.as_ref().filter(|d| !d.is_dir()) {
+        return usage(format_args!(
+            "--textfile {}: no such folder; give the one node_exporter reads (its --collector.textfile.directory)",
+            dir.display()
+        ));
     }
     let loaded = match super::inventory(&a.common).and_then(|inv| load(&a.common, inv, None)) {
         Ok(l) => l,
@@ -49,9 +61,16 @@ pub fn run(a: StatusArgs) -> Exit {
             Output::Prometheus => report.prometheus(),
             Output::Human => report.human(),
         };
+        let written = a.textfile.as_deref().map(|dir| {
+            write_textfile(dir, &report.prometheus())
+                .map_err(|e| eprintln!("lvsprov: --textfile {}: {e}", dir.display()))
+        });
         let Some(secs) = a.watch else {
             print_line(&text);
-            return exit(&report);
+            return match written {
+                Some(Err(())) => Exit::HostFailed,
+                _ => exit(&report),
+            };
         };
         if tty && loaded.output == Output::Human {
             // Home and clear: the view stays in place like `top`.
@@ -60,6 +79,23 @@ pub fn run(a: StatusArgs) -> Exit {
             print_line(&format!("{text}\n"));
         }
         std::thread::sleep(Duration::from_secs(secs));
+    }
+}
+
+/// `DIR/lvsprov.prom`, replaced whole: node_exporter may read it at any moment, and a file it
+/// reads half-written would be a scrape with series missing.
+fn write_textfile(dir: &Path, metrics: &str) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".lvsprov.prom.{}", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(metrics.as_bytes())?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, dir.join("lvsprov.prom"))) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
 }
 
