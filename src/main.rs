@@ -47,6 +47,8 @@ enum Cmd {
     Status(StatusArgs),
     /// Read a running (hand-built) cluster and print the inventory that describes it
     Import(ImportArgs),
+    /// Print the inventory's JSON Schema (for editors: `"$schema"` in an inventory)
+    Schema,
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page, or write one page per command into --dir
@@ -68,7 +70,9 @@ impl Cmd {
             Cmd::Drain(c) => ("drain", &c.common),
             Cmd::Undrain(c) => ("undrain", &c.common),
             Cmd::Status(c) => ("status", &c.common),
-            Cmd::Import(_) | Cmd::Completions { .. } | Cmd::Man { .. } => return None,
+            Cmd::Import(_) | Cmd::Schema | Cmd::Completions { .. } | Cmd::Man { .. } => {
+                return None
+            }
         })
     }
 }
@@ -106,6 +110,7 @@ fn main() {
         Cmd::Undrain(a) => drain::run(a, false),
         Cmd::Status(a) => status::run(a),
         Cmd::Import(a) => import::run(a),
+        Cmd::Schema => docs::schema(),
         Cmd::Completions { shell } => docs::completions(Cli::command(), shell),
         Cmd::Man { dir } => docs::man(Cli::command(), dir.as_deref()),
     };

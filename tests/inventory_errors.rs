@@ -429,3 +429,92 @@ fn no_inventory_given_says_so() {
     assert!(err.contains("no inventory given"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The mistakes the JSON Schema itself catches (types, ranges, words, unknown fields): an editor
+/// that reads the schema marks them before lvsprov runs.
+const SCHEMA_CATCHES: &[&str] = &[
+    "unknown field",
+    "bad address",
+    "an IPVS flag that is not 0 or 1",
+    "a conn_reuse_mode past its two bits",
+    "an IPVS timeout of 0",
+    "unknown scheduler",
+    "weight too big",
+    "bad protocol",
+    "auth_pass too long",
+    "port 0",
+    "port is text",
+    "a status that is no HTTP status",
+    "an advert_int of 0",
+    "port out of range",
+    "a list where an object goes",
+];
+
+/// `lvsprov schema` is the committed `docs/inventory.schema.json`; by the schema (checked with
+/// Python's `jsonschema`, which `.ci/run` installs) every inventory in the repo is valid and each
+/// mistake it can see is not.
+#[test]
+fn the_schema_is_current_takes_every_shipped_inventory_and_refuses_broken_ones() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(root.join("docs/inventory.schema.json")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        committed,
+        "docs/inventory.schema.json is stale: run `lvsprov schema > docs/inventory.schema.json`"
+    );
+    let mut docs: Vec<(String, String)> = vec![("GOOD".into(), GOOD.into())];
+    for e in std::fs::read_dir(root.join("inventories")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            docs.push((
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            ));
+        }
+    }
+    let cases = cases();
+    for name in SCHEMA_CATCHES {
+        let (_, doc, _, _) = cases.iter().find(|c| c.0 == *name).expect(name);
+        docs.push((format!("broken: {name}"), doc.clone()));
+    }
+    let input: String = docs
+        .iter()
+        .map(|(n, d)| {
+            let doc: serde_json::Value = serde_json::from_str(d).unwrap();
+            serde_json::json!({ "name": n, "doc": doc }).to_string() + "\n"
+        })
+        .collect();
+    let mut py = Command::new("python3")
+        .args(["-c", "import json, sys, jsonschema\ns = json.load(open(sys.argv[1]))\nv = jsonschema.validators.validator_for(s)(s)\nfor line in sys.stdin:\n    c = json.loads(line)\n    print(c['name'], 'valid' if v.is_valid(c['doc']) else 'invalid')"])
+        .arg(root.join("docs/inventory.schema.json"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with jsonschema (Debian's python3-jsonschema; .ci/run installs it)");
+    use std::io::Write as _;
+    py.stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = py.wait_with_output().unwrap();
+    assert!(out.status.success(), "python3 jsonschema failed");
+    let verdicts = String::from_utf8_lossy(&out.stdout);
+    let mut checked = 0;
+    for line in verdicts.lines() {
+        let (name, verdict) = line.rsplit_once(' ').unwrap();
+        let want = if name.starts_with("broken: ") {
+            "invalid"
+        } else {
+            "valid"
+        };
+        assert_eq!(verdict, want, "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, docs.len(), "{verdicts}");
+}

@@ -1,5 +1,7 @@
 //! Shell completions and the man page, generated from the same clap definitions the parser uses,
-//! so they can never list a flag the program does not take.
+//! so they can never list a flag the program does not take; and the inventory's JSON Schema,
+//! derived from the very types the inventory is read into, so it can never accept a field they
+//! refuse or miss one they take.
 
 use crate::exit::Exit;
 use clap_complete::Shell;
@@ -10,6 +12,17 @@ use std::io::Write;
 pub fn completions(mut cmd: clap::Command, shell: Shell) -> Exit {
     let name = cmd.get_name().to_string();
     clap_complete::generate(shell, &mut cmd, name, &mut std::io::stdout());
+    Exit::Ok
+}
+
+/// `lvsprov schema`: the inventory's JSON Schema (draft 2020-12) on stdout. The checkout keeps a
+/// copy, `docs/inventory.schema.json`, that an inventory can name with `"$schema"`.
+pub fn schema() -> Exit {
+    let schema = schemars::schema_for!(crate::inventory::raw::RawInventory);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema).expect("a schema serialises")
+    );
     Exit::Ok
 }
 

@@ -2,14 +2,19 @@
 //! what is wrong with each one (and all of them at once) instead of stopping at the first. The
 //! same types write an inventory (`import`), so what is written is what is read.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize, Serialize)]
+/// An lvsprov inventory: the LVS-DR cluster `lvsprov up` builds (docs/inventory.md).
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "lvsprov inventory")]
 pub struct RawInventory {
     /// An editor's pointer to the inventory's JSON Schema; lvsprov reads nothing from it.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The one L2 segment every host and VIP is on, as CIDR (`192.168.100.0/24`).
+    #[schemars(pattern(r"^[0-9.]+/[0-9]{1,2}$"))]
     pub network: String,
     #[serde(default, skip_serializing_if = "is_default")]
     pub ssh: RawSsh,
@@ -29,32 +34,41 @@ pub struct RawInventory {
     pub services: Vec<RawService>,
 }
 
-#[derive(Deserialize, Serialize, Default, PartialEq)]
+#[derive(Deserialize, Serialize, JsonSchema, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Ipvs")]
 pub struct RawIpvs {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 3))]
     pub conn_reuse_mode: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 1))]
     pub expire_nodest_conn: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 1))]
     pub expire_quiescent_template: Option<u32>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub timeouts: RawIpvsTimeouts,
 }
 
-#[derive(Deserialize, Serialize, Default, PartialEq)]
+#[derive(Deserialize, Serialize, JsonSchema, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "IpvsTimeouts")]
 pub struct RawIpvsTimeouts {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 604_800))]
     pub tcp: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 604_800))]
     pub tcpfin: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 604_800))]
     pub udp: Option<u32>,
 }
 
-#[derive(Deserialize, Serialize, Default, Clone, PartialEq)]
+#[derive(Deserialize, Serialize, JsonSchema, Default, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Ssh")]
 pub struct RawSsh {
     /// Where to reach the host for SSH (management address or name), when not its LVS address.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,16 +89,22 @@ pub struct RawSsh {
     pub sudo: Option<bool>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Keepalived")]
 pub struct RawKeepalived {
     /// Required; optional here so that its absence is said like any other problem.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 255))]
     pub virtual_router_id: Option<u16>,
+    /// VRRPv2's PASS authentication, 1 to 8 characters; never printed. Left out with a fractional
+    /// advert_int (VRRPv3 has no authentication).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 8))]
     pub auth_pass: Option<String>,
     /// Seconds between adverts, as written (`1`, `0.2`): a fraction means VRRPv3.
     #[serde(default = "one_second")]
+    #[schemars(range(min = 0.01, max = 255))]
     pub advert_int: serde_json::Number,
     /// VRRP to the other directors' addresses instead of multicast to 224.0.0.18. Default: on
     /// whenever there are two or more directors.
@@ -95,8 +115,9 @@ pub struct RawKeepalived {
 }
 
 /// IPVS connection sync between the directors (keepalived's `lvs_sync_daemon`).
-#[derive(Deserialize, Serialize, Default, PartialEq)]
+#[derive(Deserialize, Serialize, JsonSchema, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Sync")]
 pub struct RawSync {
     /// Default: on whenever there are two or more directors.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,14 +138,20 @@ fn one_second() -> serde_json::Number {
     1.into()
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Host")]
 pub struct RawHost {
     pub name: String,
+    /// Its address on the LVS segment (IPv4).
+    #[schemars(pattern(r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"))]
     pub address: String,
+    /// The NIC on the segment; default: the one whose subnet holds the VIP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nic: Option<String>,
+    /// A director's VRRP priority: the highest is the active director.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 254))]
     pub priority: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
@@ -136,14 +163,20 @@ pub struct RawHost {
     pub ssh: RawSsh,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Service")]
 pub struct RawService {
+    /// The virtual IP clients connect to (IPv4, on the segment, no host's address).
+    #[schemars(pattern(r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"))]
     pub vip: String,
+    #[schemars(range(min = 1))]
     pub port: u16,
     #[serde(default = "tcp")]
+    #[schemars(schema_with = "protocols")]
     pub protocol: String,
     #[serde(default = "rr")]
+    #[schemars(schema_with = "schedulers")]
     pub scheduler: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persistence_timeout: Option<u32>,
@@ -153,10 +186,12 @@ pub struct RawService {
     pub real_servers: Vec<RawMember>,
 }
 
-#[derive(Deserialize, Serialize, Clone, PartialEq, Debug)]
+#[derive(Deserialize, Serialize, JsonSchema, Clone, PartialEq, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HealthCheck")]
 pub struct RawHealthCheck {
     #[serde(default = "tcp", rename = "type")]
+    #[schemars(schema_with = "check_kinds")]
     pub kind: String,
     #[serde(default = "three")]
     pub connect_timeout: u32,
@@ -169,6 +204,7 @@ pub struct RawHealthCheck {
     pub path: Option<String>,
     /// http: the status that means healthy (default 200).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 100, max = 599))]
     pub status: Option<u16>,
     /// http: the Host header (default: none, the real server's address).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,14 +246,33 @@ fn six() -> u32 {
     6
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Member")]
 pub struct RawMember {
     pub name: String,
     #[serde(default = "weight_one")]
+    #[schemars(range(max = 65535))]
     pub weight: u32,
 }
 
 fn weight_one() -> u32 {
     1
+}
+
+/// A string that is one of `words`, for the schema (the parser says the same list when it refuses).
+fn one_of(words: &[&str], default: &str) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": words, "default": default })
+}
+
+fn protocols(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    one_of(&["tcp", "udp"], "tcp")
+}
+
+fn schedulers(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    one_of(super::Scheduler::ALL, "rr")
+}
+
+fn check_kinds(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    one_of(&["tcp", "http"], "tcp")
 }
