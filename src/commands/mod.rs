@@ -23,6 +23,7 @@ pub mod offline;
 pub mod read;
 pub mod rolling;
 pub mod status;
+pub mod textfile;
 pub mod verify;
 
 #[derive(clap::Args, Clone, Debug)]

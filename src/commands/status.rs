@@ -15,9 +15,8 @@ use crate::report::status::{
 };
 use crate::report::REPORT_VERSION;
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,7 +61,7 @@ pub fn run(a: StatusArgs) -> Exit {
             Output::Human => report.human(),
         };
         let written = a.textfile.as_deref().map(|dir| {
-            write_textfile(dir, &report.prometheus())
+            super::textfile::write(dir, &report.prometheus())
                 .map_err(|e| eprintln!("lvsprov: --textfile {}: {e}", dir.display()))
         });
         let Some(secs) = a.watch else {
@@ -79,23 +78,6 @@ pub fn run(a: StatusArgs) -> Exit {
             print_line(&format!("{text}\n"));
         }
         std::thread::sleep(Duration::from_secs(secs));
-    }
-}
-
-/// `DIR/lvsprov.prom`, replaced whole: node_exporter may read it at any moment, and a file it
-/// reads half-written would be a scrape with series missing.
-fn write_textfile(dir: &Path, metrics: &str) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".lvsprov.prom.{}", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(metrics.as_bytes())?;
-        f.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&tmp, dir.join("lvsprov.prom"))) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
     }
 }
 
