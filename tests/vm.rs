@@ -796,7 +796,7 @@ fn status_shows_the_holder_vrrp_states_and_the_live_sessions() {
 /// `up` puts the VIP back and web01 returns by itself. Turned off in the inventory, the next `up`
 /// removes the rule, its file and unit (as `down` would).
 #[test]
-fn health_checks_through_the_vip_take_out_a_real_server_that_lost_it() {
+fn through_vip_checks_take_out_a_real_server_that_lost_the_vip() {
     let mut vm = vm!();
     vm.start(Start::Converged);
     let tv = vm
