@@ -2,17 +2,16 @@
 //! addresses and live sections a running cluster prints (as read in the real-kernel lab: the
 //! lab's story `status_shows_the_holder_vrrp_states_and_the_live_sessions` reads real ones).
 
+mod common;
+
+use common::plan::inventory;
+use common::{lvsprov, repo};
 use lvsprov::commands::status::build;
 use lvsprov::facts::{self, Facts};
-use lvsprov::inventory::{self, Host, Inventory};
-use std::path::PathBuf;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use lvsprov::inventory::{Host, Inventory};
 
 fn lab() -> Inventory {
-    inventory::load(&repo().join("inventories/lab.json")).unwrap()
+    inventory("inventories/lab.json")
 }
 
 fn table(web02: Option<&str>) -> String {
@@ -204,14 +203,14 @@ fn metrics_are_prometheus_text_with_one_help_and_type_per_family() {
 #[test]
 fn a_textfile_folder_that_is_not_there_is_refused_before_any_host() {
     let dir = std::env::temp_dir().join(format!("lvsprov-textfile-{}", std::process::id()));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvsprov"))
-        .current_dir(repo())
-        .args(["status", "inventories/lab.json", "--textfile"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    let args = [
+        "status",
+        "inventories/lab.json",
+        "--textfile",
+        dir.to_str().unwrap(),
+    ];
+    let (code, _, err) = lvsprov(&args);
+    assert_eq!(code, 3, "{err}");
     assert!(
         err.contains("--textfile") && err.contains("no such folder"),
         "{err}"

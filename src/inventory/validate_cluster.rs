@@ -9,12 +9,12 @@ use std::collections::HashMap;
 impl Validator {
     pub(super) fn ipvs(&mut self, raw: &RawIpvs) -> IpvsTuning {
         let d = IpvsTuning::DEFAULT;
-        let mut flag = |name: &str, v: Option<u32>, default: u32| match v {
-            Some(x) if x > 1 && !(name == "conn_reuse_mode" && x <= 3) => {
-                let range = if name == "conn_reuse_mode" {
-                    "0 to 3 (bit 1: reschedule a reused TIME_WAIT port; bit 2: a FIN_WAIT one too)"
-                } else {
-                    "0 or 1"
+        // A sysctl's value up to `max`: 0/1 for a flag, conn_reuse_mode a 2-bit map.
+        let mut flag = |name: &str, v: Option<u32>, default: u32, max: u32| match v {
+            Some(x) if x > max => {
+                let range = match max {
+                    1 => "0 or 1".to_string(),
+                    _ => format!("0 to {max}"),
                 };
                 self.problem(
                     format!("$.ipvs.{name}"),
@@ -24,16 +24,18 @@ impl Validator {
             }
             v => v.unwrap_or(default),
         };
-        let conn_reuse_mode = flag("conn_reuse_mode", raw.conn_reuse_mode, d.conn_reuse_mode);
+        let conn_reuse_mode = flag("conn_reuse_mode", raw.conn_reuse_mode, d.conn_reuse_mode, 3);
         let expire_nodest_conn = flag(
             "expire_nodest_conn",
             raw.expire_nodest_conn,
             d.expire_nodest_conn,
+            1,
         );
         let expire_quiescent_template = flag(
             "expire_quiescent_template",
             raw.expire_quiescent_template,
             d.expire_quiescent_template,
+            1,
         );
         let mut secs = |name: &str, v: Option<u32>, default: u32| match v {
             Some(x) if !(1..=604_800).contains(&x) => {
