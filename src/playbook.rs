@@ -54,6 +54,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../playbooks/lvsprov-ipvs-timeouts.service.j2"),
     ),
     (
+        "lvsprov-ipvs-sync.service.j2",
+        include_str!("../playbooks/lvsprov-ipvs-sync.service.j2"),
+    ),
+    (
         "vip-check.nft.j2",
         include_str!("../playbooks/vip-check.nft.j2"),
     ),
@@ -113,7 +117,8 @@ struct Context<'a> {
     #[serde(skip)]
     boot: Boot,
     nic: String,
-    state: &'static str,
+    /// A director's VRRP instances as it runs them (its state and priority in each).
+    vrrp: Vec<InstanceView>,
     keepalived: Option<Keepalived>,
     ipvs: IpvsTuning,
     services: Vec<Service>,
@@ -128,6 +133,17 @@ struct Context<'a> {
     http_retry: &'static str,
     /// A health check connects to a port SELinux's keepalived policy does not allow by default.
     keepalived_connect_any: bool,
+}
+
+/// One VRRP instance on one director.
+#[derive(Serialize, Clone)]
+struct InstanceView {
+    name: String,
+    vrid: u16,
+    state: &'static str,
+    priority: u16,
+    /// Each VIP with its place among all of them: its label's number on the NIC.
+    vips: Vec<(String, usize)>,
 }
 
 /// The ports of SELinux's `http_port_t`, the type keepalived may connect to without
@@ -270,8 +286,16 @@ fn expand(step: Step, ctx: &Context) -> Result<Vec<Step>, RenderError> {
     let persist = ctx.host_ref.persist;
     let refused = |m: String| RenderError::Refused(Refusal(m));
     match step {
-        Step::PersistVip(_) | Step::PersistIpvs(_) | Step::NoIpvsRestore(_) if !persist => {
+        Step::PersistVip(_)
+        | Step::PersistIpvs(_)
+        | Step::PersistIpvsSync(_)
+        | Step::NoIpvsRestore(_)
+            if !persist =>
+        {
             Ok(vec![])
+        }
+        Step::PersistIpvsSync(p) => {
+            crate::platform::ipvs_sync_unit(ctx.boot, &p.interface, p.id).map_err(refused)
         }
         Step::NoIpvsRestore(_) => Ok(platform.no_ipvs_restore()),
         Step::PersistVip(p) => platform
@@ -359,7 +383,7 @@ fn context<'a>(
             vips.push(s.vip.to_string());
         }
     }
-    let active = inv.active_director().is_some_and(|d| d.name == host.name);
+    let all_vips = inv.vips();
     let through_vip = services.iter().any(|s| s.health_check.through_vip);
     let view = HostView {
         name: &host.name,
@@ -377,7 +401,30 @@ fn context<'a>(
         init: boot.init,
         boot,
         nic,
-        state: if active { "MASTER" } else { "BACKUP" },
+        vrrp: inv
+            .vrrp_instances()
+            .into_iter()
+            .map(|i| InstanceView {
+                state: if i.master == host.name {
+                    "MASTER"
+                } else {
+                    "BACKUP"
+                },
+                priority: inv.priority_in(&i, host),
+                vips: i
+                    .vips
+                    .iter()
+                    .map(|v| {
+                        (
+                            v.to_string(),
+                            all_vips.iter().position(|a| *a == *v).unwrap_or(0),
+                        )
+                    })
+                    .collect(),
+                name: i.name,
+                vrid: i.vrid,
+            })
+            .collect(),
         keepalived: inv.keepalived.clone(),
         ipvs: inv.ipvs.clone(),
         ipvs_services: services.iter().map(VirtualService::from).collect(),

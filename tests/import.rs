@@ -206,7 +206,8 @@ fn a_real_server_not_read_is_named() {
     );
 }
 
-/// keepalived directors: VRRP, priorities, checks and the sync daemon come from keepalived.conf;
+/// keepalived directors: VRRP, priorities and checks come from keepalived.conf, sync from the
+/// daemons running;
 /// the inventory holds auth_pass, which the command writes only into a 0600 file.
 #[test]
 fn keepalived_directors_import_their_vrrp_and_checks() {
@@ -230,11 +231,21 @@ fn keepalived_directors_import_their_vrrp_and_checks() {
             &[(import::KEEPALIVED_CONF, &backup)],
         ),
     });
+    // lvsprov's sync runs apart from keepalived: the daemons say over what.
+    for s in &mut seen[..] {
+        for r in ["master", "backup"] {
+            s.facts
+                .sync_daemons
+                .insert(r.into(), "mcast=eth1, syncid=7".into());
+        }
+    }
     let got = import::inventory(&seen, &Options::default());
     assert!(got.secret);
     let v = &got.inventory;
     assert_eq!(v["keepalived"]["virtual_router_id"], 51);
     assert_eq!(v["keepalived"]["sync"]["enabled"], true);
+    assert_eq!(v["keepalived"]["sync"]["interface"], "eth1", "{v}");
+    assert_eq!(v["keepalived"]["sync"]["id"], 7, "{v}");
     assert_eq!(v["directors"][1]["priority"], 100);
     assert_eq!(v["directors"][1]["ssh"]["host"], "lvs02");
     assert_eq!(v["services"][0]["health_check"]["type"], "tcp");

@@ -547,18 +547,43 @@ fn an_interrupted_package_database_is_finished_before_any_install() {
     assert!(changes[1].script.contains("dpkg --configure -a"));
 }
 
+/// Connection sync is lvsprov's, not keepalived's: both daemons on every director with the
+/// inventory's interface and id, started at boot by a unit of its own, and none in
+/// keepalived.conf (keepalived would stop them whenever it stops).
 #[test]
 fn directors_sync_connections_unless_told_not_to() {
     let lab = inventory("inventories/lab.json");
-    let conf = |inv: &Inventory| {
-        find(
-            &plan_for(inv, "lvs02", &recorded("rhel9-lvs01.txt"), Mode::Up).unwrap(),
-            "file /etc/keepalived/keepalived.conf",
-        )
+    let plan =
+        |inv: &Inventory, f: &lvsprov::facts::Facts| plan_for(inv, "lvs02", f, Mode::Up).unwrap();
+    let fresh = recorded("rhel9-lvs01.txt");
+    let changes = plan(&lab, &fresh);
+    assert!(!find(&changes, "file /etc/keepalived/keepalived.conf")
         .diff
-        .clone()
-    };
-    assert!(conf(&lab).contains("+    lvs_sync_daemon ens33 VI_LVSPROV id 51\n"));
+        .contains("lvs_sync_daemon"));
+    let sync = find(&changes, "ipvs sync daemons");
+    assert_eq!(
+        sync.diff,
+        "none → master and backup (mcast=ens33, syncid=51), apart from keepalived"
+    );
+    assert!(sync
+        .script
+        .contains("ipvsadm --start-daemon backup --mcast-interface ens33 --syncid 51"));
+    let unit = find(
+        &changes,
+        "file /etc/systemd/system/lvsprov-ipvs-sync.service",
+    );
+    assert!(unit.diff.contains(
+        "+ExecStart=/sbin/ipvsadm --start-daemon master --mcast-interface ens33 --syncid 51\n"
+    ));
+    assert!(names(&changes).contains(&"service lvsprov-ipvs-sync".to_string()));
+    // Both running as wanted: nothing to do. One with another id: started again.
+    let mut syncing = fresh.clone();
+    for r in ["master", "backup"] {
+        syncing
+            .sync_daemons
+            .insert(r.into(), "mcast=ens33, syncid=51".into());
+    }
+    assert!(!names(&plan(&lab, &syncing)).contains(&"ipvs sync daemons".to_string()));
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/lab.json"))
             .unwrap();
@@ -567,25 +592,24 @@ fn directors_sync_connections_unless_told_not_to() {
         "\"advert_int\": 1, \"sync\": {\"interface\": \"eth1\", \"id\": 7}",
     ))
     .unwrap();
-    assert!(conf(&own).contains("+    lvs_sync_daemon eth1 VI_LVSPROV id 7\n"));
+    assert_eq!(
+        find(&plan(&own, &syncing), "ipvs sync daemons").diff,
+        "backup (mcast=ens33, syncid=51), master (mcast=ens33, syncid=51) → master and backup (mcast=eth1, syncid=7), apart from keepalived"
+    );
+    // Sync turned off stops whatever runs, and nothing starts them at boot.
     let off = inventory::parse(&text.replace(
         "\"advert_int\": 1",
         "\"advert_int\": 1, \"sync\": {\"enabled\": false}",
     ))
     .unwrap();
-    assert!(!conf(&off).contains("lvs_sync_daemon"));
-    // A reload does not stop the daemon keepalived started: sync turned off stops it by hand.
-    let mut syncing = recorded("rhel9-lvs01.txt");
-    syncing.sync_daemons.insert("backup".into());
-    let stop = plan_for(&off, "lvs02", &syncing, Mode::Up).unwrap();
+    let stop = plan(&off, &syncing);
     let off_step = find(&stop, "ipvs sync daemon");
     assert_eq!(
         off_step.diff,
-        "backup → stopped (sync is off in the inventory)"
+        "backup, master → stopped (sync is off in the inventory)"
     );
     assert!(off_step.script.contains("ipvsadm --stop-daemon \"$x\""));
-    let keep = plan_for(&lab, "lvs02", &syncing, Mode::Up).unwrap();
-    assert!(!names(&keep).contains(&"ipvs sync daemon".to_string()));
+    assert!(!names(&stop).iter().any(|n| n.contains("lvsprov-ipvs-sync")));
     let bad = inventory::parse(&text.replace(
         "\"advert_int\": 1",
         "\"advert_int\": 1, \"sync\": {\"interface\": \"eth1; reboot\"}",

@@ -23,7 +23,8 @@ fn table(web02: Option<&str>) -> String {
     )
 }
 
-/// lvs01's recorded facts, holding the VIP or not, with keepalived `state` and the table.
+/// lvs01's recorded facts, holding the VIP or not, with keepalived `state`, the sync daemons
+/// running (`sync`: roles, space-separated) and the table.
 fn director(holds: bool, keepalived: &str, state: &str, sync: &str, web02: Option<&str>) -> Facts {
     let text = std::fs::read_to_string(repo().join("tests/facts/debian12-lvs01.txt")).unwrap();
     let vip = if holds {
@@ -36,8 +37,12 @@ fn director(holds: bool, keepalived: &str, state: &str, sync: &str, web02: Optio
                  TCP  192.168.100.10:80                  12       72        0     4712        0\n\
                    -> 192.168.100.201:80                  7       40        0     2600        0\n\
                    -> 192.168.100.202:80                  5       32        0     2112        0\n";
+    let daemons: String = sync
+        .split_whitespace()
+        .map(|r| format!("{r} sync daemon (mcast=eth0, syncid=51)\n"))
+        .collect();
     let live = format!(
-        "@@ipvsd\n{sync} sync daemon (mcast=eth0, syncid=51)\n@@live\nread\n{}@@livestats\n{stats}@@liverate\n{}@@liveconns\n9\n@@vrrp\n{keepalived}\n\
+        "@@ipvsd\n{daemons}@@live\nread\n{}@@livestats\n{stats}@@liverate\n{}@@liveconns\n9\n@@vrrp\n{keepalived}\n\
          (VI_LVSPROV) Entering BACKUP STATE (init)\n(VI_LVSPROV) Entering {state} STATE\n@@end\n",
         table(web02),
         stats.replace(" 12 ", " 3 ")
@@ -71,8 +76,20 @@ fn seen(inv: &Inventory, facts: Vec<Result<Facts, String>>) -> Vec<(Host, Result
 
 fn healthy_facts() -> Vec<Result<Facts, String>> {
     vec![
-        Ok(director(true, "active", "MASTER", "master", Some(WEB02))),
-        Ok(director(false, "active", "BACKUP", "backup", Some(WEB02))),
+        Ok(director(
+            true,
+            "active",
+            "MASTER",
+            "master backup",
+            Some(WEB02),
+        )),
+        Ok(director(
+            false,
+            "active",
+            "BACKUP",
+            "master backup",
+            Some(WEB02),
+        )),
         Ok(web(true)),
         Ok(web(true)),
     ]
@@ -120,7 +137,13 @@ fn each_problem_is_named_with_where_to_look() {
     let judge = |f: Vec<Result<Facts, String>>| build(&inv, &seen(&inv, f));
 
     let mut f = healthy_facts();
-    f[1] = Ok(director(true, "active", "MASTER", "master", Some(WEB02)));
+    f[1] = Ok(director(
+        true,
+        "active",
+        "MASTER",
+        "master backup",
+        Some(WEB02),
+    ));
     let split = judge(f);
     assert_eq!(split.health, "degraded");
     assert!(
@@ -133,7 +156,7 @@ fn each_problem_is_named_with_where_to_look() {
     );
 
     let mut f = healthy_facts();
-    f[0] = Ok(director(true, "active", "MASTER", "master", None));
+    f[0] = Ok(director(true, "active", "MASTER", "master backup", None));
     let out = judge(f);
     assert_eq!(out.services[0].real_servers[1].check, "down");
     assert!(
@@ -145,7 +168,13 @@ fn each_problem_is_named_with_where_to_look() {
     );
 
     let mut f = healthy_facts();
-    f[1] = Ok(director(false, "inactive", "BACKUP", "backup", Some(WEB02)));
+    f[1] = Ok(director(
+        false,
+        "inactive",
+        "BACKUP",
+        "master backup",
+        Some(WEB02),
+    ));
     let stopped = judge(f);
     assert!(
         stopped
@@ -156,8 +185,25 @@ fn each_problem_is_named_with_where_to_look() {
         stopped.problems
     );
 
+    // A backup that sends but does not receive would reset every session if it took over.
     let mut f = healthy_facts();
-    f[0] = Ok(director(false, "active", "BACKUP", "backup", Some(WEB02)));
+    f[1] = Ok(director(false, "active", "BACKUP", "master", Some(WEB02)));
+    let deaf = judge(f);
+    assert_eq!(
+        deaf.problems,
+        ["lvs02: no backup sync daemon runs, so a failover between it and its peers resets sessions (`ipvsadm -L --daemon` there; `lvsprov up` starts it)"],
+        "{:?}",
+        deaf.problems
+    );
+
+    let mut f = healthy_facts();
+    f[0] = Ok(director(
+        false,
+        "active",
+        "BACKUP",
+        "master backup",
+        Some(WEB02),
+    ));
     let nobody = judge(f);
     assert_eq!(nobody.health, "down", "{:?}", nobody.problems);
 

@@ -397,7 +397,8 @@ fn dropped_multicast_splits_the_brain_only_without_unicast_vrrp() {
 }
 
 /// `verify --failover` stops the MASTER's keepalived with sessions open and measures the
-/// outage. With IPVS connection sync more sessions survive than without.
+/// outage. With IPVS connection sync more sessions survive than without, and the director that
+/// takes the VIP back knows the sessions ended while its keepalived was stopped.
 #[test]
 fn failover_with_sync_keeps_more_sessions_than_without() {
     let mut vm = vm!();
@@ -426,6 +427,15 @@ fn failover_with_sync_keeps_more_sessions_than_without() {
     assert!((0.0..30.0).contains(&secs), "{secs}");
     eprintln!("failover: outage {secs:.2} s, {synced} of 10 sessions survived, the backup held {} at the stop", est["known_to_backups"]);
     vm.sh("wait_vip").ok();
+    // The sessions ended on lvs02 while lvs01's keepalived was stopped; lvs01, the holder again,
+    // must not keep them ESTABLISHED: a new connection reusing such a port would go to the old
+    // entry's real server, drained or removed ones included.
+    let left = vm.sh("no_established 10").ok();
+    assert_eq!(
+        left.out.trim(),
+        "established: lvs01=0 lvs02=0",
+        "no director counts a connection that ended elsewhere"
+    );
 
     // The same failover without sync: most established sessions break (a session can survive
     // when its client port matches a stale synced entry the backup kept: seen once, 1 of 10).
@@ -853,6 +863,59 @@ fn through_vip_checks_take_out_a_real_server_that_lost_the_vip() {
     );
     vm.sh("wait_table web01 2 30 && wait_table web02 2 30").ok();
     vm.end();
+}
+
+/// Two VIPs, 192.168.100.10 mastered by lvs01 and .20 by lvs02 (`inventories/lab-two-masters.json`):
+/// each held by its master, so both directors carry traffic; with multicast VRRP dropped on both
+/// (unicast is the default) still one holder each; and connection sync works both ways, each
+/// director learning the other's connections.
+#[test]
+fn two_vips_are_each_held_by_their_own_master_and_synced_both_ways() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    let two = "inventories/lab-two-masters.json";
+    vm.lvsprov(&format!("up {two}")).ok();
+    // Until lvs01 holds only .10 and lvs02 only .20 (keepalived's VRRP settles in a few adverts).
+    let held = |vm: &mut Vm| {
+        vm.sh(r#"for i in $(seq 40); do h=""; for d in lvs01 lvs02; do h="$h $d=$(on $d ip -4 -o addr show dev eth0 | grep -oE '192\.168\.100\.(10|20)/' | tr -d / | sort | tr '\n' ,)"; done
+              [ "$h" = " lvs01=192.168.100.10, lvs02=192.168.100.20," ] && break; sleep 0.5; done; echo "held:$h""#)
+            .ok()
+            .out
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        held(&mut vm),
+        "held: lvs01=192.168.100.10, lvs02=192.168.100.20,"
+    );
+    let v = verified(&mut vm, &format!("{two} --requests 4"));
+    let by_master: Vec<&Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"].as_str().unwrap().ends_with("held by its master"))
+        .collect();
+    assert_eq!(by_master.len(), 2, "{v}");
+    // Both ways: lvs01 holds the entries of lvs02's .20 connections (verify's requests) and
+    // lvs02 those of lvs01's .10 ones, each received from its peer.
+    let learned = vm
+        .sh("echo lvs01_of_20=$(on lvs01 ipvsadm -Lnc | grep -c ' 192.168.100.20:80 ') lvs02_of_10=$(on lvs02 ipvsadm -Lnc | grep -c ' 192.168.100.10:80 ')")
+        .ok();
+    assert!(
+        learned.field("lvs01_of_20") > 0.0 && learned.field("lvs02_of_10") > 0.0,
+        "each director knows the other's connections: {}",
+        learned.out
+    );
+    vm.sh(r#"for d in lvs01 lvs02; do on $d "nft add table ip labdrop; nft add chain ip labdrop in '{ type filter hook input priority -10; }'; nft add rule ip labdrop in ip daddr 224.0.0.18 drop"; done; sleep 4"#)
+        .ok();
+    assert_eq!(
+        held(&mut vm),
+        "held: lvs01=192.168.100.10, lvs02=192.168.100.20,"
+    );
+    vm.sh("for d in lvs01 lvs02; do on $d nft delete table ip labdrop; done")
+        .ok();
+    vm.lvsprov(&format!("down {two}")).ok();
+    vm.end_down();
 }
 
 /// The lab's real-server playbook plus a file that reloads apache, its content "# round ROUND".

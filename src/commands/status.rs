@@ -193,7 +193,7 @@ fn director(
                 .any(|a| a.dev != "lo" && a.ip.to_string() == *v)
         })
         .collect();
-    d.sync_daemons = f.sync_daemons.iter().cloned().collect();
+    d.sync_daemons = f.sync_daemons.keys().cloned().collect();
     d.drained = f.drained.iter().cloned().collect();
     if let Some(l) = &f.live {
         d.keepalived = l.keepalived.clone();
@@ -212,15 +212,18 @@ fn director(
         ));
     }
     if inv.keepalived.as_ref().is_some_and(|k| k.sync.is_some()) {
-        let want = if d.holds.is_empty() {
-            "backup"
-        } else {
-            "master"
-        };
-        if !d.sync_daemons.iter().any(|x| x == want) {
+        let own = f.boot.init == crate::os::Init::Systemd;
+        let want = crate::verify::checks::sync::wanted(own, !d.holds.is_empty());
+        let missing: Vec<&str> = want
+            .iter()
+            .copied()
+            .filter(|r| !d.sync_daemons.iter().any(|x| x == r))
+            .collect();
+        if !missing.is_empty() {
             problems.push(format!(
-                "{}: no {want} sync daemon runs, so a failover resets its sessions (`ipvsadm -L --daemon` there)",
-                h.name
+                "{}: no {} sync daemon runs, so a failover between it and its peers resets sessions (`ipvsadm -L --daemon` there; `lvsprov up` starts it)",
+                h.name,
+                missing.join(" or ")
             ));
         }
     }

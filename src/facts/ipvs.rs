@@ -23,8 +23,8 @@ pub fn fragment() -> Script {
     sh!("if [ -e /proc/net/ip_vs ]; then echo available; if command -v ipvsadm-save >/dev/null; then ipvsadm-save -n; fi\nelif modinfo ip_vs >/dev/null 2>&1; then echo module; else echo absent; fi\necho @@ipvsd; if [ -e /proc/net/ip_vs ] && command -v ipvsadm >/dev/null; then ipvsadm -L --daemon 2>/dev/null; ipvsadm -L --timeout 2>/dev/null; fi")
 }
 
-/// The sync daemons running (`master`, `backup`).
-pub fn parse_daemons(lines: &[&str]) -> std::collections::BTreeSet<String> {
+/// The sync daemons running: role (`master`, `backup`) → `mcast=eth0, syncid=51`.
+pub fn parse_daemons(lines: &[&str]) -> std::collections::BTreeMap<String, String> {
     crate::ipvs::daemons(&lines.join("\n"))
 }
 
@@ -60,7 +60,7 @@ mod tests {
             "backup sync daemon (mcast=eth0, syncid=51)",
             "junk",
         ]);
-        assert_eq!(d.into_iter().collect::<Vec<_>>(), ["backup", "master"]);
+        assert_eq!(d.keys().collect::<Vec<_>>(), ["backup", "master"]);
         assert_eq!(
             parse_timeouts(&["Timeout (tcp tcpfin udp): 7260 120 300"]),
             Some([7260, 120, 300])

@@ -74,8 +74,8 @@ pub struct Facts {
     pub macs: BTreeMap<String, String>,
     pub sysctls: BTreeMap<String, String>,
     pub ipvs: Ipvs,
-    /// IPVS sync daemons running here: `master`, `backup`.
-    pub sync_daemons: BTreeSet<String>,
+    /// IPVS sync daemons running here: role (`master`, `backup`) → `mcast=eth0, syncid=51`.
+    pub sync_daemons: BTreeMap<String, String>,
     /// IPVS's tcp, tcpfin and udp timeouts (seconds); None before ipvsadm is installed.
     pub ipvs_timeouts: Option<[u32; 3]>,
     pub packages: BTreeSet<String>,

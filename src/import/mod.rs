@@ -74,10 +74,13 @@ pub fn inventory(hosts: &[Seen], opts: &Options) -> Imported {
 
 fn read<'a>(s: &'a Seen, out: &mut Vec<String>) -> Read<'a> {
     let f = &s.facts;
-    let keepalived = f
-        .files
-        .get(KEEPALIVED_CONF)
-        .map(|c| keepalived_conf::read(&c.content));
+    let keepalived = f.files.get(KEEPALIVED_CONF).map(|c| {
+        let mut k = keepalived_conf::read(&c.content);
+        if k.sync_interface.is_none() {
+            (k.sync_interface, k.sync_id) = own_sync(&f.sync_daemons);
+        }
+        k
+    });
     let table = match (&keepalived, &f.ipvs) {
         (Some(k), _) if !k.virtual_servers.is_empty() => from_keepalived(&s.target, k, out),
         (_, Ipvs::Available(table)) => from_table(&s.target, table, out),
@@ -95,6 +98,26 @@ fn read<'a>(s: &'a Seen, out: &mut Vec<String>) -> Read<'a> {
         keepalived,
         lo_vips,
     }
+}
+
+/// Sync run apart from keepalived (as lvsprov runs it): both daemons with the same interface and
+/// id, from `ipvsadm -L --daemon`'s `mcast=eth0, syncid=51`.
+fn own_sync(daemons: &BTreeMap<String, String>) -> (Option<String>, Option<u16>) {
+    let (Some(m), Some(b)) = (daemons.get("master"), daemons.get("backup")) else {
+        return (None, None);
+    };
+    let field = |k: &str| {
+        m.split(", ")
+            .find_map(|w| w.strip_prefix(k))
+            .map(str::to_string)
+    };
+    if m != b {
+        return (None, None);
+    }
+    (
+        field("mcast="),
+        field("syncid=").and_then(|i| i.parse().ok()),
+    )
 }
 
 fn role_of(r: &Read, opts: &Options) -> Option<Role> {
@@ -312,6 +335,7 @@ impl Builder {
             persistence_timeout: s.persistence,
             health_check: s.health.clone().unwrap_or_default(),
             real_servers: members,
+            master: None,
         }
     }
 

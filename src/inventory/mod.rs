@@ -14,10 +14,12 @@ mod types;
 mod validate;
 mod validate_cluster;
 mod validate_services;
+mod vrrp;
 mod words;
 
 pub use types::{AdvertInt, HealthCheck, HealthKind, Protocol, Scheduler, Vip};
 pub use validate::{expand, parse_jump, valid_hostname, valid_ifname};
+pub use vrrp::VrrpInstance;
 
 /// One mistake in the inventory: where it is and what to do about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +182,9 @@ pub struct Service {
     pub persistence_timeout: Option<u32>,
     pub health_check: HealthCheck,
     pub real_servers: Vec<Member>,
+    /// The director that holds the VIP while healthy (a director's name); None: the highest
+    /// priority. See [`Inventory::vrrp_instances`].
+    pub master: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -324,6 +329,7 @@ impl Service {
             scheduler: self.scheduler,
             persistence_timeout: self.persistence_timeout,
             health_check: self.health_check.clone(),
+            master: self.master.clone(),
             real_servers: self
                 .real_servers
                 .iter()

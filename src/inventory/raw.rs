@@ -114,7 +114,8 @@ pub struct RawKeepalived {
     pub sync: RawSync,
 }
 
-/// IPVS connection sync between the directors (keepalived's `lvs_sync_daemon`).
+/// IPVS connection sync between the directors (both daemons on each, run by lvsprov on systemd
+/// hosts, by keepalived's `lvs_sync_daemon` elsewhere).
 #[derive(Deserialize, Serialize, JsonSchema, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Sync")]
@@ -184,6 +185,11 @@ pub struct RawService {
     #[serde(default)]
     pub health_check: RawHealthCheck,
     pub real_servers: Vec<RawMember>,
+    /// The director that holds this service's VIP while it is healthy (keepalived, two or more
+    /// directors): each master gets a VRRP instance of its own, so each director can carry some
+    /// VIPs. Services on one VIP name the same master. Default: the highest priority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, JsonSchema, Clone, PartialEq, Debug)]

@@ -109,6 +109,7 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
     let keepalived = v.keepalived(&raw);
     let ipvs = v.ipvs(&raw.ipvs);
     let services = v.services(&raw.services, &hosts, network);
+    v.masters(&raw.services, &hosts, keepalived.as_ref());
     match (v.problems.is_empty(), network) {
         (true, Some(network)) => Ok(Inventory {
             network,

@@ -56,10 +56,79 @@ impl Validator {
                     persistence_timeout: s.persistence_timeout,
                     health_check,
                     real_servers,
+                    master: s.master.clone(),
                 });
             }
         }
         out
+    }
+
+    /// Each `master` names a director, needs keepalived with two or more directors, agrees with
+    /// the other services on its VIP, and the instances' router ids stay within VRRP's 1..255.
+    pub(super) fn masters(
+        &mut self,
+        raw: &[RawService],
+        hosts: &[Host],
+        keepalived: Option<&super::Keepalived>,
+    ) {
+        let directors: Vec<&str> = hosts
+            .iter()
+            .filter(|h| h.role() == Role::Director)
+            .map(|h| h.name.as_str())
+            .collect();
+        let mut by_vip: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+        let mut masters: Vec<&str> = Vec::new();
+        for (i, s) in raw.iter().enumerate() {
+            let Some(m) = s.master.as_deref() else {
+                continue;
+            };
+            let at = format!("$.services[{i}].master");
+            if !directors.contains(&m) {
+                self.problem(
+                    at,
+                    format!(
+                        "{m:?} is not a director; name one of: {}",
+                        directors.join(", ")
+                    ),
+                );
+                continue;
+            }
+            if keepalived.is_none() || directors.len() < 2 {
+                self.problem(at, "a master only means something with keepalived and two or more directors; remove it");
+                continue;
+            }
+            match by_vip.get(s.vip.as_str()) {
+                Some((j, other)) if *other != m => self.problem(
+                    at,
+                    format!("$.services[{j}] on the same VIP names {other}; a VIP moves as one, so give them the same master"),
+                ),
+                _ => {
+                    by_vip.insert(&s.vip, (i, m));
+                }
+            }
+            if !masters.contains(&m) {
+                masters.push(m);
+            }
+        }
+        // The instances: one per master, the highest priority's for VIPs that name none.
+        let top = hosts
+            .iter()
+            .filter(|h| h.role() == Role::Director)
+            .max_by_key(|h| h.priority())
+            .map(|h| h.name.as_str());
+        let unnamed = raw.iter().any(|s| !by_vip.contains_key(s.vip.as_str()));
+        if let Some(t) = top.filter(|t| unnamed && !masters.contains(t)) {
+            masters.push(t);
+        }
+        if let Some(k) = keepalived {
+            let last = u16::from(k.virtual_router_id) + masters.len() as u16 - 1;
+            if masters.len() > 1 && last > 255 {
+                self.problem(
+                    "$.keepalived.virtual_router_id",
+                    format!("each master's VRRP instance takes the next id after it (up to {last}); VRRP ids end at 255, so use {} or less", 256 - masters.len()),
+                );
+            }
+        }
     }
 
     fn parsed<T: std::str::FromStr<Err = String>>(&mut self, at: String, text: &str) -> Option<T> {

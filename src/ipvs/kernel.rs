@@ -1,7 +1,7 @@
 //! What the kernel's IPVS says beside the rules: its connection entries, its sync daemons and
 //! its timeouts.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 /// One entry of `/proc/net/ip_vs_conn`.
@@ -38,14 +38,21 @@ pub fn conns(text: &str) -> Vec<Conn> {
         .collect()
 }
 
-/// The sync daemons running (`master`, `backup`), from `ipvsadm -L --daemon`:
-/// `master sync daemon (mcast=eth0, syncid=51)`.
-pub fn daemons(text: &str) -> BTreeSet<String> {
+/// The sync daemons running, each role (`master`, `backup`) with what it syncs over
+/// (`mcast=eth0, syncid=51`), from `ipvsadm -L --daemon`:
+/// `master sync daemon (mcast=eth0, syncid=51)`, and on newer kernels with
+/// `, maxlen=1472, group=224.0.0.81, port=8848, ttl=1` after the id (left out here).
+pub fn daemons(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let role = w.next().filter(|r| *r == "master" || *r == "backup")?;
-            (w.next() == Some("sync")).then(|| role.to_string())
+            let (role, rest) = l.trim().split_once(' ')?;
+            let args = rest.strip_prefix("sync daemon")?.trim();
+            let args = args.trim_start_matches('(').trim_end_matches(')');
+            let kept: Vec<&str> = args
+                .split(", ")
+                .filter(|w| w.starts_with("mcast=") || w.starts_with("syncid="))
+                .collect();
+            (role == "master" || role == "backup").then(|| (role.to_string(), kept.join(", ")))
         })
         .collect()
 }
@@ -81,8 +88,12 @@ mod tests {
         assert_eq!(c[0].virt.to_string(), "192.168.100.10:80");
         assert_eq!(c[1].dest.to_string(), "192.168.100.202:80");
         assert_eq!(
-            daemons("master sync daemon (mcast=eth0, syncid=51)\nbackup sync daemon (mcast=eth0, syncid=51)\n"),
-            ["backup".to_string(), "master".to_string()].into()
+            daemons("master sync daemon (mcast=eth0, syncid=51, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\nbackup sync daemon (mcast=eth1, syncid=7)\njunk\n"),
+            [
+                ("backup".to_string(), "mcast=eth1, syncid=7".to_string()),
+                ("master".to_string(), "mcast=eth0, syncid=51".to_string())
+            ]
+            .into()
         );
         assert_eq!(
             timeouts("Timeout (tcp tcpfin udp): 900 120 300\n"),

@@ -81,6 +81,22 @@ pub fn ipvs_timeouts_unit(t: &crate::inventory::IpvsTuning) -> Vec<Step> {
     ]
 }
 
+/// A director's IPVS sync daemons at boot (systemd hosts), before keepalived so its first
+/// failover already syncs. Enabled, not started: `up` starts the daemons itself (`ipvs_sync`).
+pub fn ipvs_sync_unit(boot: Boot, interface: &str, id: u8) -> Result<Vec<Step>, String> {
+    if boot.init != Init::Systemd {
+        return Err(nothing_at_boot(boot, "the IPVS sync daemons"));
+    }
+    Ok(vec![
+        Step::File(File::templated(
+            "/etc/systemd/system/lvsprov-ipvs-sync.service",
+            "lvsprov-ipvs-sync.service.j2",
+            serde_json::json!({ "interface": interface, "id": id }),
+        )),
+        Step::Service(Service::at_boot("lvsprov-ipvs-sync")),
+    ])
+}
+
 /// Why `what` cannot be persisted on a host that boots nothing lvsprov can hook, and the fix.
 pub fn nothing_at_boot(boot: Boot, what: &str) -> String {
     let init = match boot.init {

@@ -116,7 +116,7 @@ pub trait Resource {
     fn down(&self, facts: &Facts, opts: DownOptions) -> Vec<Change>;
 }
 
-/// A playbook step: `{"<kind>": {...}}`. `persist_vip` and `persist_ipvs` are intents: the
+/// A playbook step: `{"<kind>": {...}}`. The `persist_*` steps are intents: the
 /// playbook loader replaces them by the host platform's own steps before planning.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -129,6 +129,7 @@ pub enum Step {
     Address(address::Address),
     Service(service::Service),
     Ipvs(ipvs::Ipvs),
+    IpvsSync(ipvs_sync::IpvsSync),
     IpvsSyncOff(ipvs_sync::IpvsSyncOff),
     IpvsTimeouts(ipvs_timeouts::IpvsTimeouts),
     FirewallPort(firewall::FirewallPort),
@@ -136,6 +137,7 @@ pub enum Step {
     Directory(directory::Directory),
     PersistVip(persist::PersistVip),
     PersistIpvs(persist::PersistIpvs),
+    PersistIpvsSync(persist::PersistIpvsSync),
     NoIpvsRestore(persist::NoIpvsRestore),
     SelinuxBoolean(selinux::SelinuxBoolean),
     Retired(retired::Retired),
@@ -153,6 +155,7 @@ impl Step {
             Step::Address(r) => r,
             Step::Service(r) => r,
             Step::Ipvs(r) => r,
+            Step::IpvsSync(r) => r,
             Step::IpvsSyncOff(r) => r,
             Step::IpvsTimeouts(r) => r,
             Step::FirewallPort(r) => r,
@@ -160,7 +163,10 @@ impl Step {
             Step::Directory(r) => r,
             Step::SelinuxBoolean(r) => r,
             Step::Retired(r) => r,
-            Step::PersistVip(_) | Step::PersistIpvs(_) | Step::NoIpvsRestore(_) => return None,
+            Step::PersistVip(_)
+            | Step::PersistIpvs(_)
+            | Step::PersistIpvsSync(_)
+            | Step::NoIpvsRestore(_) => return None,
         })
     }
 

@@ -15,6 +15,14 @@ pub struct PersistVip {
 #[serde(deny_unknown_fields)]
 pub struct PersistIpvs {}
 
+/// The IPVS sync daemons (`ipvs_sync`) started again at boot, before keepalived.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersistIpvsSync {
+    pub interface: String,
+    pub id: u8,
+}
+
 /// keepalived owns the IPVS table: nothing may restore a saved one at boot.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

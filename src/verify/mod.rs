@@ -185,11 +185,6 @@ fn directors(scope: &Scope) -> Vec<Check> {
         .inv
         .directors()
         .all(|d| scope.selected.contains(&d.name));
-    let active = scope
-        .inv
-        .active_director()
-        .map(|d| d.name.clone())
-        .unwrap_or_default();
     let mut out = Vec::new();
     for svc in scope.services() {
         let as_run = svc.with_drained(&drained);
@@ -202,14 +197,18 @@ fn directors(scope: &Scope) -> Vec<Check> {
                 .iter()
                 .map(|d| d.host.name.clone())
                 .collect();
-            out.push(vip_holder::run(svc.vip, &holders, &active));
+            let master = scope.inv.master_of(svc.vip).unwrap_or_default();
+            out.push(vip_holder::run(svc.vip, &holders, master));
+            if svc.master.is_some() {
+                out.push(vip_holder::by_master(svc.vip, &holders, master));
+            }
         }
     }
     out.extend(sync_daemons(scope, all_directors));
     out
 }
 
-/// With keepalived's sync on and every director observed: the VIP holder sends, the others receive.
+/// With sync on and every director observed: each runs the daemons it must ([`sync::wanted`]).
 fn sync_daemons(scope: &Scope, all_directors: bool) -> Vec<Check> {
     let synced = scope
         .inv
@@ -232,9 +231,11 @@ fn sync_daemons(scope: &Scope, all_directors: bool) -> Vec<Check> {
     scope
         .directors()
         .map(|d| {
+            let own = d.facts.boot.init == crate::os::Init::Systemd;
+            let holder = holders.contains(&d.host.name.as_str());
             sync::run(
                 &d.host.name,
-                holders.contains(&d.host.name.as_str()),
+                sync::wanted(own, holder),
                 &d.facts.sync_daemons,
             )
         })

@@ -49,6 +49,12 @@ load_start() { setsid bash -c 'while :; do echo "$(date +%s.%N) $(curl -s -m 3 -
 load_stop() { kill "$(cat /tmp/load.pid)"; rm /tmp/load.pid; sleep 0.2
   awk '{ n++; if (!first) first = $1; end = $1; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
        END { printf "requests=%d failed=%d longest_gap_ms=%d span_ms=%d\n", n, f, gap, (end - first) * 1000 }' /tmp/load.out; }
+# Until no director's IPVS table holds an ESTABLISHED connection from a client port in the
+# ephemeral range (the drain story's ghosts use 20001/20002), for at most SECS: prints each
+# director's count at the end.
+no_established() { local i d n; for i in $(seq $(($1 * 2))); do
+    n=""; for d in lvs01 lvs02; do n="$n $d=$(on $d ipvsadm -Lnc | awk '$3 == "ESTABLISHED" { split($4, a, ":"); if (a[2] >= 32768) n++ } END { print n + 0 }')"; done
+    case "$n" in *=[1-9]*) sleep 0.5 ;; *) break ;; esac; done; echo "established:$n"; }
 # HOST's own nftables ruleset, as a short hash.
 ruleset() { on $1 'nft list ruleset 2>/dev/null | md5sum | cut -c1-12'; }
 # Every LVS host's, one "HOST=HASH" line each.

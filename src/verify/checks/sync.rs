@@ -1,19 +1,29 @@
-//! IPVS connection sync runs between the directors: the VIP holder sends its connections
-//! (`master` daemon), the others receive them (`backup`), so a failover keeps established
-//! connections instead of resetting them.
+//! IPVS connection sync runs between the directors: each one sends the connections it serves
+//! while it holds a VIP (`master` daemon) and receives the others' (`backup`), both all the time
+//! and apart from keepalived, so a failover keeps established connections instead of resetting
+//! them and a director whose keepalived stopped still learns how its old sessions ended.
 
 use super::{check, listed, Check};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddrV4;
 
-/// `holder`: whether this director holds the VIP; `daemons`: what runs there.
-pub fn run(director: &str, holder: bool, daemons: &BTreeSet<String>) -> Check {
-    let want = if holder { "master" } else { "backup" };
-    let seen: Vec<String> = daemons.iter().cloned().collect();
+/// The daemons a director must run. Its own (`own`: lvsprov runs them, on systemd hosts): both.
+/// keepalived's (`lvs_sync_daemon`, elsewhere): the holder sends, the others receive.
+pub fn wanted(own: bool, holder: bool) -> &'static [&'static str] {
+    match (own, holder) {
+        (true, _) => &["master", "backup"],
+        (false, true) => &["master"],
+        (false, false) => &["backup"],
+    }
+}
+
+/// `daemons`: what runs on `director` (role → what it syncs over); `want`: from [`wanted`].
+pub fn run(director: &str, want: &[&str], daemons: &BTreeMap<String, String>) -> Check {
+    let seen: Vec<String> = daemons.keys().cloned().collect();
     check(
-        format!("{director}: IPVS sync daemon"),
-        daemons.contains(want),
-        format!("a {want} sync daemon"),
+        format!("{director}: IPVS sync daemons"),
+        want.iter().all(|r| daemons.contains_key(*r)),
+        want.join(" and "),
         listed(&seen, "none running"),
     )
 }
@@ -53,11 +63,21 @@ mod tests {
     }
 
     #[test]
-    fn the_holder_sends_the_others_receive() {
-        let both: BTreeSet<String> = ["master".to_string(), "backup".to_string()].into();
-        assert!(run("lvs01", true, &both).ok);
-        assert!(run("lvs02", false, &["backup".to_string()].into()).ok);
-        assert!(!run("lvs02", false, &["master".to_string()].into()).ok);
-        assert_eq!(run("lvs01", true, &BTreeSet::new()).seen, "none running");
+    fn every_own_director_sends_and_receives() {
+        let d = |roles: &[&str]| -> BTreeMap<String, String> {
+            roles
+                .iter()
+                .map(|r| (r.to_string(), "mcast=eth0, syncid=51".to_string()))
+                .collect()
+        };
+        let own = wanted(true, false);
+        assert!(run("lvs01", own, &d(&["master", "backup"])).ok);
+        assert!(!run("lvs02", own, &d(&["backup"])).ok);
+        assert!(!run("lvs02", own, &d(&["master"])).ok);
+        assert_eq!(run("lvs01", own, &d(&[])).seen, "none running");
+        // keepalived's daemons: the holder sends, a backup receives.
+        assert!(run("lvs01", wanted(false, true), &d(&["master", "backup"])).ok);
+        assert!(run("lvs02", wanted(false, false), &d(&["backup"])).ok);
+        assert!(!run("lvs02", wanted(false, false), &d(&["master"])).ok);
     }
 }

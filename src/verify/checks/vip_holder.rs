@@ -22,9 +22,30 @@ pub fn run(vip: Vip, holders: &[String], active: &str) -> Check {
     )
 }
 
+/// A VIP whose service names its `master` is held by it: with both directors up, another
+/// holder means the priorities keepalived runs are not the inventory's (`lvsprov up` renders
+/// them) or the master does not hear its peers' adverts.
+pub fn by_master(vip: Vip, holders: &[String], master: &str) -> Check {
+    check(
+        format!("VIP {vip} held by its master"),
+        holders == [master],
+        master,
+        listed(holders, "nobody"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_named_master_holds_it() {
+        let vip = Vip("192.168.100.20".parse().unwrap());
+        assert!(by_master(vip, &["lvs02".into()], "lvs02").ok);
+        let other = by_master(vip, &["lvs01".into()], "lvs02");
+        assert_eq!((other.ok, other.seen.as_str()), (false, "lvs01"));
+        assert!(!by_master(vip, &["lvs01".into(), "lvs02".into()], "lvs02").ok);
+    }
 
     #[test]
     fn one_holder_only() {

@@ -1,0 +1,112 @@
+//! A master per VIP, planned from recorded facts: each director that masters a VIP gets a VRRP
+//! instance of its own in which it has the top priority, and a bad `master` is refused with its
+//! JSON path before any host is contacted.
+
+mod common;
+
+use common::plan::{find, inventory_with, plan_for, recorded};
+use lvsprov::inventory;
+use lvsprov::plan::Mode;
+use serde_json::{json, Value};
+
+/// The lab with a second VIP, 192.168.100.20, mastered by lvs02.
+fn two_masters(v: &mut Value) {
+    let mut second = v["services"][0].clone();
+    second["vip"] = json!("192.168.100.20");
+    second["master"] = json!("lvs02");
+    v["services"].as_array_mut().unwrap().push(second);
+}
+
+/// One instance of a keepalived.conf diff, from `vrrp_instance NAME {` to its closing brace.
+fn instance<'a>(diff: &'a str, name: &str) -> &'a str {
+    let start = diff
+        .find(&format!("vrrp_instance {name} {{"))
+        .unwrap_or_else(|| panic!("no instance {name} in\n{diff}"));
+    let end = diff[start..].find("\n+}").unwrap();
+    &diff[start..start + end]
+}
+
+#[test]
+fn each_master_holds_its_vips_in_an_instance_of_its_own() {
+    let inv = inventory_with("inventories/lab.json", two_masters);
+    let instances = inv.vrrp_instances();
+    assert_eq!(
+        instances
+            .iter()
+            .map(|i| (i.name.as_str(), i.vrid, i.master.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("VI_LVSPROV", 51, "lvs01"),
+            ("VI_LVSPROV_lvs02", 52, "lvs02")
+        ]
+    );
+    let conf = |host: &str| {
+        find(
+            &plan_for(&inv, host, &recorded("rhel9-lvs01.txt"), Mode::Up).unwrap(),
+            "file /etc/keepalived/keepalived.conf",
+        )
+        .diff
+        .clone()
+    };
+    let (one, two) = (conf("lvs01"), conf("lvs02"));
+    for (diff, first, second) in [(&one, "MASTER", "BACKUP"), (&two, "BACKUP", "MASTER")] {
+        let a = instance(diff, "VI_LVSPROV");
+        let b = instance(diff, "VI_LVSPROV_lvs02");
+        assert!(a.contains(&format!("state {first}\n")), "{a}");
+        assert!(b.contains(&format!("state {second}\n")), "{b}");
+        assert!(a.contains("virtual_router_id 51\n") && b.contains("virtual_router_id 52\n"));
+        assert!(a.contains("192.168.100.10/32 dev ens33 label ens33:0") && !a.contains(".20/"));
+        assert!(b.contains("192.168.100.20/32 dev ens33 label ens33:1") && !b.contains(".10/"));
+    }
+    // The master takes the top priority (lvs01's 150) in its own instance, and lvs01 lvs02's.
+    assert!(instance(&one, "VI_LVSPROV").contains("priority 150\n"));
+    assert!(instance(&one, "VI_LVSPROV_lvs02").contains("priority 100\n"));
+    assert!(instance(&two, "VI_LVSPROV").contains("priority 100\n"));
+    assert!(instance(&two, "VI_LVSPROV_lvs02").contains("priority 150\n"));
+    // Both VIPs balanced on each director, whoever holds them.
+    assert_eq!(one.matches("+virtual_server ").count(), 2, "{one}");
+}
+
+#[test]
+fn every_vip_mastered_by_the_top_director_is_one_instance_as_before() {
+    let inv = inventory_with("inventories/lab.json", |v| {
+        two_masters(v);
+        v["services"][1]["master"] = json!("lvs01");
+    });
+    let names: Vec<String> = inv.vrrp_instances().into_iter().map(|i| i.name).collect();
+    assert_eq!(names, ["VI_LVSPROV"]);
+}
+
+#[test]
+fn a_bad_master_is_refused_with_its_path_and_the_fix() {
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let refused = |edit: &dyn Fn(&mut Value)| {
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        two_masters(&mut v);
+        edit(&mut v);
+        inventory::parse(&v.to_string())
+            .unwrap_err()
+            .into_iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        refused(&|v| v["services"][1]["master"] = json!("web01")),
+        ["$.services[1].master: \"web01\" is not a director; name one of: lvs01, lvs02"]
+    );
+    let shared = refused(&|v| {
+        let mut third = v["services"][1].clone();
+        third["port"] = json!(443);
+        third["master"] = json!("lvs01");
+        v["services"].as_array_mut().unwrap().push(third);
+    });
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    assert!(
+        shared[0].starts_with("$.services[2].master: $.services[1] on the same VIP names lvs02"),
+        "{shared:?}"
+    );
+    assert_eq!(
+        refused(&|v| v["keepalived"]["virtual_router_id"] = json!(255)),
+        ["$.keepalived.virtual_router_id: each master's VRRP instance takes the next id after it (up to 256); VRRP ids end at 255, so use 254 or less"]
+    );
+}
