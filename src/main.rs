@@ -32,9 +32,10 @@ enum Cmd {
     /// Prove the cluster balances: requests through each VIP, ARP, IPVS tables, real servers
     #[command(mut_arg("diff_lines", |a| a.hide(true)))]
     Verify(VerifyArgs),
-    /// Set a real server's weight to 0 on every director (live and persisted)
+    /// Take a real server out (weight 0 on every director) or a director (its VIPs to its peers),
+    /// live and persisted, and wait until it can be stopped
     Drain(DrainArgs),
-    /// Give a drained real server its inventory weight back
+    /// Give a drained real server its weight back, or a drained director its VIPs
     #[command(mut_arg("no_wait", |a| a.hide(true)), mut_arg("drain_timeout", |a| a.hide(true)))]
     Undrain(DrainArgs),
     /// The cluster now: VIP holders, VRRP states, real servers' weights, connections and rates

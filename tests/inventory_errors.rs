@@ -298,7 +298,7 @@ fn an_error_with_output_json_is_json_on_stdout() {
             "usage",
             "",
         ),
-        (vec!["drain", "lvs01", good.to_str().unwrap()], "usage", ""),
+        (vec!["drain", "db01", good.to_str().unwrap()], "usage", ""),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_lvsprov"))
             .args(&args)

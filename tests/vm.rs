@@ -321,6 +321,54 @@ fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     vm.end();
 }
 
+/// `drain lvs01` (a director) under 4 keep-alive clients and steady requests: lvs02 takes the
+/// VIP, with the sessions it already had by sync; `undrain lvs01` gives it back. Not one
+/// request fails in either direction, and each client keeps its one connection throughout.
+#[test]
+fn drain_of_a_director_hands_its_vip_over_and_back_without_a_failed_request() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    // 100 requests each at 2 a second: their connections outlast both moves.
+    vm.sh("clients_start 4 100; load_start; sleep 3").ok();
+    let drain = vm.lvsprov("drain lvs01 $inv");
+    let report = drain.json();
+    assert_eq!(drain.code, 0, "{report}");
+    assert_eq!(report["drain"]["drained"], true, "{report}");
+    assert_eq!(
+        report["drain"]["vips_held"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    let holds = |vm: &mut Vm| {
+        vm.sh(r#"for d in lvs01 lvs02; do echo "$d=$(on $d ip -4 -o addr | grep -c " $lab_vip/")"; done"#)
+            .ok()
+            .out
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(holds(&mut vm), "lvs01=0 lvs02=1");
+    // The mark outlives an `up`: lvs01 stays drained.
+    let up = vm.lvsprov("up $inv --limit lvs01").ok().json();
+    assert_eq!(up["summary"]["changes"], 0, "{up}");
+    assert_eq!(holds(&mut vm), "lvs01=0 lvs02=1");
+    vm.sh("sleep 3").ok();
+    vm.lvsprov("undrain lvs01 $inv").ok();
+    let back = vm
+        .sh(r#"for i in $(seq 40); do on lvs01 ip -4 -o addr | grep -q " $lab_vip/" && break; sleep 0.5; done; sleep 3; load_stop; clients_wait"#)
+        .ok();
+    assert_eq!(holds(&mut vm), "lvs01=1 lvs02=0");
+    eprintln!("director drain and back: {}", back.out.trim());
+    assert_eq!(back.field("failed"), 0.0, "{}", back.out);
+    assert_eq!(
+        (back.field("answered"), back.field("clients_ok")),
+        (400.0, 4.0),
+        "every keep-alive request answered: {}",
+        back.out
+    );
+    vm.end();
+}
+
 /// Both directors drop VRRP's multicast group (224.0.0.18), as clouds, switches and firewalls
 /// do: with unicast VRRP (lvsprov's default for two directors) one of them still holds the VIP
 /// and `verify` passes; the same drop with `"unicast": false` leaves both claiming it, and
@@ -458,6 +506,14 @@ fn failover_with_sync_keeps_more_sessions_than_without() {
         "sync keeps more sessions than no sync: {synced} against {kept}"
     );
     eprintln!("failover without sync: {kept} of 10 sessions survived");
+    // Without sync nothing told lvs01 how the sessions ended: it holds them ESTABLISHED (the
+    // check above can fail), and only their TCP timeout clears them.
+    let ghosts = vm.sh("no_established 0").ok();
+    assert!(
+        !ghosts.out.contains("lvs01=0"),
+        "without sync lvs01 keeps the sessions it lost: {}",
+        ghosts.out
+    );
     vm.sh("wait_vip").ok();
     vm.lvsprov("up $inv --limit directors").ok();
     vm.sh("wait_vip").ok();

@@ -110,3 +110,48 @@ fn a_bad_master_is_refused_with_its_path_and_the_fix() {
         ["$.keepalived.virtual_router_id: each master's VRRP instance takes the next id after it (up to 256); VRRP ids end at 255, so use 254 or less"]
     );
 }
+
+/// `drain lvs01` marks lvs01 itself: its priority in every instance drops to 1, below every
+/// peer's, so they take its VIPs; the peers' own configuration is untouched.
+#[test]
+fn a_drained_director_runs_the_lowest_priority_in_every_instance() {
+    let inv = inventory_with("inventories/lab.json", two_masters);
+    let mut drained = recorded("rhel9-lvs01.txt");
+    drained.drained.insert("lvs01".into());
+    let diff = find(
+        &plan_for(&inv, "lvs01", &drained, Mode::Up).unwrap(),
+        "file /etc/keepalived/keepalived.conf",
+    )
+    .diff
+    .clone();
+    for name in ["VI_LVSPROV", "VI_LVSPROV_lvs02"] {
+        assert!(instance(&diff, name).contains("priority 1\n"), "{diff}");
+    }
+    // The mark lives on lvs01 only: lvs02's facts do not carry it, nor does its config change.
+    let peer = find(
+        &plan_for(&inv, "lvs02", &recorded("rhel9-lvs01.txt"), Mode::Up).unwrap(),
+        "file /etc/keepalived/keepalived.conf",
+    )
+    .diff
+    .clone();
+    assert!(instance(&peer, "VI_LVSPROV").contains("priority 100\n"));
+}
+
+/// A director with no peer to take its VIPs cannot be drained: refused before any host is
+/// contacted (exit 3), saying why.
+#[test]
+fn a_lone_director_cannot_be_drained() {
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["directors"].as_array_mut().unwrap().truncate(1);
+    v.as_object_mut().unwrap().remove("keepalived");
+    let path = std::env::temp_dir().join(format!("lvsprov-lone-{}.json", std::process::id()));
+    std::fs::write(&path, v.to_string()).unwrap();
+    let (code, _, err) = common::lvsprov(&["drain", "lvs01", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).ok();
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("needs keepalived and another director"),
+        "{err}"
+    );
+}

@@ -1,5 +1,7 @@
-//! `drain HOST` / `undrain HOST`: a mark on every director (`host_state::DRAINED`) that every
-//! later `up` honours, then `up` on the directors, which re-renders the weights.
+//! `drain HOST` / `undrain HOST`: a mark (`host_state::DRAINED`) that every later `up` honours,
+//! then `up` where it lives. A real server's mark is on every director, whose weights for it
+//! become 0; a director's on itself, whose VRRP priority in every instance becomes 1, below every
+//! peer's, so they take its VIPs over (they already hold its sessions: sync runs both ways).
 
 use super::converge::{self, Mark};
 use super::{drain_wait, load, print, runtime, Common};
@@ -15,14 +17,15 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct DrainArgs {
-    /// The real server's name
+    /// The real server's or director's name
     pub host: String,
     #[command(flatten)]
     pub common: Common,
     /// drain: return once the weight is 0, without waiting for open connections to end
     #[arg(long)]
     pub no_wait: bool,
-    /// drain: how long to wait for the sessions open on the real server to end
+    /// drain: how long to wait for the sessions open on the real server to end (a director: for
+    /// its peers to take its VIPs)
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub drain_timeout: u64,
 }
@@ -97,19 +100,35 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
         Ok(i) => i,
         Err(code) => return code,
     };
-    if !inv
-        .hosts
-        .iter()
-        .any(|h| h.name == a.host && h.role() == Role::RealServer)
-    {
-        return super::usage(format_args!(
-            "{:?} is not a real server in {}; name one of $.real_servers",
-            a.host,
-            a.common.inventory.display()
-        ));
+    let role = inv.host(&a.host).map(|h| h.role());
+    let ha = inv.keepalived.is_some() && inv.directors().count() > 1;
+    match role {
+        Some(Role::RealServer) => {}
+        Some(Role::Director) if ha => {}
+        Some(Role::Director) => {
+            return super::usage(format_args!(
+                "{:?} is the only director or runs without keepalived: draining a director moves its VIPs to its peers by VRRP, so it needs keepalived and another director",
+                a.host
+            ))
+        }
+        None => {
+            return super::usage(format_args!(
+                "{:?} is not a host in {}; name one of $.real_servers or $.directors",
+                a.host,
+                a.common.inventory.display()
+            ))
+        }
     }
+    let director = role == Some(Role::Director);
     let command = if on { Command::Drain } else { Command::Undrain };
-    let loaded = match load(&a.common, inv, Some("directors")) {
+    // A real server's mark goes on every director (their weights); a director's on itself only
+    // (its VRRP priority).
+    let scope = if director {
+        a.host.as_str()
+    } else {
+        "directors"
+    };
+    let loaded = match load(&a.common, inv, Some(scope)) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -125,7 +144,11 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
     if on && !a.no_wait && report.exit() == Exit::Ok {
         let host = inv.host(&a.host).expect("checked above").clone();
         let limit = Duration::from_secs(a.drain_timeout);
-        report.drain = Some(rt.block_on(drain_wait::wait(&inv, &host, directors, &fleet, limit)));
+        report.drain = Some(if director {
+            rt.block_on(drain_wait::wait_director(&inv, &host, &fleet, limit))
+        } else {
+            rt.block_on(drain_wait::wait(&inv, &host, directors, &fleet, limit))
+        });
     }
     print(output, &report, || report.human());
     report.exit()

@@ -22,6 +22,8 @@ enum Counted {
     Weighted,
     /// Client sessions open on the real server for its VIPs (ss).
     Sessions,
+    /// VIPs a drained director still holds (ip addr).
+    Vips,
 }
 
 impl Counted {
@@ -29,6 +31,7 @@ impl Counted {
         match self {
             Counted::Weighted => "ipvsadm -Ln",
             Counted::Sessions => "ss",
+            Counted::Vips => "ip addr",
         }
     }
 }
@@ -42,6 +45,7 @@ impl Finish for Left {
             Left(0, Counted::Weighted) => "weight 0".into(),
             Left(_, Counted::Weighted) => "weight not 0 yet".into(),
             Left(n, Counted::Sessions) => format!("{n} open sessions"),
+            Left(n, Counted::Vips) => format!("{n} VIPs held"),
         }
     }
 }
@@ -140,9 +144,78 @@ pub async fn wait(
         active_left: left,
         drained: left == 0 && errors.is_empty(),
         errors,
+        vips_held: None,
         note: persistent.map(|t| format!(
             "persistence_timeout {t} s: clients that already have a persistence template keep going to {} until it expires; new clients go elsewhere",
             host.name
         )),
+    }
+}
+
+/// After `drain DIRECTOR` lowered its VRRP priority below every peer's: waits until it holds
+/// none of the VIPs (its peers took them over, preempting it).
+pub async fn wait_director(
+    inv: &Inventory,
+    host: &Host,
+    opts: &FleetOptions,
+    limit: Duration,
+) -> DrainWait {
+    let started = Instant::now();
+    let vips: Vec<String> = inv.vips().iter().map(|v| v.to_string()).collect();
+    let held = {
+        let vips = vips.clone();
+        move |text: &str| held_vips(text, &vips).len() as u64
+    };
+    let script = (
+        sh!("PATH=$PATH:/usr/sbin:/sbin ip -o -4 addr show"),
+        Counted::Vips,
+    );
+    let mut errors = Vec::new();
+    let mut left = 0;
+    for (_, r) in poll(vec![host.clone()], opts, started + limit, script, held).await {
+        match r {
+            Ok(Left(n, _)) => left = n,
+            Err(e) => errors.push(format!("could not ask {}: {e}", host.name)),
+        }
+    }
+    DrainWait {
+        host: host.name.clone(),
+        waited_ms: started.elapsed().as_millis(),
+        active_left: 0,
+        drained: left == 0 && errors.is_empty(),
+        errors,
+        note: None,
+        vips_held: Some(if left == 0 { vec![] } else { vips }),
+    }
+}
+
+/// The `vips` among the addresses `ip -o -4 addr show` lists (`2: eth0    inet 192.168.100.10/32 …`).
+fn held_vips(text: &str, vips: &[String]) -> Vec<String> {
+    vips.iter()
+        .filter(|v| {
+            text.lines().any(|l| {
+                l.split_whitespace()
+                    .skip_while(|w| *w != "inet")
+                    .nth(1)
+                    .and_then(|a| a.split('/').next())
+                    == Some(v.as_str())
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vip_is_held_when_an_interface_carries_it() {
+        let text = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n\
+                    2: eth0    inet 192.168.100.11/24 brd 192.168.100.255 scope global eth0\n\
+                    2: eth0    inet 192.168.100.10/32 scope global eth0:0\n";
+        let vips = ["192.168.100.10".to_string(), "192.168.100.20".to_string()];
+        assert_eq!(held_vips(text, &vips), ["192.168.100.10"]);
+        assert!(held_vips("", &vips).is_empty());
     }
 }

@@ -14,12 +14,29 @@ pub struct DrainWait {
     pub errors: Vec<String>,
     /// With persistence, clients holding a template keep coming until it expires.
     pub note: Option<String>,
+    /// A director's drain: the VIPs it still held when the wait ended (none once its peers
+    /// have taken them over).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vips_held: Option<Vec<String>>,
 }
 
 impl DrainWait {
     pub fn human(&self) -> String {
         let secs = self.waited_ms as f64 / 1000.0;
-        let mut out = if self.drained {
+        let mut out = if let Some(held) = &self.vips_held {
+            if self.drained {
+                format!(
+                    "drain: {} holds no VIP after {secs:.1} s: its peers serve them, with the sessions they had synced; it can be stopped\n",
+                    self.host
+                )
+            } else {
+                format!(
+                    "drain: gave up after {secs:.1} s with {} still on {}; is a peer's keepalived running and hearing its adverts (`lvsprov status`)?\n",
+                    held.join(", "),
+                    self.host
+                )
+            }
+        } else if self.drained {
             format!(
                 "drain: {} gets no new connection from any director and has no session open for its VIPs after {secs:.1} s; it can be stopped\n",
                 self.host

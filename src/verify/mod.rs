@@ -199,7 +199,8 @@ fn directors(scope: &Scope) -> Vec<Check> {
                 .collect();
             let master = scope.inv.master_of(svc.vip).unwrap_or_default();
             out.push(vip_holder::run(svc.vip, &holders, master));
-            if svc.master.is_some() {
+            // A drained master (`lvsprov drain DIRECTOR`) has handed its VIPs over on purpose.
+            if svc.master.is_some() && !drained.contains(master) {
                 out.push(vip_holder::by_master(svc.vip, &holders, master));
             }
         }

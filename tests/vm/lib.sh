@@ -64,11 +64,11 @@ confs() { local d; for d in lvs01 lvs02; do on $d md5sum /etc/keepalived/keepali
 # Each director's IPVS tuning: expire_nodest_conn expire_quiescent_template conn_reuse_mode, timeouts.
 tuning() { local d; for d in lvs01 lvs02; do on $d 'echo "$(hostname): $(sysctl -n net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.vs.conn_reuse_mode | tr "\n" " ")$(ipvsadm -L --timeout)"'; done; }
 # N clients mid-session through the VIP in the background, answers in /tmp/clients-*.out:
-# 60 keep-alive requests each, 2 a second, so each holds one connection for about 30 s: longer
+# 60 keep-alive requests each (or the second argument's count), 2 a second, so each holds one connection for about 30 s: longer
 # than a drain's converge of both directors takes under emulation (up to 20 s seen), so the
 # drain's wait always finds them (apache ends a keep-alive connection after 100 requests).
 clients_start() { rm -f /tmp/clients-*.out; local i; for i in $(seq $1); do
-  setsid bash -c "curl -s -o /dev/null -m 120 --rate 2/s $(for j in $(seq 60); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code}\n'; echo rc=\$?" >/tmp/clients-$i.out 2>&1 </dev/null &
+  setsid bash -c "curl -s -o /dev/null -m 120 --rate 2/s $(for j in $(seq ${2:-60}); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code}\n'; echo rc=\$?" >/tmp/clients-$i.out 2>&1 </dev/null &
   echo $! >>/tmp/clients.pids; done; }
 # Waits for them: answered requests (200) and each client's curl exit code.
 clients_wait() { local p; for p in $(cat /tmp/clients.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/clients.pids

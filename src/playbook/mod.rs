@@ -7,63 +7,68 @@
 //! ([`Playbooks::probe`]), so a broken template stops the run with nothing contacted.
 
 use crate::facts::{Boot, Facts, Init, Probe};
-use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service};
+use crate::inventory::{Host, Inventory, Role};
 use crate::os::PlatformId;
 use crate::resources::file::Rendered;
-use crate::resources::ipvs::VirtualService;
 use crate::resources::{Refusal, Step};
-use crate::secret::{self, MASK};
+use crate::secret;
+use context::{context, Context};
 use minijinja::{AutoEscape, Environment};
-use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+
+mod context;
+pub use context::nic;
 
 const EMBEDDED: &[(&str, &str)] = &[
     (
         "director.json.j2",
-        include_str!("../playbooks/director.json.j2"),
+        include_str!("../../playbooks/director.json.j2"),
     ),
     (
         "real_server.json.j2",
-        include_str!("../playbooks/real_server.json.j2"),
+        include_str!("../../playbooks/real_server.json.j2"),
     ),
     (
         "keepalived.conf.j2",
-        include_str!("../playbooks/keepalived.conf.j2"),
+        include_str!("../../playbooks/keepalived.conf.j2"),
     ),
-    ("index.html.j2", include_str!("../playbooks/index.html.j2")),
+    (
+        "index.html.j2",
+        include_str!("../../playbooks/index.html.j2"),
+    ),
     (
         "sysctl.conf.j2",
-        include_str!("../playbooks/sysctl.conf.j2"),
+        include_str!("../../playbooks/sysctl.conf.j2"),
     ),
     (
         "ifupdown-vip.j2",
-        include_str!("../playbooks/ifupdown-vip.j2"),
+        include_str!("../../playbooks/ifupdown-vip.j2"),
     ),
-    ("ifcfg-vip.j2", include_str!("../playbooks/ifcfg-vip.j2")),
+    ("ifcfg-vip.j2", include_str!("../../playbooks/ifcfg-vip.j2")),
     (
         "lvsprov-vip.service.j2",
-        include_str!("../playbooks/lvsprov-vip.service.j2"),
+        include_str!("../../playbooks/lvsprov-vip.service.j2"),
     ),
     (
         "ipvsadm-default.j2",
-        include_str!("../playbooks/ipvsadm-default.j2"),
+        include_str!("../../playbooks/ipvsadm-default.j2"),
     ),
     (
         "lvsprov-ipvs-timeouts.service.j2",
-        include_str!("../playbooks/lvsprov-ipvs-timeouts.service.j2"),
+        include_str!("../../playbooks/lvsprov-ipvs-timeouts.service.j2"),
     ),
     (
         "lvsprov-ipvs-sync.service.j2",
-        include_str!("../playbooks/lvsprov-ipvs-sync.service.j2"),
+        include_str!("../../playbooks/lvsprov-ipvs-sync.service.j2"),
     ),
     (
         "vip-check.nft.j2",
-        include_str!("../playbooks/vip-check.nft.j2"),
+        include_str!("../../playbooks/vip-check.nft.j2"),
     ),
     (
         "lvsprov-vip-check.service.j2",
-        include_str!("../playbooks/lvsprov-vip-check.service.j2"),
+        include_str!("../../playbooks/lvsprov-vip-check.service.j2"),
     ),
 ];
 
@@ -90,72 +95,6 @@ impl std::fmt::Display for RenderError {
             RenderError::Playbook(m) => f.write_str(m),
             RenderError::Refused(r) => r.fmt(f),
         }
-    }
-}
-
-/// The host as templates see it (`host.name`, `host.page`, `host.priority`, ...).
-#[derive(Serialize)]
-struct HostView<'a> {
-    name: &'a str,
-    address: std::net::Ipv4Addr,
-    role: Role,
-    nic: Option<&'a str>,
-    priority: Option<u8>,
-    page: Option<&'a str>,
-}
-
-/// What a template sees. Built from the inventory and the facts that decide the shape of a host
-/// (platform, init, the NIC), never from anything else.
-#[derive(Serialize, Clone)]
-struct Context<'a> {
-    #[serde(skip)]
-    host_ref: &'a Host,
-    host: serde_json::Value,
-    platform: PlatformId,
-    web_server: &'static str,
-    init: Init,
-    #[serde(skip)]
-    boot: Boot,
-    nic: String,
-    /// A director's VRRP instances as it runs them (its state and priority in each).
-    vrrp: Vec<InstanceView>,
-    keepalived: Option<Keepalived>,
-    ipvs: IpvsTuning,
-    services: Vec<Service>,
-    ipvs_services: Vec<VirtualService>,
-    vips: Vec<String>,
-    /// The directors' addresses but this host's. A director's unicast VRRP peers and the only
-    /// sources its firewall lets adverts in from; a real server's health checkers.
-    peers: Vec<String>,
-    /// A real server whose services' checks come through the VIP (`health_check.through_vip`).
-    through_vip: bool,
-    /// keepalived's HTTP_GET retry keyword on this platform's keepalived.
-    http_retry: &'static str,
-    /// A health check connects to a port SELinux's keepalived policy does not allow by default.
-    keepalived_connect_any: bool,
-}
-
-/// One VRRP instance on one director.
-#[derive(Serialize, Clone)]
-struct InstanceView {
-    name: String,
-    vrid: u16,
-    state: &'static str,
-    priority: u16,
-    /// Each VIP with its place among all of them: its label's number on the NIC.
-    vips: Vec<(String, usize)>,
-}
-
-/// The ports of SELinux's `http_port_t`, the type keepalived may connect to without
-/// `keepalived_connect_any` (RHEL 7–9 policies).
-const HTTP_PORT_T: [u16; 8] = [80, 81, 443, 488, 8008, 8009, 8443, 9000];
-
-impl Context<'_> {
-    /// The same context with every secret replaced by [`MASK`]: what a diff may show.
-    fn masked(&self) -> Option<Self> {
-        let mut c = self.clone();
-        c.keepalived.as_mut()?.auth_pass = MASK.into();
-        Some(c)
     }
 }
 
@@ -340,103 +279,4 @@ fn fill_template(env: &Environment, step: &mut Step, ctx: &Context) -> Result<()
     }
     *slot = Some(Rendered::from(text));
     Ok(())
-}
-
-/// The NIC the VIP's subnet is on: the inventory's, else the one the facts show.
-pub fn nic(inv: &Inventory, host: &Host, facts: &Facts) -> Result<String, Refusal> {
-    if let Some(n) = &host.nic {
-        return Ok(n.clone());
-    }
-    inv.services
-        .first()
-        .and_then(|s| facts.nic_for(s.vip.0))
-        .map(str::to_string)
-        .ok_or_else(|| Refusal(format!(
-            "no NIC on this host has an address in the VIP's subnet ({}); set \"nic\" for {} in the inventory",
-            inv.network, host.name
-        )))
-}
-
-/// `drained`: real servers this director holds at weight 0 (`lvsprov drain`), kept by every `up`.
-fn context<'a>(
-    inv: &'a Inventory,
-    host: &'a Host,
-    platform: PlatformId,
-    boot: Boot,
-    nic: String,
-    drained: &BTreeSet<String>,
-) -> Context<'a> {
-    let services: Vec<Service> = match host.role() {
-        Role::Director => inv
-            .services
-            .iter()
-            .map(|s| s.with_drained(drained))
-            .collect(),
-        Role::RealServer => inv
-            .services_of(host)
-            .map(|s| s.as_seen_by(&host.name))
-            .collect(),
-    };
-    let mut vips: Vec<String> = Vec::new();
-    for s in &services {
-        if !vips.contains(&s.vip.to_string()) {
-            vips.push(s.vip.to_string());
-        }
-    }
-    let all_vips = inv.vips();
-    let through_vip = services.iter().any(|s| s.health_check.through_vip);
-    let view = HostView {
-        name: &host.name,
-        address: host.address,
-        role: host.role(),
-        nic: host.nic.as_deref(),
-        priority: host.priority(),
-        page: host.page(),
-    };
-    Context {
-        host_ref: host,
-        host: serde_json::to_value(view).expect("a host view serialises"),
-        platform,
-        web_server: crate::platform::ops(platform).web_server(),
-        init: boot.init,
-        boot,
-        nic,
-        vrrp: inv
-            .vrrp_instances()
-            .into_iter()
-            .map(|i| InstanceView {
-                state: if i.master == host.name {
-                    "MASTER"
-                } else {
-                    "BACKUP"
-                },
-                priority: inv.priority_in(&i, host),
-                vips: i
-                    .vips
-                    .iter()
-                    .map(|v| {
-                        (
-                            v.to_string(),
-                            all_vips.iter().position(|a| *a == *v).unwrap_or(0),
-                        )
-                    })
-                    .collect(),
-                name: i.name,
-                vrid: i.vrid,
-            })
-            .collect(),
-        keepalived: inv.keepalived.clone(),
-        ipvs: inv.ipvs.clone(),
-        ipvs_services: services.iter().map(VirtualService::from).collect(),
-        keepalived_connect_any: services.iter().any(|s| !HTTP_PORT_T.contains(&s.port)),
-        http_retry: crate::platform::ops(platform).keepalived_http_retry(),
-        services,
-        through_vip,
-        vips,
-        peers: inv
-            .directors()
-            .filter(|d| d.name != host.name)
-            .map(|d| d.address.to_string())
-            .collect(),
-    }
 }
