@@ -241,8 +241,15 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Text on stdout; a reader that went away (`| head`) is no error.
 pub fn print_line(text: &str) {
+    let _ = write_out(text);
+}
+
+/// `text` on stdout, flushed; Err once the reader went away (`| head`).
+pub fn write_out(text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// The report on stdout, as JSON or as text. A reader that went away (`| head`) is no error.

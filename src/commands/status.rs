@@ -71,11 +71,15 @@ pub fn run(a: StatusArgs) -> Exit {
                 _ => exit(&report),
             };
         };
-        if tty && loaded.output == Output::Human {
-            // Home and clear: the view stays in place like `top`.
-            print_line(&format!("\x1b[H\x1b[2J{text}"));
+        // Home and clear on a terminal: the view stays in place like `top`.
+        let shown = if tty && loaded.output == Output::Human {
+            format!("\x1b[H\x1b[2J{text}")
         } else {
-            print_line(&format!("{text}\n"));
+            format!("{text}\n")
+        };
+        // A reader that went away (`--watch | head`) ends the watch: nobody is left to see it.
+        if super::write_out(&shown).is_err() {
+            return exit(&report);
         }
         std::thread::sleep(Duration::from_secs(secs));
     }
