@@ -216,8 +216,7 @@ fn director(
         ));
     }
     if inv.keepalived.as_ref().is_some_and(|k| k.sync.is_some()) {
-        let own = f.boot.init == crate::os::Init::Systemd;
-        let want = crate::verify::checks::sync::wanted(own, !d.holds.is_empty());
+        let want = crate::verify::checks::sync::wanted(f.boot.init, !d.holds.is_empty());
         let missing: Vec<&str> = want
             .iter()
             .copied()

@@ -232,11 +232,10 @@ fn sync_daemons(scope: &Scope, all_directors: bool) -> Vec<Check> {
     scope
         .directors()
         .map(|d| {
-            let own = d.facts.boot.init == crate::os::Init::Systemd;
             let holder = holders.contains(&d.host.name.as_str());
             sync::run(
                 &d.host.name,
-                sync::wanted(own, holder),
+                sync::wanted(d.facts.boot.init, holder),
                 &d.facts.sync_daemons,
             )
         })

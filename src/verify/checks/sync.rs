@@ -7,10 +7,10 @@ use super::{check, listed, Check};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddrV4;
 
-/// The daemons a director must run. Its own (`own`: lvsprov runs them, on systemd hosts): both.
-/// keepalived's (`lvs_sync_daemon`, elsewhere): the holder sends, the others receive.
-pub fn wanted(own: bool, holder: bool) -> &'static [&'static str] {
-    match (own, holder) {
+/// The daemons a director must run. lvsprov's own (on systemd hosts, as director.json.j2 renders
+/// them): both. keepalived's (`lvs_sync_daemon`, elsewhere): the holder sends, the others receive.
+pub fn wanted(init: crate::os::Init, holder: bool) -> &'static [&'static str] {
+    match (init == crate::os::Init::Systemd, holder) {
         (true, _) => &["master", "backup"],
         (false, true) => &["master"],
         (false, false) => &["backup"],
@@ -46,6 +46,7 @@ pub fn known(ip_vs_conn: &str, vip: SocketAddrV4, clients: &[SocketAddrV4]) -> u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::os::Init;
 
     #[test]
     fn a_client_connection_is_known_by_its_address_and_port_to_the_vip() {
@@ -70,14 +71,14 @@ mod tests {
                 .map(|r| (r.to_string(), "mcast=eth0, syncid=51".to_string()))
                 .collect()
         };
-        let own = wanted(true, false);
+        let own = wanted(Init::Systemd, false);
         assert!(run("lvs01", own, &d(&["master", "backup"])).ok);
         assert!(!run("lvs02", own, &d(&["backup"])).ok);
         assert!(!run("lvs02", own, &d(&["master"])).ok);
         assert_eq!(run("lvs01", own, &d(&[])).seen, "none running");
         // keepalived's daemons: the holder sends, a backup receives.
-        assert!(run("lvs01", wanted(false, true), &d(&["master", "backup"])).ok);
-        assert!(run("lvs02", wanted(false, false), &d(&["backup"])).ok);
-        assert!(!run("lvs02", wanted(false, false), &d(&["master"])).ok);
+        assert!(run("lvs01", wanted(Init::Sysv, true), &d(&["master", "backup"])).ok);
+        assert!(run("lvs02", wanted(Init::Sysv, false), &d(&["backup"])).ok);
+        assert!(!run("lvs02", wanted(Init::Sysv, false), &d(&["master"])).ok);
     }
 }
