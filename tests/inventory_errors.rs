@@ -36,6 +36,15 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "not valid JSON",
         ),
         (
+            "keepalived with neither a director nor a router id (found by the fuzzer: it overflowed)",
+            broken(|v| {
+                v["directors"] = serde_json::json!([]);
+                v["keepalived"] = serde_json::json!({ "auth_pass": "secret1" });
+            }),
+            "$.directors",
+            "add at least one",
+        ),
+        (
             "unknown field",
             broken(|v| v["directors"][0]["adress"] = "x".into()),
             "$.directors[0]",

@@ -120,9 +120,9 @@ impl Validator {
         if let Some(t) = top.filter(|t| unnamed && !masters.contains(t)) {
             masters.push(t);
         }
-        if let Some(k) = keepalived {
+        if let Some(k) = keepalived.filter(|_| masters.len() > 1) {
             let last = u16::from(k.virtual_router_id) + masters.len() as u16 - 1;
-            if masters.len() > 1 && last > 255 {
+            if last > 255 {
                 self.problem(
                     "$.keepalived.virtual_router_id",
                     format!("each master's VRRP instance takes the next id after it (up to {last}); VRRP ids end at 255, so use {} or less", 256 - masters.len()),
