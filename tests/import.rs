@@ -174,6 +174,40 @@ fn the_seeds_hand_built_cluster_imports_and_its_plan_only_adds_what_it_lacks() {
     }
 }
 
+/// A cluster serving 8443: its real servers' backend is their own (lvsprov's web server listens
+/// on 80), so they come in with `"web_server": false`, no page, and a plan that installs nothing.
+#[test]
+fn real_servers_behind_another_port_keep_their_own_backend() {
+    let mut seen = seed_cluster("-a -t 192.168.100.10:8443 -r 192.168.100.202:8443 -g -w 1");
+    let lvs01 = &mut seen[0].facts;
+    *lvs01 = host(
+        "lvs01",
+        "192.168.100.11",
+        &[VIP_ETH0],
+        &[
+            "-A -t 192.168.100.10:8443 -s rr",
+            "-a -t 192.168.100.10:8443 -r 192.168.100.201:8443 -g -w 1",
+            "-a -t 192.168.100.10:8443 -r 192.168.100.202:8443 -g -w 1",
+        ],
+        &[],
+    );
+    let got = import::inventory(&seen, &Options::default());
+    assert_eq!(got.not_mapped.len(), 2, "{:?}", got.not_mapped);
+    assert!(got.not_mapped[0].starts_with("web01: serves 192.168.100.10:8443"));
+    for rs in got.inventory["real_servers"].as_array().unwrap() {
+        assert_eq!(rs["web_server"], false, "{rs}");
+        assert!(rs.get("page").is_none(), "{rs}");
+    }
+    let inv = inventory::parse(&got.inventory.to_string()).expect("check accepts it");
+    let c = changes(&inv, "web01", &seen[1].facts);
+    assert!(
+        !c.iter()
+            .any(|c| c.resource.contains("apache2") || c.resource.contains("index.html")),
+        "{:?}",
+        c.iter().map(|c| &c.resource).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn a_nat_real_server_is_named_and_left_out() {
     let seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -m -w 1");

@@ -45,6 +45,24 @@ fn cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "add at least one",
         ),
         (
+            "a service on a port lvsprov's web server does not listen on",
+            broken(|v| v["services"][0]["port"] = 443.into()),
+            "$.services[0].real_servers[0].name",
+            "\"web_server\": false",
+        ),
+        (
+            "a page for a real server whose backend is the operator's",
+            broken(|v| v["real_servers"][1]["web_server"] = false.into()),
+            "$.real_servers[1].page",
+            "remove \"page\"",
+        ),
+        (
+            "a web server on a director",
+            broken(|v| v["directors"][0]["web_server"] = true.into()),
+            "$.directors[0].web_server",
+            "remove it",
+        ),
+        (
             "unknown field",
             broken(|v| v["directors"][0]["adress"] = "x".into()),
             "$.directors[0]",

@@ -256,6 +256,68 @@ fn a_real_server_without_page_keeps_its_own_index_page() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `"web_server": false`: the operator's backend serves (here on 8443), so lvsprov plans the VIP,
+/// ARP and firewall part and nothing of apache2: not installed, started, given a page, or removed
+/// by `down --purge` from a host where an earlier `up` did install it.
+#[test]
+fn a_real_server_with_its_own_backend_gets_the_vip_and_arp_part_only() {
+    let dir = facts_dir(
+        "own-backend",
+        &[
+            ("web01", "debian12-web01-converged.txt"),
+            ("web02", "debian12-systemd-web01.txt"),
+        ],
+    );
+    let inv = lab_inventory_with(&dir, "own-backend", |inv| {
+        inv["services"][0]["port"] = 8443.into();
+        for rs in inv["real_servers"].as_array_mut().unwrap() {
+            rs.as_object_mut().unwrap().remove("page");
+            rs["web_server"] = false.into();
+        }
+    });
+    let (i, d) = (inv.as_str(), dir.to_str().unwrap());
+    let planned = |args: &[&str]| -> Vec<String> {
+        let mut all = args.to_vec();
+        all.extend([
+            i,
+            "--limit",
+            "web01,web02",
+            "--facts-from",
+            d,
+            "--output",
+            "json",
+        ]);
+        let (code, out, err) = lvsprov(&all);
+        assert!(code == 0 || code == 2, "{args:?}: {err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        r["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(resources)
+            .collect()
+    };
+    let up = planned(&["check"]);
+    for want in [
+        "address 192.168.100.10 on lo",
+        "sysctl net.ipv4.conf.all.arp_ignore",
+        "service lvsprov-vip",
+    ] {
+        assert!(
+            up.iter().any(|p| p.starts_with(want)),
+            "{want} not in {up:?}"
+        );
+    }
+    let down = planned(&["down", "--purge"]);
+    for p in up.iter().chain(&down) {
+        assert!(
+            !p.contains("apache2") && !p.contains("index.html"),
+            "{p} in {up:?} / {down:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// With `auth_pass` "1", `--show-scripts` masks the password and nothing else: every other `1`
 /// of the script (weights, the router id, addresses) is still there to read.
 #[test]

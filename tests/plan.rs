@@ -1122,3 +1122,34 @@ fn a_fractional_advert_int_renders_vrrp_v3_without_authentication() {
         "{conf}"
     );
 }
+
+/// A page lvsprov did not write (no copy kept from an earlier run) is shown as taken over, with
+/// the old content in the diff; a page it wrote before is a plain change.
+#[test]
+fn an_index_page_lvsprov_did_not_write_is_shown_as_taken_over() {
+    let inv = inventory_with("inventories/lab.json", |v| {
+        v["real_servers"][0]["page"] = "<h1>new</h1>".into()
+    });
+    let ours = recorded("debian12-web01-converged.txt");
+    let mut theirs = ours.clone();
+    theirs.backups.remove("/var/www/html/index.html");
+    let page = |f: &Facts| {
+        find(
+            &plan_for(&inv, "web01", f, Mode::Up).unwrap(),
+            "file /var/www/html/index.html",
+        )
+        .diff
+        .clone()
+    };
+    let (ours, theirs) = (page(&ours), page(&theirs));
+    assert!(
+        theirs.starts_with(
+            "/var/www/html/index.html: not lvsprov's until now; this run takes it over"
+        ) && theirs.contains("+<h1>new</h1>"),
+        "{theirs}"
+    );
+    assert!(
+        !ours.contains("takes it over") && ours.contains("+<h1>new</h1>"),
+        "{ours}"
+    );
+}

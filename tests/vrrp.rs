@@ -96,7 +96,7 @@ fn a_bad_master_is_refused_with_its_path_and_the_fix() {
     );
     let shared = refused(&|v| {
         let mut third = v["services"][1].clone();
-        third["port"] = json!(443);
+        third["protocol"] = json!("udp");
         third["master"] = json!("lvs01");
         v["services"].as_array_mut().unwrap().push(third);
     });

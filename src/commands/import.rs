@@ -195,7 +195,10 @@ fn targets(a: &ImportArgs) -> Result<Vec<Host>, Exit> {
             address: std::net::Ipv4Addr::UNSPECIFIED,
             nic: None,
             persist: true,
-            duty: Duty::RealServer { page: None },
+            duty: Duty::RealServer {
+                page: None,
+                web_server: true,
+            },
             ssh,
         });
     }

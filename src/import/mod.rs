@@ -238,6 +238,7 @@ impl Builder {
             nic: None,
             priority: None,
             page: None,
+            web_server: None,
             // A container: nothing runs at boot for lvsprov to hook into.
             persist: (r.seen.facts.boot.init == Init::None).then_some(false),
             ssh: RawSsh {
@@ -327,6 +328,9 @@ impl Builder {
                 )),
             }
         }
+        if s.protocol == "tcp" && s.port != 80 {
+            self.own_backends(s, &members);
+        }
         RawService {
             vip: s.vip.to_string(),
             port: s.port,
@@ -336,6 +340,24 @@ impl Builder {
             health_check: s.health.clone().unwrap_or_default(),
             real_servers: members,
             master: None,
+        }
+    }
+
+    /// A TCP service on another port than 80 is served by the real servers' own backend, not by
+    /// the web server `up` would install (which listens on 80): they get `"web_server": false`.
+    fn own_backends(&mut self, s: &Service, members: &[RawMember]) {
+        for m in members {
+            let Some(h) = self.real_servers.iter_mut().find(|h| h.name == m.name) else {
+                continue;
+            };
+            if h.web_server.is_none() {
+                h.web_server = Some(false);
+                h.page = None;
+                self.out.push(format!(
+                    "{}: serves {}:{}, so its backend is its own: \"web_server\": false (lvsprov installs no web server and writes no page there)",
+                    m.name, s.vip, s.port
+                ));
+            }
         }
     }
 

@@ -124,11 +124,17 @@ impl std::fmt::Display for Hop {
     }
 }
 
-/// What only one role has: a director's VRRP priority, a real server's page.
+/// What only one role has: a director's VRRP priority, a real server's page and web server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Duty {
-    Director { priority: Option<u8> },
-    RealServer { page: Option<String> },
+    Director {
+        priority: Option<u8>,
+    },
+    RealServer {
+        page: Option<String>,
+        /// lvsprov installs and runs the platform's web server (false: the operator's backend).
+        web_server: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -160,9 +166,20 @@ impl Host {
 
     pub fn page(&self) -> Option<&str> {
         match &self.duty {
-            Duty::RealServer { page } => page.as_deref(),
+            Duty::RealServer { page, .. } => page.as_deref(),
             Duty::Director { .. } => None,
         }
+    }
+
+    /// A real server whose web server lvsprov installs and runs.
+    pub fn manages_web_server(&self) -> bool {
+        matches!(
+            self.duty,
+            Duty::RealServer {
+                web_server: true,
+                ..
+            }
+        )
     }
 }
 

@@ -154,8 +154,15 @@ pub struct RawHost {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 254))]
     pub priority: Option<u16>,
+    /// A real server's index page (`/var/www/html/index.html`); without it the page is the
+    /// operator's and lvsprov never writes or removes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
+    /// false: the real server's own backend (nginx, an application) serves its services; lvsprov
+    /// installs, starts and writes nothing for it and does the VIP and ARP part only. Default true:
+    /// apache2 (Debian) or httpd (RHEL), which serves port 80 only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_server: Option<bool>,
     /// false: converge the live state only; nothing is set up to come back at boot (a container
     /// with no init). Default true: a host that boots nothing lvsprov can hook is refused.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -256,6 +256,12 @@ impl Validator {
                         "only real servers serve a page; remove it",
                     );
                 }
+                if h.web_server.is_some() {
+                    self.problem(
+                        format!("{at}.web_server"),
+                        "only real servers run a web server; remove it",
+                    );
+                }
                 let priority = match h.priority {
                     Some(p) if (1..=254).contains(&p) => Some(p as u8),
                     Some(p) => {
@@ -273,8 +279,16 @@ impl Validator {
                         "only directors have a priority; remove it",
                     );
                 }
+                let web_server = h.web_server.unwrap_or(true);
+                if h.page.is_some() && !web_server {
+                    self.problem(
+                        format!("{at}.page"),
+                        "lvsprov writes a page only for the web server it runs, and \"web_server\": false leaves that to your backend; remove \"page\" (or \"web_server\": false)",
+                    );
+                }
                 Duty::RealServer {
                     page: h.page.clone(),
+                    web_server,
                 }
             }
         }

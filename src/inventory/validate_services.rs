@@ -241,11 +241,14 @@ impl Validator {
         for (j, m) in s.real_servers.iter().enumerate() {
             let mat = format!("{at}.real_servers[{j}]");
             match by_name.get(m.name.as_str()) {
-                Some(h) if h.role() == Role::RealServer => out.push(Member {
-                    name: m.name.clone(),
-                    address: h.address,
-                    weight: m.weight,
-                }),
+                Some(h) if h.role() == Role::RealServer => {
+                    self.served(&mat, s, h);
+                    out.push(Member {
+                        name: m.name.clone(),
+                        address: h.address,
+                        weight: m.weight,
+                    })
+                }
                 Some(_) => self.problem(
                     format!("{mat}.name"),
                     format!("{} is a director; list real servers here", m.name),
@@ -267,4 +270,21 @@ impl Validator {
         }
         out
     }
+
+    /// A TCP service on a real server whose web server lvsprov runs must be on the port that web
+    /// server listens on (80), or the directors' checks never pass and no request is served.
+    fn served(&mut self, at: &str, s: &RawService, h: &Host) {
+        if h.manages_web_server() && s.protocol == "tcp" && s.port != WEB_PORT {
+            self.problem(
+                format!("{at}.name"),
+                format!(
+                    "{}'s web server (installed by lvsprov) listens on port {WEB_PORT} only, so port {} would never be served; give {} \"web_server\": false when your own backend serves {}, or use port {WEB_PORT}",
+                    h.name, s.port, h.name, s.port
+                ),
+            );
+        }
+    }
 }
+
+/// The port the web server lvsprov installs (apache2, httpd) listens on as packaged.
+const WEB_PORT: u16 = 80;

@@ -20,6 +20,8 @@ struct HostView<'a> {
     nic: Option<&'a str>,
     priority: Option<u8>,
     page: Option<&'a str>,
+    /// A real server's web server is lvsprov's to install and run (false: the operator's backend).
+    web_server: bool,
 }
 
 /// What a template sees. Built from the inventory and the facts that decide the shape of a host
@@ -126,6 +128,7 @@ pub(super) fn context<'a>(
         nic: host.nic.as_deref(),
         priority: host.priority(),
         page: host.page(),
+        web_server: host.manages_web_server(),
     };
     Context {
         host_ref: host,

@@ -206,6 +206,10 @@ pub fn plan_file(
                 return None;
             }
             let mut d = diff(path, &secret::mask(&f.content), &secret::mask(content));
+            if !facts.backups.contains(path) {
+                // Not written by lvsprov until now: the operator should see a take-over as one.
+                d.insert_str(0, &format!("{path}: not lvsprov's until now; this run takes it over and keeps the copy shown here for `down` to put back\n"));
+            }
             if mode_differs {
                 d.push_str(&format!("mode {} → {}\n", f.mode, mode.unwrap_or_default()));
             }
