@@ -990,3 +990,64 @@ fn reloading_every_web_server_at_once_warns_and_a_roll_stops_at_a_failed_directo
     assert!(lab.sh("web01", conf).contains("No such file"));
     lab.converged();
 }
+
+/// The real servers' own parts stay theirs: web01 has no `page`, so the index page it served
+/// before lvsprov is byte for byte the same after `up` and after `down` (apache2's package does
+/// not replace a page that is there); web02 says `"web_server": false`, so it gets the VIP on `lo`
+/// and the ARP sysctls and no apache2 at all.
+#[test]
+fn a_real_servers_own_page_and_backend_are_left_as_they_are() {
+    let Some((_g, lab)) = lab() else { return };
+    lab.fresh();
+    let mut inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join(common::CONTAINER_INVENTORY)).unwrap(),
+    )
+    .unwrap();
+    for rs in inv["real_servers"].as_array_mut().unwrap() {
+        rs.as_object_mut().unwrap().remove("page");
+    }
+    inv["real_servers"][1]["web_server"] = false.into();
+    lab.put("client", "/tmp/own-inventory.json", &inv.to_string());
+    let own = "/tmp/own-inventory.json";
+    // The operator's page: no trailing newline, a CRLF, bytes apache2's default page never has.
+    lab.sh(
+        "web01",
+        "mkdir -p /var/www/html && printf 'ours\\r\\n<b>42</b>' > /var/www/html/index.html",
+    );
+    let sum = || lab.sh("web01", "sha256sum < /var/www/html/index.html");
+    let before = sum();
+    let vip = addr("vip");
+    let on_lo = |w: &str| {
+        lab.sh(
+            w,
+            &format!("ip -o -4 addr show dev lo | grep -c '{vip}/32'"),
+        )
+    };
+
+    let (code, up) = lab.json(&["up", own, "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{up}");
+    assert_eq!(sum(), before, "web01's own page after up");
+    assert_eq!(
+        lab.sh("client", &format!("curl -s http://{}/", addr("web01"))),
+        "ours\r\n<b>42</b>",
+        "served by the apache2 lvsprov installed"
+    );
+    assert_eq!(
+        lab.sh("web02", "dpkg-query -W -f='${Status}' apache2 2>&1; ls /var/www 2>&1"),
+        "dpkg-query: no packages found matching apache2\nls: cannot access '/var/www': No such file or directory",
+        "web02's backend is its own: {up}"
+    );
+    for w in ["web01", "web02"] {
+        assert_eq!(on_lo(w), "1", "{w}: the VIP on lo");
+        assert_eq!(lab.sysctl(w, "net.ipv4.conf.eth0.arp_ignore"), "1", "{w}");
+    }
+
+    let (code, down) = lab.json(&["down", own, "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{down}");
+    assert_eq!(sum(), before, "web01's own page after down");
+    for w in ["web01", "web02"] {
+        assert_eq!(on_lo(w), "0", "{w}: the VIP gone from lo");
+    }
+    // The next story starts without a page lvsprov would keep as the host's own.
+    lab.sh("web01", "rm -f /var/www/html/index.html");
+}
