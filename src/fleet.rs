@@ -58,6 +58,17 @@ impl Progress {
         }
     }
 
+    /// Apply has reached step `k` (from 0) of `n`, `name`: the bar says which, as the host runs
+    /// it; `-v` off a terminal prints it as a line.
+    pub fn step(&self, k: usize, n: usize, name: &str) {
+        let line = format!("apply {}/{n}: {name}", k + 1);
+        match &self.bar {
+            Some(b) => b.set_message(line),
+            None if self.verbose => eprintln!("{}: {line}", self.name),
+            None => {}
+        }
+    }
+
     /// A line of its own under `-v` (above the bars on a terminal).
     pub fn note(&self, line: &str) {
         if !self.verbose {
@@ -69,8 +80,12 @@ impl Progress {
         }
     }
 
-    fn finish(&self, word: &str) {
+    fn finish(&self, word: &str, done: &Option<ProgressBar>) {
         self.phase("");
+        // Counted first, so the redraw the host's last word causes shows the count with it.
+        if let Some(d) = done {
+            d.inc(1);
+        }
         match &self.bar {
             Some(b) => b.finish_with_message(word.to_string()),
             None => eprintln!("{}: {word}", self.name),
@@ -101,19 +116,39 @@ where
         ProgressDrawTarget::hidden()
     });
     let width = hosts.iter().map(|h| h.name.len()).max().unwrap_or(0);
-    let style = ProgressStyle::with_template(&format!("{{spinner}} {{prefix:<{width}}} {{msg}}"))
-        .expect("a valid template");
+    // Each host's time runs from when it starts (after waiting for a fork), as its bar shows.
+    let style = ProgressStyle::with_template(&format!(
+        "{{spinner}} {{prefix:<{width}}} {{elapsed:>4}} {{msg}}"
+    ))
+    .expect("a valid template");
+    let done = tty.then(|| {
+        multi.add(
+            ProgressBar::new(hosts.len() as u64).with_style(
+                ProgressStyle::with_template(
+                    "  {bar:30} {pos}/{len} hosts done, {elapsed} (--forks {msg})",
+                )
+                .expect("a valid template"),
+            ),
+        )
+    });
+    if let Some(d) = &done {
+        d.set_message(opts.forks.to_string());
+        d.enable_steady_tick(Duration::from_millis(500));
+    }
     let forks = Arc::new(Semaphore::new(opts.forks.max(1)));
     let work = Arc::new(work);
     let mut tasks = Vec::new();
     for host in hosts {
         let progress = Progress {
             bar: tty.then(|| {
-                let b = multi.add(
-                    ProgressBar::new_spinner()
-                        .with_style(style.clone())
-                        .with_prefix(host.name.clone()),
-                );
+                let bar = ProgressBar::new_spinner()
+                    .with_style(style.clone())
+                    .with_prefix(host.name.clone());
+                // Every host above the overall bar, in the inventory's order.
+                let b = match &done {
+                    Some(d) => multi.insert_before(d, bar),
+                    None => multi.add(bar),
+                };
                 b.enable_steady_tick(Duration::from_millis(120));
                 b.set_message("waiting");
                 b
@@ -125,13 +160,21 @@ where
                 std::time::Instant::now(),
             ))),
         };
-        let (forks, work, creds, limits) =
-            (forks.clone(), work.clone(), opts.creds.clone(), opts.limits);
+        let (forks, work, creds, limits, done) = (
+            forks.clone(),
+            work.clone(),
+            opts.creds.clone(),
+            opts.limits,
+            done.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let _slot = forks
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
+            if let Some(b) = &progress.bar {
+                b.reset_elapsed();
+            }
             progress.phase("connect");
             let result = match Session::connect(&host.ssh, &creds, limits).await {
                 Err(e) => Err(HostError::Ssh(e)),
@@ -143,17 +186,22 @@ where
                     r
                 }
             };
-            progress.finish(&match &result {
+            let word = match &result {
                 Ok(t) => t.word(),
                 Err(e) if e.is_unreachable() => "unreachable".into(),
                 Err(_) => "failed".into(),
-            });
+            };
+            progress.finish(&word, &done);
             (host, result)
         }));
     }
     let mut out = Vec::new();
     for t in tasks {
         out.push(t.await.expect("a host task never panics"));
+    }
+    // The last frame (every host counted) is drawn before the report replaces the bars.
+    if let Some(d) = &done {
+        d.finish();
     }
     let _ = multi.clear();
     out

@@ -126,9 +126,20 @@ fn timed_out(e: SshError, during: impl FnOnce(&str) -> String) -> HostError {
 
 /// Runs the changes as one script in the host's open shell (under its lock). On a failed step,
 /// `changes` keeps only what was applied.
-pub async fn apply(shell: &mut Shell, changes: &mut Vec<Change>) -> Result<(), HostError> {
+pub async fn apply(
+    shell: &mut Shell,
+    changes: &mut Vec<Change>,
+    progress: &crate::fleet::Progress,
+) -> Result<(), HostError> {
     shell.send(&apply::script(changes)).await?;
-    let out = shell.read(Some("@@done")).await.map_err(|e| {
+    let names: Vec<String> = changes.iter().map(|c| c.resource.clone()).collect();
+    let mut on_line = |line: &str| {
+        if let Some(k) = apply::last_step(line) {
+            progress.step(k, names.len(), names.get(k).map_or("", |n| n.as_str()));
+        }
+    };
+    let out = shell.read_watching(Some("@@done"), &mut on_line).await;
+    let out = out.map_err(|e| {
         timed_out(e, |stdout| {
             let step = apply::last_step(stdout).unwrap_or(0);
             let name = changes

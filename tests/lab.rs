@@ -1051,3 +1051,39 @@ fn a_real_servers_own_page_and_backend_are_left_as_they_are() {
     // The next story starts without a page lvsprov would keep as the host's own.
     lab.sh("web01", "rm -f /var/www/html/index.html");
 }
+
+/// On a terminal (a pty from `script`), `up` draws a bar per host with its elapsed time and the
+/// step it is applying (k of N and the change's name), and an overall bar of hosts done; then the
+/// report and the summary line.
+#[test]
+fn on_a_terminal_up_shows_each_hosts_step_and_the_hosts_done() {
+    let Some((_g, lab)) = lab() else { return };
+    // apache2 purged, so one step (its install) lasts long enough for any frame rate to show it.
+    let (code, down) = lab.json(&["down", "--purge", "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{down}");
+    lab.install_binary();
+    let out = Command::new("docker")
+        .args(["exec", "-w", "/src", "-e", "TERM=xterm", "lvsprov-client"])
+        .args(["script", "-qec"])
+        .arg(format!(
+            "lvsprov up {} --limit real_servers",
+            common::CONTAINER_INVENTORY
+        ))
+        .arg("/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // What the screen showed, frame by frame, without the terminal's escape sequences.
+    let raw = String::from_utf8_lossy(&out.stdout);
+    let ansi = regex_lite::Regex::new("\x1b\\[[0-9;?]*[A-Za-z]").unwrap();
+    let seen = ansi.replace_all(&raw, "").replace('\r', "\n");
+    let step =
+        regex_lite::Regex::new(r"(?m)^\S web0[12] +\d+s apply 1/\d+: package apache2 *$").unwrap();
+    assert!(step.is_match(&seen), "no step line: {seen}");
+    let done = regex_lite::Regex::new(r"(?m)^  [█░]{30} [12]/2 hosts done, \d+s").unwrap();
+    assert!(done.is_match(&seen), "no overall bar: {seen}");
+    assert!(
+        seen.contains("up: 2 hosts, 2 changed"),
+        "no summary: {seen}"
+    );
+}

@@ -55,7 +55,7 @@ impl Shell {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let deadline = tokio::time::Instant::now() + self.exec_timeout.min(Duration::from_secs(60));
         loop {
-            if find_line(&out, 0, ROOT_MARKER).0 {
+            if find_line(&out, 0, Some(ROOT_MARKER), &mut |_| {}).0 {
                 return Ok(());
             }
             let text = String::from_utf8_lossy(&err);
@@ -121,17 +121,25 @@ impl Shell {
 
     /// Output until a line equal to `until` (then the shell stays open), or until the shell ends.
     pub async fn read(&mut self, until: Option<&str>) -> Result<Output, SshError> {
+        self.read_watching(until, &mut |_| {}).await
+    }
+
+    /// [`Shell::read`], telling `each_line` every whole line of stdout as it arrives (apply's
+    /// `@@step N` lines move the progress bar while the script runs).
+    pub async fn read_watching(
+        &mut self,
+        until: Option<&str>,
+        each_line: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<Output, SshError> {
         let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
         let deadline = tokio::time::Instant::now() + self.exec_timeout;
         // Lines are checked once each, so a stream of any size costs linear time.
         let mut checked = 0;
         while !self.ended {
-            if let Some(m) = until {
-                let (found, upto) = find_line(&out, checked, m);
-                checked = upto;
-                if found {
-                    break;
-                }
+            let (found, upto) = find_line(&out, checked, until, each_line);
+            checked = upto;
+            if found {
+                break;
             }
             let Ok(next) = tokio::time::timeout_at(deadline, self.ch.wait()).await else {
                 let _ = self.ch.close().await;
@@ -169,11 +177,19 @@ impl Shell {
     }
 }
 
-/// Whether a whole line from `from` on equals `marker`, and where the unfinished line starts.
-fn find_line(out: &[u8], from: usize, marker: &str) -> (bool, usize) {
+/// Whether a whole line from `from` on equals `marker`, and where the unfinished line starts;
+/// each whole line up to there goes to `each_line`.
+fn find_line(
+    out: &[u8],
+    from: usize,
+    marker: Option<&str>,
+    each_line: &mut (dyn FnMut(&str) + Send),
+) -> (bool, usize) {
     let mut start = from;
     while let Some(n) = out[start..].iter().position(|b| *b == b'\n') {
-        if &out[start..start + n] == marker.as_bytes() {
+        let line = &out[start..start + n];
+        each_line(&String::from_utf8_lossy(line));
+        if marker.is_some_and(|m| line == m.as_bytes()) {
             return (true, start + n + 1);
         }
         start += n + 1;
@@ -185,16 +201,19 @@ fn find_line(out: &[u8], from: usize, marker: &str) -> (bool, usize) {
 mod tests {
     #[test]
     fn a_marker_counts_only_as_a_whole_line() {
-        assert_eq!(super::find_line(b"a\n@@end\n", 0, "@@end"), (true, 8));
-        assert_eq!(
-            super::find_line(b"a\n@@end", 0, "@@end"),
-            (false, 2),
-            "not finished yet"
-        );
-        assert!(!super::find_line(b"x@@end\n", 0, "@@end").0);
-        assert!(
-            !super::find_line(b"@@end\nb\n", 6, "@@end").0,
-            "checked lines stay checked"
-        );
+        let find = |out: &[u8], from| super::find_line(out, from, Some("@@end"), &mut |_| {});
+        assert_eq!(find(b"a\n@@end\n", 0), (true, 8));
+        assert_eq!(find(b"a\n@@end", 0), (false, 2), "not finished yet");
+        assert!(!find(b"x@@end\n", 0).0);
+        assert!(!find(b"@@end\nb\n", 6).0, "checked lines stay checked");
+    }
+
+    #[test]
+    fn each_whole_line_is_seen_once() {
+        let mut seen = Vec::new();
+        let mut note = |l: &str| seen.push(l.to_string());
+        let (_, upto) = super::find_line(b"@@step 0\nx\n@@st", 0, None, &mut note);
+        super::find_line(b"@@step 0\nx\n@@step 1\n", upto, None, &mut note);
+        assert_eq!(seen, ["@@step 0", "x", "@@step 1"]);
     }
 }
