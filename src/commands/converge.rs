@@ -190,6 +190,6 @@ impl Run<'_> {
         }
         self.progress
             .phase(&format!("apply ({} changes)", changes.len()));
-        pipeline::apply(shell, changes, &self.progress).await
+        pipeline::apply(shell, changes, self.progress).await
     }
 }
