@@ -155,6 +155,12 @@ for w in a b; do
 done
 
 floor_wall=$(echo "${res[a ssh-true first wall]}" | median)
+# Every run's medians also go to bench/results.tsv (a tree with uncommitted changes is marked so),
+# from which bench/plot.py redraws docs/bench-wall.svg at the end.
+results=${BENCH_RESULTS:-$here/results.tsv}
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$repo" diff --quiet HEAD -- src playbooks Cargo.toml Cargo.lock bench 2>/dev/null || commit="$commit-dirty"
+[ -s "$results" ] || printf 'commit\tdate\tn\trtt_ms\truns\tworkload\ttool\tfirst_wall\tnoop_wall\tfirst_cpu\tnoop_cpu\n' >"$results"
 rtt_note=""; [ "$RTT" = 0 ] || rtt_note=", $RTT ms round trip"
 echo "### N = $N$rtt_note ($RUNS runs each, medians; ssh true floor $floor_wall s)"
 echo
@@ -168,6 +174,8 @@ for w in a b; do
     rss=$(printf '%s' "${res[$w $t first rss]:-}${res[$w $t noop rss]:-}" | tr ';' '\n' | awk 'NF' | sort -n | tail -n 1)
     ft=$(echo "${res[$w $t first trips]:-}" | median); nt=$(echo "${res[$w $t noop trips]:-}" | median)
     cn=$(echo "${res[$w $t noop conns]:-}${res[$w $t first conns]:-}" | median)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$commit" "$(date -u +%F)" "$N" "$RTT" "$RUNS" "$w" "$t" \
+      "${fw:--}" "${nw:--}" "${fc:--}" "${nc:--}" >>"$results"
     name=$t; [ $t = floor ] && name="bash floor (1 ssh + 1 script)"; [ $t = lvsprov ] && name="lvsprov up"; [ $t = lvsprov-check ] && name="lvsprov check"
     [ $t = lvsprov-bastion ] && name="lvsprov up via bastion"; [ $t = lvsprov-bastion-check ] && name="lvsprov check via bastion"
     awk -v w=$w -v n="$name" -v fw="$fw" -v fc="$fc" -v nw="$nw" -v nc="$nc" -v r="$rss" -v fl="$floor_wall" -v N="$N" \
@@ -186,3 +194,4 @@ if [[ " ${tools[*]} " == *" lvsprov-bastion "* && " ${tools[*]} " == *" lvsprov 
     echo "- ${w^^}, via one bastion / direct: first up $(r lvsprov-bastion first lvsprov), no-op up $(r lvsprov-bastion noop lvsprov), no-op check $(r lvsprov-bastion-check noop lvsprov-check)"
   done
 fi
+python3 "$here/plot.py" "$results" "$repo/docs/bench-wall.svg" && echo "bench: docs/bench-wall.svg redrawn from $results" >&2
