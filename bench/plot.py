@@ -35,14 +35,14 @@ def decades(lo, hi):
 
 
 def panel(out, x0, title, rows, column, xs, ys):
-    lx = lambda n: x0 + PAD_L + (math.log10(n) - math.log10(xs[0])) / (math.log10(xs[-1]) - math.log10(xs[0])) * (W - PAD_L - 10)
+    lx = lambda n: x0 + PAD_L + (math.log10(n) - math.log10(xs[0])) / (math.log10(xs[-1]) - math.log10(xs[0])) * (W - PAD_L - 24)
     ly = lambda s: PAD_T + (1 - (math.log10(s) - math.log10(ys[0])) / (math.log10(ys[-1]) - math.log10(ys[0]))) * (H - PAD_T - PAD_B)
     out.append(f'<text x="{x0 + W / 2}" y="16" text-anchor="middle" font-weight="bold">{title}</text>')
     for n in xs:
         out.append(f'<line x1="{lx(n):.1f}" y1="{PAD_T}" x2="{lx(n):.1f}" y2="{H - PAD_B}" stroke="#eee"/>')
         out.append(f'<text x="{lx(n):.1f}" y="{H - PAD_B + 14}" text-anchor="middle">{n:g}</text>')
     for s in ys:
-        out.append(f'<line x1="{x0 + PAD_L}" y1="{ly(s):.1f}" x2="{x0 + W - 10}" y2="{ly(s):.1f}" stroke="#eee"/>')
+        out.append(f'<line x1="{x0 + PAD_L}" y1="{ly(s):.1f}" x2="{x0 + W - 24}" y2="{ly(s):.1f}" stroke="#eee"/>')
         out.append(f'<text x="{x0 + PAD_L - 4}" y="{ly(s) + 4:.1f}" text-anchor="end">{s:g} s</text>')
     out.append(f'<text x="{x0 + PAD_L + (W - PAD_L) / 2}" y="{H - 8}" text-anchor="middle">hosts</text>')
     for tool, _, colour in TOOLS:
