@@ -31,6 +31,7 @@ def newest(path):
 
 def decades(lo, hi):
     a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    b = max(b, a + 1)  # one fleet size (or one value) still spans a decade
     return [10.0**e for e in range(a, b + 1)]
 
 
