@@ -64,8 +64,8 @@ def main(src, dst):
     xs = decades(min(n for _, n in rows), max(n for _, n in rows))
     ys = decades(min(values), max(values))
     height = H + 30 + 16 * len(TOOLS)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W + GAP}" height="{height}" font-family="sans-serif" font-size="11">',
-           f'<rect width="{2 * W + GAP}" height="{height}" fill="white"/>']
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W + GAP + 20}" height="{height}" font-family="sans-serif" font-size="11">',
+           f'<rect width="{2 * W + GAP + 20}" height="{height}" fill="white"/>']
     panel(out, 0, "first run (changes every host)", rows, "first_wall", xs, ys)
     panel(out, W + GAP, "no-op run (nothing to change)", rows, "noop_wall", xs, ys)
     y = H + 10

@@ -15,6 +15,10 @@ RTT=0
 if [ "${1:-}" = --rtt ]; then RTT=${2:?usage: bench/run.sh [--rtt MS] N [RUNS]}; shift 2; fi
 N=${1:?usage: bench/run.sh [--rtt MS] N [RUNS]}; RUNS=${2:-3}
 B=/tmp/lvsbench; V=${BENCH_VENV:-/var/cache/lvsprov-bench/venv}
+# The commit the figures are from, taken as the run starts (edits made while it runs are not in
+# the binary it measures); a tree with uncommitted changes to what is measured is marked.
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$repo" diff --quiet HEAD -- src playbooks Cargo.toml Cargo.lock bench 2>/dev/null || commit="$commit-dirty"
 export LC_ALL=C.UTF-8
 # A thousand hosts are a thousand sockets (and pipes, for the ssh floors) in one controller.
 ulimit -n 65536 2>/dev/null || true
@@ -158,8 +162,6 @@ floor_wall=$(echo "${res[a ssh-true first wall]}" | median)
 # Every run's medians also go to bench/results.tsv (a tree with uncommitted changes is marked so),
 # from which bench/plot.py redraws docs/bench-wall.svg at the end.
 results=${BENCH_RESULTS:-$here/results.tsv}
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$repo" diff --quiet HEAD -- src playbooks Cargo.toml Cargo.lock bench 2>/dev/null || commit="$commit-dirty"
 [ -s "$results" ] || printf 'commit\tdate\tn\trtt_ms\truns\tworkload\ttool\tfirst_wall\tnoop_wall\tfirst_cpu\tnoop_cpu\n' >"$results"
 rtt_note=""; [ "$RTT" = 0 ] || rtt_note=", $RTT ms round trip"
 echo "### N = $N$rtt_note ($RUNS runs each, medians; ssh true floor $floor_wall s)"
