@@ -202,6 +202,42 @@ fn a_fresh_cluster_is_built_behind_its_firewalls_and_balances() {
     vm.end();
 }
 
+/// keepalived's fallbacks, as an operator sets them: web01 alone in the pool with
+/// `inhibit_on_failure`, web02 the sorry server. With web01's web server stopped, web01 stays in
+/// both directors' tables at weight 0, web02 joins them, and the VIP answers with web02's page;
+/// with it started again, web01 is back at weight 1, web02 leaves, and the VIP answers with
+/// web01's. The lab's own inventory is put back at the end.
+#[test]
+fn every_real_server_down_sends_the_clients_to_the_sorry_server() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    let s = &mut inv["services"][0];
+    s["real_servers"] = serde_json::json!([{ "name": "web01" }]);
+    s["sorry_server"] = "web02".into();
+    s["inhibit_on_failure"] = true.into();
+    vm.sh(&format!("cat > /tmp/sorry.json <<'EOF'\n{inv}\nEOF")).ok();
+    let run = vm.lvsprov("up /tmp/sorry.json");
+    assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
+    vm.sh("wait_table web02 0 30").ok();
+
+    let down = vm
+        .sh("on web01 systemctl stop apache2; wait_table web01 2 30 0 && wait_table web02 2 30 && curl -s -m 2 http://$lab_vip/")
+        .ok();
+    assert!(down.out.trim_end().ends_with(AC), "the sorry server answers: {}", down.out);
+    let back = vm
+        .sh("on web01 systemctl start apache2; wait_table web01 2 30 1 && wait_table web02 0 30 && curl -s -m 2 http://$lab_vip/")
+        .ok();
+    assert!(back.out.trim_end().ends_with(KG), "web01 answers again: {}", back.out);
+
+    let run = vm.lvsprov("up $inv");
+    assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
+    vm.sh("wait_table web02 2 30").ok();
+    verified(&mut vm, "$inv --requests 10");
+    vm.end();
+}
+
 /// An HTTP check on `/health.html`, the way a backend says "take me out": while no real server
 /// has the page, neither director lists any; once web01 has it, web01 alone (each wait timed).
 #[test]

@@ -143,6 +143,11 @@ pub struct VirtualServer {
     pub persistence_timeout: Option<u32>,
     pub delay_loop: Option<u32>,
     pub real_servers: Vec<RealServer>,
+    /// `sorry_server IP PORT`: its address.
+    pub sorry_server: Option<String>,
+    pub quorum: Option<u32>,
+    /// `inhibit_on_failure` on the virtual server or on any of its real servers.
+    pub inhibit_on_failure: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -217,6 +222,18 @@ pub fn read(text: &str) -> Keepalived {
                     .filter(|c| c.key() == "real_server")
                     .map(real_server)
                     .collect(),
+                sorry_server: node
+                    .children()
+                    .iter()
+                    .find(|c| c.key() == "sorry_server")
+                    .and_then(|c| c.arg(1))
+                    .map(str::to_string),
+                quorum: node.number(&["quorum"]),
+                inhibit_on_failure: node.children().iter().any(|c| {
+                    c.key() == "inhibit_on_failure"
+                        || c.key() == "real_server"
+                            && c.children().iter().any(|r| r.key() == "inhibit_on_failure")
+                }),
             }),
             _ => {}
         }
@@ -364,6 +381,21 @@ virtual_server 192.168.100.10 80
         assert_eq!(k.sync_interface, None);
         assert_eq!(k.vrrp[0].vips, ["192.168.100.10"]);
         assert_eq!(k.virtual_servers[0].real_servers.len(), 2);
+    }
+
+    #[test]
+    fn reads_the_fallbacks() {
+        let k = read(
+            "virtual_server 192.168.100.10 80 {\n    quorum 2\n    sorry_server 192.168.100.203 80\n    real_server 192.168.100.201 80 {\n        weight 2\n        inhibit_on_failure\n    }\n}\n",
+        );
+        let vs = &k.virtual_servers[0];
+        assert_eq!(
+            (vs.sorry_server.as_deref(), vs.quorum, vs.inhibit_on_failure),
+            (Some("192.168.100.203"), Some(2), true)
+        );
+        let plain = read(include_str!("../../tests/golden/keepalived.conf"));
+        let vs = &plain.virtual_servers[0];
+        assert_eq!((&vs.sorry_server, vs.quorum, vs.inhibit_on_failure), (&None, None, false));
     }
 
     #[test]

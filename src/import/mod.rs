@@ -340,7 +340,22 @@ impl Builder {
             health_check: s.health.clone().unwrap_or_default(),
             real_servers: members,
             master: None,
+            sorry_server: s.sorry.and_then(|a| self.sorry_name(s, a)),
+            inhibit_on_failure: s.inhibit,
+            quorum: s.quorum,
         }
+    }
+
+    /// The sorry server by its name, if it was among the hosts read (it has the VIP on `lo`).
+    fn sorry_name(&mut self, s: &Service, address: Ipv4Addr) -> Option<String> {
+        let name = self.by_address.get(&address).cloned();
+        if name.is_none() {
+            self.out.push(format!(
+                "{}:{}: sorry server {address} was not among the hosts read; it is left out: give its address to import too",
+                s.vip, s.port
+            ));
+        }
+        name
     }
 
     /// A TCP service on another port than 80 is served by the real servers' own backend, not by

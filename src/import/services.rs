@@ -17,6 +17,10 @@ pub(super) struct Service {
     /// (real server address, weight)
     pub members: Vec<(Ipv4Addr, u32)>,
     pub health: Option<RawHealthCheck>,
+    /// keepalived's fallbacks: the sorry server's address, `quorum`, `inhibit_on_failure`.
+    pub sorry: Option<Ipv4Addr>,
+    pub quorum: Option<u32>,
+    pub inhibit: bool,
 }
 
 impl Service {
@@ -57,6 +61,9 @@ pub(super) fn from_table(host: &str, table: &Table, out: &mut Vec<String>) -> Ve
             persistence: t.persistence,
             members: vec![],
             health: None,
+            sorry: None,
+            quorum: None,
+            inhibit: false,
         };
         for d in &t.dests {
             let (rip, rport) = (d.addr.ip(), d.addr.port());
@@ -152,6 +159,9 @@ pub(super) fn from_keepalived(
             persistence: vs.persistence_timeout,
             members,
             health,
+            sorry: vs.sorry_server.as_deref().and_then(|a| a.parse().ok()),
+            quorum: vs.quorum,
+            inhibit: vs.inhibit_on_failure,
         });
     }
     services

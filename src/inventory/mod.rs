@@ -13,6 +13,7 @@ pub mod raw;
 mod types;
 mod validate;
 mod validate_cluster;
+mod validate_fallbacks;
 mod validate_services;
 mod vrrp;
 mod words;
@@ -202,6 +203,18 @@ pub struct Service {
     /// The director that holds the VIP while healthy (a director's name); None: the highest
     /// priority. See [`Inventory::vrrp_instances`].
     pub master: Option<String>,
+    /// What keepalived does when real servers fail: see [`Fallbacks`].
+    pub fallbacks: Fallbacks,
+}
+
+/// keepalived's answers to failing real servers (`sorry_server`, `inhibit_on_failure`, `quorum`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Fallbacks {
+    /// The real server that takes the clients when the healthy ones' weights fall below quorum.
+    pub sorry_server: Option<Member>,
+    pub inhibit_on_failure: bool,
+    /// None: keepalived's default, 1.
+    pub quorum: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -347,6 +360,7 @@ impl Service {
             persistence_timeout: self.persistence_timeout,
             health_check: self.health_check.clone(),
             master: self.master.clone(),
+            fallbacks: self.fallbacks.clone(),
             real_servers: self
                 .real_servers
                 .iter()
@@ -380,6 +394,22 @@ impl Inventory {
         self.services
             .iter()
             .filter(move |s| s.has_member(&host.name))
+    }
+
+    /// The services a real server must be ready to serve: those it is a member of, and those it
+    /// is the sorry server of (keepalived may send their clients to it at any time), so it
+    /// carries their VIPs on `lo`.
+    pub fn services_ready_on<'a>(
+        &'a self,
+        host: &'a Host,
+    ) -> impl Iterator<Item = &'a Service> + 'a {
+        self.services.iter().filter(move |s| {
+            s.has_member(&host.name)
+                || s.fallbacks
+                    .sorry_server
+                    .as_ref()
+                    .is_some_and(|m| m.name == host.name)
+        })
     }
 
     /// The VIPs, each once, in the order the services name them.

@@ -197,6 +197,21 @@ pub struct RawService {
     /// VIPs. Services on one VIP name the same master. Default: the highest priority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master: Option<String>,
+    /// When the healthy real servers' weights add up to less than `quorum` (every one down, by
+    /// default), keepalived sends this service's clients to this real server instead (a "sorry,
+    /// we are down" page): a real server from $.real_servers that is not in this service. It gets
+    /// the VIP on `lo` like the others. Needs keepalived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sorry_server: Option<String>,
+    /// true: a real server whose check fails stays in the IPVS table with weight 0 (its open
+    /// connections go on, no new one reaches it) instead of being removed. Needs keepalived.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inhibit_on_failure: bool,
+    /// The least total weight of healthy real servers the service runs on (default 1); below it,
+    /// the sorry server (if any) takes the clients. Needs keepalived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub quorum: Option<u32>,
 }
 
 #[derive(Deserialize, Serialize, JsonSchema, Clone, PartialEq, Debug)]

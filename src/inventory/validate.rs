@@ -110,6 +110,7 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
     let ipvs = v.ipvs(&raw.ipvs);
     let services = v.services(&raw.services, &hosts, network);
     v.masters(&raw.services, &hosts, keepalived.as_ref());
+    v.fallbacks_need_keepalived(&raw.services, raw.keepalived.is_some());
     match (v.problems.is_empty(), network) {
         (true, Some(network)) => Ok(Inventory {
             network,

@@ -45,6 +45,7 @@ impl Validator {
                 );
             }
             let real_servers = self.members(&at, s, &by_name);
+            let fallbacks = self.fallbacks(&at, s, &real_servers, &by_name);
             if let (Some(protocol), Some(scheduler), Some(health_check)) =
                 (protocol, scheduler, health_check)
             {
@@ -57,6 +58,7 @@ impl Validator {
                     health_check,
                     real_servers,
                     master: s.master.clone(),
+                    fallbacks,
                 });
             }
         }
@@ -242,7 +244,7 @@ impl Validator {
             let mat = format!("{at}.real_servers[{j}]");
             match by_name.get(m.name.as_str()) {
                 Some(h) if h.role() == Role::RealServer => {
-                    self.served(&mat, s, h);
+                    self.served(&format!("{mat}.name"), s, h);
                     out.push(Member {
                         name: m.name.clone(),
                         address: h.address,
@@ -273,10 +275,10 @@ impl Validator {
 
     /// A TCP service on a real server whose web server lvsprov runs must be on the port that web
     /// server listens on (80), or the directors' checks never pass and no request is served.
-    fn served(&mut self, at: &str, s: &RawService, h: &Host) {
+    pub(super) fn served(&mut self, at: &str, s: &RawService, h: &Host) {
         if h.manages_web_server() && s.protocol == "tcp" && s.port != WEB_PORT {
             self.problem(
-                format!("{at}.name"),
+                at.to_string(),
                 format!(
                     "{}'s web server (installed by lvsprov) listens on port {WEB_PORT} only, so port {} would never be served; give {} \"web_server\": false when your own backend serves {}, or use port {WEB_PORT}",
                     h.name, s.port, h.name, s.port

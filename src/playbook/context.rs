@@ -110,7 +110,7 @@ pub(super) fn context<'a>(
             .map(|s| s.with_drained(drained))
             .collect(),
         Role::RealServer => inv
-            .services_of(host)
+            .services_ready_on(host)
             .map(|s| s.as_seen_by(&host.name))
             .collect(),
     };
