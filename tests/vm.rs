@@ -217,7 +217,8 @@ fn every_real_server_down_sends_the_clients_to_the_sorry_server() {
     s["real_servers"] = serde_json::json!([{ "name": "web01" }]);
     s["sorry_server"] = "web02".into();
     s["inhibit_on_failure"] = true.into();
-    vm.sh(&format!("cat > /tmp/sorry.json <<'EOF'\n{inv}\nEOF")).ok();
+    vm.sh(&format!("cat > /tmp/sorry.json <<'EOF'\n{inv}\nEOF"))
+        .ok();
     let run = vm.lvsprov("up /tmp/sorry.json");
     assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
     vm.sh("wait_table web02 0 30").ok();
@@ -225,11 +226,19 @@ fn every_real_server_down_sends_the_clients_to_the_sorry_server() {
     let down = vm
         .sh("on web01 systemctl stop apache2; wait_table web01 2 30 0 && wait_table web02 2 30 && curl -s -m 2 http://$lab_vip/")
         .ok();
-    assert!(down.out.trim_end().ends_with(AC), "the sorry server answers: {}", down.out);
+    assert!(
+        down.out.trim_end().ends_with(AC),
+        "the sorry server answers: {}",
+        down.out
+    );
     let back = vm
         .sh("on web01 systemctl start apache2; wait_table web01 2 30 1 && wait_table web02 0 30 && curl -s -m 2 http://$lab_vip/")
         .ok();
-    assert!(back.out.trim_end().ends_with(KG), "web01 answers again: {}", back.out);
+    assert!(
+        back.out.trim_end().ends_with(KG),
+        "web01 answers again: {}",
+        back.out
+    );
 
     let run = vm.lvsprov("up $inv");
     assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);

@@ -395,7 +395,10 @@ virtual_server 192.168.100.10 80
         );
         let plain = read(include_str!("../../tests/golden/keepalived.conf"));
         let vs = &plain.virtual_servers[0];
-        assert_eq!((&vs.sorry_server, vs.quorum, vs.inhibit_on_failure), (&None, None, false));
+        assert_eq!(
+            (&vs.sorry_server, vs.quorum, vs.inhibit_on_failure),
+            (&None, None, false)
+        );
     }
 
     #[test]

@@ -208,7 +208,7 @@ pub struct Service {
 }
 
 /// keepalived's answers to failing real servers (`sorry_server`, `inhibit_on_failure`, `quorum`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Fallbacks {
     /// The real server that takes the clients when the healthy ones' weights fall below quorum.
     pub sorry_server: Option<Member>,
