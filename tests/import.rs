@@ -192,8 +192,7 @@ fn real_servers_behind_another_port_keep_their_own_backend() {
         &[],
     );
     let got = import::inventory(&seen, &Options::default());
-    assert_eq!(got.not_mapped.len(), 2, "{:?}", got.not_mapped);
-    assert!(got.not_mapped[0].starts_with("web01: serves 192.168.100.10:8443"));
+    assert_eq!(got.not_mapped, Vec::<String>::new());
     for rs in got.inventory["real_servers"].as_array().unwrap() {
         assert_eq!(rs["web_server"], false, "{rs}");
         assert!(rs.get("page").is_none(), "{rs}");
@@ -434,4 +433,100 @@ fn a_table_saved_before_its_rules_were_added_is_saved_again() {
         );
         assert!(!c.iter().any(|c| c.resource.starts_with("ipvs -t")));
     }
+}
+
+/// A hand-built cluster with a master per VIP: lvs01 tops the instance of .10, lvs02 the one of
+/// .20. The services on .20 come in with `"master": "lvs02"`, and the instance whose router id
+/// lvsprov would change (60 → 52) is named.
+#[test]
+fn a_master_per_vip_is_imported_and_a_renumbering_named() {
+    let conf = |p10: u16, p20: u16| {
+        let inst = |name: &str, id: u16, p: u16, vip: &str| {
+            format!("vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {id}\n    priority {p}\n    advert_int 1\n    authentication {{\n        auth_type PASS\n        auth_pass secret1\n    }}\n    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n")
+        };
+        let vs = |vip: &str, rip: &str| {
+            format!("virtual_server {vip} 80 {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    real_server {rip} 80 {{\n        weight 1\n        TCP_CHECK {{\n            connect_timeout 3\n        }}\n    }}\n}}\n")
+        };
+        inst("VI_1", 51, p10, "192.168.100.10")
+            + &inst("VI_2", 60, p20, "192.168.100.20")
+            + &vs("192.168.100.10", "192.168.100.201")
+            + &vs("192.168.100.20", "192.168.100.202")
+    };
+    let vip20_lo = VIP_LO
+        .replace("192.168.100.10", "192.168.100.20")
+        .replace("lo:0", "lo:1");
+    let (c1, c2) = (conf(150, 100), conf(100, 150));
+    let seen = vec![
+        Seen {
+            target: "192.168.100.11".into(),
+            facts: host(
+                "lvs01",
+                "192.168.100.11",
+                &[VIP_ETH0],
+                &[],
+                &[(import::KEEPALIVED_CONF, &c1)],
+            ),
+        },
+        Seen {
+            target: "192.168.100.12".into(),
+            facts: host(
+                "lvs02",
+                "192.168.100.12",
+                &[],
+                &[],
+                &[(import::KEEPALIVED_CONF, &c2)],
+            ),
+        },
+        Seen {
+            target: "192.168.100.201".into(),
+            facts: host(
+                "web01",
+                "192.168.100.201",
+                &[VIP_LO],
+                &[],
+                &[(import::PAGE, PAGE1)],
+            ),
+        },
+        Seen {
+            target: "192.168.100.202".into(),
+            facts: host(
+                "web02",
+                "192.168.100.202",
+                &[&vip20_lo],
+                &[],
+                &[(import::PAGE, PAGE2)],
+            ),
+        },
+    ];
+    let got = import::inventory(&seen, &Options::default());
+    let v = &got.inventory;
+    let master = |i: usize| v["services"][i].get("master").cloned();
+    assert_eq!(v["services"][0]["vip"], "192.168.100.10");
+    assert_eq!((master(0), master(1)), (None, Some("lvs02".into())), "{v}");
+    assert_eq!(
+        (
+            &v["directors"][0]["priority"],
+            &v["directors"][1]["priority"]
+        ),
+        (&150.into(), &100.into())
+    );
+    assert_eq!(got.not_mapped.len(), 1, "{:?}", got.not_mapped);
+    assert!(
+        got.not_mapped[0].starts_with("lvs01: vrrp_instance VI_2 (VIPs 192.168.100.20) has virtual_router_id 60; lvsprov numbers it 52 (VI_LVSPROV_lvs02)"),
+        "{:?}",
+        got.not_mapped
+    );
+    let inv = inventory::parse(&v.to_string()).expect("check accepts it");
+    let inst: Vec<(String, u16, String)> = inv
+        .vrrp_instances()
+        .into_iter()
+        .map(|i| (i.name, i.vrid, i.master))
+        .collect();
+    assert_eq!(
+        inst,
+        [
+            ("VI_LVSPROV".to_string(), 51, "lvs01".to_string()),
+            ("VI_LVSPROV_lvs02".to_string(), 52, "lvs02".to_string())
+        ]
+    );
 }

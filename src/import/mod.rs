@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 pub mod keepalived_conf;
+mod masters;
 mod services;
 
 /// What the facts of an import ask each host for, beside what every host reports.
@@ -68,6 +69,7 @@ pub fn inventory(hosts: &[Seen], opts: &Options) -> Imported {
     for (r, role) in reads.iter().zip(&roles) {
         b.host(r, *role, &names[&r.seen.target], &vips);
     }
+    b.masters = masters::of(&b.held);
     let services: Vec<RawService> = services.iter().map(|s| b.service(s)).collect();
     b.finish(services, opts)
 }
@@ -214,6 +216,9 @@ struct Builder {
     network: Option<ipnet::Ipv4Net>,
     keepalived: Option<RawKeepalived>,
     secret: bool,
+    /// Each director's VRRP instances, and the VIPs whose instance another director tops.
+    held: Vec<masters::Held>,
+    masters: BTreeMap<Ipv4Addr, String>,
 }
 
 impl Builder {
@@ -252,7 +257,7 @@ impl Builder {
                     self.network = ipnet::Ipv4Net::new(ip, prefix).ok().map(|n| n.trunc());
                 }
                 if let Some(k) = &r.keepalived {
-                    host.priority = self.vrrp(target, k);
+                    host.priority = self.vrrp(target, name, k);
                 }
                 self.directors.push(host);
             }
@@ -270,14 +275,14 @@ impl Builder {
     }
 
     /// The first vrrp_instance of a director's keepalived.conf: its priority, and the
-    /// inventory's `keepalived` block from the first director that has one.
-    fn vrrp(&mut self, target: &str, k: &keepalived_conf::Keepalived) -> Option<u16> {
-        if k.vrrp.len() > 1 {
-            self.out.push(format!(
-                "{target}: keepalived.conf has {} vrrp_instances; the inventory holds the first ({}) only",
-                k.vrrp.len(),
-                k.vrrp[0].name
-            ));
+    /// inventory's `keepalived` block from the first director that has one. Every instance is
+    /// kept for the masters per VIP ([`masters`]).
+    fn vrrp(&mut self, target: &str, name: &str, k: &keepalived_conf::Keepalived) -> Option<u16> {
+        if !k.vrrp.is_empty() {
+            self.held.push(masters::Held {
+                director: name.to_string(),
+                instances: k.vrrp.clone(),
+            });
         }
         let v = k.vrrp.first()?;
         if self.keepalived.is_none() {
@@ -329,7 +334,7 @@ impl Builder {
             }
         }
         if s.protocol == "tcp" && s.port != 80 {
-            self.own_backends(s, &members);
+            self.own_backends(&members);
         }
         RawService {
             vip: s.vip.to_string(),
@@ -339,7 +344,7 @@ impl Builder {
             persistence_timeout: s.persistence,
             health_check: s.health.clone().unwrap_or_default(),
             real_servers: members,
-            master: None,
+            master: self.masters.get(&s.vip).cloned(),
             sorry_server: s.sorry.and_then(|a| self.sorry_name(s, a)),
             inhibit_on_failure: s.inhibit,
             quorum: s.quorum,
@@ -360,18 +365,15 @@ impl Builder {
 
     /// A TCP service on another port than 80 is served by the real servers' own backend, not by
     /// the web server `up` would install (which listens on 80): they get `"web_server": false`.
-    fn own_backends(&mut self, s: &Service, members: &[RawMember]) {
+    fn own_backends(&mut self, members: &[RawMember]) {
         for m in members {
             let Some(h) = self.real_servers.iter_mut().find(|h| h.name == m.name) else {
                 continue;
             };
+            // Not a loss: the inventory itself says so, and `up` changes nothing for it.
             if h.web_server.is_none() {
                 h.web_server = Some(false);
                 h.page = None;
-                self.out.push(format!(
-                    "{}: serves {}:{}, so its backend is its own: \"web_server\": false (lvsprov installs no web server and writes no page there)",
-                    m.name, s.vip, s.port
-                ));
             }
         }
     }
@@ -406,8 +408,12 @@ impl Builder {
             real_servers: self.real_servers,
             services,
         };
+        let inventory = serde_json::to_value(&inv).expect("an inventory serialises");
+        if let Ok(parsed) = crate::inventory::parse(&inventory.to_string()) {
+            self.out.extend(masters::renumbered(&self.held, &parsed));
+        }
         Imported {
-            inventory: serde_json::to_value(&inv).expect("an inventory serialises"),
+            inventory,
             not_mapped: self.out,
             secret: self.secret,
         }
