@@ -6,7 +6,7 @@
 
 use super::keepalived_conf::Vrrp;
 use crate::inventory::Inventory;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 /// One director's instances as its keepalived.conf has them.
@@ -50,13 +50,11 @@ pub(super) fn renumbered(held: &[Held], inv: &Inventory) -> Vec<String> {
     let mut out = Vec::new();
     for want in inv.vrrp_instances() {
         let vips: Vec<String> = want.vips.iter().map(|v| v.to_string()).collect();
-        let had = first.instances.iter().find(|v| {
-            let mut a = v.vips.clone();
-            a.sort();
-            let mut b = vips.clone();
-            b.sort();
-            a == b
-        });
+        let wanted: BTreeSet<&String> = vips.iter().collect();
+        let had = first
+            .instances
+            .iter()
+            .find(|v| v.vips.iter().collect::<BTreeSet<_>>() == wanted);
         match had {
             Some(v) if v.virtual_router_id == Some(want.vrid) => {}
             Some(v) => out.push(format!(

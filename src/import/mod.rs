@@ -333,7 +333,7 @@ impl Builder {
                 )),
             }
         }
-        if s.protocol == "tcp" && s.port != 80 {
+        if s.protocol == "tcp" && s.port != crate::inventory::WEB_PORT {
             self.own_backends(&members);
         }
         RawService {
@@ -363,7 +363,7 @@ impl Builder {
         name
     }
 
-    /// A TCP service on another port than 80 is served by the real servers' own backend, not by
+    /// A TCP service on another port than the web server's is served by the real servers' own backend, not by
     /// the web server `up` would install (which listens on 80): they get `"web_server": false`.
     fn own_backends(&mut self, members: &[RawMember]) {
         for m in members {

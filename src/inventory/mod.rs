@@ -15,6 +15,7 @@ mod validate;
 mod validate_cluster;
 mod validate_fallbacks;
 mod validate_services;
+pub use validate_services::WEB_PORT;
 mod vrrp;
 mod words;
 

@@ -288,5 +288,6 @@ impl Validator {
     }
 }
 
-/// The port the web server lvsprov installs (apache2, httpd) listens on as packaged.
-const WEB_PORT: u16 = 80;
+/// The port the web server lvsprov installs (apache2, httpd) listens on as packaged; `import`
+/// reads a service on any other as served by the real servers' own backend.
+pub const WEB_PORT: u16 = 80;
