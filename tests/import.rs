@@ -530,3 +530,59 @@ fn a_master_per_vip_is_imported_and_a_renumbering_named() {
         ]
     );
 }
+
+/// UDP services keep their UDP checks: DNS_CHECK with its name and type (lower case in the
+/// file, as people write it), UDP_CHECK as it is; nothing is reported as not imported.
+#[test]
+fn udp_services_keep_their_dns_and_udp_checks() {
+    let vs = |port: u16, proto: &str, check: &str| {
+        format!("virtual_server 192.168.100.10 {port} {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind DR\n    protocol {proto}\n    real_server 192.168.100.201 {port} {{\n        weight 1\n        {check}\n    }}\n}}\n")
+    };
+    let conf = "vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 1\n    authentication {\n        auth_type PASS\n        auth_pass secret1\n    }\n    virtual_ipaddress {\n        192.168.100.10\n    }\n}\n".to_string()
+        + &vs(80, "TCP", "TCP_CHECK {\n            connect_timeout 3\n        }")
+        + &vs(53, "UDP", "DNS_CHECK {\n            type txt\n            name who.lab\n        }")
+        + &vs(514, "UDP", "UDP_CHECK {\n            connect_timeout 2\n        }");
+    let seen = vec![
+        Seen {
+            target: "192.168.100.11".into(),
+            facts: host(
+                "lvs01",
+                "192.168.100.11",
+                &[VIP_ETH0],
+                &[],
+                &[(import::KEEPALIVED_CONF, &conf)],
+            ),
+        },
+        Seen {
+            target: "192.168.100.201".into(),
+            facts: host(
+                "web01",
+                "192.168.100.201",
+                &[VIP_LO],
+                &[],
+                &[(import::PAGE, PAGE1)],
+            ),
+        },
+    ];
+    let got = import::inventory(&seen, &Options::default());
+    let v = &got.inventory;
+    assert_eq!(got.not_mapped, Vec::<String>::new(), "{v}");
+    let check = |i: usize| &v["services"][i]["health_check"];
+    assert_eq!(v["services"][1]["protocol"], "udp", "{v}");
+    assert_eq!(
+        (
+            &check(1)["type"],
+            &check(1)["name"],
+            &check(1)["query_type"]
+        ),
+        (&"dns".into(), &"who.lab".into(), &"TXT".into()),
+        "{v}"
+    );
+    assert_eq!(check(2)["type"], "udp", "{v}");
+    assert_eq!(check(2)["connect_timeout"], 2, "{v}");
+    let inv = inventory::parse(&v.to_string()).expect("check accepts it");
+    assert_eq!(
+        inv.services[1].health_check.kind,
+        inventory::HealthKind::Dns
+    );
+}

@@ -19,7 +19,7 @@ mirror=${LAB_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$cache"
 root=$(mktemp -d "$cache/vmroot.XXXXXX"); chmod 755 "$root"
 trap 'rm -rf "$root"' EXIT
-host_pkgs=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,curl,ca-certificates,kmod,ipvsadm,keepalived,apache2,iputils-arping,nftables,net-tools
+host_pkgs=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,curl,ca-certificates,kmod,ipvsadm,keepalived,apache2,iputils-arping,nftables,net-tools,dnsmasq-base,bind9-dnsutils
 vm_pkgs=linux-image-cloud-amd64,initramfs-tools,util-linux,systemd-container,$host_pkgs
 
 # One host root: nothing may start while it is built; services start when lvsprov says so.

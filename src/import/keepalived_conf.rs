@@ -123,6 +123,9 @@ pub struct Check {
     pub status: Option<u16>,
     pub host: Option<String>,
     pub port: Option<u16>,
+    /// DNS_CHECK's `name` and `type`.
+    pub name: Option<String>,
+    pub query_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -275,6 +278,8 @@ fn check(c: &Node) -> Check {
         status: after("status_code").and_then(|s| s.parse().ok()),
         host: c.value(&["virtualhost"]).map(str::to_string),
         port: c.number(&["connect_port"]),
+        name: c.value(&["name"]).map(str::to_string),
+        query_type: c.value(&["type"]).map(str::to_string),
     }
 }
 

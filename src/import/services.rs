@@ -177,19 +177,21 @@ fn health_check(
     let kind = match c.kind.as_str() {
         "HTTP_GET" => "http",
         "TCP_CHECK" => "tcp",
+        "UDP_CHECK" => "udp",
+        "DNS_CHECK" => "dns",
         other => {
             out.push(format!(
-                "{host}: virtual_server {} checks its real servers with {other}; lvsprov knows tcp and http checks, so a tcp check is written instead",
+                "{host}: virtual_server {} checks its real servers with {other}; lvsprov knows tcp, http, udp and dns checks, so a tcp check is written instead",
                 vs.head.join(" ")
             ));
             "tcp"
         }
     };
     let d = RawHealthCheck::default();
-    let http = kind == "http";
+    let (http, dns) = (kind == "http", kind == "dns");
     let service_port = vs.head.get(1).and_then(|p| p.parse::<u16>().ok());
     RawHealthCheck {
-        kind: kind.into(),
+        kind: Some(kind.into()),
         connect_timeout: c.connect_timeout.unwrap_or(d.connect_timeout),
         retry: c.retry.unwrap_or(d.retry),
         delay_loop: vs.delay_loop.unwrap_or(d.delay_loop),
@@ -197,6 +199,14 @@ fn health_check(
         path: c.path.clone().filter(|p| http && p != "/"),
         status: c.status.filter(|s| http && *s != 200),
         host: c.host.clone().filter(|_| http),
+        // keepalived's own defaults, written out: lvsprov's differ (it asks for A, and wants a name).
+        name: dns.then(|| c.name.clone().unwrap_or_else(|| ".".into())),
+        query_type: dns.then(|| {
+            c.query_type
+                .as_deref()
+                .unwrap_or("SOA")
+                .to_ascii_uppercase()
+        }),
         port: c.port.filter(|p| Some(*p) != service_port),
         through_vip: false,
     }

@@ -218,9 +218,12 @@ pub struct RawService {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "HealthCheck")]
 pub struct RawHealthCheck {
-    #[serde(default = "tcp", rename = "type")]
+    /// tcp: a connect; http: GET `path`, expecting `status`; udp: a datagram, healthy until the
+    /// real server answers "port unreachable"; dns: a query for `name` that must come back
+    /// NOERROR. Default: tcp on a TCP service, dns on UDP port 53, udp on other UDP ports.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "check_kinds")]
-    pub kind: String,
+    pub kind: Option<String>,
     #[serde(default = "three")]
     pub connect_timeout: u32,
     #[serde(default = "six")]
@@ -237,6 +240,13 @@ pub struct RawHealthCheck {
     /// http: the Host header (default: none, the real server's address).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// dns: the name asked for, one the real servers answer with NOERROR (e.g. "example.com").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// dns: the record type asked for (default A).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "query_types")]
+    pub query_type: Option<String>,
     /// The real server's port the check connects to (default: the service's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
@@ -248,13 +258,15 @@ pub struct RawHealthCheck {
 impl Default for RawHealthCheck {
     fn default() -> Self {
         RawHealthCheck {
-            kind: tcp(),
+            kind: None,
             connect_timeout: 3,
             delay_loop: 6,
             retry: 3,
             path: None,
             status: None,
             host: None,
+            name: None,
+            query_type: None,
             port: None,
             through_vip: false,
         }
@@ -302,5 +314,12 @@ fn schedulers(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 }
 
 fn check_kinds(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    one_of(&["tcp", "http"], "tcp")
+    one_of(&["tcp", "http", "udp", "dns"], "tcp")
+}
+
+/// The record types keepalived's DNS_CHECK can ask for.
+pub const QUERY_TYPES: &[&str] = &["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"];
+
+fn query_types(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    one_of(QUERY_TYPES, "A")
 }

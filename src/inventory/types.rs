@@ -149,6 +149,18 @@ pub enum HealthKind {
     Tcp,
     /// GET `path` and expect `status`.
     Http,
+    /// A datagram to the real server's port: healthy until an ICMP "port unreachable" comes back
+    /// (keepalived's UDP_CHECK), so a stopped daemon is seen, a hung one is not.
+    Udp,
+    /// A DNS query for `name` (`query_type`) that must come back NOERROR (keepalived's DNS_CHECK).
+    Dns,
+}
+
+impl HealthKind {
+    /// Whether the check speaks UDP: on a TCP service it would never pass.
+    pub fn is_udp(self) -> bool {
+        matches!(self, HealthKind::Udp | HealthKind::Dns)
+    }
 }
 
 impl FromStr for HealthKind {
@@ -157,7 +169,11 @@ impl FromStr for HealthKind {
         match s {
             "tcp" => Ok(HealthKind::Tcp),
             "http" => Ok(HealthKind::Http),
-            _ => Err(format!("{s:?} is not supported; use \"tcp\" or \"http\"")),
+            "udp" => Ok(HealthKind::Udp),
+            "dns" => Ok(HealthKind::Dns),
+            _ => Err(format!(
+                "{s:?} is not supported; use \"tcp\", \"http\", \"udp\" or \"dns\""
+            )),
         }
     }
 }
@@ -175,6 +191,9 @@ pub struct HealthCheck {
     pub status: u16,
     /// http: the Host header, for a backend that serves by name.
     pub host: Option<String>,
+    /// dns: the name asked for and its record type (A, AAAA, TXT, ...).
+    pub name: Option<String>,
+    pub query_type: String,
     /// The port the check connects to; None: the service's.
     pub port: Option<u16>,
     /// The directors' checks to the real server's own address are sent on to the VIP there (a

@@ -3,7 +3,7 @@
 
 use super::raw::{RawHealthCheck, RawService};
 use super::validate::Validator;
-use super::{HealthCheck, HealthKind, Host, Member, Role, Service, Vip};
+use super::{HealthCheck, HealthKind, Host, Member, Protocol, Role, Service, Vip};
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
@@ -37,7 +37,8 @@ impl Validator {
             }
             let protocol = self.parsed(format!("{at}.protocol"), &s.protocol);
             let scheduler = self.parsed(format!("{at}.scheduler"), &s.scheduler);
-            let health_check = self.health_check(&at, &s.health_check);
+            let health_check =
+                protocol.and_then(|p| self.health_check(&at, &s.health_check, p, s.port));
             if s.health_check.through_vip && s.protocol != "tcp" {
                 self.problem(
                     format!("{at}.health_check.through_vip"),
@@ -171,14 +172,30 @@ impl Validator {
         Some(Vip(vip))
     }
 
-    fn health_check(&mut self, at: &str, h: &RawHealthCheck) -> Option<HealthCheck> {
+    /// The check as keepalived will run it; a UDP service is checked over UDP unless told.
+    fn health_check(
+        &mut self,
+        at: &str,
+        h: &RawHealthCheck,
+        protocol: Protocol,
+        port: u16,
+    ) -> Option<HealthCheck> {
         let at = format!("{at}.health_check");
-        let kind = self.parsed(format!("{at}.type"), &h.kind)?;
-        let path = h.path.clone().unwrap_or_else(|| "/".into());
-        // keepalived.conf takes them as bare words: a space or a brace would end the keyword.
-        let word = |s: &str| {
-            !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || "{}\"'#!".contains(c))
+        let kind = match &h.kind {
+            Some(k) => self.parsed(format!("{at}.type"), k)?,
+            None => match (protocol, port) {
+                (Protocol::Tcp, _) => HealthKind::Tcp,
+                (Protocol::Udp, 53) => HealthKind::Dns,
+                (Protocol::Udp, _) => HealthKind::Udp,
+            },
         };
+        if kind.is_udp() && protocol == Protocol::Tcp {
+            self.problem(
+                format!("{at}.type"),
+                "a UDP check on a TCP service never passes; use \"tcp\" or \"http\"",
+            );
+        }
+        let path = h.path.clone().unwrap_or_else(|| "/".into());
         if !path.starts_with('/') || !word(&path) {
             self.problem(format!("{at}.path"), format!("{path:?} is not a URL path; use one such as \"/health\" (no spaces, quotes or braces)"));
         }
@@ -203,16 +220,10 @@ impl Validator {
                 "0 is not a port; use 1..65535, or leave it out for the service's",
             );
         }
-        if kind == HealthKind::Tcp {
-            for (field, set) in [
-                ("path", h.path.is_some()),
-                ("status", h.status.is_some()),
-                ("host", h.host.is_some()),
-            ] {
-                if set {
-                    self.problem(format!("{at}.{field}"), "a TCP check only connects; use \"type\": \"http\" for a path, status or host");
-                }
-            }
+        self.fields_of_other_kinds(&at, h, kind);
+        let query_type = h.query_type.clone().unwrap_or_else(|| "A".into());
+        if kind == HealthKind::Dns {
+            self.dns_query(&at, h.name.as_deref(), &query_type);
         }
         Some(HealthCheck {
             kind,
@@ -222,9 +233,64 @@ impl Validator {
             path,
             status,
             host: h.host.clone(),
+            name: h.name.clone(),
+            query_type,
             port: h.port,
             through_vip: h.through_vip,
         })
+    }
+
+    /// A field that only another kind of check reads is a mistake, not a wish to ignore.
+    fn fields_of_other_kinds(&mut self, at: &str, h: &RawHealthCheck, kind: HealthKind) {
+        let fields = [
+            ("path", h.path.is_some(), HealthKind::Http),
+            ("status", h.status.is_some(), HealthKind::Http),
+            ("host", h.host.is_some(), HealthKind::Http),
+            ("name", h.name.is_some(), HealthKind::Dns),
+            ("query_type", h.query_type.is_some(), HealthKind::Dns),
+        ];
+        for (field, _, of) in fields.iter().filter(|(_, set, of)| *set && *of != kind) {
+            let of = serde_json::to_value(of).expect("a kind serialises");
+            self.problem(
+                format!("{at}.{field}"),
+                format!(
+                    "only a {} check reads it; use \"type\": {of} or leave it out",
+                    of.as_str().unwrap_or_default()
+                ),
+            );
+        }
+    }
+
+    fn dns_query(&mut self, at: &str, name: Option<&str>, query_type: &str) {
+        let Some(name) = name else {
+            self.problem(
+                format!("{at}.name"),
+                "a DNS check asks for a name and passes on a NOERROR answer; give one your DNS servers answer, e.g. \"name\": \"example.com\"",
+            );
+            return;
+        };
+        let label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        let trimmed = name.strip_suffix('.').unwrap_or(name);
+        if name != "." && (name.len() > 253 || !trimmed.split('.').all(label)) {
+            self.problem(
+                format!("{at}.name"),
+                format!("{name:?} is not a DNS name; use one such as \"example.com\""),
+            );
+        }
+        if !super::raw::QUERY_TYPES.contains(&query_type) {
+            self.problem(
+                format!("{at}.query_type"),
+                format!(
+                    "{query_type:?} is not a record type keepalived asks for; use one of {}",
+                    super::raw::QUERY_TYPES.join(", ")
+                ),
+            );
+        }
     }
 
     fn members(
@@ -291,3 +357,8 @@ impl Validator {
 /// The port the web server lvsprov installs (apache2, httpd) listens on as packaged; `import`
 /// reads a service on any other as served by the real servers' own backend.
 pub const WEB_PORT: u16 = 80;
+
+/// keepalived.conf takes these as bare words: a space or a brace would end the keyword.
+fn word(s: &str) -> bool {
+    !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || "{}\"'#!".contains(c))
+}

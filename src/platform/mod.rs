@@ -47,6 +47,10 @@ pub trait Platform: Sync {
     fn keepalived_http_retry(&self) -> &'static str {
         "retry"
     }
+    /// Whether its keepalived has UDP_CHECK (2.1 and later).
+    fn keepalived_udp_check(&self) -> bool {
+        true
+    }
 }
 
 /// lvsprov's own unit that puts the VIP back on `dev` at boot: the same on every systemd host,

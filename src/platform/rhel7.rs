@@ -58,4 +58,9 @@ impl Platform for Rhel7 {
     fn keepalived_http_retry(&self) -> &'static str {
         "nb_get_retry"
     }
+
+    /// UDP_CHECK came with keepalived 2.1; 1.3.5 has DNS_CHECK.
+    fn keepalived_udp_check(&self) -> bool {
+        false
+    }
 }

@@ -7,7 +7,7 @@
 //! ([`Playbooks::probe`]), so a broken template stops the run with nothing contacted.
 
 use crate::facts::{Boot, Facts, Init, Probe};
-use crate::inventory::{Host, Inventory, Role};
+use crate::inventory::{HealthKind, Host, Inventory, Role};
 use crate::os::PlatformId;
 use crate::resources::file::Rendered;
 use crate::resources::{Refusal, Step};
@@ -184,6 +184,15 @@ impl Playbooks {
         {
             return Err(RenderError::Refused(Refusal(
                 "health_check.through_vip needs nftables and systemd on the real server (Debian, RHEL 8+); leave it out for this host's services".into(),
+            )));
+        }
+        let udp_check = |s: &crate::inventory::Service| s.health_check.kind == HealthKind::Udp;
+        if ctx.host_ref.role() == Role::Director
+            && !crate::platform::ops(facts.platform).keepalived_udp_check()
+            && ctx.services.iter().any(udp_check)
+        {
+            return Err(RenderError::Refused(Refusal(
+                "a \"udp\" health check needs keepalived 2.1 or later (UDP_CHECK), and this director's has none; use \"dns\" for a DNS service, or \"tcp\" with a port the real servers also listen on".into(),
             )));
         }
         self.steps(&ctx)

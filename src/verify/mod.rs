@@ -7,7 +7,7 @@
 use crate::exit::Exit;
 use crate::facts::Facts;
 use crate::fleet::{self, Finish};
-use crate::inventory::{Host, Inventory, Role, Service};
+use crate::inventory::{HealthKind, Host, Inventory, Protocol, Role, Service};
 use crate::pipeline::Loaded;
 use crate::resources::Step;
 use checks::{arp, check, distribution, ipvs_table, real_server, sync, vip_holder, Check};
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod checks;
+mod dns;
 pub mod failover;
 pub mod net;
 mod report;
@@ -255,7 +256,9 @@ async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
                 e.clone(),
             )),
         }
-        for svc in scope.inv.services_of(&o.host) {
+        // A UDP service's answers are the operator's daemon's, with no page to compare.
+        let tcp = |s: &&Service| s.protocol == Protocol::Tcp;
+        for svc in scope.inv.services_of(&o.host).filter(tcp) {
             let got = net::get(o.host.address, svc.port, Duration::from_secs(3)).await;
             let at = format!("{}:{}", o.host.address, svc.port);
             out.push(real_server::page(&o.host.name, &at, o.host.page(), &got));
@@ -271,21 +274,12 @@ async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>,
     for svc in scope.services() {
         // ARP is asked while the requests run: arping waits for its replies (about 2 s), which
         // the requests need not wait for.
-        let (answers, macs) = tokio::join!(
-            count_answers(scope.inv, svc, requests),
+        let ((dist, checks), macs) = tokio::join!(
+            traffic(scope, svc, requests, &drained),
             net::arp_answers(svc.vip.0)
         );
-        out.extend(distribution::run(
-            &svc.with_drained(&drained),
-            requests,
-            &answers,
-            &|n| scope.judged(n),
-        ));
-        dists.push(Distribution {
-            service: format!("{}:{}", svc.vip, svc.port),
-            requests,
-            answers,
-        });
+        out.extend(checks);
+        dists.extend(dist);
         let answered: Vec<(String, Option<String>)> = macs
             .into_iter()
             .map(|mac| {
@@ -314,6 +308,67 @@ async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>,
         }
     }
     (dists, out)
+}
+
+/// Requests through `svc`'s VIP: HTTP answers counted per real server by their pages, or, for a
+/// UDP service, the DNS check's own query (the only UDP request lvsprov knows an answer to; a
+/// plain `udp` check's service gets its table and ARP checks only).
+async fn traffic(
+    scope: &Scope<'_>,
+    svc: &Service,
+    requests: usize,
+    drained: &BTreeSet<String>,
+) -> (Option<Distribution>, Vec<Check>) {
+    if svc.protocol == Protocol::Udp {
+        let hc = &svc.health_check;
+        let Some(name) = hc.name.as_deref().filter(|_| hc.kind == HealthKind::Dns) else {
+            return (None, vec![]);
+        };
+        let mut answered = 0;
+        let mut last = String::new();
+        for _ in 0..requests {
+            match dns::ask(
+                svc.vip.0,
+                svc.port,
+                name,
+                &hc.query_type,
+                Duration::from_secs(2),
+            )
+            .await
+            {
+                Ok(0) => answered += 1,
+                Ok(code) => last = format!("RCODE {code}"),
+                Err(e) => last = e,
+            }
+        }
+        let got = match answered {
+            n if n == requests => format!("{n}"),
+            n => format!("{n} (the others: {last})"),
+        };
+        let what = format!(
+            "{}:{}/udp {name} {} answered NOERROR",
+            svc.vip, svc.port, hc.query_type
+        );
+        return (
+            None,
+            vec![check(
+                what,
+                answered == requests,
+                format!("{requests} of {requests}"),
+                got,
+            )],
+        );
+    }
+    let answers = count_answers(scope.inv, svc, requests).await;
+    let checks = distribution::run(&svc.with_drained(drained), requests, &answers, &|n| {
+        scope.judged(n)
+    });
+    let dist = Distribution {
+        service: format!("{}:{}", svc.vip, svc.port),
+        requests,
+        answers,
+    };
+    (Some(dist), checks)
 }
 
 async fn count_answers(inv: &Inventory, svc: &Service, requests: usize) -> BTreeMap<String, usize> {
