@@ -247,6 +247,83 @@ fn every_real_server_down_sends_the_clients_to_the_sorry_server() {
     vm.end();
 }
 
+/// A DNS service over UDP on the lab's VIP (port 53), checked by keepalived's DNS_CHECK: each real
+/// server runs a DNS server (dnsmasq, a lab fixture, not something lvsprov installs) that answers
+/// `who.lab TXT` with its own name. Queries through the VIP reach both and `verify` passes (its
+/// DNS query through the VIP); with web01's DNS server stopped, both directors drop web01 and
+/// every answer is web02's; started again, web01 is back in both. The lab's own inventory is put
+/// back at the end.
+#[test]
+fn a_udp_dns_service_keeps_only_the_real_servers_that_answer() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    let dns = |h: &str| {
+        format!("on {h} systemd-run -q --unit=lab-dns dnsmasq -k --no-resolv --no-hosts --user=nobody --txt-record=who.lab,{h}")
+    };
+    vm.sh(&format!("{} && {}", dns("web01"), dns("web02"))).ok();
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    inv["services"] = serde_json::json!([{
+        "vip": inv["services"][0]["vip"], "port": 53, "protocol": "udp",
+        "health_check": { "type": "dns", "name": "who.lab", "query_type": "TXT",
+                          "connect_timeout": 2, "delay_loop": 2, "retry": 1 },
+        "real_servers": inv["services"][0]["real_servers"],
+    }]);
+    vm.sh(&format!("cat > /tmp/dns.json <<'EOF'\n{inv}\nEOF"))
+        .ok();
+    let run = vm.lvsprov("up /tmp/dns.json");
+    assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
+    let ask = "for i in 1 2 3 4 5 6; do dig +short +tries=1 +time=2 TXT who.lab @$lab_vip; done";
+    let both = vm
+        .sh(&format!(
+            "wait_table web01 2 30 && wait_table web02 2 30 && {ask}"
+        ))
+        .ok();
+    for h in ["web01", "web02"] {
+        assert!(
+            both.out.contains(&format!("\"{h}\"")),
+            "{h} answers through the VIP: {}",
+            both.out
+        );
+    }
+    let v = verified(&mut vm, "/tmp/dns.json --requests 6");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["ok"] == true
+                && c["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("who.lab TXT answered NOERROR")),
+        "{v}"
+    );
+    let one = vm
+        .sh(&format!(
+            "on web01 systemctl stop lab-dns && wait_table web01 0 30 && {ask}"
+        ))
+        .ok();
+    eprintln!("web01's DNS server stopped: {}", one.out.trim());
+    let answers: Vec<&str> = one.out.lines().filter(|l| l.starts_with('"')).collect();
+    assert_eq!(answers, ["\"web02\""; 6], "{}", one.out);
+    let back = vm
+        .sh(&format!(
+            "{} && wait_table web01 2 30 && {ask}",
+            dns("web01")
+        ))
+        .ok();
+    eprintln!("started again: {}", back.out.trim());
+    assert!(back.out.contains("\"web01\""), "{}", back.out);
+
+    vm.sh("on web01 systemctl stop lab-dns; on web02 systemctl stop lab-dns")
+        .ok();
+    let run = vm.lvsprov("up $inv");
+    assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
+    verified(&mut vm, "$inv --requests 10");
+    vm.end();
+}
+
 /// An HTTP check on `/health.html`, the way a backend says "take me out": while no real server
 /// has the page, neither director lists any; once web01 has it, web01 alone (each wait timed).
 #[test]
