@@ -1052,6 +1052,57 @@ fn a_real_servers_own_page_and_backend_are_left_as_they_are() {
     lab.sh("web01", "rm -f /var/www/html/index.html");
 }
 
+/// A second service on port 8080: the apache2 lvsprov installs answers there with the same page
+/// (a `Listen` of lvsprov's, the web server reloaded), a second `up` changes nothing, and after
+/// `down` nothing listens on 8080 any more while port 80 still answers.
+#[test]
+fn the_web_server_serves_each_services_port_until_down() {
+    let Some((_g, lab)) = lab() else { return };
+    let mut inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join(common::CONTAINER_INVENTORY)).unwrap(),
+    )
+    .unwrap();
+    let mut second = inv["services"][0].clone();
+    second["port"] = 8080.into();
+    inv["services"].as_array_mut().unwrap().push(second);
+    lab.put("client", "/tmp/ports-inventory.json", &inv.to_string());
+    let ports = "/tmp/ports-inventory.json";
+    let page = |port: u16| {
+        lab.sh(
+            "client",
+            &format!(
+                "curl -s -m 3 http://{}:{port}/ || echo refused",
+                addr("web01")
+            ),
+        )
+    };
+    // apache2 purged first: the install starts it with the packaged config, before lvsprov's
+    // Listen is written, so only a reload serves 8080.
+    let (code, purged) = lab.json(&["down", "--purge", "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{purged}");
+    let (code, up) = lab.json(&["up", ports, "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{up}");
+    assert_eq!(page(8080), page(80), "the same page on 8080: {up}");
+    assert!(page(80).contains("<h1>"), "{}", page(80));
+    let (code, again) = lab.json(&["up", ports, "--limit", "real_servers"]);
+    assert_eq!(
+        (code, again["summary"]["changes"].as_u64()),
+        (0, Some(0)),
+        "{again}"
+    );
+
+    let (code, down) = lab.json(&["down", ports, "--limit", "real_servers"]);
+    assert_eq!(code, 0, "{down}");
+    assert_eq!(page(8080), "refused", "{down}");
+    assert_eq!(
+        lab.sh(
+            "web01",
+            "ls /etc/apache2/conf-enabled/lvsprov-listen.conf 2>&1 | grep -c 'No such'"
+        ),
+        "1"
+    );
+}
+
 /// On a terminal (a pty from `script`), `up` draws a bar per host with its elapsed time and the
 /// step it is applying (k of N and the change's name), and an overall bar of hosts done; then the
 /// report and the summary line.

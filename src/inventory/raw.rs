@@ -160,7 +160,7 @@ pub struct RawHost {
     pub page: Option<String>,
     /// false: the real server's own backend (nginx, an application) serves its services; lvsprov
     /// installs, starts and writes nothing for it and does the VIP and ARP part only. Default true:
-    /// apache2 (Debian) or httpd (RHEL), which serves port 80 only.
+    /// apache2 (Debian) or httpd (RHEL), listening on each TCP port of its services (not 443).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_server: Option<bool>,
     /// false: converge the live state only; nothing is set up to come back at boot (a container

@@ -341,21 +341,26 @@ impl Validator {
 
     /// A TCP service on a real server whose web server lvsprov runs must be on the port that web
     /// server listens on (80), or the directors' checks never pass and no request is served.
+    /// The managed web server listens on every TCP port of its services (lvsprov adds a Listen
+    /// for each); 443 is the one it cannot take: mod_ssl's own `Listen 443` is there already.
     pub(super) fn served(&mut self, at: &str, s: &RawService, h: &Host) {
-        if h.manages_web_server() && s.protocol == "tcp" && s.port != WEB_PORT {
+        if h.manages_web_server() && s.protocol == "tcp" && s.port == HTTPS_PORT {
             self.problem(
                 at.to_string(),
                 format!(
-                    "{}'s web server (installed by lvsprov) listens on port {WEB_PORT} only, so port {} would never be served; give {} \"web_server\": false when your own backend serves {}, or use port {WEB_PORT}",
-                    h.name, s.port, h.name, s.port
+                    "{}'s web server (installed by lvsprov) serves plain HTTP, and port 443 is mod_ssl's; give {} \"web_server\": false when your own backend serves HTTPS on 443",
+                    h.name, h.name
                 ),
             );
         }
     }
 }
 
-/// The port the web server lvsprov installs (apache2, httpd) listens on as packaged; `import`
-/// reads a service on any other as served by the real servers' own backend.
+const HTTPS_PORT: u16 = 443;
+
+/// The port the web server lvsprov installs (apache2, httpd) listens on as packaged (lvsprov adds
+/// a Listen for each other port of its services); `import` reads a service on any other port as
+/// served by the real servers' own backend, which it cannot tell from apache's.
 pub const WEB_PORT: u16 = 80;
 
 /// keepalived.conf takes these as bare words: a space or a brace would end the keyword.

@@ -13,6 +13,9 @@ pub enum Verb {
     Stop,
     /// Reload, or restart when the service cannot reload.
     Reload,
+    /// Reload (or restart) only a running service: one that is stopped reads its files when
+    /// it starts, and must not be started by a file going away.
+    TryReload,
 }
 
 /// How a sysvinit host links a service into its runlevels.
@@ -43,6 +46,7 @@ pub fn systemctl(name: &str, verb: Verb) -> Script {
             "systemctl daemon-reload\nsystemctl reload-or-restart {}",
             name
         ),
+        Verb::TryReload => sh!("systemctl reload-or-try-restart {}", name),
     }
 }
 
@@ -61,5 +65,11 @@ fn sysv_verb(sysv: Sysv, name: &str, verb: Verb) -> Script {
         (_, Verb::Start) => sh!("service {} start", name),
         (_, Verb::Stop) => sh!("service {} stop", name),
         (_, Verb::Reload) => sh!("service {} reload || service {} restart", name, name),
+        (_, Verb::TryReload) => sh!(
+            "if service {} status >/dev/null 2>&1; then service {} reload || service {} restart; fi",
+            name,
+            name,
+            name
+        ),
     }
 }

@@ -19,6 +19,11 @@ impl Platform for Debian {
         "apache2"
     }
 
+    /// apache2.conf includes `conf-enabled/*.conf`; a2enconf's symlink would be one step more.
+    fn web_server_listen_conf(&self) -> &'static str {
+        "/etc/apache2/conf-enabled/lvsprov-listen.conf"
+    }
+
     fn persist_vip(&self, boot: Boot, dev: &str, _vips: &[String]) -> Result<Vec<Step>, String> {
         match boot {
             Boot {

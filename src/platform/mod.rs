@@ -28,6 +28,9 @@ pub trait Platform: Sync {
     fn id(&self) -> PlatformId;
     /// The package and service that serve the real server's page.
     fn web_server(&self) -> &'static str;
+    /// Where lvsprov's `Listen` lines for the services' other ports go: a file of its own that
+    /// the web server reads with its configuration, so the packaged files stay the package's.
+    fn web_server_listen_conf(&self) -> &'static str;
     /// The steps that bring the VIP(s) back on `dev` at boot (the live address is its own step),
     /// through what this host really runs at boot. Err: nothing it runs would; the reason and fix.
     fn persist_vip(&self, boot: Boot, dev: &str, _vips: &[String]) -> Result<Vec<Step>, String> {

@@ -23,6 +23,11 @@ impl Platform for Rhel7 {
         "httpd"
     }
 
+    /// httpd.conf includes `conf.d/*.conf`.
+    fn web_server_listen_conf(&self) -> &'static str {
+        "/etc/httpd/conf.d/lvsprov-listen.conf"
+    }
+
     /// network-scripts read `ifcfg-DEV:N` at boot (RHEL 7 is systemd throughout).
     /// NetworkManager (RHEL 7.x's default) reads a changed ifcfg file only when told.
     fn persist_vip(&self, boot: Boot, dev: &str, vips: &[String]) -> Result<Vec<Step>, String> {

@@ -17,6 +17,10 @@ impl Platform for Rhel8 {
         Rhel7.web_server()
     }
 
+    fn web_server_listen_conf(&self) -> &'static str {
+        Rhel7.web_server_listen_conf()
+    }
+
     fn persist_ipvs(&self, boot: Boot) -> Result<Vec<Step>, String> {
         Rhel7.persist_ipvs(boot)
     }

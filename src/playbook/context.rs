@@ -3,7 +3,9 @@
 //! here and its line in `context`.
 
 use crate::facts::{Boot, Facts, Init};
-use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service};
+use crate::inventory::{
+    Host, Inventory, IpvsTuning, Keepalived, Protocol, Role, Service, WEB_PORT,
+};
 use crate::os::PlatformId;
 use crate::resources::ipvs::VirtualService;
 use crate::resources::Refusal;
@@ -53,6 +55,10 @@ pub(super) struct Context<'a> {
     pub(super) http_retry: &'static str,
     /// A health check connects to a port SELinux's keepalived policy does not allow by default.
     pub(super) keepalived_connect_any: bool,
+    /// A real server's web server: the TCP ports it must listen on besides the packaged 80, and
+    /// the file of lvsprov's that says so.
+    pub(super) listen_ports: Vec<u16>,
+    pub(super) listen_conf: &'static str,
 }
 
 /// One VRRP instance on one director.
@@ -68,7 +74,7 @@ struct InstanceView {
 
 /// The ports of SELinux's `http_port_t`, the type keepalived may connect to without
 /// `keepalived_connect_any` (RHEL 7–9 policies).
-const HTTP_PORT_T: [u16; 8] = [80, 81, 443, 488, 8008, 8009, 8443, 9000];
+pub(super) const HTTP_PORT_T: [u16; 8] = [80, 81, 443, 488, 8008, 8009, 8443, 9000];
 
 impl Context<'_> {
     /// The same context with every secret replaced by [`MASK`]: what a diff may show.
@@ -121,6 +127,11 @@ pub(super) fn context<'a>(
         }
     }
     let through_vip = services.iter().any(|s| s.health_check.through_vip);
+    let listen_ports: BTreeSet<u16> = services
+        .iter()
+        .filter(|s| s.protocol == Protocol::Tcp && s.port != WEB_PORT)
+        .map(|s| s.port)
+        .collect();
     let view = HostView {
         name: &host.name,
         address: host.address,
@@ -144,6 +155,8 @@ pub(super) fn context<'a>(
         ipvs_services: services.iter().map(VirtualService::from).collect(),
         keepalived_connect_any: services.iter().any(|s| !HTTP_PORT_T.contains(&s.port)),
         http_retry: crate::platform::ops(platform).keepalived_http_retry(),
+        listen_ports: listen_ports.into_iter().collect(),
+        listen_conf: crate::platform::ops(platform).web_server_listen_conf(),
         services,
         through_vip,
         vips,

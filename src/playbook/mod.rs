@@ -47,6 +47,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("ifcfg-vip.j2", include_str!("../../playbooks/ifcfg-vip.j2")),
     (
+        "web-listen.conf.j2",
+        include_str!("../../playbooks/web-listen.conf.j2"),
+    ),
+    (
         "lvsprov-vip.service.j2",
         include_str!("../../playbooks/lvsprov-vip.service.j2"),
     ),
@@ -185,6 +189,18 @@ impl Playbooks {
             return Err(RenderError::Refused(Refusal(
                 "health_check.through_vip needs nftables and systemd on the real server (Debian, RHEL 8+); leave it out for this host's services".into(),
             )));
+        }
+        // httpd binds only the ports SELinux types http_port_t.
+        let denied = ctx
+            .listen_ports
+            .iter()
+            .find(|p| !context::HTTP_PORT_T.contains(p));
+        if let Some(port) = denied.filter(|_| facts.selinux.labels() && host.manages_web_server()) {
+            return Err(RenderError::Refused(Refusal(format!(
+                "SELinux lets httpd listen on the ports of http_port_t only ({}), and {port} is not one: use one of them, or give {} \"web_server\": false and a backend allowed the port (semanage port -a -t http_port_t -p tcp {port})",
+                context::HTTP_PORT_T.map(|p| p.to_string()).join(", "),
+                host.name
+            ))));
         }
         let udp_check = |s: &crate::inventory::Service| s.health_check.kind == HealthKind::Udp;
         if ctx.host_ref.role() == Role::Director

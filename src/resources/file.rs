@@ -7,6 +7,7 @@
 use super::{Action, Change, DownOptions, Owed, Refusal, Resource};
 use crate::facts::{Facts, FileFact, Probe};
 use crate::host_state::{self, backup_none, backup_path, parent, Mode};
+use crate::os::Verb;
 use crate::secret;
 use crate::sh;
 use crate::shell::Script;
@@ -284,6 +285,16 @@ impl Resource for File {
         plan_file_down(&self.path, facts)
             .into_iter()
             .map(|c| self.notified(c))
+            .map(|mut c| {
+                // What the service read from the file stays live until it reads it again.
+                if let Some(svc) = &self.reload {
+                    let reload = facts
+                        .platform
+                        .service(facts.boot.init, svc, Verb::TryReload);
+                    c.script = std::mem::take(&mut c.script).then(reload);
+                }
+                c
+            })
             .collect()
     }
 }

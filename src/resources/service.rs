@@ -101,11 +101,14 @@ impl Resource for Service {
             return Ok(out);
         }
         if !now.active {
+            // A package installed by this run may have started it already, with the packaged
+            // config: then only a reload reads the files this run wrote.
+            let verb = if owes { Verb::Reload } else { Verb::Start };
             out.push(Change::new(
                 &resource,
                 Action::Update,
                 arrow("stopped", "running"),
-                self.cmd(facts, Verb::Start).then(self.clear_marker()),
+                self.cmd(facts, verb).then(self.clear_marker()),
             ));
         } else if owes {
             out.push(
