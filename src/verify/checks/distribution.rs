@@ -39,7 +39,13 @@ pub fn run(
 ) -> Vec<Check> {
     let shape = expected_shape(service, requests);
     let mut out = Vec::new();
-    for (name, (want, slack)) in shape.iter().filter(|(n, _)| judged(n)) {
+    if let Some(secs) = service.persistence_timeout {
+        out.push(sticky(service, secs, requests, answers, &shape));
+    }
+    let shares = shape
+        .iter()
+        .filter(|(n, _)| judged(n) && service.persistence_timeout.is_none());
+    for (name, (want, slack)) in shares {
         let got = answers.get(name).copied().unwrap_or(0) as f64;
         out.push(check(
             format!("{}:{} → {name}", service.vip, service.port),
@@ -68,6 +74,33 @@ pub fn run(
     out
 }
 
+/// With persistence, one client is one real server's for `secs`: every request from here lands on
+/// the same one (any that takes new connections), whatever the scheduler would share out.
+fn sticky(
+    service: &Service,
+    secs: u32,
+    requests: usize,
+    answers: &BTreeMap<String, usize>,
+    shape: &BTreeMap<String, (f64, f64)>,
+) -> Check {
+    let served: Vec<(&String, &usize)> = answers.iter().filter(|(_, n)| **n > 0).collect();
+    let ok = matches!(served[..], [(name, n)] if *n == requests && shape.get(name).is_some_and(|(want, _)| *want > 0.0));
+    let seen = served
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    check(
+        format!(
+            "{}:{} one real server for this client",
+            service.vip, service.port
+        ),
+        ok,
+        format!("{requests} of {requests} from one real server (persistence {secs} s)"),
+        seen,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +122,22 @@ mod tests {
         assert!(!run(svc, 20, &failed, &all).last().unwrap().ok);
         let drained = svc.with_drained(&["web01".to_string()].into());
         assert_eq!(expected_shape(&drained, 20)["web01"], (0.0, 0.0));
+    }
+
+    #[test]
+    fn with_persistence_one_client_stays_on_one_real_server() {
+        let inv = parse(include_str!("../../../inventories/lab.json")).unwrap();
+        let mut svc = inv.services[0].clone();
+        svc.persistence_timeout = Some(300);
+        let all = |_: &str| true;
+        let one = BTreeMap::from([("web02".to_string(), 20), ("web01".to_string(), 0)]);
+        assert!(run(&svc, 20, &one, &all).iter().all(|c| c.ok));
+        let even = BTreeMap::from([("web01".to_string(), 10), ("web02".to_string(), 10)]);
+        assert!(!run(&svc, 20, &even, &all)[0].ok);
+        let drained = svc.with_drained(&["web02".to_string()].into());
+        assert!(
+            !run(&drained, 20, &one, &all)[0].ok,
+            "a drained server takes no new client"
+        );
     }
 }
