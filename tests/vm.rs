@@ -247,6 +247,79 @@ fn every_real_server_down_sends_the_clients_to_the_sorry_server() {
     vm.end();
 }
 
+/// One service over ports 80 and 8080 (a firewall mark) with persistence: two clients (the lab's
+/// client and a second address of its own) ask in turn on alternating ports, five rounds; each
+/// gets one real server on both ports every time, and they get different ones (two services
+/// with their own round robin would have sent the first client's 8080 request to the other real
+/// server). `verify` passes; `down` leaves every host's own nftables ruleset as the lab built it.
+#[test]
+fn a_service_over_two_ports_keeps_each_client_on_one_real_server() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    let s = &mut inv["services"][0];
+    s.as_object_mut().unwrap().remove("port");
+    s["ports"] = serde_json::json!([80, 8080]);
+    s["persistence_timeout"] = 120.into();
+    vm.sh(&format!("cat > /tmp/fwmark.json <<'EOF'\n{inv}\nEOF"))
+        .ok();
+    let run = vm.lvsprov("up /tmp/fwmark.json");
+    assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
+    let tables = vm
+        .sh("wait_table web01 2 30 && wait_table web02 2 30 && on lvs01 ipvsadm -Ln && on lvs02 nft list table ip lvsprov_fwmark")
+        .ok();
+    assert!(
+        tables.out.contains("FWM  1 rr persistent 120")
+            && tables
+                .out
+                .contains("tcp dport { 80, 8080 } meta mark set 0x00000001"),
+        "{}",
+        tables.out
+    );
+    // A second client: an address of the lab's client's own, on the lab's segment.
+    let rounds = vm
+        .sh(r#"dev=$(ip -o route get $lab_vip | sed 's/.* dev \([^ ]*\).*/\1/'); ip addr add 192.168.100.99/24 dev $dev
+for i in 1 2 3 4 5; do
+  echo "A $(curl -s -m 3 http://$lab_vip/)"; echo "B $(curl -s -m 3 --interface 192.168.100.99 http://$lab_vip:8080/)"
+  echo "A $(curl -s -m 3 http://$lab_vip:8080/)"; echo "B $(curl -s -m 3 --interface 192.168.100.99 http://$lab_vip/)"
+done; ip addr del 192.168.100.99/24 dev $dev"#)
+        .ok();
+    let of = |who: &str| -> Vec<&str> {
+        rounds
+            .out
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{who} ")))
+            .collect()
+    };
+    let (a, b) = (of("A"), of("B"));
+    eprintln!(
+        "client A: {} answers, all {:?}; client B: {} answers, all {:?}",
+        a.len(),
+        a.first(),
+        b.len(),
+        b.first()
+    );
+    assert_eq!(a.len(), 10, "{}", rounds.out);
+    assert!(
+        a.iter().all(|p| *p == a[0]) && b.iter().all(|p| *p == b[0]),
+        "{}",
+        rounds.out
+    );
+    assert!(
+        [KG, AC].contains(&a[0]) && [KG, AC].contains(&b[0]) && a[0] != b[0],
+        "{}",
+        rounds.out
+    );
+    verified(&mut vm, "/tmp/fwmark.json --requests 6");
+
+    let run = vm.lvsprov("down /tmp/fwmark.json");
+    assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
+    let rulesets = vm.sh("rulesets").ok().out;
+    assert_eq!(rulesets, vm.rulesets_at_boot, "each host's own rules");
+    vm.end_down();
+}
+
 /// A DNS service over UDP on the lab's VIP (port 53), checked by keepalived's DNS_CHECK: each real
 /// server runs a DNS server (dnsmasq, a lab fixture, not something lvsprov installs) that answers
 /// `who.lab TXT` with its own name. Queries through the VIP reach both and `verify` passes (its

@@ -98,7 +98,12 @@ pub async fn wait(
 ) -> DrainWait {
     let started = Instant::now();
     let deadline = started + limit;
-    let ports: Vec<u16> = inv.services_of(host).map(|s| s.port).collect();
+    // IPVS lists a mark's real servers on port 0; their sessions are on every port of it.
+    let dest_ports: Vec<u16> = inv.services_of(host).map(|s| s.dest_port()).collect();
+    let ports: Vec<u16> = inv
+        .services_of(host)
+        .flat_map(|s| s.ports.iter().copied())
+        .collect();
     let vips: Vec<IpAddr> = inv.services_of(host).map(|s| s.vip.0.into()).collect();
     let persistent = inv
         .services_of(host)
@@ -106,9 +111,10 @@ pub async fn wait(
         .max();
     let mut errors = Vec::new();
     let rip: IpAddr = host.address.into();
-    let weighted = {
-        let ports = ports.clone();
-        move |list: &str| Table::from_list(list).weighted_ports(rip, &ports).len() as u64
+    let weighted = move |list: &str| {
+        Table::from_list(list)
+            .weighted_ports(rip, &dest_ports)
+            .len() as u64
     };
     let ipvs = (
         sh!("PATH=$PATH:/usr/sbin:/sbin ipvsadm -Ln"),

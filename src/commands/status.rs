@@ -251,12 +251,15 @@ fn service(
         "udp" => Proto::Udp,
         _ => Proto::Tcp,
     };
-    let key = Key::Addr(proto, SocketAddr::new(s.vip.0.into(), s.port));
+    let key = match s.fwmark {
+        Some(mark) => Key::Mark(mark),
+        None => Key::Addr(proto, SocketAddr::new(s.vip.0.into(), s.port)),
+    };
     let drained: Vec<&String> = directors.iter().flat_map(|d| &d.drained).collect();
     let members: Vec<MemberStatus> = s
         .real_servers
         .iter()
-        .map(|m| member(m, key, s.port, table, drained.contains(&&m.name)))
+        .map(|m| member(m, key, s.dest_port(), table, drained.contains(&&m.name)))
         .collect();
     for m in members.iter().filter(|m| m.check == "down") {
         problems.push(format!(

@@ -338,7 +338,9 @@ impl Builder {
         }
         RawService {
             vip: s.vip.to_string(),
-            port: s.port,
+            port: Some(s.port),
+            ports: None,
+            fwmark: None,
             protocol: s.protocol.into(),
             scheduler: s.scheduler.clone(),
             persistence_timeout: s.persistence,

@@ -14,6 +14,7 @@ mod types;
 mod validate;
 mod validate_cluster;
 mod validate_fallbacks;
+mod validate_ports;
 mod validate_services;
 pub use validate_services::WEB_PORT;
 mod vrrp;
@@ -195,7 +196,12 @@ pub struct Member {
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
     pub vip: Vip,
+    /// The first of `ports`: where health checks connect and real servers are listed.
     pub port: u16,
+    /// Every port the service takes; more than one with a firewall mark.
+    pub ports: Vec<u16>,
+    /// Set for a `ports` service: IPVS balances the packets the directors marked so.
+    pub fwmark: Option<u32>,
     pub protocol: Protocol,
     pub scheduler: Scheduler,
     pub persistence_timeout: Option<u32>,
@@ -337,6 +343,15 @@ pub fn parse(text: &str) -> Result<Inventory, Vec<Problem>> {
 }
 
 impl Service {
+    /// The port IPVS lists this service's real servers on: a mark's have none (0).
+    pub fn dest_port(&self) -> u16 {
+        if self.fwmark.is_some() {
+            0
+        } else {
+            self.port
+        }
+    }
+
     /// This service as the directors run it while `drained` real servers are held at weight 0
     /// (`lvsprov drain`): what keepalived is configured with and what `verify` expects.
     pub fn with_drained(&self, drained: &BTreeSet<String>) -> Service {
@@ -356,6 +371,8 @@ impl Service {
         Service {
             vip: self.vip,
             port: self.port,
+            ports: self.ports.clone(),
+            fwmark: self.fwmark,
             protocol: self.protocol,
             scheduler: self.scheduler,
             persistence_timeout: self.persistence_timeout,

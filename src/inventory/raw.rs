@@ -178,8 +178,21 @@ pub struct RawService {
     /// The virtual IP clients connect to (IPv4, on the segment, no host's address).
     #[schemars(pattern(r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"))]
     pub vip: String,
+    /// The service's port; or `ports` instead, for one service over several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
-    pub port: u16,
+    pub port: Option<u16>,
+    /// One service over several ports (e.g. [80, 8080]): the directors mark the VIP's packets to
+    /// any of them (an nftables table of lvsprov's) and IPVS balances the mark, so with
+    /// `persistence_timeout` a client keeps its real server on every port. Health checks go to
+    /// the first port. Needs systemd and nftables on the directors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ports: Option<Vec<u16>>,
+    /// The firewall mark of a `ports` service (default: 1 for the first such service, 2 for the
+    /// next, ...); pick others if the directors' own rules use these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub fwmark: Option<u32>,
     #[serde(default = "tcp")]
     #[schemars(schema_with = "protocols")]
     pub protocol: String,

@@ -18,27 +18,27 @@ impl Validator {
         let by_name: BTreeMap<&str, &Host> = hosts.iter().map(|h| (h.name.as_str(), h)).collect();
         let mut seen = HashMap::new();
         let mut out = Vec::new();
+        let marks = self.fwmarks(raw);
         for (i, s) in raw.iter().enumerate() {
             let at = format!("$.services[{i}]");
             let Some(vip) = self.vip(&at, &s.vip, hosts, network) else {
                 continue;
             };
-            if s.port == 0 {
-                self.problem(
-                    format!("{at}.port"),
-                    "port 0 is not a service port; use e.g. 80",
-                );
-            }
-            if let Some(j) = seen.insert((vip, s.port, s.protocol.clone()), i) {
-                self.problem(
-                    at.clone(),
-                    format!("{vip}:{} is already $.services[{j}]", s.port),
-                );
+            let Some(ports) = self.ports(&at, s) else {
+                continue;
+            };
+            for port in &ports {
+                if let Some(j) = seen.insert((vip, *port, s.protocol.clone()), i) {
+                    self.problem(
+                        at.clone(),
+                        format!("{vip}:{port} is already $.services[{j}]"),
+                    );
+                }
             }
             let protocol = self.parsed(format!("{at}.protocol"), &s.protocol);
             let scheduler = self.parsed(format!("{at}.scheduler"), &s.scheduler);
             let health_check =
-                protocol.and_then(|p| self.health_check(&at, &s.health_check, p, s.port));
+                protocol.and_then(|p| self.health_check(&at, &s.health_check, p, ports[0]));
             if s.health_check.through_vip && s.protocol != "tcp" {
                 self.problem(
                     format!("{at}.health_check.through_vip"),
@@ -52,7 +52,9 @@ impl Validator {
             {
                 out.push(Service {
                     vip,
-                    port: s.port,
+                    port: ports[0],
+                    fwmark: marks[i],
+                    ports,
                     protocol,
                     scheduler,
                     persistence_timeout: s.persistence_timeout,
@@ -344,7 +346,11 @@ impl Validator {
     /// The managed web server listens on every TCP port of its services (lvsprov adds a Listen
     /// for each); 443 is the one it cannot take: mod_ssl's own `Listen 443` is there already.
     pub(super) fn served(&mut self, at: &str, s: &RawService, h: &Host) {
-        if h.manages_web_server() && s.protocol == "tcp" && s.port == HTTPS_PORT {
+        let ports = s.port.into_iter().chain(s.ports.iter().flatten().copied());
+        if h.manages_web_server()
+            && s.protocol == "tcp"
+            && ports.into_iter().any(|p| p == HTTPS_PORT)
+        {
             self.problem(
                 at.to_string(),
                 format!(

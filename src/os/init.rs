@@ -46,7 +46,12 @@ pub fn systemctl(name: &str, verb: Verb) -> Script {
             "systemctl daemon-reload\nsystemctl reload-or-restart {}",
             name
         ),
-        Verb::TryReload => sh!("systemctl reload-or-try-restart {}", name),
+        // Not `reload-or-try-restart`: that fails on a unit whose file `down` just removed.
+        Verb::TryReload => sh!(
+            "if systemctl -q is-active {}; then systemctl reload-or-restart {}; fi",
+            name,
+            name
+        ),
     }
 }
 

@@ -59,6 +59,8 @@ pub(super) struct Context<'a> {
     /// the file of lvsprov's that says so.
     pub(super) listen_ports: Vec<u16>,
     pub(super) listen_conf: &'static str,
+    /// A director: whether any service is balanced by firewall mark.
+    pub(super) fwmarks: bool,
 }
 
 /// One VRRP instance on one director.
@@ -129,8 +131,9 @@ pub(super) fn context<'a>(
     let through_vip = services.iter().any(|s| s.health_check.through_vip);
     let listen_ports: BTreeSet<u16> = services
         .iter()
-        .filter(|s| s.protocol == Protocol::Tcp && s.port != WEB_PORT)
-        .map(|s| s.port)
+        .filter(|s| s.protocol == Protocol::Tcp)
+        .flat_map(|s| s.ports.iter().copied())
+        .filter(|p| *p != WEB_PORT)
         .collect();
     let view = HostView {
         name: &host.name,
@@ -156,6 +159,7 @@ pub(super) fn context<'a>(
         keepalived_connect_any: services.iter().any(|s| !HTTP_PORT_T.contains(&s.port)),
         http_retry: crate::platform::ops(platform).keepalived_http_retry(),
         listen_ports: listen_ports.into_iter().collect(),
+        fwmarks: services.iter().any(|s| s.fwmark.is_some()),
         listen_conf: crate::platform::ops(platform).web_server_listen_conf(),
         services,
         through_vip,

@@ -47,6 +47,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("ifcfg-vip.j2", include_str!("../../playbooks/ifcfg-vip.j2")),
     (
+        "fwmark.nft.j2",
+        include_str!("../../playbooks/fwmark.nft.j2"),
+    ),
+    (
+        "lvsprov-fwmark.service.j2",
+        include_str!("../../playbooks/lvsprov-fwmark.service.j2"),
+    ),
+    (
         "web-listen.conf.j2",
         include_str!("../../playbooks/web-listen.conf.j2"),
     ),
@@ -188,6 +196,16 @@ impl Playbooks {
         {
             return Err(RenderError::Refused(Refusal(
                 "health_check.through_vip needs nftables and systemd on the real server (Debian, RHEL 8+); leave it out for this host's services".into(),
+            )));
+        }
+        // The marks are an nftables table, loaded at boot by a unit: RHEL 7's firewall is iptables'.
+        let marked = ctx.services.iter().any(|s| s.fwmark.is_some());
+        if marked
+            && ctx.host_ref.role() == Role::Director
+            && (facts.boot.init != Init::Systemd || facts.platform == PlatformId::Rhel7)
+        {
+            return Err(RenderError::Refused(Refusal(
+                "a service over several \"ports\" needs nftables and systemd on the directors (Debian, RHEL 8+); give it one \"port\" per service here".into(),
             )));
         }
         // httpd binds only the ports SELinux types http_port_t.

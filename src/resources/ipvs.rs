@@ -27,6 +27,9 @@ pub struct VirtualService {
     pub scheduler: Scheduler,
     pub persistence_timeout: Option<u32>,
     pub real_servers: Vec<(IpAddr, u32)>,
+    /// Balanced by this firewall mark instead of VIP:port.
+    #[serde(default)]
+    pub fwmark: Option<u32>,
 }
 
 impl From<&Service> for VirtualService {
@@ -37,6 +40,7 @@ impl From<&Service> for VirtualService {
             protocol: s.protocol,
             scheduler: s.scheduler,
             persistence_timeout: s.persistence_timeout,
+            fwmark: s.fwmark,
             real_servers: s
                 .real_servers
                 .iter()
@@ -57,6 +61,9 @@ fn ipvsadm(args: &[String]) -> Script {
 
 impl VirtualService {
     pub fn key(&self) -> Key {
+        if let Some(mark) = self.fwmark {
+            return Key::Mark(mark);
+        }
         let proto = match self.protocol {
             Protocol::Tcp => Proto::Tcp,
             Protocol::Udp => Proto::Udp,
@@ -74,7 +81,11 @@ impl VirtualService {
         s.dests = self
             .real_servers
             .iter()
-            .map(|(ip, w)| Dest::new(SocketAddr::new(*ip, self.port), *w))
+            // A mark's real servers have no port (keepalived clears it; the kernel lists :0).
+            .map(|(ip, w)| {
+                let port = if self.fwmark.is_some() { 0 } else { self.port };
+                Dest::new(SocketAddr::new(*ip, port), *w)
+            })
             .collect();
         s
     }

@@ -2,7 +2,7 @@
 //! listing it with its weight again.
 
 use crate::fleet::{self, Finish};
-use crate::inventory::Host;
+use crate::inventory::{Host, Protocol};
 use crate::ipvs::Table;
 use crate::pipeline::Loaded;
 use crate::sh;
@@ -22,7 +22,13 @@ const BACK_WAIT: Duration = Duration::from_secs(90);
 pub(super) async fn page(loaded: &Loaded, host: &Host) -> Result<(), String> {
     let deadline = Instant::now() + PAGE_WAIT;
     let want = host.page().map(str::trim);
-    let ports: BTreeSet<u16> = loaded.inv.services_of(host).map(|s| s.port).collect();
+    // Every port of its TCP services: a UDP service's answers are its own daemon's.
+    let ports: BTreeSet<u16> = loaded
+        .inv
+        .services_of(host)
+        .filter(|s| s.protocol == Protocol::Tcp)
+        .flat_map(|s| s.ports.iter().copied())
+        .collect();
     for port in ports {
         loop {
             let got = net::get(host.address, port, Duration::from_secs(3)).await;
@@ -64,7 +70,7 @@ pub(super) async fn back(
         .map(|h| {
             (
                 h.address,
-                loaded.inv.services_of(h).map(|s| s.port).collect(),
+                loaded.inv.services_of(h).map(|s| s.dest_port()).collect(),
             )
         })
         .collect();
