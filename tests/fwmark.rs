@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::plan::{find, inventory_with, names, plan_for, recorded};
-use lvsprov::inventory;
+use common::plan::{find, inventory_with, names, plan_for, recorded, refused_once};
 use lvsprov::plan::Mode;
 use serde_json::json;
 
@@ -102,20 +101,8 @@ fn rhel7_directors_are_refused_the_mark() {
 
 #[test]
 fn bad_ports_are_refused_with_their_path_and_the_fix() {
-    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
     let one = |edit: &dyn Fn(&mut serde_json::Value), start: &str| {
-        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        multi_port(&mut v);
-        edit(&mut v);
-        let got: Vec<String> = inventory::parse(&v.to_string())
-            .unwrap_err()
-            .into_iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect();
-        assert!(
-            got.len() == 1 && got[0].starts_with(start),
-            "{start}: {got:?}"
-        );
+        refused_once("inventories/lab.json", multi_port, edit, start)
     };
     one(
         &|v| v["services"][0]["port"] = 80.into(),
@@ -158,14 +145,14 @@ fn bad_ports_are_refused_with_their_path_and_the_fix() {
         "$.services[1].fwmark: 7 is another service's mark already",
     );
     // An explicit mark is kept; the next service takes the lowest free one.
-    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    multi_port(&mut v);
-    v["services"][0]["fwmark"] = 1.into();
-    let mut s = v["services"][0].clone();
-    s["ports"] = json!([8081, 9000]);
-    s.as_object_mut().unwrap().remove("fwmark");
-    v["services"].as_array_mut().unwrap().push(s);
-    let inv = inventory::parse(&v.to_string()).unwrap();
+    let inv = inventory_with("inventories/lab.json", |v| {
+        multi_port(v);
+        v["services"][0]["fwmark"] = 1.into();
+        let mut s = v["services"][0].clone();
+        s["ports"] = json!([8081, 9000]);
+        s.as_object_mut().unwrap().remove("fwmark");
+        v["services"].as_array_mut().unwrap().push(s);
+    });
     assert_eq!(
         inv.services.iter().map(|s| s.fwmark).collect::<Vec<_>>(),
         [Some(1), Some(2)]

@@ -1153,3 +1153,44 @@ fn an_index_page_lvsprov_did_not_write_is_shown_as_taken_over() {
         "{ours}"
     );
 }
+
+/// A port lvsprov opened in the host's nftables chain for a service the inventory no longer has
+/// (UDP 53 here) is closed by the next `up` and by `down`; the ports still needed are left.
+#[test]
+fn a_port_no_service_needs_any_more_is_closed() {
+    use base64::Engine as _;
+    let nft = "add chain inet filter lvsprov\nflush chain inet filter lvsprov\ninsert rule inet filter input jump lvsprov\nadd rule inet filter lvsprov tcp dport 80 accept\nadd rule inet filter lvsprov udp dport 53 accept\n";
+    let blob = base64::engine::general_purpose::STANDARD.encode(nft);
+    let text =
+        std::fs::read_to_string(common::repo().join("tests/facts/debian12-systemd-web01.txt"))
+            .unwrap()
+            .replace(
+                "@@firewall\nnone\n",
+                "@@firewall\nnftables inet filter input\n80/tcp\n53/udp\n@jump\n",
+            )
+            .replace(
+                "@@files\n",
+                &format!(
+                    "@@files\n@stat 644 {} /etc/lvsprov/firewall.nft\n@blob {blob}\n",
+                    nft.len()
+                ),
+            );
+    let f = facts::parse(&text).unwrap();
+    let inv = inventory("inventories/lab.json");
+    let up = plan_for(&inv, "web01", &f, Mode::Up).unwrap();
+    let closing: Vec<&Change> = up
+        .iter()
+        .filter(|c| c.resource.starts_with("firewall") && c.action == Action::Delete)
+        .collect();
+    assert_eq!(closing.len(), 1, "{:?}", names(&up));
+    assert_eq!(closing[0].resource, "firewall rule udp dport 53 accept");
+    let script = closing[0].script.to_string();
+    assert!(
+        script.contains("udp dport 53 accept # handle") && !script.contains("tcp dport 80"),
+        "{script}"
+    );
+    let down = names(&plan_for(&inv, "web01", &f, Mode::Down(DownOptions::default())).unwrap());
+    for want in ["firewall rule udp dport 53 accept", "firewall port 80/tcp"] {
+        assert!(down.iter().any(|n| n == want), "{want} not in {down:?}");
+    }
+}

@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::plan::{find, inventory_with, plan_for, recorded};
-use lvsprov::inventory;
+use common::plan::{find, inventory_with, plan_for, recorded, refused_once};
 use lvsprov::plan::Mode;
 use serde_json::json;
 
@@ -81,20 +80,8 @@ fn a_keepalived_without_udp_check_is_refused_a_udp_check() {
 
 #[test]
 fn bad_checks_are_refused_with_their_path_and_the_fix() {
-    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
     let one = |edit: &dyn Fn(&mut serde_json::Value), start: &str| {
-        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        with_udp(&mut v);
-        edit(&mut v);
-        let got: Vec<String> = inventory::parse(&v.to_string())
-            .unwrap_err()
-            .into_iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
-            .collect();
-        assert!(
-            got.len() == 1 && got[0].starts_with(start),
-            "{start}: {got:?}"
-        );
+        refused_once("inventories/lab.json", with_udp, edit, start)
     };
     let check = |i: usize| format!("$.services[{i}].health_check");
     one(

@@ -253,9 +253,10 @@ fn every_real_server_down_sends_the_clients_to_the_sorry_server() {
 /// with their own round robin would have sent the first client's 8080 request to the other real
 /// server). `verify` passes; `down` leaves every host's own nftables ruleset as the lab built it.
 #[test]
-fn a_service_over_two_ports_keeps_each_client_on_one_real_server() {
+fn under_a_firewall_mark_each_client_keeps_its_real_server_on_every_port() {
     let mut vm = vm!();
-    vm.start(Start::Converged);
+    // From hosts as `down` leaves them (the story before ends so, the one after starts so).
+    vm.start(Start::Down);
     let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
     let mut inv: Value = serde_json::from_str(&text).unwrap();
     let s = &mut inv["services"][0];

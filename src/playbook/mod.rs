@@ -10,6 +10,7 @@ use crate::facts::{Boot, Facts, Init, Probe};
 use crate::inventory::{HealthKind, Host, Inventory, Role};
 use crate::os::PlatformId;
 use crate::resources::file::Rendered;
+use crate::resources::firewall::{FirewallPort, StalePorts};
 use crate::resources::{Refusal, Step};
 use crate::secret;
 use context::{context, Context};
@@ -256,6 +257,21 @@ impl Playbooks {
                 fill_template(env, &mut s, ctx)?;
                 steps.push(s);
             }
+        }
+        // After the last port the playbook opens or closes: the others lvsprov opened before,
+        // which no service needs now, are closed.
+        let keep: Vec<FirewallPort> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::FirewallPort(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(last) = steps
+            .iter()
+            .rposition(|s| matches!(s, Step::FirewallPort(_)))
+        {
+            steps.insert(last + 1, Step::StalePorts(StalePorts { keep }));
         }
         Ok(steps)
     }

@@ -214,48 +214,112 @@ impl Resource for FirewallPort {
         if !facts.firewall_open.contains(&spec) && !persisted {
             return vec![];
         }
-        let n = Nft(&table);
-        let rule = self.nft_rule().join(" ");
-        let list = n.cmd(&["-a", "list", "chain"], &["lvsprov"], &[]);
-        let del = n.cmd(&["delete", "rule"], &["lvsprov", "handle"], &[]);
-        let list_in = n.cmd(&["-a", "list", "chain"], &[&chain], &[]);
-        let del_in = n.cmd(&["delete", "rule"], &[&chain, "handle"], &[]);
-        let del_chain = n.cmd(&["delete", "chain"], &["lvsprov"], &[]);
-        // nft lists protocol 112 by name where /etc/protocols has it. The tab that indents a
-        // listed rule anchors the match: `ip protocol vrrp accept` is also the tail of a rule
-        // with `ip saddr` before it.
-        let grep = [rule.clone(), rule.replace("protocol 112", "protocol vrrp")]
-            .iter()
-            .fold(sh!("grep -F"), |g, r| {
-                sh!("{} -e {}", g, format!("\t{r} # handle"))
-            });
-        let script = sh!(
-            "for h in $({} 2>/dev/null | {} | awk '{{print $NF}}'); do {} \"$h\"; done",
-            list.clone(),
-            grep,
-            del
-        )
-        .then(remove_line(NFT_FILE, &line))
-        .then(sh!(
-            "if ! {} 2>/dev/null | grep -q accept; then\n\
-             for h in $({} 2>/dev/null | grep -F 'jump lvsprov' | awk '{{print $NF}}'); do {} \"$h\"; done\n\
-             {} 2>/dev/null || true\n\
-             systemctl disable {} >/dev/null 2>&1 || true\n\
-             rm -f {} {}\nrmdir /etc/lvsprov 2>/dev/null || true\nfi",
-            list,
-            list_in,
-            del_in,
-            del_chain,
-            UNIT_NAME,
-            NFT_UNIT,
-            NFT_FILE
-        ));
+        let script = removal(&table, &chain, &self.nft_rule());
         vec![Change::new(
             format!("firewall port {spec}"),
             Action::Delete,
             arrow("open (lvsprov's rule)", "removed"),
             script,
         )]
+    }
+}
+
+/// Takes lvsprov's `rule` out of its chain and of the boot file; with the chain left without a
+/// rule, the jump to it, the chain, the file and the unit go too.
+fn removal(table: &[String], chain: &str, rule_words: &[String]) -> Script {
+    let n = Nft(table);
+    let rule = rule_words.join(" ");
+    let line = nft_line(table, rule_words);
+    let list = n.cmd(&["-a", "list", "chain"], &["lvsprov"], &[]);
+    let del = n.cmd(&["delete", "rule"], &["lvsprov", "handle"], &[]);
+    let list_in = n.cmd(&["-a", "list", "chain"], &[chain], &[]);
+    let del_in = n.cmd(&["delete", "rule"], &[chain, "handle"], &[]);
+    let del_chain = n.cmd(&["delete", "chain"], &["lvsprov"], &[]);
+    // nft lists protocol 112 by name where /etc/protocols has it. The tab that indents a
+    // listed rule anchors the match: `ip protocol vrrp accept` is also the tail of a rule
+    // with `ip saddr` before it.
+    let grep = [rule.clone(), rule.replace("protocol 112", "protocol vrrp")]
+        .iter()
+        .fold(sh!("grep -F"), |g, r| {
+            sh!("{} -e {}", g, format!("\t{r} # handle"))
+        });
+    sh!(
+        "for h in $({} 2>/dev/null | {} | awk '{{print $NF}}'); do {} \"$h\"; done",
+        list.clone(),
+        grep,
+        del
+    )
+    .then(remove_line(NFT_FILE, &line))
+    .then(sh!(
+        "if ! {} 2>/dev/null | grep -q accept; then\n\
+         for h in $({} 2>/dev/null | grep -F 'jump lvsprov' | awk '{{print $NF}}'); do {} \"$h\"; done\n\
+         {} 2>/dev/null || true\n\
+         systemctl disable {} >/dev/null 2>&1 || true\n\
+         rm -f {} {}\nrmdir /etc/lvsprov 2>/dev/null || true\nfi",
+        list,
+        list_in,
+        del_in,
+        del_chain,
+        UNIT_NAME,
+        NFT_UNIT,
+        NFT_FILE
+    ))
+}
+
+/// The ports lvsprov opened in the nftables chain for services the inventory no longer has: a
+/// removed service (or one moved to another port) must not leave its port open until a `down`
+/// that would not know it either. The playbook loader adds it after a host's last port, keeping
+/// those; firewalld and ufw ports stay open as everywhere (see [`FirewallPort::down`]).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StalePorts {
+    /// The host's port steps, those that open and those that close: their rules are theirs.
+    pub keep: Vec<FirewallPort>,
+}
+
+impl StalePorts {
+    fn changes(&self, facts: &Facts) -> Vec<Change> {
+        let Some(((table, chain), _)) = chain_of(facts) else {
+            return vec![];
+        };
+        let Some(file) = facts.files.get(NFT_FILE) else {
+            return vec![];
+        };
+        let prefix = format!("add rule {} lvsprov ", table.join(" "));
+        let keep: Vec<String> = self
+            .keep
+            .iter()
+            .map(|p| nft_line(&table, &p.nft_rule()))
+            .collect();
+        file.content
+            .lines()
+            .filter(|l| !keep.iter().any(|k| k == l))
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .map(|rule| {
+                let words: Vec<String> = rule.split_whitespace().map(str::to_string).collect();
+                Change::new(
+                    format!("firewall rule {rule}"),
+                    Action::Delete,
+                    arrow("open (lvsprov's rule, no service needs it)", "removed"),
+                    removal(&table, &chain, &words),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Resource for StalePorts {
+    fn probe(&self, probe: &mut Probe) {
+        probe.firewall = true;
+        probe.files.insert(NFT_FILE.into());
+    }
+
+    fn plan(&self, facts: &Facts, _: &mut Owed) -> Result<Vec<Change>, Refusal> {
+        Ok(self.changes(facts))
+    }
+
+    fn down(&self, facts: &Facts, _: DownOptions) -> Vec<Change> {
+        self.changes(facts)
     }
 }
 

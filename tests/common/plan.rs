@@ -21,6 +21,39 @@ pub fn inventory_with(name: &str, edit: impl Fn(&mut serde_json::Value)) -> Inve
     inventory::parse(&v.to_string()).unwrap()
 }
 
+/// What `inventory::parse` says of the inventory at `name` after `edit`, one `PATH: message`
+/// each (empty when it loads).
+pub fn problems(name: &str, edit: impl Fn(&mut serde_json::Value)) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(name)).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut v);
+    match inventory::parse(&v.to_string()) {
+        Ok(_) => vec![],
+        Err(all) => all
+            .into_iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect(),
+    }
+}
+
+/// Asserts the inventory at `name`, edited by `base` and then `edit`, has one problem and that
+/// it starts with `start`.
+pub fn refused_once(
+    name: &str,
+    base: impl Fn(&mut serde_json::Value),
+    edit: &dyn Fn(&mut serde_json::Value),
+    start: &str,
+) {
+    let got = problems(name, |v| {
+        base(v);
+        edit(v);
+    });
+    assert!(
+        got.len() == 1 && got[0].starts_with(start),
+        "{start}: {got:?}"
+    );
+}
+
 /// Facts recorded from a host, `tests/facts/NAME`.
 pub fn recorded(name: &str) -> Facts {
     facts::parse(&std::fs::read_to_string(repo().join("tests/facts").join(name)).unwrap()).unwrap()
