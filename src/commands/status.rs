@@ -9,11 +9,12 @@ use crate::facts::live::Live;
 use crate::facts::{Facts, Probe};
 use crate::fleet::FleetOptions;
 use crate::inventory::{Host, Inventory, Member, Role, Service};
-use crate::ipvs::{stats::Row, Key, Proto};
+use crate::ipvs::{stats::Row, Key};
 use crate::report::status::{
     DirectorStatus, MemberStatus, RealServerStatus, ServiceStatus, StatusReport,
 };
 use crate::report::REPORT_VERSION;
+use crate::resources::ipvs::VirtualService;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -247,14 +248,7 @@ fn service(
         .as_deref()
         .and_then(|n| live.get(n))
         .and_then(|f| f.live.as_ref());
-    let proto = match s.protocol.as_str() {
-        "udp" => Proto::Udp,
-        _ => Proto::Tcp,
-    };
-    let key = match s.fwmark {
-        Some(mark) => Key::Mark(mark),
-        None => Key::Addr(proto, SocketAddr::new(s.vip.0.into(), s.port)),
-    };
+    let key = VirtualService::from(s).key();
     let drained: Vec<&String> = directors.iter().flat_map(|d| &d.drained).collect();
     let members: Vec<MemberStatus> = s
         .real_servers

@@ -3,9 +3,7 @@
 //! here and its line in `context`.
 
 use crate::facts::{Boot, Facts, Init};
-use crate::inventory::{
-    Host, Inventory, IpvsTuning, Keepalived, Protocol, Role, Service, WEB_PORT,
-};
+use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service, WEB_PORT};
 use crate::os::PlatformId;
 use crate::resources::ipvs::VirtualService;
 use crate::resources::Refusal;
@@ -131,8 +129,7 @@ pub(super) fn context<'a>(
     let through_vip = services.iter().any(|s| s.health_check.through_vip);
     let listen_ports: BTreeSet<u16> = services
         .iter()
-        .filter(|s| s.protocol == Protocol::Tcp)
-        .flat_map(|s| s.ports.iter().copied())
+        .flat_map(|s| s.web_ports().iter().copied())
         .filter(|p| *p != WEB_PORT)
         .collect();
     let view = HostView {

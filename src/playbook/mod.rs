@@ -7,7 +7,7 @@
 //! ([`Playbooks::probe`]), so a broken template stops the run with nothing contacted.
 
 use crate::facts::{Boot, Facts, Init, Probe};
-use crate::inventory::{HealthKind, Host, Inventory, Role};
+use crate::inventory::{Host, Inventory, Role};
 use crate::os::PlatformId;
 use crate::resources::file::Rendered;
 use crate::resources::firewall::{FirewallPort, StalePorts};
@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 mod context;
+mod refusals;
 pub use context::nic;
 
 const EMBEDDED: &[(&str, &str)] = &[
@@ -191,44 +192,8 @@ impl Playbooks {
     ) -> Result<Vec<Step>, RenderError> {
         let nic = nic(inv, host, facts).map_err(RenderError::Refused)?;
         let ctx = context(inv, host, facts.platform, facts.boot, nic, &facts.drained);
-        // Its rule is an nftables NAT table, loaded at boot by a unit: RHEL 7's NAT is iptables'.
-        if ctx.through_vip
-            && (facts.boot.init != Init::Systemd || facts.platform == PlatformId::Rhel7)
-        {
-            return Err(RenderError::Refused(Refusal(
-                "health_check.through_vip needs nftables and systemd on the real server (Debian, RHEL 8+); leave it out for this host's services".into(),
-            )));
-        }
-        // The marks are an nftables table, loaded at boot by a unit: RHEL 7's firewall is iptables'.
-        let marked = ctx.services.iter().any(|s| s.fwmark.is_some());
-        if marked
-            && ctx.host_ref.role() == Role::Director
-            && (facts.boot.init != Init::Systemd || facts.platform == PlatformId::Rhel7)
-        {
-            return Err(RenderError::Refused(Refusal(
-                "a service over several \"ports\" needs nftables and systemd on the directors (Debian, RHEL 8+); give it one \"port\" per service here".into(),
-            )));
-        }
-        // httpd binds only the ports SELinux types http_port_t.
-        let denied = ctx
-            .listen_ports
-            .iter()
-            .find(|p| !context::HTTP_PORT_T.contains(p));
-        if let Some(port) = denied.filter(|_| facts.selinux.labels() && host.manages_web_server()) {
-            return Err(RenderError::Refused(Refusal(format!(
-                "SELinux lets httpd listen on the ports of http_port_t only ({}), and {port} is not one: use one of them, or give {} \"web_server\": false and a backend allowed the port (semanage port -a -t http_port_t -p tcp {port})",
-                context::HTTP_PORT_T.map(|p| p.to_string()).join(", "),
-                host.name
-            ))));
-        }
-        let udp_check = |s: &crate::inventory::Service| s.health_check.kind == HealthKind::Udp;
-        if ctx.host_ref.role() == Role::Director
-            && !crate::platform::ops(facts.platform).keepalived_udp_check()
-            && ctx.services.iter().any(udp_check)
-        {
-            return Err(RenderError::Refused(Refusal(
-                "a \"udp\" health check needs keepalived 2.1 or later (UDP_CHECK), and this director's has none; use \"dns\" for a DNS service, or \"tcp\" with a port the real servers also listen on".into(),
-            )));
+        if let Some(why) = refusals::of(&ctx, facts) {
+            return Err(RenderError::Refused(Refusal(why)));
         }
         self.steps(&ctx)
     }

@@ -22,6 +22,7 @@ pub struct Ipvs {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VirtualService {
     pub vip: IpAddr,
+    /// The port its real servers are listed on (and, without a mark, the service's).
     pub port: u16,
     pub protocol: Protocol,
     pub scheduler: Scheduler,
@@ -36,7 +37,7 @@ impl From<&Service> for VirtualService {
     fn from(s: &Service) -> Self {
         VirtualService {
             vip: IpAddr::V4(s.vip.0),
-            port: s.port,
+            port: s.dest_port(),
             protocol: s.protocol,
             scheduler: s.scheduler,
             persistence_timeout: s.persistence_timeout,
@@ -81,11 +82,7 @@ impl VirtualService {
         s.dests = self
             .real_servers
             .iter()
-            // A mark's real servers have no port (keepalived clears it; the kernel lists :0).
-            .map(|(ip, w)| {
-                let port = if self.fwmark.is_some() { 0 } else { self.port };
-                Dest::new(SocketAddr::new(*ip, port), *w)
-            })
+            .map(|(ip, w)| Dest::new(SocketAddr::new(*ip, self.port), *w))
             .collect();
         s
     }

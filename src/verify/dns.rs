@@ -2,8 +2,42 @@
 //! UDP service checked with `"type": "dns"`. UDP answers carry nothing that tells the real servers
 //! apart, so what is proven is that every query through the VIP comes back NOERROR.
 
+use super::checks::{check, Check};
+use crate::inventory::{HealthKind, Service};
 use std::net::Ipv4Addr;
 use std::time::Duration;
+
+/// A UDP service's check through its VIP: the `dns` check's own query, `requests` times, every
+/// answer NOERROR. A plain `udp` check's service has no request lvsprov knows an answer to: none.
+pub async fn through_vip(svc: &Service, requests: usize) -> Vec<Check> {
+    let hc = &svc.health_check;
+    let Some(name) = hc.name.as_deref().filter(|_| hc.kind == HealthKind::Dns) else {
+        return vec![];
+    };
+    let (mut answered, mut last) = (0, String::new());
+    for _ in 0..requests {
+        let timeout = Duration::from_secs(2);
+        match ask(svc.vip.0, svc.port, name, &hc.query_type, timeout).await {
+            Ok(0) => answered += 1,
+            Ok(code) => last = format!("RCODE {code}"),
+            Err(e) => last = e,
+        }
+    }
+    let got = match answered {
+        n if n == requests => format!("{n}"),
+        n => format!("{n} (the others: {last})"),
+    };
+    let what = format!(
+        "{}:{}/udp {name} {} answered NOERROR",
+        svc.vip, svc.port, hc.query_type
+    );
+    vec![check(
+        what,
+        answered == requests,
+        format!("{requests} of {requests}"),
+        got,
+    )]
+}
 
 /// The record types keepalived's DNS_CHECK asks for, by their wire codes (RFC 1035, 3596).
 fn qtype(name: &str) -> Option<u16> {

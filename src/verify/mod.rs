@@ -7,7 +7,7 @@
 use crate::exit::Exit;
 use crate::facts::Facts;
 use crate::fleet::{self, Finish};
-use crate::inventory::{HealthKind, Host, Inventory, Protocol, Role, Service};
+use crate::inventory::{Host, Inventory, Protocol, Role, Service};
 use crate::pipeline::Loaded;
 use crate::resources::Step;
 use checks::{arp, check, distribution, ipvs_table, real_server, sync, vip_holder, Check};
@@ -256,11 +256,10 @@ async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
                 e.clone(),
             )),
         }
-        // A UDP service's answers are the operator's daemon's, with no page to compare.
-        let tcp = |s: &&Service| s.protocol == Protocol::Tcp;
-        for svc in scope.inv.services_of(&o.host).filter(tcp) {
-            let got = net::get(o.host.address, svc.port, Duration::from_secs(3)).await;
-            let at = format!("{}:{}", o.host.address, svc.port);
+        let ports = scope.inv.services_of(&o.host).flat_map(Service::web_ports);
+        for port in ports {
+            let got = net::get(o.host.address, *port, Duration::from_secs(3)).await;
+            let at = format!("{}:{port}", o.host.address);
             out.push(real_server::page(&o.host.name, &at, o.host.page(), &got));
         }
     }
@@ -320,44 +319,7 @@ async fn traffic(
     drained: &BTreeSet<String>,
 ) -> (Option<Distribution>, Vec<Check>) {
     if svc.protocol == Protocol::Udp {
-        let hc = &svc.health_check;
-        let Some(name) = hc.name.as_deref().filter(|_| hc.kind == HealthKind::Dns) else {
-            return (None, vec![]);
-        };
-        let mut answered = 0;
-        let mut last = String::new();
-        for _ in 0..requests {
-            match dns::ask(
-                svc.vip.0,
-                svc.port,
-                name,
-                &hc.query_type,
-                Duration::from_secs(2),
-            )
-            .await
-            {
-                Ok(0) => answered += 1,
-                Ok(code) => last = format!("RCODE {code}"),
-                Err(e) => last = e,
-            }
-        }
-        let got = match answered {
-            n if n == requests => format!("{n}"),
-            n => format!("{n} (the others: {last})"),
-        };
-        let what = format!(
-            "{}:{}/udp {name} {} answered NOERROR",
-            svc.vip, svc.port, hc.query_type
-        );
-        return (
-            None,
-            vec![check(
-                what,
-                answered == requests,
-                format!("{requests} of {requests}"),
-                got,
-            )],
-        );
+        return (None, dns::through_vip(svc, requests).await);
     }
     let answers = count_answers(scope.inv, svc, requests).await;
     let checks = distribution::run(&svc.with_drained(drained), requests, &answers, &|n| {

@@ -2,7 +2,7 @@
 //! listing it with its weight again.
 
 use crate::fleet::{self, Finish};
-use crate::inventory::{Host, Protocol};
+use crate::inventory::Host;
 use crate::ipvs::Table;
 use crate::pipeline::Loaded;
 use crate::sh;
@@ -22,12 +22,10 @@ const BACK_WAIT: Duration = Duration::from_secs(90);
 pub(super) async fn page(loaded: &Loaded, host: &Host) -> Result<(), String> {
     let deadline = Instant::now() + PAGE_WAIT;
     let want = host.page().map(str::trim);
-    // Every port of its TCP services: a UDP service's answers are its own daemon's.
     let ports: BTreeSet<u16> = loaded
         .inv
         .services_of(host)
-        .filter(|s| s.protocol == Protocol::Tcp)
-        .flat_map(|s| s.ports.iter().copied())
+        .flat_map(|s| s.web_ports().iter().copied())
         .collect();
     for port in ports {
         loop {
