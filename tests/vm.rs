@@ -1151,9 +1151,13 @@ fn two_vips_are_each_held_by_their_own_master_and_synced_both_ways() {
         .collect();
     assert_eq!(by_master.len(), 2, "{v}");
     // Both ways: lvs01 holds the entries of lvs02's .20 connections (verify's requests) and
-    // lvs02 those of lvs01's .10 ones, each received from its peer.
+    // lvs02 those of lvs01's .10 ones, each received from its peer. The kernel's master sync
+    // thread sends a buffer when it is full or 2 s old, so the last requests' entries reach the
+    // peer up to about 3 s after them: read until both show some, for at most 10 s.
     let learned = vm
-        .sh("echo lvs01_of_20=$(on lvs01 ipvsadm -Lnc | grep -c ' 192.168.100.20:80 ') lvs02_of_10=$(on lvs02 ipvsadm -Lnc | grep -c ' 192.168.100.10:80 ')")
+        .sh(r#"for i in $(seq 20); do a=$(on lvs01 ipvsadm -Lnc | grep -c ' 192.168.100.20:80 '); b=$(on lvs02 ipvsadm -Lnc | grep -c ' 192.168.100.10:80 ')
+              [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && break; sleep 0.5; done
+              echo lvs01_of_20=$a lvs02_of_10=$b; for d in lvs01 lvs02; do echo "$d: $(on $d ipvsadm -L --daemon | tr '\n' ' ')"; done"#)
         .ok();
     assert!(
         learned.field("lvs01_of_20") > 0.0 && learned.field("lvs02_of_10") > 0.0,
@@ -1455,15 +1459,18 @@ fn up_takes_over_a_hand_built_cluster_without_a_failed_request() {
     }
 
     vm.sh("load_start").ok();
-    vm.lvsprov("up /tmp/imported.json").ok();
+    let t0 = vm.sh("date +%s.%N").ok().out;
+    let up = vm.lvsprov("up /tmp/imported.json").ok();
     let load = vm.sh("sleep 2; load_stop").ok();
     eprintln!("import: up under load: {}", load.out.trim());
     assert_steady(&load, 5.0);
     assert_eq!(
         load.field("failed"),
         0.0,
-        "requests failed during the take-over: {}",
-        load.out
+        "requests failed during the take-over (up started at {}): {}\n{}",
+        t0.trim(),
+        load.out,
+        up.out
     );
     let again = vm.lvsprov("check /tmp/imported.json").ok().json();
     assert_eq!(again["summary"]["changes"], 0, "{again}");

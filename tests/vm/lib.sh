@@ -48,10 +48,10 @@ ghost_on_web01() { local p; rm -f /tmp/ghost.pids; for p in 20001 20002; do
 load_start() { setsid nice -n -10 bash -c 'while :; do echo "$EPOCHREALTIME $(curl -s -m 3 -o /dev/null -w "%{http_code}" http://'$lab_vip'/)"; sleep 0.1; done' >/tmp/load.out 2>&1 </dev/null &
   echo $! >/tmp/load.pid; }
 # requests, failed ones, the longest time between two answered requests and from the first
-# request to the last (ms).
+# request to the last (ms), and when each failed one ended (epoch seconds) with its HTTP code (000: none).
 load_stop() { kill "$(cat /tmp/load.pid)"; rm /tmp/load.pid; sleep 0.2
-  awk '{ n++; if (!first) first = $1; end = $1; if ($2 != 200) f++; else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
-       END { printf "requests=%d failed=%d longest_gap_ms=%d span_ms=%d\n", n, f, gap, (end - first) * 1000 }' /tmp/load.out; }
+  awk '{ n++; if (!first) first = $1; end = $1; if ($2 != 200) { f++; at = at sprintf(" %.1f:%s", $1, $2) } else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
+       END { printf "requests=%d failed=%d longest_gap_ms=%d span_ms=%d failed_at:%s\n", n, f, gap, (end - first) * 1000, at }' /tmp/load.out; }
 # Until no director's IPVS table holds an ESTABLISHED connection from a client port in the
 # ephemeral range (the drain story's ghosts use 20001/20002), for at most SECS: prints each
 # director's count at the end.
