@@ -586,3 +586,66 @@ fn udp_services_keep_their_dns_and_udp_checks() {
         inventory::HealthKind::Dns
     );
 }
+
+/// A keepalived.conf with track scripts, a tracked NIC and notify hooks (as lvsprov writes them)
+/// imports into an inventory whose plan leaves that keepalived.conf as it is: the next `up`
+/// changes nothing of how the directors fail over.
+#[test]
+fn track_scripts_and_notify_hooks_import_and_plan_no_keepalived_change() {
+    let hooks = "    # The inventory's track scripts and notify hooks run as root; keepalived refuses one that\n    # a user other than root could change.\n    script_user root\n    enable_script_security\n}\n\nvrrp_script uplink {\n    script \"/usr/local/bin/check-uplink eth1\"\n    interval 2\n    weight -60\n    fall 3\n    rise 2\n}\n\nvrrp_instance VI_LVSPROV {";
+    let tracking = "    advert_int 1\n    # Besides eth0 (the instance's own, always tracked): down → this director's VIPs go.\n    track_interface {\n        eth1\n    }\n    track_script {\n        uplink\n    }\n    notify \"/usr/local/bin/lab-notify\"\n    notify_fault \"/usr/local/bin/page-oncall --vrrp\"\n";
+    let conf = include_str!("golden/keepalived.conf")
+        .replace("ens33", "eth0")
+        .replacen("}\nvrrp_instance VI_LVSPROV {", hooks, 1)
+        .replacen("    advert_int 1\n", tracking, 1);
+    assert!(
+        conf.contains("vrrp_script uplink") && conf.contains("notify_fault"),
+        "{conf}"
+    );
+    let mut seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
+    seen[0].facts = host(
+        "lvs01",
+        "192.168.100.11",
+        &[VIP_ETH0],
+        &["-A -t 192.168.100.10:80 -s rr"],
+        &[(import::KEEPALIVED_CONF, &conf)],
+    );
+    let backup = conf.replace("priority 150", "priority 100");
+    seen.push(Seen {
+        target: "lvs02".into(),
+        facts: host(
+            "lvs02",
+            "192.168.100.12",
+            &[],
+            &[],
+            &[(import::KEEPALIVED_CONF, &backup)],
+        ),
+    });
+    let got = import::inventory(&seen, &Options::default());
+    assert_eq!(got.not_mapped, Vec::<String>::new());
+    let k = &got.inventory["keepalived"];
+    assert_eq!(
+        k["track_scripts"],
+        serde_json::json!([{ "name": "uplink", "script": "/usr/local/bin/check-uplink eth1",
+            "interval": 2, "weight": -60, "fall": 3, "rise": 2 }])
+    );
+    assert_eq!(k["track_interfaces"], serde_json::json!(["eth1"]));
+    assert_eq!(
+        k["notify"],
+        serde_json::json!({ "any": "/usr/local/bin/lab-notify", "fault": "/usr/local/bin/page-oncall --vrrp" })
+    );
+    let inv = inventory::parse(&got.inventory.to_string()).expect("check accepts it");
+    // The recorded file's mode is the facts helper's; its text is what keepalived reads.
+    let c = changes(&inv, "lvs01", &seen[0].facts);
+    let diff = c
+        .iter()
+        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
+        .map(|c| c.diff.as_str())
+        .unwrap_or_default();
+    assert!(
+        !diff
+            .lines()
+            .any(|l| l.starts_with('+') || l.starts_with('-')),
+        "{diff}"
+    );
+}

@@ -898,6 +898,120 @@ fn reboot_of_a_real_server_rejoins_by_itself() {
     vm.end();
 }
 
+/// The inventory's track script and tracked NIC move the VIP, and its notify hook hears each
+/// change (lab fixtures on both directors: `lab-healthy` fails while /run/lab-sick exists,
+/// `lab-notify` appends its arguments to /run/lab-notify.log, and a dummy NIC `lab0`): the
+/// script failing on lvs01 → lvs02 holds the VIP and serves; passing again → lvs01 takes it
+/// back; `lab0` down on lvs01 → the same. The hooks logged every state each director went
+/// through. Back on the lab's inventory, keepalived runs no script of the operator's.
+#[test]
+fn keepalived_moves_the_vip_while_a_tracked_script_or_nic_fails() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    vm.sh(r##"for d in lvs01 lvs02; do on $d 'printf "#!/bin/sh\n[ ! -e /run/lab-sick ]\n" >/usr/local/bin/lab-healthy
+        printf "#!/bin/sh\necho \"\$*\" >>/run/lab-notify.log\n" >/usr/local/bin/lab-notify
+        chmod 755 /usr/local/bin/lab-healthy /usr/local/bin/lab-notify; rm -f /run/lab-sick /run/lab-notify.log
+        ip link add lab0 type dummy && ip link set lab0 up'; done"##)
+        .ok();
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    let k = &mut inv["keepalived"];
+    k["track_scripts"] =
+        serde_json::json!([{ "name": "lab_healthy", "script": "/usr/local/bin/lab-healthy" }]);
+    k["track_interfaces"] = serde_json::json!(["lab0"]);
+    k["notify"] = serde_json::json!({ "any": "/usr/local/bin/lab-notify" });
+    vm.sh(&format!("cat > /tmp/tracked.json <<'EOF'\n{inv}\nEOF"))
+        .ok();
+    vm.lvsprov("up /tmp/tracked.json").ok();
+    // Until DIRECTOR alone holds the VIP (at most 20 s): how long it took, and each one's log.
+    let held_by = |vm: &mut Vm, d: &str| {
+        let r = vm
+            .sh(&format!(
+                r#"t0=$(date +%s.%N); for i in $(seq 40); do h=""; for d in lvs01 lvs02; do on $d ip -4 -o addr show dev eth0 | grep -q " $lab_vip/32 " && h="$h $d"; done
+                   [ "$h" = " {d}" ] && break; sleep 0.5; done
+                   echo "holder:$h after_s=$(awk "BEGIN{{printf \"%.1f\", $(date +%s.%N) - $t0}}")"; curl -s -m 3 http://$lab_vip/ >/dev/null && echo served=1 || echo served=0
+                   for d in lvs01 lvs02; do echo "$d: $(on $d 'cat /run/lab-notify.log 2>/dev/null' | tr '\n' '|')"; done"#
+            ))
+            .ok();
+        assert!(
+            r.out.contains(&format!("holder: {d} ")) && r.field("served") == 1.0,
+            "{d} alone holds the VIP and it serves: {}",
+            r.out
+        );
+        eprintln!("{}", r.out.trim());
+        r.out
+    };
+    held_by(&mut vm, "lvs01");
+    vm.sh("on lvs01 touch /run/lab-sick").ok();
+    let sick = held_by(&mut vm, "lvs02");
+    vm.sh("on lvs01 rm /run/lab-sick").ok();
+    held_by(&mut vm, "lvs01");
+    vm.sh("on lvs01 ip link set lab0 down").ok();
+    held_by(&mut vm, "lvs02");
+    vm.sh("on lvs01 ip link set lab0 up").ok();
+    let back = held_by(&mut vm, "lvs01");
+    // keepalived's notify: "INSTANCE <name> <state> <priority>", one line per change.
+    let log = |out: &str, d: &str| -> Vec<String> {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{d}: ")))
+            .unwrap_or_default()
+            .split('|')
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    assert_eq!(
+        log(&sick, "lvs01").last().map(String::as_str),
+        Some("INSTANCE VI_LVSPROV FAULT"),
+        "{sick}"
+    );
+    assert_eq!(
+        log(&sick, "lvs02").last().map(String::as_str),
+        Some("INSTANCE VI_LVSPROV MASTER"),
+        "{sick}"
+    );
+    let states = |d: &str| -> Vec<String> {
+        log(&back, d)
+            .iter()
+            .map(|l| l.rsplit(' ').next().unwrap().to_string())
+            .collect()
+    };
+    // From the first start under the hooks: each failure a FAULT and a return to MASTER on
+    // lvs01, a MASTER and a step back on lvs02.
+    assert_eq!(
+        states("lvs01").iter().filter(|s| *s == "FAULT").count(),
+        2,
+        "{back}"
+    );
+    assert_eq!(
+        states("lvs01").last().map(String::as_str),
+        Some("MASTER"),
+        "{back}"
+    );
+    assert_eq!(
+        states("lvs02").iter().filter(|s| *s == "MASTER").count(),
+        2,
+        "{back}"
+    );
+    assert_eq!(
+        states("lvs02").last().map(String::as_str),
+        Some("BACKUP"),
+        "{back}"
+    );
+
+    let plain = vm.lvsprov("up $inv").ok().json();
+    assert!(
+        changed(&plain, "lvs01").contains(&"file /etc/keepalived/keepalived.conf".to_string()),
+        "{plain}"
+    );
+    let left = vm
+        .sh(r#"for d in lvs01 lvs02; do on $d "grep -c 'script\|notify\|track_' /etc/keepalived/keepalived.conf; ip link del lab0; rm -f /usr/local/bin/lab-healthy /usr/local/bin/lab-notify /run/lab-notify.log"; done | paste -sd+ | sed 's/^/left=/'"#)
+        .ok();
+    assert_eq!(left.out.trim(), "left=0+0", "{}", left.out);
+    verified(&mut vm, "$inv --requests 4");
+    vm.end();
+}
+
 /// The MASTER (lvs01) reboots under steady requests: lvs02 serves meanwhile, and lvs01 holds the
 /// VIP again once back.
 #[test]

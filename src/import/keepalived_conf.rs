@@ -11,27 +11,27 @@ pub struct Node {
 }
 
 impl Node {
-    fn key(&self) -> &str {
+    pub(super) fn key(&self) -> &str {
         self.words.first().map(String::as_str).unwrap_or("")
     }
 
-    fn arg(&self, i: usize) -> Option<&str> {
+    pub(super) fn arg(&self, i: usize) -> Option<&str> {
         self.words.get(i).map(String::as_str)
     }
 
-    fn children(&self) -> &[Node] {
+    pub(super) fn children(&self) -> &[Node] {
         self.block.as_deref().unwrap_or_default()
     }
 
     /// The first argument of the first child statement named any of `keys`.
-    fn value(&self, keys: &[&str]) -> Option<&str> {
+    pub(super) fn value(&self, keys: &[&str]) -> Option<&str> {
         self.children()
             .iter()
             .find(|c| keys.contains(&c.key()))
             .and_then(|c| c.arg(1))
     }
 
-    fn number<T: std::str::FromStr>(&self, keys: &[&str]) -> Option<T> {
+    pub(super) fn number<T: std::str::FromStr>(&self, keys: &[&str]) -> Option<T> {
         self.value(keys).and_then(|v| v.parse().ok())
     }
 }
@@ -110,6 +110,7 @@ pub struct Vrrp {
     pub unicast: bool,
     /// `192.168.100.10/32 dev eth0 label eth0:0` → the address.
     pub vips: Vec<String>,
+    pub hooks: super::hooks::InstanceHooks,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -160,6 +161,7 @@ pub struct Keepalived {
     /// `lvs_sync_daemon IFACE INSTANCE [id N]` (or the older `lvs_sync_daemon_interface`).
     pub sync_interface: Option<String>,
     pub sync_id: Option<u16>,
+    pub scripts: Vec<super::hooks::Script>,
 }
 
 pub fn read(text: &str) -> Keepalived {
@@ -210,8 +212,10 @@ pub fn read(text: &str) -> Keepalived {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    hooks: super::hooks::instance(&node),
                 });
             }
+            "vrrp_script" => k.scripts.push(super::hooks::script(&node)),
             "virtual_server" => k.virtual_servers.push(VirtualServer {
                 head: node.words[1..].to_vec(),
                 scheduler: node.value(&["lvs_sched", "lb_algo"]).map(str::to_string),

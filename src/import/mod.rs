@@ -15,6 +15,7 @@ use services::{from_keepalived, from_table, Service};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
+mod hooks;
 pub mod keepalived_conf;
 mod masters;
 mod services;
@@ -314,6 +315,9 @@ impl Builder {
                 // Multicast stays multicast: importing must not change how the directors talk.
                 unicast: (!v.unicast).then_some(false),
                 sync: sync.unwrap_or_default(),
+                track_scripts: hooks::track_scripts(k, v, &mut self.out),
+                track_interfaces: hooks::track_interfaces(v, &mut self.out),
+                notify: hooks::notify(v, &mut self.out),
             });
         }
         v.priority

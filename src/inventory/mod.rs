@@ -18,12 +18,14 @@ mod validate_ports;
 mod validate_services;
 pub use validate_services::WEB_PORT;
 mod vrrp;
+mod vrrp_hooks;
 mod words;
 
 pub use service::{Fallbacks, Member, Service};
 pub use types::{AdvertInt, HealthCheck, HealthKind, Protocol, Scheduler, Vip};
 pub use validate::{expand, parse_jump, valid_hostname, valid_ifname};
 pub use vrrp::VrrpInstance;
+pub use vrrp_hooks::{Command, Notify, TrackScript, VrrpHooks};
 
 /// One mistake in the inventory: where it is and what to do about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +204,8 @@ pub struct Keepalived {
     /// The IPVS sync daemon between the directors, so the backup knows the master's connections
     /// and they survive a failover. None with one director or when turned off.
     pub sync: Option<Sync>,
+    /// The operator's scripts and NICs that move VIPs, and the commands told of each change.
+    pub hooks: VrrpHooks,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -112,6 +112,65 @@ pub struct RawKeepalived {
     pub unicast: Option<bool>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub sync: RawSync,
+    /// Commands keepalived runs every `interval` on each director: while one fails, that
+    /// director's priority drops by its `weight` (or, with weight 0, it gives up its VIPs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_scripts: Vec<RawTrackScript>,
+    /// NICs besides the VIP's (which keepalived always tracks) whose link going down makes a
+    /// director give up its VIPs, e.g. its uplink.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_interfaces: Vec<String>,
+    /// Commands keepalived runs on a director when one of its VRRP instances changes state.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub notify: RawNotify,
+}
+
+/// keepalived's `vrrp_script`, tracked by every VRRP instance.
+#[derive(Deserialize, Serialize, JsonSchema, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TrackScript")]
+pub struct RawTrackScript {
+    /// Letters, digits, `_` and `-`; unique.
+    pub name: String,
+    /// An absolute path and its arguments, run as root (no shell: words of letters, digits and
+    /// `/._-+=:,@%` only). keepalived refuses a script a non-root user could change.
+    pub script: String,
+    /// Seconds between runs (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3600))]
+    pub interval: Option<u32>,
+    /// Added to the priority while the script fails when negative (or while it passes when
+    /// positive); 0 (the default): the director gives up its VIPs while it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -253, max = 253))]
+    pub weight: Option<i32>,
+    /// Failures in a row before it counts as failed (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub fall: Option<u32>,
+    /// Successes in a row before it counts as passing again (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub rise: Option<u32>,
+}
+
+/// keepalived's notify hooks: each an absolute path and its arguments, run as root.
+#[derive(Deserialize, Serialize, JsonSchema, Default, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Notify")]
+pub struct RawNotify {
+    /// On every change, with `INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>` appended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub any: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// When keepalived stops the instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<String>,
 }
 
 /// IPVS connection sync between the directors (both daemons on each, run by lvsprov on systemd

@@ -101,6 +101,7 @@ impl Validator {
             vrrp_version: advert.version(),
             unicast: k.unicast.unwrap_or(true) && directors > 1,
             sync: self.sync(&k.sync, router_id, directors),
+            hooks: self.vrrp_hooks(k),
         })
     }
 

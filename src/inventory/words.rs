@@ -9,6 +9,7 @@ pub(super) fn in_words(said: &str) -> String {
             "u8" => "a whole number from 0 to 255".into(),
             "u16" => "a whole number from 0 to 65535".into(),
             "u32" => "a whole number from 0 to 4294967295".into(),
+            "i32" => "a whole number".into(),
             "a boolean" => "true or false".into(),
             "a sequence" => "a list ([...])".into(),
             t if t.starts_with("struct ") || t == "a map" => "an object ({...})".into(),
