@@ -1427,6 +1427,43 @@ fn sub_second_vrrp_adverts_fail_over_under_vrrp_v3() {
     vm.end();
 }
 
+/// The README's quick start, each line of its block run as written from a copy of the repository's
+/// inventories, on hosts as `down` leaves them: `check` exits 2 (something to do) and changes
+/// nothing, `up` converges (exit 0), `verify` passes (exit 0). It ends as `up $inv` leaves the lab.
+#[test]
+fn the_readme_quick_start_works_as_written() {
+    let mut vm = vm!();
+    vm.start(Start::Down);
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    let block: Vec<&str> = readme
+        .split("**Your own hosts")
+        .nth(1)
+        .and_then(|r| r.split("```sh\n").nth(1))
+        .and_then(|b| b.split("```").next())
+        .expect("the README's quick start block")
+        .lines()
+        .collect();
+    assert_eq!(block.len(), 4, "{block:#?}");
+    vm.sh("rm -rf /tmp/quick && mkdir /tmp/quick && cp -r inventories /tmp/quick/")
+        .ok();
+    let mut codes = Vec::new();
+    for line in &block {
+        let run = vm.sh(&format!("cd /tmp/quick && {line}"));
+        eprintln!("{line}\n{}{}", run.out, run.err);
+        codes.push(run.code);
+        if line.starts_with("lvsprov check") {
+            // Nothing changed: the VIP is nowhere yet.
+            let vip = vm
+                .sh("echo vips=$(for h in lvs01 lvs02 web01 web02; do on $h ip -4 -o addr show; done | grep -c \" $lab_vip/\")")
+                .ok();
+            assert_eq!(vip.field("vips"), 0.0, "{}", vip.out);
+        }
+    }
+    assert_eq!(codes, [0, 2, 0, 0], "{block:#?}");
+    vm.sh("wait_vip").ok();
+    vm.end();
+}
+
 /// `down` takes away everything `up` made, and a reboot brings none of it back: no VIP, no
 /// keepalived (not even enabled), no IPVS service, no lvsprov unit or state, the kernel's
 /// sysctls and IPVS tuning, and each host's own firewall rules exactly as the lab built them.
