@@ -587,17 +587,19 @@ fn udp_services_keep_their_dns_and_udp_checks() {
     );
 }
 
-/// A keepalived.conf with track scripts, a tracked NIC and notify hooks (as lvsprov writes them)
+/// A keepalived.conf with track scripts, a tracked NIC, notify hooks and a preempt delay (as
+/// lvsprov writes them)
 /// imports into an inventory whose plan leaves that keepalived.conf as it is: the next `up`
 /// changes nothing of how the directors fail over.
 #[test]
 fn track_scripts_and_notify_hooks_import_and_plan_no_keepalived_change() {
     let hooks = "    # The inventory's track scripts and notify hooks run as root; keepalived refuses one that\n    # a user other than root could change.\n    script_user root\n    enable_script_security\n}\n\nvrrp_script uplink {\n    script \"/usr/local/bin/check-uplink eth1\"\n    interval 2\n    weight -60\n    fall 3\n    rise 2\n}\n\nvrrp_instance VI_LVSPROV {";
-    let tracking = "    advert_int 1\n    # Besides eth0 (the instance's own, always tracked): down → this director's VIPs go.\n    track_interface {\n        eth1\n    }\n    track_script {\n        uplink\n    }\n    notify \"/usr/local/bin/lab-notify\"\n    notify_fault \"/usr/local/bin/page-oncall --vrrp\"\n";
+    let tracking = "    advert_int 1\n    # Back after a restart, wait before taking the VIPs from a peer: its connection sync fills\n    # this director's IPVS table meanwhile, so the sessions it serves survive the failback.\n    preempt_delay 30\n    # Besides eth0 (the instance's own, always tracked): down → this director's VIPs go.\n    track_interface {\n        eth1\n    }\n    track_script {\n        uplink\n    }\n    notify \"/usr/local/bin/lab-notify\"\n    notify_fault \"/usr/local/bin/page-oncall --vrrp\"\n";
     let conf = include_str!("golden/keepalived.conf")
         .replace("ens33", "eth0")
         .replacen("}\nvrrp_instance VI_LVSPROV {", hooks, 1)
-        .replacen("    advert_int 1\n", tracking, 1);
+        .replacen("    advert_int 1\n", tracking, 1)
+        .replacen("state MASTER", "state BACKUP", 1);
     assert!(
         conf.contains("vrrp_script uplink") && conf.contains("notify_fault"),
         "{conf}"
@@ -630,6 +632,7 @@ fn track_scripts_and_notify_hooks_import_and_plan_no_keepalived_change() {
             "interval": 2, "weight": -60, "fall": 3, "rise": 2 }])
     );
     assert_eq!(k["track_interfaces"], serde_json::json!(["eth1"]));
+    assert_eq!(k["preempt_delay"], 30);
     assert_eq!(
         k["notify"],
         serde_json::json!({ "any": "/usr/local/bin/lab-notify", "fault": "/usr/local/bin/page-oncall --vrrp" })

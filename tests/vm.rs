@@ -1012,6 +1012,55 @@ fn keepalived_moves_the_vip_while_a_tracked_script_or_nic_fails() {
     vm.end();
 }
 
+/// Failback without broken sessions: with `keepalived.preempt_delay` 30, the MASTER (lvs01)
+/// rebooted under 10 keep-alive sessions (a request a second each, 99 of them: apache ends a
+/// keep-alive connection after 100) → lvs02 serves them (synced from lvs01), and lvs01, back,
+/// takes the VIP again only after the delay, its table filled by lvs02's sync meanwhile. Every
+/// session lives through both moves on its one connection (curl's `num_connects` sums to 1 per
+/// client: curl would reconnect silently after a reset) and every request is answered.
+#[test]
+fn failback_after_a_master_reboot_keeps_every_session() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    inv["keepalived"]["preempt_delay"] = 30.into();
+    vm.sh(&format!("cat > /tmp/failback.json <<'EOF'\n{inv}\nEOF"))
+        .ok();
+    vm.lvsprov("up /tmp/failback.json").ok();
+    let run = vm
+        .sh(r#"rm -f /tmp/sess-*.out; for i in $(seq 10); do
+  setsid bash -c "curl -s -o /dev/null -m 300 --rate 1/s $(for j in $(seq 99); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code} %{num_connects}\n'; echo rc=\$?" >/tmp/sess-$i.out 2>&1 </dev/null &
+  echo $! >>/tmp/sess.pids; done; sleep 5
+holder() { for d in lvs01 lvs02; do on $d ip -4 -o addr show dev eth0 | grep -q " $lab_vip/32 " && echo -n "$d "; done; }
+t0=$(date +%s.%N); lab reboot lvs01 >&2; echo "rebooted_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") during: $(holder)"
+for i in $(seq 240); do [ "$(holder)" = "lvs01 " ] && break; sleep 0.5; done
+echo "back_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") holder: $(holder)"
+for p in $(cat /tmp/sess.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/sess.pids
+for i in $(seq 10); do awk -v c=$i '$1 == 200 { a++ } NF == 2 { n += $2 } /^rc=/ { rc = $0 } END { printf "client%d: answered=%d connects=%d %s\n", c, a, n, rc }' /tmp/sess-$i.out; done"#)
+        .ok();
+    eprintln!("failback: {}", run.out.trim());
+    assert!(
+        run.out.contains("holder: lvs01 \n") || run.out.contains("holder: lvs01 "),
+        "{}",
+        run.out
+    );
+    let kept = run
+        .out
+        .lines()
+        .filter(|l| l.starts_with("client"))
+        .filter(|l| l.ends_with("answered=99 connects=1 rc=0"))
+        .count();
+    assert_eq!(
+        kept, 10,
+        "sessions kept through failover and failback:\n{}",
+        run.out
+    );
+    vm.lvsprov("up $inv").ok();
+    verified(&mut vm, "$inv --requests 4");
+    vm.end();
+}
+
 /// The MASTER (lvs01) reboots under steady requests: lvs02 serves meanwhile, and lvs01 holds the
 /// VIP again once back.
 #[test]

@@ -155,3 +155,43 @@ fn a_lone_director_cannot_be_drained() {
         "{err}"
     );
 }
+
+/// With `preempt_delay`, every instance starts as BACKUP (keepalived honours the delay only
+/// then) and carries the delay; the master still has the top priority. Without it, as before.
+#[test]
+fn preempt_delay_makes_every_instance_start_as_backup_and_wait() {
+    let inv = inventory_with("inventories/lab.json", |v| {
+        two_masters(v);
+        v["keepalived"]["preempt_delay"] = json!(30);
+    });
+    for host in ["lvs01", "lvs02"] {
+        let d = plan_for(&inv, host, &recorded("rhel9/lvs01.txt"), Mode::Up).unwrap();
+        let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
+        for name in ["VI_LVSPROV", "VI_LVSPROV_lvs02"] {
+            let i = instance(conf, name);
+            assert!(i.contains("+    state BACKUP\n"), "{host} {name}: {i}");
+            assert!(i.contains("+    preempt_delay 30\n"), "{host} {name}: {i}");
+        }
+        let own = if host == "lvs01" {
+            "VI_LVSPROV {"
+        } else {
+            "VI_LVSPROV_lvs02 {"
+        };
+        let mine = instance(conf, own.trim_end_matches(" {"));
+        assert!(mine.contains("+    priority 150\n"), "{host}: {mine}");
+    }
+    let plain = inventory_with("inventories/lab.json", |_| {});
+    let d = plan_for(&plain, "lvs01", &recorded("rhel9/lvs01.txt"), Mode::Up).unwrap();
+    let conf = &find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    assert!(
+        conf.contains("+    state MASTER\n") && !conf.contains("preempt_delay"),
+        "{conf}"
+    );
+    let refused = common::plan::problems("inventories/lab.json", |v| {
+        v["keepalived"]["preempt_delay"] = json!(1001)
+    });
+    assert_eq!(
+        refused,
+        ["$.keepalived.preempt_delay: 1001 is out of range; give seconds from 0 to 1000 (keepalived's limit), e.g. 30"]
+    );
+}

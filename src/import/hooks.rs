@@ -26,6 +26,8 @@ pub struct InstanceHooks {
     pub interfaces: Vec<(String, Option<i32>)>,
     /// `notify`, `notify_master`, ... and their command.
     pub notify: Vec<(String, String)>,
+    pub preempt_delay: Option<u32>,
+    pub nopreempt: bool,
 }
 
 /// A statement's words after its keyword, as keepalived reads a quoted string.
@@ -76,7 +78,18 @@ pub fn instance(node: &Node) -> InstanceHooks {
             .filter(|c| c.key() == "notify" || c.key().starts_with("notify_"))
             .map(|c| (c.key().to_string(), text(c)))
             .collect(),
+        preempt_delay: node.number(&["preempt_delay"]),
+        nopreempt: node.children().iter().any(|c| c.key() == "nopreempt"),
     }
+}
+
+/// `preempt_delay` as the inventory holds it; `nopreempt` (the MASTER never takes its VIPs back)
+/// has no inventory field: named.
+pub fn preempt_delay(v: &Vrrp, out: &mut Vec<String>) -> Option<u32> {
+    if v.hooks.nopreempt {
+        out.push(format!("vrrp_instance {}: nopreempt is not imported; lvsprov's master takes its VIPs back, after `keepalived.preempt_delay` seconds if set", v.name));
+    }
+    v.hooks.preempt_delay.filter(|d| *d > 0)
 }
 
 /// A command the inventory cannot hold as it is, named with the fix.
@@ -177,6 +190,8 @@ vrrp_instance VI_1 {
     notify "/usr/local/bin/vrrp-notify --log"
     notify_master /usr/local/bin/to-master
     notify_master_rx_lower_pri /usr/local/bin/x
+    nopreempt
+    preempt_delay 20
 }
 "#;
 
@@ -196,7 +211,9 @@ vrrp_instance VI_1 {
         let n = notify(v, &mut out);
         assert_eq!(n.any.as_deref(), Some("/usr/local/bin/vrrp-notify --log"));
         assert_eq!(n.master.as_deref(), Some("/usr/local/bin/to-master"));
-        assert_eq!(out.len(), 3, "{out:#?}");
+        assert_eq!(preempt_delay(v, &mut out), Some(20));
+        assert_eq!(out.len(), 4, "{out:#?}");
+        assert!(out[3].contains("nopreempt is not imported"), "{out:#?}");
         assert!(out[0].contains("chk_missing"), "{out:#?}");
         assert!(out[1].contains("eth1 has a weight"), "{out:#?}");
         assert!(out[2].contains("notify_master_rx_lower_pri"), "{out:#?}");

@@ -318,6 +318,7 @@ impl Builder {
                 track_scripts: hooks::track_scripts(k, v, &mut self.out),
                 track_interfaces: hooks::track_interfaces(v, &mut self.out),
                 notify: hooks::notify(v, &mut self.out),
+                preempt_delay: hooks::preempt_delay(v, &mut self.out),
             });
         }
         v.priority

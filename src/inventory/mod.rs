@@ -206,6 +206,9 @@ pub struct Keepalived {
     pub sync: Option<Sync>,
     /// The operator's scripts and NICs that move VIPs, and the commands told of each change.
     pub hooks: VrrpHooks,
+    /// Seconds after its keepalived starts before a director preempts a peer holding its VIPs
+    /// (0: at once). keepalived honours it only in instances that start as BACKUP.
+    pub preempt_delay: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -123,6 +123,12 @@ pub struct RawKeepalived {
     /// Commands keepalived runs on a director when one of its VRRP instances changes state.
     #[serde(default, skip_serializing_if = "is_default")]
     pub notify: RawNotify,
+    /// Seconds a director that (re)starts waits before it takes its VIPs back from a peer
+    /// serving them, so that the peer's connection sync fills its IPVS table first (failback
+    /// without broken sessions). Default 0: at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000))]
+    pub preempt_delay: Option<u32>,
 }
 
 /// keepalived's `vrrp_script`, tracked by every VRRP instance.

@@ -102,6 +102,7 @@ impl Validator {
             unicast: k.unicast.unwrap_or(true) && directors > 1,
             sync: self.sync(&k.sync, router_id, directors),
             hooks: self.vrrp_hooks(k),
+            preempt_delay: self.preempt_delay(k.preempt_delay),
         })
     }
 
@@ -121,6 +122,16 @@ impl Validator {
             );
         }
         advert
+    }
+
+    fn preempt_delay(&mut self, secs: Option<u32>) -> u32 {
+        match secs {
+            Some(s) if s > 1000 => {
+                self.problem("$.keepalived.preempt_delay", format!("{s} is out of range; give seconds from 0 to 1000 (keepalived's limit), e.g. 30"));
+                0
+            }
+            s => s.unwrap_or(0),
+        }
     }
 
     fn sync(&mut self, s: &RawSync, router_id: u16, directors: usize) -> Option<Sync> {

@@ -174,10 +174,14 @@ pub(super) fn context<'a>(
 fn vrrp_views(inv: &Inventory, host: &Host, drained: &BTreeSet<String>) -> Vec<InstanceView> {
     let all_vips = inv.vips();
     let label = |v| all_vips.iter().position(|a| *a == v).unwrap_or(0);
+    let delay = inv.keepalived.as_ref().map_or(0, |k| k.preempt_delay);
     inv.vrrp_instances()
         .into_iter()
         .map(|i| InstanceView {
-            state: if i.master == host.name {
+            // keepalived's preempt_delay holds only in an instance that starts as BACKUP: then
+            // the master-to-be waits for its peer's adverts like any backup, and takes over on
+            // their silence at once, or from a lower priority after the delay.
+            state: if i.master == host.name && delay == 0 {
                 "MASTER"
             } else {
                 "BACKUP"
