@@ -113,6 +113,31 @@ fn seed_cluster(rs2_rule: &str) -> Vec<Seen> {
     ]
 }
 
+/// The seed cluster with keepalived on lvs01 (holding the VIP) and on lvs02 (`conf` at priority
+/// 100).
+fn keepalived_pair(conf: &str) -> Vec<Seen> {
+    let mut seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
+    seen[0].facts = host(
+        "lvs01",
+        "192.168.100.11",
+        &[VIP_ETH0],
+        &["-A -t 192.168.100.10:80 -s rr"],
+        &[(import::KEEPALIVED_CONF, conf)],
+    );
+    let backup = conf.replace("priority 150", "priority 100");
+    seen.push(Seen {
+        target: "lvs02".into(),
+        facts: host(
+            "lvs02",
+            "192.168.100.12",
+            &[],
+            &[],
+            &[(import::KEEPALIVED_CONF, &backup)],
+        ),
+    });
+    seen
+}
+
 fn changes(inv: &inventory::Inventory, name: &str, f: &Facts) -> Vec<Change> {
     let h = inv.hosts.iter().find(|h| h.name == name).unwrap();
     let steps = Playbooks::default().render(inv, h, f).unwrap();
@@ -245,25 +270,7 @@ fn a_real_server_not_read_is_named() {
 #[test]
 fn keepalived_directors_import_their_vrrp_and_checks() {
     let conf = include_str!("golden/keepalived.conf").replace("ens33", "eth0");
-    let mut seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
-    seen[0].facts = host(
-        "lvs01",
-        "192.168.100.11",
-        &[VIP_ETH0],
-        &["-A -t 192.168.100.10:80 -s rr"],
-        &[(import::KEEPALIVED_CONF, &conf)],
-    );
-    let backup = conf.replace("priority 150", "priority 100");
-    seen.push(Seen {
-        target: "lvs02".into(),
-        facts: host(
-            "lvs02",
-            "192.168.100.12",
-            &[],
-            &[],
-            &[(import::KEEPALIVED_CONF, &backup)],
-        ),
-    });
+    let mut seen = keepalived_pair(&conf);
     // lvsprov's sync runs apart from keepalived: the daemons say over what.
     for s in &mut seen[..] {
         for r in ["master", "backup"] {
@@ -604,25 +611,7 @@ fn track_scripts_and_notify_hooks_import_and_plan_no_keepalived_change() {
         conf.contains("vrrp_script uplink") && conf.contains("notify_fault"),
         "{conf}"
     );
-    let mut seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
-    seen[0].facts = host(
-        "lvs01",
-        "192.168.100.11",
-        &[VIP_ETH0],
-        &["-A -t 192.168.100.10:80 -s rr"],
-        &[(import::KEEPALIVED_CONF, &conf)],
-    );
-    let backup = conf.replace("priority 150", "priority 100");
-    seen.push(Seen {
-        target: "lvs02".into(),
-        facts: host(
-            "lvs02",
-            "192.168.100.12",
-            &[],
-            &[],
-            &[(import::KEEPALIVED_CONF, &backup)],
-        ),
-    });
+    let mut seen = keepalived_pair(&conf);
     let got = import::inventory(&seen, &Options::default());
     assert_eq!(got.not_mapped, Vec::<String>::new());
     let k = &got.inventory["keepalived"];

@@ -48,6 +48,14 @@ fn verified(vm: &mut Vm, args: &str) -> Value {
     v
 }
 
+/// The lab's inventory after `edit`, written to `path` in the client for the story's commands.
+fn lab_inventory(vm: &mut Vm, path: &str, edit: impl FnOnce(&mut Value)) {
+    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    edit(&mut inv);
+    vm.sh(&format!("cat > {path} <<'EOF'\n{inv}\nEOF")).ok();
+}
+
 /// Who answers ARP for the VIP (verify's check: the VIP holder).
 fn vip_holder(report: &Value) -> String {
     report["checks"]
@@ -211,14 +219,12 @@ fn a_fresh_cluster_is_built_behind_its_firewalls_and_balances() {
 fn every_real_server_down_sends_the_clients_to_the_sorry_server() {
     let mut vm = vm!();
     vm.start(Start::Converged);
-    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
-    let mut inv: Value = serde_json::from_str(&text).unwrap();
-    let s = &mut inv["services"][0];
-    s["real_servers"] = serde_json::json!([{ "name": "web01" }]);
-    s["sorry_server"] = "web02".into();
-    s["inhibit_on_failure"] = true.into();
-    vm.sh(&format!("cat > /tmp/sorry.json <<'EOF'\n{inv}\nEOF"))
-        .ok();
+    lab_inventory(&mut vm, "/tmp/sorry.json", |inv| {
+        let s = &mut inv["services"][0];
+        s["real_servers"] = serde_json::json!([{ "name": "web01" }]);
+        s["sorry_server"] = "web02".into();
+        s["inhibit_on_failure"] = true.into();
+    });
     let run = vm.lvsprov("up /tmp/sorry.json");
     assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
     vm.sh("wait_table web02 0 30").ok();
@@ -257,14 +263,12 @@ fn under_a_firewall_mark_each_client_keeps_its_real_server_on_every_port() {
     let mut vm = vm!();
     // From hosts as `down` leaves them (the story before ends so, the one after starts so).
     vm.start(Start::Down);
-    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
-    let mut inv: Value = serde_json::from_str(&text).unwrap();
-    let s = &mut inv["services"][0];
-    s.as_object_mut().unwrap().remove("port");
-    s["ports"] = serde_json::json!([80, 8080]);
-    s["persistence_timeout"] = 120.into();
-    vm.sh(&format!("cat > /tmp/fwmark.json <<'EOF'\n{inv}\nEOF"))
-        .ok();
+    lab_inventory(&mut vm, "/tmp/fwmark.json", |inv| {
+        let s = &mut inv["services"][0];
+        s.as_object_mut().unwrap().remove("port");
+        s["ports"] = serde_json::json!([80, 8080]);
+        s["persistence_timeout"] = 120.into();
+    });
     let run = vm.lvsprov("up /tmp/fwmark.json");
     assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
     let tables = vm
@@ -335,16 +339,14 @@ fn a_udp_dns_service_keeps_only_the_real_servers_that_answer() {
         format!("on {h} systemd-run -q --unit=lab-dns dnsmasq -k --no-resolv --no-hosts --user=nobody --txt-record=who.lab,{h}")
     };
     vm.sh(&format!("{} && {}", dns("web01"), dns("web02"))).ok();
-    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
-    let mut inv: Value = serde_json::from_str(&text).unwrap();
-    inv["services"] = serde_json::json!([{
-        "vip": inv["services"][0]["vip"], "port": 53, "protocol": "udp",
-        "health_check": { "type": "dns", "name": "who.lab", "query_type": "TXT",
-                          "connect_timeout": 2, "delay_loop": 2, "retry": 1 },
-        "real_servers": inv["services"][0]["real_servers"],
-    }]);
-    vm.sh(&format!("cat > /tmp/dns.json <<'EOF'\n{inv}\nEOF"))
-        .ok();
+    lab_inventory(&mut vm, "/tmp/dns.json", |inv| {
+        inv["services"] = serde_json::json!([{
+            "vip": inv["services"][0]["vip"], "port": 53, "protocol": "udp",
+            "health_check": { "type": "dns", "name": "who.lab", "query_type": "TXT",
+                              "connect_timeout": 2, "delay_loop": 2, "retry": 1 },
+            "real_servers": inv["services"][0]["real_servers"],
+        }]);
+    });
     let run = vm.lvsprov("up /tmp/dns.json");
     assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);
     let ask = "for i in 1 2 3 4 5 6; do dig +short +tries=1 +time=2 TXT who.lab @$lab_vip; done";
@@ -913,15 +915,13 @@ fn keepalived_moves_the_vip_while_a_tracked_script_or_nic_fails() {
         chmod 755 /usr/local/bin/lab-healthy /usr/local/bin/lab-notify; rm -f /run/lab-sick /run/lab-notify.log
         ip link add lab0 type dummy && ip link set lab0 up'; done"##)
         .ok();
-    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
-    let mut inv: Value = serde_json::from_str(&text).unwrap();
-    let k = &mut inv["keepalived"];
-    k["track_scripts"] =
-        serde_json::json!([{ "name": "lab_healthy", "script": "/usr/local/bin/lab-healthy" }]);
-    k["track_interfaces"] = serde_json::json!(["lab0"]);
-    k["notify"] = serde_json::json!({ "any": "/usr/local/bin/lab-notify" });
-    vm.sh(&format!("cat > /tmp/tracked.json <<'EOF'\n{inv}\nEOF"))
-        .ok();
+    lab_inventory(&mut vm, "/tmp/tracked.json", |inv| {
+        let k = &mut inv["keepalived"];
+        k["track_scripts"] =
+            serde_json::json!([{ "name": "lab_healthy", "script": "/usr/local/bin/lab-healthy" }]);
+        k["track_interfaces"] = serde_json::json!(["lab0"]);
+        k["notify"] = serde_json::json!({ "any": "/usr/local/bin/lab-notify" });
+    });
     vm.lvsprov("up /tmp/tracked.json").ok();
     // Until DIRECTOR alone holds the VIP (at most 20 s): how long it took, and each one's log.
     let held_by = |vm: &mut Vm, d: &str| {
@@ -1022,11 +1022,9 @@ fn keepalived_moves_the_vip_while_a_tracked_script_or_nic_fails() {
 fn failback_after_a_master_reboot_keeps_every_session() {
     let mut vm = vm!();
     vm.start(Start::Converged);
-    let text = std::fs::read_to_string(common::repo().join("inventories/lab.json")).unwrap();
-    let mut inv: Value = serde_json::from_str(&text).unwrap();
-    inv["keepalived"]["preempt_delay"] = 30.into();
-    vm.sh(&format!("cat > /tmp/failback.json <<'EOF'\n{inv}\nEOF"))
-        .ok();
+    lab_inventory(&mut vm, "/tmp/failback.json", |inv| {
+        inv["keepalived"]["preempt_delay"] = 30.into();
+    });
     vm.lvsprov("up /tmp/failback.json").ok();
     let run = vm
         .sh(r#"rm -f /tmp/sess-*.out; for i in $(seq 10); do
