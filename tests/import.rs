@@ -611,7 +611,7 @@ fn track_scripts_and_notify_hooks_import_and_plan_no_keepalived_change() {
         conf.contains("vrrp_script uplink") && conf.contains("notify_fault"),
         "{conf}"
     );
-    let mut seen = keepalived_pair(&conf);
+    let seen = keepalived_pair(&conf);
     let got = import::inventory(&seen, &Options::default());
     assert_eq!(got.not_mapped, Vec::<String>::new());
     let k = &got.inventory["keepalived"];
