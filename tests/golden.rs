@@ -113,6 +113,8 @@ fn the_human_plan_for_a_fresh_debian_real_server() {
         0,
     );
     golden("check-web01-debian12.txt", &report.human());
+    // The same plan as `--output json` prints it: the contract scripts read (version 1).
+    golden("check-web01-debian12.json", &report.json());
     // --diff-lines 4: each long diff cut after 4 lines, saying how many more there are.
     let mut capped = report;
     capped.diff_lines = 4;
