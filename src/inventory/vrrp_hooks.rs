@@ -72,17 +72,6 @@ pub struct VrrpHooks {
     pub notify: Notify,
 }
 
-impl VrrpHooks {
-    /// Whether keepalived runs any command of the operator's (and so needs its script security).
-    pub fn runs_scripts(&self) -> bool {
-        let n = &self.notify;
-        !self.track_scripts.is_empty()
-            || [&n.any, &n.master, &n.backup, &n.fault, &n.stop]
-                .iter()
-                .any(|c| c.is_some())
-    }
-}
-
 impl Validator {
     pub(super) fn vrrp_hooks(&mut self, k: &RawKeepalived) -> VrrpHooks {
         let mut scripts: Vec<TrackScript> = Vec::new();
