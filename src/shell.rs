@@ -108,7 +108,17 @@ impl<T: Arg + ?Sized> Arg for &T {
 macro_rules! plain_arg {
     ($($t:ty),*) => { $(impl Arg for $t { fn shell(&self) -> String { self.to_string() } })* };
 }
-plain_arg!(u8, u16, u32, u64, usize, i32, Ipv4Addr);
+plain_arg!(
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i32,
+    Ipv4Addr,
+    std::net::Ipv6Addr,
+    std::net::IpAddr
+);
 
 /// True when every placeholder in a format string is `{}`: a named or captured `{x}` would put
 /// a variable into the text without going through [`Arg`].

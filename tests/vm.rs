@@ -1030,18 +1030,18 @@ fn failback_after_a_master_reboot_keeps_every_session() {
     // How long draining web01 under steady requests takes (s): on this cluster as it is, and
     // again after the failover and failback, when a director still counting connections that
     // ended on its peer would keep the drain waiting.
-    let drain_s = |vm: &mut Vm| -> f64 {
+    let drain_s = |vm: &mut Vm, inv: &str| -> f64 {
         vm.sh("load_start").ok();
-        let d = vm.lvsprov("drain web01 /tmp/failback.json --drain-timeout 60");
+        let d = vm.lvsprov(&format!("drain web01 {inv} --drain-timeout 60"));
         let load = vm.sh("sleep 1; load_stop").ok();
         let report = d.json();
         assert_eq!(d.code, 0, "{report}");
         assert_eq!(load.field("failed"), 0.0, "{}", load.out);
-        vm.lvsprov("undrain web01 /tmp/failback.json").ok();
+        vm.lvsprov(&format!("undrain web01 {inv}")).ok();
         vm.sh("wait_table web01 2 30 1").ok();
         report["drain"]["waited_ms"].as_f64().unwrap() / 1000.0
     };
-    let fresh = drain_s(&mut vm);
+    let fresh = drain_s(&mut vm, "/tmp/failback.json");
     let run = vm
         .sh(r#"rm -f /tmp/sess-*.out; for i in $(seq 10); do
   setsid bash -c "curl -s -o /dev/null -m 300 --rate 1/s $(for j in $(seq 99); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code} %{num_connects}\n'; echo rc=\$?" >/tmp/sess-$i.out 2>&1 </dev/null &
@@ -1070,11 +1070,22 @@ for i in $(seq 10); do awk -v c=$i '$1 == 200 { a++ } NF == 2 { n += $2 } /^rc=/
         "sessions kept through failover and failback:\n{}",
         run.out
     );
-    let after = drain_s(&mut vm);
+    let after = drain_s(&mut vm, "/tmp/failback.json");
     eprintln!("drain of web01 under steady requests: {fresh:.1} s before, {after:.1} s after the failover and failback");
     assert!(after <= fresh + 10.0, "{after} s against {fresh} s");
+    // The same after `verify --failover` (its sessions moved to lvs02 and back) on the lab's own
+    // inventory, which fails back at once.
     vm.lvsprov("up $inv").ok();
-    verified(&mut vm, "$inv --requests 4");
+    // Whether every session survived is the failover story's to assert; here it is what the
+    // failover leaves on the directors that matters.
+    let failover = vm.lvsprov("verify $inv --failover --requests 4");
+    eprintln!("verify --failover: exit {}", failover.code);
+    let after_verify = drain_s(&mut vm, "$inv");
+    eprintln!("drain of web01 after verify --failover: {after_verify:.1} s");
+    assert!(
+        after_verify <= fresh + 10.0,
+        "{after_verify} s against {fresh} s"
+    );
     vm.end();
 }
 
@@ -1491,6 +1502,97 @@ fn sub_second_vrrp_adverts_fail_over_under_vrrp_v3() {
     vm.lvsprov("up $inv").ok();
     vm.sh("wait_vip").ok();
     vm.end();
+}
+
+/// Dual stack: the lab's inventory with `network6`, each host's `address6` (the lab gives every
+/// host fd00:100:: and its IPv4 address's last octet) and the same service again on the IPv6 VIP
+/// fd00:100::10, from hosts as `down` leaves them → `up` (exit 0), the VIP on lvs01's NIC and on
+/// each real server's lo as /128, IPVS balancing it in DR mode, pages through it from both real
+/// servers, `verify` passes with its neighbour-discovery check (lvs01 alone answers). web02 given
+/// the VIP on its NIC answers solicitations for it, and `verify` fails naming it. `down` takes it
+/// all away.
+#[test]
+fn the_cluster_serves_an_ipv6_vip_and_only_its_holder_answers_neighbour_discovery() {
+    let mut vm = vm!();
+    vm.start(Start::Down);
+    lab_inventory(&mut vm, "/tmp/v6.json", |inv| {
+        inv["network6"] = "fd00:100::/64".into();
+        for group in ["directors", "real_servers"] {
+            for h in inv[group].as_array_mut().unwrap() {
+                let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
+                h["address6"] = format!("fd00:100::{last}").into();
+            }
+        }
+        let mut v6 = inv["services"][0].clone();
+        v6["vip"] = "fd00:100::10".into();
+        inv["services"].as_array_mut().unwrap().push(v6);
+    });
+    let up = vm.lvsprov("up /tmp/v6.json");
+    assert_eq!(up.code, 0, "{}\n{}", up.out, up.err);
+    let placed = vm
+        .sh(r#"wait_vip; for i in $(seq 20); do on lvs01 ip -6 -o addr show dev eth0 | grep -q ' fd00:100::10/128 ' && break; sleep 0.5; done
+echo "lvs01 eth0: $(on lvs01 ip -6 -o addr show dev eth0 | awk '{print $4}' | tr '\n' ' ')"
+for h in web01 web02; do echo "$h lo: $(on $h ip -6 -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')"; done
+on lvs01 ipvsadm -Ln | grep -A3 '^TCP  \['
+for i in 1 2 3 4 5 6; do curl -g -s -m 3 'http://[fd00:100::10]/'; echo; done"#)
+        .ok();
+    eprintln!("IPv6 VIP: {}", placed.out);
+    let out = &placed.out;
+    assert!(
+        out.contains("lvs01 eth0: ") && out.contains("fd00:100::10/128 "),
+        "{out}"
+    );
+    for h in ["web01", "web02"] {
+        assert!(out.contains(&format!("{h} lo: ")), "{out}");
+        let lo = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{h} lo: ")))
+            .unwrap();
+        assert!(lo.contains("fd00:100::10/128"), "{lo}");
+    }
+    assert!(out.contains("TCP  [fd00:100::10]:80 rr"), "{out}");
+    for rip in ["[fd00:100::201]:80", "[fd00:100::202]:80"] {
+        assert!(
+            out.lines().any(|l| l.contains(rip) && l.contains("Route")),
+            "{rip} in DR mode: {out}"
+        );
+    }
+    assert_eq!(out.matches("this is kg web").count(), 3, "{out}");
+    assert_eq!(out.matches("this is ac web").count(), 3, "{out}");
+    let nd_check = |v: &Value| -> Value {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("ND for fd00:100::10")
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no ND check: {v}"))
+    };
+    let v = verified(&mut vm, "/tmp/v6.json --requests 10");
+    let nd = nd_check(&v);
+    assert!(nd["seen"].as_str().unwrap().starts_with("lvs01 ("), "{nd}");
+    // A real server whose VIP is on its NIC answers for it, as arp_ignore 0 does over IPv4.
+    vm.sh("on web02 ip addr add fd00:100::10/128 dev eth0 nodad")
+        .ok();
+    let bad = vm.lvsprov("verify /tmp/v6.json --requests 4");
+    vm.sh("on web02 ip addr del fd00:100::10/128 dev eth0").ok();
+    let nd = nd_check(&bad.json());
+    eprintln!("web02 with the VIP on eth0: verify exit {}, {nd}", bad.code);
+    assert_eq!(bad.code, 1, "{}", bad.out);
+    assert_eq!(nd["ok"], false, "{nd}");
+    assert!(nd["seen"].as_str().unwrap().contains("web02 ("), "{nd}");
+    let down = vm.lvsprov("down /tmp/v6.json");
+    assert_eq!(down.code, 0, "{}", down.err);
+    let gone = vm
+        .sh("for h in lvs01 web01 web02; do on $h ip -6 -o addr show; done | grep -c 'fd00:100::10/' || true")
+        .ok();
+    assert_eq!(gone.out.trim(), "0", "the IPv6 VIP left after down");
+    vm.end_down();
 }
 
 /// The README's quick start, each line of its block run as written from a copy of the repository's

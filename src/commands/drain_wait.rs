@@ -104,17 +104,21 @@ pub async fn wait(
         .services_of(host)
         .flat_map(|s| s.ports.iter().copied())
         .collect();
-    let vips: Vec<IpAddr> = inv.services_of(host).map(|s| s.vip.0.into()).collect();
+    let vips: Vec<IpAddr> = inv.services_of(host).map(|s| s.vip.0).collect();
     let persistent = inv
         .services_of(host)
         .filter_map(|s| s.persistence_timeout)
         .max();
     let mut errors = Vec::new();
-    let rip: IpAddr = host.address.into();
+    // Its IPv6 address is a real server of the IPv6 VIPs: drained there too.
+    let rips: Vec<IpAddr> = std::iter::once(host.address.into())
+        .chain(host.address6.map(IpAddr::V6))
+        .collect();
     let weighted = move |list: &str| {
-        Table::from_list(list)
-            .weighted_ports(rip, &dest_ports)
-            .len() as u64
+        let table = Table::from_list(list);
+        rips.iter()
+            .map(|rip| table.weighted_ports(*rip, &dest_ports).len() as u64)
+            .sum()
     };
     let ipvs = (
         sh!("PATH=$PATH:/usr/sbin:/sbin ipvsadm -Ln"),
@@ -173,7 +177,7 @@ pub async fn wait_director(
         move |text: &str| held_vips(text, &vips).len() as u64
     };
     let script = (
-        sh!("PATH=$PATH:/usr/sbin:/sbin ip -o -4 addr show"),
+        sh!("PATH=$PATH:/usr/sbin:/sbin ip -o addr show"),
         Counted::Vips,
     );
     let mut errors = Vec::new();
@@ -195,13 +199,14 @@ pub async fn wait_director(
     }
 }
 
-/// The `vips` among the addresses `ip -o -4 addr show` lists (`2: eth0    inet 192.168.100.10/32 …`).
+/// The `vips` among the addresses `ip -o addr show` lists (`2: eth0    inet 192.168.100.10/32 …`,
+/// `2: eth0    inet6 fd00:100::10/128 …`).
 fn held_vips(text: &str, vips: &[String]) -> Vec<String> {
     vips.iter()
         .filter(|v| {
             text.lines().any(|l| {
                 l.split_whitespace()
-                    .skip_while(|w| *w != "inet")
+                    .skip_while(|w| *w != "inet" && *w != "inet6")
                     .nth(1)
                     .and_then(|a| a.split('/').next())
                     == Some(v.as_str())
@@ -219,9 +224,16 @@ mod tests {
     fn a_vip_is_held_when_an_interface_carries_it() {
         let text = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n\
                     2: eth0    inet 192.168.100.11/24 brd 192.168.100.255 scope global eth0\n\
-                    2: eth0    inet 192.168.100.10/32 scope global eth0:0\n";
-        let vips = ["192.168.100.10".to_string(), "192.168.100.20".to_string()];
-        assert_eq!(held_vips(text, &vips), ["192.168.100.10"]);
+                    2: eth0    inet 192.168.100.10/32 scope global eth0:0\n\
+                    2: eth0    inet6 fd00:100::10/128 scope global nodad \\       valid_lft forever\n";
+        let vips = [
+            "192.168.100.10",
+            "192.168.100.20",
+            "fd00:100::10",
+            "fd00:100::20",
+        ]
+        .map(String::from);
+        assert_eq!(held_vips(text, &vips), ["192.168.100.10", "fd00:100::10"]);
         assert!(held_vips("", &vips).is_empty());
     }
 }

@@ -193,6 +193,7 @@ fn targets(a: &ImportArgs) -> Result<Vec<Host>, Exit> {
         hosts.push(Host {
             name: h.clone(),
             address: std::net::Ipv4Addr::UNSPECIFIED,
+            address6: None,
             nic: None,
             persist: true,
             duty: Duty::RealServer {

@@ -319,7 +319,7 @@ fn holder(
 
 /// A real server as the holder's table shows it (`table` None: there is no holder to ask).
 fn member(m: &Member, key: Key, port: u16, table: Option<&Live>, drained: bool) -> MemberStatus {
-    let addr = SocketAddr::new(m.address.into(), port);
+    let addr = SocketAddr::new(m.address, port);
     let dest = table
         .and_then(|l| l.table.services.iter().find(|x| x.key == key))
         .and_then(|x| x.dests.iter().find(|d| d.addr == addr));

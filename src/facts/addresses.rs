@@ -1,16 +1,16 @@
-//! IPv4 addresses per interface (with alias labels) and each interface's MAC.
+//! IPv4 and IPv6 addresses per interface (with alias labels) and each interface's MAC.
 
 use crate::sh;
 use crate::shell::Script;
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 pub const TAG: &str = "addr";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Addr {
     pub dev: String,
-    pub ip: Ipv4Addr,
+    pub ip: IpAddr,
     pub prefix: u8,
     pub label: String,
 }
@@ -27,7 +27,7 @@ pub fn fragment() -> Script {
 
 fn fragment_at(sysfs: &str) -> Script {
     sh!(
-        "ip -o -4 addr show\n\
+        "ip -o addr show\n\
          _n=0\n\
          for _d in {}/*; do read -r _t < \"$_d/type\" && read -r _m < \"$_d/address\" || continue; _n=1; [ \"$_t\" = 1 ] && echo \"mac ${{_d##*/}} $_m\"; done 2>/dev/null\n\
          [ $_n = 1 ] || ip -o link show",
@@ -68,12 +68,13 @@ fn parse_link(line: &str) -> Option<(String, String)> {
 }
 
 /// `2: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\       valid_lft ...`
+/// or `2: eth0    inet6 fd00:100::201/64 scope global \       valid_lft ...` (IPv6 has no labels).
 /// Between the scope and the label iproute2 prints flags (`secondary`, `noprefixroute`,
 /// `dynamic`): the label is the last word before the `\` that ends the address part.
 pub fn parse_addr(line: &str) -> Option<Addr> {
     let w: Vec<&str> = line.split_whitespace().collect();
     let dev = w.get(1)?.split('@').next()?.to_string();
-    let i = w.iter().position(|x| *x == "inet")?;
+    let i = w.iter().position(|x| *x == "inet" || *x == "inet6")?;
     let (ip, prefix) = w.get(i + 1)?.split_once('/')?;
     let scope = w.iter().position(|x| *x == "scope")?;
     let label = w
@@ -95,12 +96,12 @@ pub fn parse_addr(line: &str) -> Option<Addr> {
 }
 
 /// The NIC whose subnet holds `ip` (never lo).
-pub fn nic_for(addrs: &[Addr], ip: Ipv4Addr) -> Option<&str> {
+pub fn nic_for(addrs: &[Addr], ip: IpAddr) -> Option<&str> {
     addrs
         .iter()
         .filter(|a| a.dev != "lo")
         .find(|a| {
-            ipnet::Ipv4Net::new(a.ip, a.prefix)
+            ipnet::IpNet::new(a.ip, a.prefix)
                 .map(|n| n.trunc().contains(&ip))
                 .unwrap_or(false)
         })
@@ -125,10 +126,22 @@ mod tests {
         assert_eq!(plain.label, "ens33");
         let b = parse_addr("14: eth0    inet 192.168.100.201/24 brd 192.168.100.255 scope global eth0\\       valid_lft forever preferred_lft forever").unwrap();
         assert_eq!((b.dev.as_str(), b.prefix), ("eth0", 24));
+        let v6 = parse_addr("14: eth0    inet6 fd00:100::201/64 scope global \\       valid_lft forever preferred_lft forever").unwrap();
         assert_eq!(
-            nic_for(&[a, b], "192.168.100.10".parse().unwrap()),
+            (v6.dev.as_str(), v6.prefix, v6.label.as_str()),
+            ("eth0", 64, "eth0")
+        );
+        let lo6 = parse_addr("1: lo    inet6 fd00:100::10/128 scope global \\       valid_lft forever preferred_lft forever").unwrap();
+        let addrs = [a, b, v6, lo6];
+        assert_eq!(
+            nic_for(&addrs, "192.168.100.10".parse().unwrap()),
             Some("eth0")
         );
+        assert_eq!(
+            nic_for(&addrs, "fd00:100::10".parse().unwrap()),
+            Some("eth0")
+        );
+        assert_eq!(nic_for(&addrs, "fd00:200::10".parse().unwrap()), None);
     }
 
     #[test]
@@ -157,7 +170,7 @@ mod tests {
         assert!(
             addrs
                 .iter()
-                .any(|a| a.dev == "lo" && a.ip == Ipv4Addr::LOCALHOST),
+                .any(|a| a.dev == "lo" && a.ip == std::net::Ipv4Addr::LOCALHOST),
             "{text}"
         );
         assert!(!macs.contains_key("lo"), "{text}");

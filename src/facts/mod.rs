@@ -8,7 +8,6 @@ use crate::os::PlatformId;
 use crate::sh;
 use crate::shell::Script;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
 
 pub mod addresses;
 pub mod drained;
@@ -253,7 +252,7 @@ pub fn lines_of<T: std::iter::FromIterator<String>>(section: &[&str]) -> T {
 impl Facts {
     /// The NIC whose subnet holds `ip`: where the VIP lives on a director, where ARP for it arrives
     /// on a real server.
-    pub fn nic_for(&self, ip: Ipv4Addr) -> Option<&str> {
+    pub fn nic_for(&self, ip: std::net::IpAddr) -> Option<&str> {
         addresses::nic_for(&self.addrs, ip)
     }
 

@@ -93,7 +93,10 @@ fn read<'a>(s: &'a Seen, out: &mut Vec<String>) -> Read<'a> {
         .addrs
         .iter()
         .filter(|a| a.dev == "lo" && !a.ip.is_loopback())
-        .map(|a| a.ip)
+        .filter_map(|a| match a.ip {
+            std::net::IpAddr::V4(v4) => Some(v4),
+            std::net::IpAddr::V6(_) => None,
+        })
         .collect();
     Read {
         seen: s,
@@ -170,18 +173,22 @@ fn address(r: &Read, vips: &BTreeSet<Ipv4Addr>) -> Option<(Ipv4Addr, u8)> {
         .facts
         .addrs
         .iter()
-        .filter(|a| a.dev != "lo" && !vips.contains(&a.ip) && !a.ip.is_loopback())
+        .filter_map(|a| match a.ip {
+            std::net::IpAddr::V4(ip) => Some((a, ip)),
+            std::net::IpAddr::V6(_) => None,
+        })
+        .filter(|(a, ip)| a.dev != "lo" && !vips.contains(ip) && !ip.is_loopback())
         .collect();
     let target: Option<Ipv4Addr> = r.seen.target.parse().ok();
-    let on_vip_subnet = |a: &&&crate::facts::Addr| {
+    let on_vip_subnet = |(a, ip): &&(&crate::facts::Addr, Ipv4Addr)| {
         vips.iter()
-            .any(|v| ipnet::Ipv4Net::new(a.ip, a.prefix).is_ok_and(|n| n.trunc().contains(v)))
+            .any(|v| ipnet::Ipv4Net::new(*ip, a.prefix).is_ok_and(|n| n.trunc().contains(v)))
     };
     mine.iter()
-        .find(|a| Some(a.ip) == target)
+        .find(|(_, ip)| Some(*ip) == target)
         .or_else(|| mine.iter().find(on_vip_subnet))
         .or(mine.first())
-        .map(|a| (a.ip, a.prefix))
+        .map(|(a, ip)| (*ip, a.prefix))
 }
 
 /// Names by target: the host's own, when it is a valid and unique inventory name.
@@ -241,6 +248,7 @@ impl Builder {
         let mut host = RawHost {
             name: name.to_string(),
             address: ip.to_string(),
+            address6: None,
             nic: None,
             priority: None,
             page: None,
@@ -407,6 +415,7 @@ impl Builder {
         let inv = RawInventory {
             schema: None,
             network: self.network.map(|n| n.to_string()).unwrap_or_default(),
+            network6: None,
             ssh,
             keepalived: self.keepalived,
             persist: None,

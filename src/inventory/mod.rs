@@ -14,6 +14,7 @@ mod types;
 mod validate;
 mod validate_cluster;
 mod validate_fallbacks;
+mod validate_ipv6;
 mod validate_ports;
 mod validate_services;
 pub use validate_services::WEB_PORT;
@@ -147,6 +148,8 @@ pub enum Duty {
 pub struct Host {
     pub name: String,
     pub address: Ipv4Addr,
+    /// Its IPv6 address on the segment, for IPv6 VIPs.
+    pub address6: Option<std::net::Ipv6Addr>,
     /// None: the NIC whose subnet holds the VIP, found in the host's facts.
     pub nic: Option<String>,
     /// Set up what `up` changes to come back at boot (false: live state only).
@@ -267,6 +270,8 @@ impl IpvsTuning {
 #[derive(Debug, Clone)]
 pub struct Inventory {
     pub network: Ipv4Net,
+    /// The segment's IPv6 prefix: where IPv6 VIPs and the hosts' `address6` are.
+    pub network6: Option<ipnet::Ipv6Net>,
     pub keepalived: Option<Keepalived>,
     pub ipvs: IpvsTuning,
     pub hosts: Vec<Host>,
@@ -357,6 +362,9 @@ impl Inventory {
                 out.push(s.vip);
             }
         }
+        // IPv4 first: their place numbers their alias labels, which an IPv6 VIP (no label) must
+        // not shift.
+        out.sort_by_key(|v| v.is_v6());
         out
     }
 }

@@ -16,6 +16,10 @@ pub struct RawInventory {
     /// The one L2 segment every host and VIP is on, as CIDR (`192.168.100.0/24`).
     #[schemars(pattern(r"^[0-9.]+/[0-9]{1,2}$"))]
     pub network: String,
+    /// The same segment's IPv6 prefix (`fd00:100::/64`), for IPv6 VIPs: each host on it carries
+    /// an `address6`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network6: Option<String>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub ssh: RawSsh,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -212,6 +216,10 @@ pub struct RawHost {
     /// Its address on the LVS segment (IPv4).
     #[schemars(pattern(r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"))]
     pub address: String,
+    /// Its IPv6 address on the segment (in `network6`): needed by directors and real servers of
+    /// an IPv6 VIP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address6: Option<String>,
     /// The NIC on the segment; default: the one whose subnet holds the VIP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nic: Option<String>,
@@ -240,8 +248,8 @@ pub struct RawHost {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Service")]
 pub struct RawService {
-    /// The virtual IP clients connect to (IPv4, on the segment, no host's address).
-    #[schemars(pattern(r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"))]
+    /// The virtual IP clients connect to: IPv4 in `network`, or IPv6 in `network6`; no host's
+    /// address.
     pub vip: String,
     /// The service's port; or `ports` instead, for one service over several.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,12 +4,14 @@
 use super::{HealthCheck, Protocol, Scheduler, Vip};
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {
     pub name: String,
-    pub address: Ipv4Addr,
+    /// The host's address in the VIP's family (`address6` for an IPv6 VIP): IPVS in DR mode
+    /// sends a packet to a real server of its own family only.
+    pub address: IpAddr,
     pub weight: u32,
 }
 

@@ -3,14 +3,30 @@
 
 use serde::Serialize;
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 /// A virtual IP: the address clients use, held by the active director and on every real
-/// server's `lo` as /32. Its own type so it is never mixed up with a host's address.
+/// server's `lo` as a host route (/32, /128). Its own type so it is never mixed up with a host's
+/// address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct Vip(pub Ipv4Addr);
+pub struct Vip(pub IpAddr);
+
+impl Vip {
+    /// The prefix length of the VIP alone: any wider one on a real server's `lo` makes the whole
+    /// subnet local to it.
+    pub fn host_prefix(self) -> u8 {
+        match self.0 {
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        }
+    }
+
+    pub fn is_v6(self) -> bool {
+        self.0.is_ipv6()
+    }
+}
 
 impl fmt::Display for Vip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -18,7 +34,7 @@ impl fmt::Display for Vip {
     }
 }
 
-impl PartialEq<Vip> for Ipv4Addr {
+impl PartialEq<Vip> for IpAddr {
     fn eq(&self, other: &Vip) -> bool {
         *self == other.0
     }

@@ -83,11 +83,18 @@ pub fn expand(p: &str) -> PathBuf {
 #[derive(Default)]
 pub(super) struct Validator {
     pub(super) problems: Vec<Problem>,
+    /// `$.network6`, read first: hosts' `address6` and IPv6 VIPs are checked against it.
+    pub(super) network6: Option<ipnet::Ipv6Net>,
+    /// `$.network6` was given and said wrong: nothing else repeats it.
+    pub(super) network6_invalid: bool,
+    /// Hosts whose `address6` was said wrong: not said missing again where a VIP needs it.
+    pub(super) bad_address6: Vec<String>,
 }
 
 pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
     let mut v = Validator::default();
     let network = v.network(&raw.network);
+    v.network6 = v.network6(&raw);
     v.user("$.ssh.user", &raw.ssh);
     if raw.ssh.host.is_some() {
         v.problem("$.ssh.host", "ssh.host is one host's SSH address; put it in that host's \"ssh\", not at the top level");
@@ -105,6 +112,7 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
         }
     }
     v.unique(&raw);
+    v.unique6(&raw);
     v.counts(&raw);
     let keepalived = v.keepalived(&raw);
     let ipvs = v.ipvs(&raw.ipvs);
@@ -114,6 +122,7 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
     match (v.problems.is_empty(), network) {
         (true, Some(network)) => Ok(Inventory {
             network,
+            network6: v.network6,
             keepalived,
             ipvs,
             hosts,
@@ -241,6 +250,7 @@ impl Validator {
         Some(Host {
             name: h.name.clone(),
             address,
+            address6: self.address6(&at, h),
             nic: h.nic.clone(),
             persist: h.persist.or(raw.persist).unwrap_or(true),
             duty: self.duty(role, &at, h),

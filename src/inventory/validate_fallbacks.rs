@@ -4,7 +4,7 @@
 
 use super::raw::RawService;
 use super::validate::Validator;
-use super::{Fallbacks, Host, Member, Role};
+use super::{Fallbacks, Host, Member, Role, Vip};
 use std::collections::BTreeMap;
 
 impl Validator {
@@ -12,13 +12,14 @@ impl Validator {
         &mut self,
         at: &str,
         s: &RawService,
+        vip: Vip,
         members: &[Member],
         by_name: &BTreeMap<&str, &Host>,
     ) -> Fallbacks {
         let sorry_server = s
             .sorry_server
             .as_deref()
-            .and_then(|name| self.sorry_server(at, s, name, members, by_name));
+            .and_then(|name| self.sorry_server(at, s, vip, name, members, by_name));
         if let Some(q) = s.quorum {
             let total: u32 = members.iter().map(|m| m.weight).sum();
             if q == 0 {
@@ -41,6 +42,7 @@ impl Validator {
         &mut self,
         at: &str,
         s: &RawService,
+        vip: Vip,
         name: &str,
         members: &[Member],
         by_name: &BTreeMap<&str, &Host>,
@@ -55,7 +57,7 @@ impl Validator {
                 self.served(&at, s, h);
                 Some(Member {
                     name: name.to_string(),
-                    address: h.address,
+                    address: self.member_address(&at, h, vip),
                     weight: 1,
                 })
             }

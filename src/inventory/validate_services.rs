@@ -6,7 +6,7 @@ use super::validate::Validator;
 use super::{HealthCheck, HealthKind, Host, Member, Protocol, Role, Service, Vip};
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 impl Validator {
     pub(super) fn services(
@@ -45,8 +45,11 @@ impl Validator {
                     "a check through the VIP is a TCP connection; leave it out on a UDP service",
                 );
             }
-            let real_servers = self.members(&at, s, &by_name);
-            let fallbacks = self.fallbacks(&at, s, &real_servers, &by_name);
+            if vip.is_v6() {
+                self.service6(&at, s, hosts);
+            }
+            let real_servers = self.members(&at, s, vip, &by_name);
+            let fallbacks = self.fallbacks(&at, s, vip, &real_servers, &by_name);
             if let (Some(protocol), Some(scheduler), Some(health_check)) =
                 (protocol, scheduler, health_check)
             {
@@ -147,12 +150,16 @@ impl Validator {
         hosts: &[Host],
         network: Option<Ipv4Net>,
     ) -> Option<Vip> {
-        let Ok(vip) = text.parse::<Ipv4Addr>() else {
-            self.problem(
-                format!("{at}.vip"),
-                format!("{text:?} is not an IPv4 address, e.g. \"192.168.100.10\""),
-            );
-            return None;
+        let vip = match text.parse::<IpAddr>() {
+            Ok(IpAddr::V4(v4)) => v4,
+            Ok(IpAddr::V6(v6)) => return Some(self.vip6(at, v6, hosts)),
+            Err(_) => {
+                self.problem(
+                    format!("{at}.vip"),
+                    format!("{text:?} is not an IP address, e.g. \"192.168.100.10\" (or an IPv6 one in $.network6)"),
+                );
+                return None;
+            }
         };
         if let Some(h) = hosts.iter().find(|h| h.address == vip) {
             self.problem(
@@ -171,7 +178,7 @@ impl Validator {
                 ),
             );
         }
-        Some(Vip(vip))
+        Some(Vip(IpAddr::V4(vip)))
     }
 
     /// The check as keepalived will run it; a UDP service is checked over UDP unless told.
@@ -299,6 +306,7 @@ impl Validator {
         &mut self,
         at: &str,
         s: &RawService,
+        vip: Vip,
         by_name: &BTreeMap<&str, &Host>,
     ) -> Vec<Member> {
         if s.real_servers.is_empty() {
@@ -315,7 +323,7 @@ impl Validator {
                     self.served(&format!("{mat}.name"), s, h);
                     out.push(Member {
                         name: m.name.clone(),
-                        address: h.address,
+                        address: self.member_address(&format!("{mat}.name"), h, vip),
                         weight: m.weight,
                     })
                 }

@@ -3,7 +3,7 @@
 //! rules restored by the ipvsadm package's init script (enabled) from `/etc/ipvsadm.rules` when
 //! `/etc/default/ipvsadm` says AUTO.
 
-use super::{nothing_at_boot, vip_unit, Boot, Init, Platform, PlatformId};
+use super::{alias_files_take_ipv4, nothing_at_boot, vip_unit, Boot, Init, Platform, PlatformId};
 use crate::resources::file::File;
 use crate::resources::service::Service;
 use crate::resources::Step;
@@ -24,7 +24,7 @@ impl Platform for Debian {
         "/etc/apache2/conf-enabled/lvsprov-listen.conf"
     }
 
-    fn persist_vip(&self, boot: Boot, dev: &str, _vips: &[String]) -> Result<Vec<Step>, String> {
+    fn persist_vip(&self, boot: Boot, dev: &str, vips: &[String]) -> Result<Vec<Step>, String> {
         match boot {
             Boot {
                 init: Init::Systemd,
@@ -34,11 +34,13 @@ impl Platform for Debian {
                 init: Init::Sysv,
                 ifupdown: true,
                 ..
-            } => Ok(vec![Step::File(File::templated(
-                "/etc/network/interfaces.d/lvsprov-vip",
-                "ifupdown-vip.j2",
-                serde_json::json!({ "dev": dev }),
-            ))]),
+            } => alias_files_take_ipv4(vips, "ifupdown's").map(|()| {
+                vec![Step::File(File::templated(
+                    "/etc/network/interfaces.d/lvsprov-vip",
+                    "ifupdown-vip.j2",
+                    serde_json::json!({ "dev": dev }),
+                ))]
+            }),
             _ => Err(nothing_at_boot(boot, "the VIP")),
         }
     }

@@ -104,6 +104,15 @@ pub fn ipvs_sync_unit(boot: Boot, interface: &str, id: u8) -> Result<Vec<Step>, 
     ])
 }
 
+/// Alias files (ifupdown's `dev:N`, ifcfg's `DEV:N`) carry IPv4 addresses only: an IPv6 VIP on
+/// such a host would be up now and gone at the next boot, so the plan is refused instead.
+pub fn alias_files_take_ipv4(vips: &[String], how: &str) -> Result<(), String> {
+    match vips.iter().find(|v| v.contains(':')) {
+        Some(v6) => Err(format!("the IPv6 VIP {v6} cannot be kept at boot here: {how} alias files take IPv4 addresses only; run this host with systemd (lvsprov's unit keeps both families) or leave the IPv6 service out")),
+        None => Ok(()),
+    }
+}
+
 /// Why `what` cannot be persisted on a host that boots nothing lvsprov can hook, and the fix.
 pub fn nothing_at_boot(boot: Boot, what: &str) -> String {
     let init = match boot.init {

@@ -31,6 +31,7 @@ impl Platform for Rhel7 {
     /// network-scripts read `ifcfg-DEV:N` at boot (RHEL 7 is systemd throughout).
     /// NetworkManager (RHEL 7.x's default) reads a changed ifcfg file only when told.
     fn persist_vip(&self, boot: Boot, dev: &str, vips: &[String]) -> Result<Vec<Step>, String> {
+        super::alias_files_take_ipv4(vips, "network-scripts'")?;
         Ok(vips
             .iter()
             .enumerate()

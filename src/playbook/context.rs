@@ -3,7 +3,7 @@
 //! here and its line in `context`.
 
 use crate::facts::{Boot, Facts, Init};
-use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service, WEB_PORT};
+use crate::inventory::{Host, Inventory, IpvsTuning, Keepalived, Role, Service, Vip, WEB_PORT};
 use crate::os::PlatformId;
 use crate::resources::ipvs::VirtualService;
 use crate::resources::Refusal;
@@ -68,8 +68,10 @@ struct InstanceView {
     vrid: u16,
     state: &'static str,
     priority: u16,
-    /// Each VIP with its place among all of them: its label's number on the NIC.
+    /// Each IPv4 VIP with its place among all of them: its label's number on the NIC.
     vips: Vec<(String, usize)>,
+    /// IPv6 VIPs, which have no labels.
+    vips6: Vec<String>,
 }
 
 /// The ports of SELinux's `http_port_t`, the type keepalived may connect to without
@@ -120,12 +122,15 @@ pub(super) fn context<'a>(
             .map(|s| s.as_seen_by(&host.name))
             .collect(),
     };
-    let mut vips: Vec<String> = Vec::new();
+    let mut vips: Vec<Vip> = Vec::new();
     for s in &services {
-        if !vips.contains(&s.vip.to_string()) {
-            vips.push(s.vip.to_string());
+        if !vips.contains(&s.vip) {
+            vips.push(s.vip);
         }
     }
+    // IPv4 first, as in `Inventory::vips`: an IPv6 VIP never shifts an alias label.
+    vips.sort_by_key(|v| v.is_v6());
+    let vips: Vec<String> = vips.iter().map(Vip::to_string).collect();
     let through_vip = services.iter().any(|s| s.health_check.through_vip);
     let listen_ports: BTreeSet<u16> = services
         .iter()
@@ -191,7 +196,18 @@ fn vrrp_views(inv: &Inventory, host: &Host, drained: &BTreeSet<String>) -> Vec<I
             } else {
                 inv.priority_in(&i, host)
             },
-            vips: i.vips.iter().map(|v| (v.to_string(), label(*v))).collect(),
+            vips: i
+                .vips
+                .iter()
+                .filter(|v| !v.is_v6())
+                .map(|v| (v.to_string(), label(*v)))
+                .collect(),
+            vips6: i
+                .vips
+                .iter()
+                .filter(|v| v.is_v6())
+                .map(Vip::to_string)
+                .collect(),
             name: i.name,
             vrid: i.vrid,
         })

@@ -134,6 +134,14 @@ impl Playbooks {
         env.add_filter("sysctl_key", |k: String| {
             crate::resources::sysctl::conf_key(&k)
         });
+        // A VIP's own prefix length (32, 128): the only one it may have on a real server's lo.
+        env.add_filter("host_prefix", |vip: String| -> u8 {
+            if vip.contains(':') {
+                128
+            } else {
+                32
+            }
+        });
         let dir = self.dir.clone();
         env.set_loader(move |name| {
             if let Some(path) = dir.as_ref().map(|d| d.join(name)).filter(|p| p.exists()) {

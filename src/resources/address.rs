@@ -6,12 +6,12 @@ use crate::facts::{Facts, Probe};
 use crate::sh;
 use crate::shell::Script;
 use serde::{Deserialize, Serialize};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
-    pub ip: Ipv4Addr,
+    pub ip: IpAddr,
     pub prefix: u8,
     pub dev: String,
     pub label: Option<String>,
@@ -19,12 +19,15 @@ pub struct Address {
 
 impl Address {
     fn show(&self) -> String {
-        format!(
-            "{}/{} on {}",
-            self.ip,
-            self.prefix,
-            self.label.as_deref().unwrap_or(&self.dev)
-        )
+        format!("{}/{} on {}", self.ip, self.prefix, self.label())
+    }
+
+    /// The alias label `ip` shows: IPv6 addresses have none (the interface's own name).
+    fn label(&self) -> &str {
+        match (&self.label, self.ip) {
+            (Some(l), IpAddr::V4(_)) => l,
+            _ => &self.dev,
+        }
     }
 }
 
@@ -37,7 +40,7 @@ impl Resource for Address {
             .iter()
             .filter(|a| a.ip == self.ip && a.dev == self.dev)
             .collect();
-        let label = self.label.as_deref().unwrap_or(&self.dev);
+        let label = self.label();
         if here
             .iter()
             .any(|a| a.prefix == self.prefix && a.label == label)
@@ -49,13 +52,16 @@ impl Resource for Address {
             // A wrong prefix (a /24 VIP on lo makes the whole subnet local) is removed, not kept beside.
             script.push(sh!("ip addr del {}/{} dev {}", a.ip, a.prefix, self.dev));
         }
-        script.push(sh!(
-            "ip addr add {}/{} dev {} label {}",
-            self.ip,
-            self.prefix,
-            self.dev,
-            label
-        ));
+        script.push(match self.ip {
+            IpAddr::V4(_) => sh!(
+                "ip addr add {}/{} dev {} label {}",
+                self.ip,
+                self.prefix,
+                self.dev,
+                label
+            ),
+            IpAddr::V6(_) => sh!("ip addr add {}/{} dev {}", self.ip, self.prefix, self.dev),
+        });
         let (action, before) = match here.first() {
             Some(a) => (
                 Action::Update,

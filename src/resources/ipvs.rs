@@ -36,7 +36,7 @@ pub struct VirtualService {
 impl From<&Service> for VirtualService {
     fn from(s: &Service) -> Self {
         VirtualService {
-            vip: IpAddr::V4(s.vip.0),
+            vip: s.vip.0,
             port: s.dest_port(),
             protocol: s.protocol,
             scheduler: s.scheduler,
@@ -45,7 +45,7 @@ impl From<&Service> for VirtualService {
             real_servers: s
                 .real_servers
                 .iter()
-                .map(|m| (IpAddr::V4(m.address), m.weight))
+                .map(|m| (m.address, m.weight))
                 .collect(),
         }
     }

@@ -4,7 +4,7 @@
 
 use super::checks::{check, Check};
 use crate::inventory::{HealthKind, Service};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// A UDP service's check through its VIP: the `dns` check's own query, `requests` times, every
@@ -76,7 +76,7 @@ fn rcode(reply: &[u8], id: u16) -> Option<u8> {
 /// One query from a fresh socket (a new source port: a new connection for IPVS to schedule).
 /// Ok(0) is NOERROR; Ok(n) the server's RCODE.
 pub async fn ask(
-    ip: Ipv4Addr,
+    ip: IpAddr,
     port: u16,
     name: &str,
     query_type: &str,
@@ -89,7 +89,11 @@ pub async fn ask(
     let q = query(id, name, query_type)
         .ok_or_else(|| format!("cannot ask for {name:?} {query_type}"))?;
     let work = async {
-        let sock = tokio::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
+        let any: IpAddr = match ip {
+            IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+            IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+        };
+        let sock = tokio::net::UdpSocket::bind((any, 0))
             .await
             .map_err(|e| e.to_string())?;
         sock.connect((ip, port)).await.map_err(|e| e.to_string())?;

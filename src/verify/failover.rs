@@ -17,7 +17,7 @@ use crate::pipeline::Pipeline;
 use crate::sh;
 use crate::ssh::Session;
 use serde::Serialize;
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,8 +68,8 @@ impl Finish for Observed {
 async fn synced(
     backups: &[Host],
     opts: &FleetOptions,
-    vip: SocketAddrV4,
-    clients: &[SocketAddrV4],
+    vip: SocketAddr,
+    clients: &[SocketAddr],
 ) -> Option<usize> {
     let mut sessions = Vec::new();
     for b in backups {
@@ -137,7 +137,7 @@ async fn observe(
     let mut sessions = Vec::new();
     for _ in 0..SESSIONS {
         let s = open(ip, port).await;
-        if let Ok(Ok(SocketAddr::V4(a))) = s.as_ref().map(|s| s.local_addr()) {
+        if let Ok(Ok(a)) = s.as_ref().map(|s| s.local_addr()) {
             clients.push(a);
         }
         let stopped = stopped.clone();
@@ -155,7 +155,7 @@ async fn observe(
         tokio::time::sleep(UNSYNCED_WAIT).await;
         None
     } else {
-        let known = synced(backups, opts, SocketAddrV4::new(ip, port), &clients).await;
+        let known = synced(backups, opts, SocketAddr::new(ip, port), &clients).await;
         if known.is_none() {
             tokio::time::sleep(UNSYNCED_WAIT).await;
         }

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 pub mod checks;
 mod dns;
 pub mod failover;
+mod ndp;
 pub mod net;
 mod report;
 
@@ -258,7 +259,7 @@ async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
         }
         let ports = scope.inv.services_of(&o.host).flat_map(Service::web_ports);
         for port in ports {
-            let got = net::get(o.host.address, *port, Duration::from_secs(3)).await;
+            let got = net::get(o.host.address.into(), *port, Duration::from_secs(3)).await;
             let at = format!("{}:{port}", o.host.address);
             out.push(real_server::page(&o.host.name, &at, o.host.page(), &got));
         }
@@ -340,7 +341,7 @@ async fn count_answers(inv: &Inventory, svc: &Service, requests: usize) -> BTree
         // so its answers through the VIP can still be told from the others'.
         let page = match h.page() {
             Some(p) => p.trim().to_string(),
-            None => match net::get(h.address, svc.port, Duration::from_secs(3)).await {
+            None => match net::get(h.address.into(), svc.port, Duration::from_secs(3)).await {
                 Ok(body) => body,
                 Err(_) => continue,
             },

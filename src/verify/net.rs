@@ -2,19 +2,30 @@
 //! who answers ARP for the VIP. The only I/O of verify besides the hosts' facts.
 
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// HTTP's Host header for an address: an IPv6 one in brackets (RFC 7230).
+fn host_header(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
 /// One HTTP/1.0 GET on a new connection (a new connection is what IPVS schedules), body trimmed.
-pub async fn get(ip: Ipv4Addr, port: u16, timeout: Duration) -> Result<String, String> {
+pub async fn get(ip: IpAddr, port: u16, timeout: Duration) -> Result<String, String> {
     let work = async {
         let mut s = tokio::net::TcpStream::connect((ip, port))
             .await
             .map_err(|e| e.to_string())?;
         s.write_all(
-            format!("GET / HTTP/1.0\r\nHost: {ip}\r\nUser-Agent: lvsprov-verify\r\n\r\n")
-                .as_bytes(),
+            format!(
+                "GET / HTTP/1.0\r\nHost: {}\r\nUser-Agent: lvsprov-verify\r\n\r\n",
+                host_header(ip)
+            )
+            .as_bytes(),
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -49,12 +60,19 @@ fn after<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     w.next()
 }
 
-/// MACs that answer ARP for `ip`, asked from here: `arping` when present, else the neighbour table.
-pub async fn arp_answers(ip: Ipv4Addr) -> Vec<String> {
+/// MACs that answer ARP for `ip`, asked from here: `arping` when present, else the neighbour
+/// table; for an IPv6 address, neighbour solicitations sent from here ([`super::ndp`]).
+pub async fn arp_answers(ip: IpAddr) -> Vec<String> {
     let ip_s = ip.to_string();
     let route = output("ip", &["-o", "route", "get", &ip_s]).await;
     let mut macs = BTreeSet::new();
-    if let Some(dev) = after(&route, "dev") {
+    if let (IpAddr::V6(v6), Some(dev)) = (ip, after(&route, "dev")) {
+        let dev = dev.to_string();
+        let asked = tokio::task::spawn_blocking(move || {
+            super::ndp::answers(v6, &dev, Duration::from_secs(3))
+        });
+        macs.extend(asked.await.ok().and_then(Result::ok).unwrap_or_default());
+    } else if let Some(dev) = after(&route, "dev") {
         let out = output("arping", &["-c", "3", "-w", "4", "-I", dev, &ip_s]).await;
         for line in out.lines() {
             if let Some(mac) = line.split('[').nth(1).and_then(|r| r.split(']').next()) {
@@ -72,7 +90,7 @@ pub async fn arp_answers(ip: Ipv4Addr) -> Vec<String> {
 
 /// Opens a keep-alive session's connection. Its local address is the client `ip:port` that
 /// IPVS (and its sync to the backup) keys the connection by.
-pub async fn open(ip: Ipv4Addr, port: u16) -> Result<tokio::net::TcpStream, String> {
+pub async fn open(ip: IpAddr, port: u16) -> Result<tokio::net::TcpStream, String> {
     match tokio::time::timeout(
         Duration::from_secs(10),
         tokio::net::TcpStream::connect((ip, port)),
@@ -91,7 +109,7 @@ pub async fn open(ip: Ipv4Addr, port: u16) -> Result<tokio::net::TcpStream, Stri
 /// TCP retransmission, whose back-off reaches seconds, and a browser waits that long too.
 pub async fn keep_alive(
     mut s: tokio::net::TcpStream,
-    host: Ipv4Addr,
+    host: IpAddr,
     gap: Duration,
     stop: tokio::sync::watch::Receiver<bool>,
     after: usize,
@@ -101,7 +119,10 @@ pub async fn keep_alive(
     let (mut i, mut left) = (0, None);
     while left != Some(0) {
         i += 1;
-        let req = format!("GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: lvsprov-verify\r\n\r\n");
+        let req = format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\nUser-Agent: lvsprov-verify\r\n\r\n",
+            host_header(host)
+        );
         if let Err(e) = s.write_all(req.as_bytes()).await {
             return Err(format!("request {i} not sent: {e}"));
         }
@@ -159,6 +180,7 @@ async fn read_more(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Option<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     /// A loopback server answering every request on a connection, as apache does with keep-alive.
     #[tokio::test]
@@ -190,10 +212,10 @@ mod tests {
             served
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let s = open(Ipv4Addr::LOCALHOST, port).await.unwrap();
+        let s = open(Ipv4Addr::LOCALHOST.into(), port).await.unwrap();
         let session = tokio::spawn(keep_alive(
             s,
-            Ipv4Addr::LOCALHOST,
+            Ipv4Addr::LOCALHOST.into(),
             Duration::from_millis(10),
             stopped,
             5,

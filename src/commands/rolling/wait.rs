@@ -29,7 +29,7 @@ pub(super) async fn page(loaded: &Loaded, host: &Host) -> Result<(), String> {
         .collect();
     for port in ports {
         loop {
-            let got = net::get(host.address, port, Duration::from_secs(3)).await;
+            let got = net::get(host.address.into(), port, Duration::from_secs(3)).await;
             let why = match (&got, want) {
                 (Ok(body), Some(w)) if body != w => format!("port {port} served another page"),
                 (Ok(_), _) => break,

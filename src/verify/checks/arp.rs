@@ -1,6 +1,6 @@
-//! Who answers ARP for the VIP. With the directors observed: the VIP holder's MAC and nothing
-//! else (a real server answering steals the VIP's traffic). With only real servers observed: none
-//! of theirs.
+//! Who answers ARP (IPv6: neighbour solicitations) for the VIP. With the directors observed: the
+//! VIP holder's MAC and nothing else (a real server answering steals the VIP's traffic). With only
+//! real servers observed: none of theirs.
 
 use super::{check, listed, Check};
 use crate::inventory::Vip;
@@ -17,7 +17,7 @@ pub fn holder_only(
         _ => false,
     };
     check(
-        format!("ARP for {vip} answered only by the VIP holder"),
+        format!("{} for {vip} answered only by the VIP holder", asked(vip)),
         ok,
         holder
             .map(|(n, m)| format!("{n} ({m})"))
@@ -39,11 +39,24 @@ pub fn none_of(
         .collect();
     let names: Vec<String> = hosts.iter().map(|(n, _)| n.clone()).collect();
     check(
-        format!("ARP for {vip} not answered by {}", names.join(", ")),
+        format!(
+            "{} for {vip} not answered by {}",
+            asked(vip),
+            names.join(", ")
+        ),
         guilty.is_empty(),
         "no answer from a real server",
         listed(&guilty, "none of them answered"),
     )
+}
+
+/// What a VIP's address is resolved by: ARP, or IPv6's neighbour discovery.
+fn asked(vip: Vip) -> &'static str {
+    if vip.is_v6() {
+        "ND"
+    } else {
+        "ARP"
+    }
 }
 
 fn show((mac, host): &(String, Option<String>)) -> String {

@@ -5,7 +5,7 @@
 
 use super::{check, listed, Check};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 
 /// The daemons a director must run. lvsprov's own (on systemd hosts, as director.json.j2 renders
 /// them): both. keepalived's (`lvs_sync_daemon`, elsewhere): the holder sends, the others receive.
@@ -31,16 +31,13 @@ pub fn run(director: &str, want: &[&str], daemons: &BTreeMap<String, String>) ->
 /// How many of `clients`' connections to `vip` a director's IPVS table holds, from its
 /// `/proc/net/ip_vs_conn`. On a backup these entries came by sync: a
 /// connection it does not hold is reset when it takes over.
-pub fn known(ip_vs_conn: &str, vip: SocketAddrV4, clients: &[SocketAddrV4]) -> usize {
+pub fn known(ip_vs_conn: &str, vip: SocketAddr, clients: &[SocketAddr]) -> usize {
     let held: BTreeSet<std::net::SocketAddr> = crate::ipvs::conns(ip_vs_conn)
         .into_iter()
-        .filter(|c| c.virt == vip.into())
+        .filter(|c| c.virt == vip)
         .map(|c| c.client)
         .collect();
-    clients
-        .iter()
-        .filter(|c| held.contains(&(**c).into()))
-        .count()
+    clients.iter().filter(|c| held.contains(c)).count()
 }
 
 #[cfg(test)]
@@ -56,8 +53,8 @@ mod tests {
                      TCP C0A86464 D2E4 C0A8640A 0050 C0A864C9 0050 ESTABLISHED     895\n\
                      TCP C0A86464 D2E6 C0A8640A 0050 C0A864CA 0050 ESTABLISHED     894\n\
                      TCP C0A86464 D2E8 C0A8640B 0050 C0A864CA 0050 ESTABLISHED     894\n";
-        let vip: SocketAddrV4 = "192.168.100.10:80".parse().unwrap();
-        let c = |p: u16| SocketAddrV4::new([192, 168, 100, 100].into(), p);
+        let vip: SocketAddr = "192.168.100.10:80".parse().unwrap();
+        let c = |p: u16| SocketAddr::new([192, 168, 100, 100].into(), p);
         assert_eq!(known(table, vip, &[c(0xD2E4), c(0xD2E6)]), 2);
         assert_eq!(known(table, vip, &[c(0xD2E4), c(0xD2E8), c(0xD2EA)]), 1);
         assert_eq!(known("", vip, &[c(0xD2E4)]), 0);
