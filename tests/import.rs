@@ -641,3 +641,120 @@ fn track_scripts_and_notify_hooks_import_and_plan_no_keepalived_change() {
         "{diff}"
     );
 }
+
+/// A service over ports 80 and 8080 as lvsprov builds it (keepalived's `virtual_server fwmark 1`,
+/// the mark set by nftables) imports as that service again, its ports read from the marking rule,
+/// and the plan leaves keepalived.conf as it is. A mark no rule sets is named, not guessed.
+#[test]
+fn a_firewall_mark_service_imports_with_the_ports_its_rule_marks() {
+    let multi = common::plan::inventory_with("inventories/lab.json", |v| {
+        let s = &mut v["services"][0];
+        s.as_object_mut().unwrap().remove("port");
+        s["ports"] = serde_json::json!([80, 8080]);
+        s["persistence_timeout"] = 300.into();
+    });
+    let lvs01 = common::plan::recorded("rhel9/lvs01.txt");
+    let d = common::plan::plan_for(&multi, "lvs01", &lvs01, Mode::Up).unwrap();
+    let diff = &common::plan::find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    let vs: String = diff
+        .lines()
+        .skip_while(|l| !l.starts_with("+# 192.168.100.10 ports"))
+        .map(|l| format!("{}\n", &l[1..]))
+        .collect();
+    assert!(vs.contains("virtual_server fwmark 1 {"), "{diff}");
+    let golden = include_str!("golden/keepalived.conf");
+    let conf = (golden[..golden.find("virtual_server").unwrap()].to_string() + &vs)
+        .replace("ens33", "eth0");
+    let mut seen = keepalived_pair(&conf);
+    let rule = "\t\tip daddr 192.168.100.10 tcp dport { 80, 8080 } meta mark set 0x00000001";
+    for s in &mut seen[..] {
+        if s.target == "192.168.100.11" || s.target == "lvs02" {
+            s.facts.marks = facts::marks::parse(&[rule]);
+        }
+    }
+    let got = import::inventory(&seen, &Options::default());
+    let v = &got.inventory;
+    assert_eq!(got.not_mapped, Vec::<String>::new(), "{v}");
+    let s = &v["services"][0];
+    assert_eq!(
+        (
+            &s["ports"],
+            &s["fwmark"],
+            &s["persistence_timeout"],
+            &s["port"]
+        ),
+        (
+            &serde_json::json!([80, 8080]),
+            &1.into(),
+            &300.into(),
+            &serde_json::Value::Null
+        ),
+        "{v}"
+    );
+    assert_eq!(s["real_servers"].as_array().unwrap().len(), 2, "{v}");
+    let inv = inventory::parse(&v.to_string()).expect("check accepts it");
+    let c = changes(&inv, "lvs01", &seen[0].facts);
+    let diff = c
+        .iter()
+        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
+        .map(|c| c.diff.as_str())
+        .unwrap_or_default();
+    assert!(
+        !diff
+            .lines()
+            .any(|l| l.starts_with('+') || l.starts_with('-')),
+        "{diff}"
+    );
+    // Without the rule, the mark's ports are unknown: named, and the service left out.
+    for s in &mut seen[..] {
+        s.facts.marks.clear();
+    }
+    let got = import::inventory(&seen, &Options::default());
+    assert!(
+        got.not_mapped
+            .iter()
+            .any(|n| n.contains("firewall mark 1 is balanced but no nftables or iptables rule")),
+        "{:?}",
+        got.not_mapped
+    );
+}
+
+/// A hand-built director without keepalived balancing a mark that iptables sets (the recipes'
+/// way): the service over the marked ports, its real servers and persistence from the table.
+#[test]
+fn a_hand_built_mark_set_by_iptables_imports_from_the_table() {
+    let mut seen = seed_cluster("-a -f 1 -r 192.168.100.202:0 -g -w 1");
+    seen[0].facts = host(
+        "lvs01",
+        "192.168.100.11",
+        &[VIP_ETH0],
+        &[
+            "-A -f 1 -s rr -p 120",
+            "-a -f 1 -r 192.168.100.201:0 -g -w 1",
+            "-a -f 1 -r 192.168.100.202:0 -g -w 1",
+        ],
+        &[],
+    );
+    seen[0].facts.marks = facts::marks::parse(&[
+        "-A PREROUTING -d 192.168.100.10/32 -p tcp -m multiport --dports 80,443 -j MARK --set-xmark 0x1/0xffffffff",
+    ]);
+    let got = import::inventory(&seen, &Options::default());
+    let v = &got.inventory;
+    assert_eq!(got.not_mapped, Vec::<String>::new(), "{v}");
+    let s = &v["services"][0];
+    assert_eq!(
+        (&s["ports"], &s["fwmark"], &s["persistence_timeout"]),
+        (&serde_json::json!([80, 443]), &1.into(), &120.into()),
+        "{v}"
+    );
+    let names: Vec<&str> = s["real_servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["web01", "web02"], "{v}");
+    // 443 is no port lvsprov's web server takes: the backends are the operator's.
+    assert_eq!(v["real_servers"][0]["web_server"], false, "{v}");
+    inventory::parse(&v.to_string()).expect("check accepts it");
+}

@@ -317,6 +317,25 @@ done; ip addr del 192.168.100.99/24 dev $dev"#)
         rounds.out
     );
     verified(&mut vm, "/tmp/fwmark.json --requests 6");
+    // What `up` built imports as the same cluster: the mark's ports read from lvs01's nftables
+    // table, and `check` of the imported inventory finds nothing to change on any host.
+    vm.sh("lvsprov import ${addr[lvs01]} ${addr[lvs02]} ${addr[web01]} ${addr[web02]} -w /tmp/fwmark-imported.json")
+        .ok();
+    let imported: Value =
+        serde_json::from_str(&vm.sh("cat /tmp/fwmark-imported.json").ok().out).unwrap();
+    let s = &imported["services"][0];
+    assert_eq!(
+        (&s["ports"], &s["fwmark"], &s["persistence_timeout"]),
+        (&serde_json::json!([80, 8080]), &1.into(), &120.into()),
+        "{imported}"
+    );
+    let check = vm.lvsprov("check /tmp/fwmark-imported.json");
+    assert_eq!(
+        check.code,
+        0,
+        "check of the imported inventory: {}",
+        check.json()
+    );
 
     let run = vm.lvsprov("down /tmp/fwmark.json");
     assert_eq!(run.code, 0, "{}\n{}", run.json(), run.err);

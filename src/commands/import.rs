@@ -213,6 +213,7 @@ fn read_all(hosts: Vec<Host>, opts: &FleetOptions) -> Option<Vec<Seen>> {
         ipvs: true,
         ..Probe::default()
     };
+    probe.marks = true;
     probe.files.insert(KEEPALIVED_CONF.into());
     probe.files.insert(PAGE.into());
     let results = runtime().block_on(super::read::facts_of(hosts, opts, |_| probe.clone()));

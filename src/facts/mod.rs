@@ -16,6 +16,7 @@ pub mod firewall;
 pub mod ipvs;
 pub mod live;
 pub mod lock;
+pub mod marks;
 pub mod os;
 pub mod packages;
 pub mod pkgdb;
@@ -55,6 +56,8 @@ pub struct Probe {
     pub firewall: bool,
     /// A director's IPVS counters and VRRP state as they are now (`status`).
     pub live: bool,
+    /// The firewall marks set on VIPs' packets (`import`).
+    pub marks: bool,
 }
 
 /// What an unprobed section prints instead of its facts.
@@ -108,6 +111,8 @@ pub struct Facts {
     pub lock_taken_from: Option<String>,
     /// Counters, connection table and VRRP state, when `Probe::live` asked for them.
     pub live: Option<live::Live>,
+    /// Firewall marks on VIPs' packets, when `Probe::marks` asked for them.
+    pub marks: Vec<marks::Mark>,
 }
 
 /// Why facts could not become [`Facts`].
@@ -136,7 +141,7 @@ pub fn script(p: &Probe) -> Script {
     let mut s =
         sh!("export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     s.push(Script::lit(PRINT_FILE));
-    let sections: [(&str, Script); 13] = [
+    let sections: [(&str, Script); 14] = [
         (os::TAG, os::fragment()),
         (selinux::TAG, selinux::fragment(p)),
         (addresses::TAG, addresses::fragment()),
@@ -153,6 +158,7 @@ pub fn script(p: &Probe) -> Script {
         (drained::TAG, drained::fragment()),
         (files::TAG, files::fragment(p)),
         (live::TAG, live::fragment(p)),
+        (marks::TAG, marks::fragment(p)),
     ];
     for (tag, fragment) in sections {
         s.push(sh!("echo @@{}", tag));
@@ -236,6 +242,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
             &get("liveconns"),
             &get("vrrp"),
         ),
+        marks: marks::parse(&get("marks")),
     })
 }
 

@@ -6,9 +6,7 @@
 //! the IPVS table.
 
 use crate::facts::{Facts, Init, Ipvs};
-use crate::inventory::raw::{
-    RawHost, RawInventory, RawKeepalived, RawMember, RawService, RawSsh, RawSync,
-};
+use crate::inventory::raw::{RawHost, RawInventory, RawKeepalived, RawService, RawSsh, RawSync};
 use crate::inventory::{valid_hostname, Role};
 use serde_json::{Map, Value};
 use services::{from_keepalived, from_table, Service};
@@ -19,6 +17,7 @@ mod hooks;
 pub mod keepalived_conf;
 mod masters;
 mod services;
+mod write_services;
 
 /// What the facts of an import ask each host for, beside what every host reports.
 pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
@@ -85,8 +84,10 @@ fn read<'a>(s: &'a Seen, out: &mut Vec<String>) -> Read<'a> {
         k
     });
     let table = match (&keepalived, &f.ipvs) {
-        (Some(k), _) if !k.virtual_servers.is_empty() => from_keepalived(&s.target, k, out),
-        (_, Ipvs::Available(table)) => from_table(&s.target, table, out),
+        (Some(k), _) if !k.virtual_servers.is_empty() => {
+            from_keepalived(&s.target, k, &f.marks, out)
+        }
+        (_, Ipvs::Available(table)) => from_table(&s.target, table, &f.marks, out),
         _ => vec![],
     };
     let lo_vips = f
@@ -330,67 +331,6 @@ impl Builder {
             });
         }
         v.priority
-    }
-
-    fn service(&mut self, s: &Service) -> RawService {
-        let mut members = Vec::new();
-        for (rip, weight) in &s.members {
-            match self.by_address.get(rip) {
-                Some(name) => members.push(RawMember {
-                    name: name.clone(),
-                    weight: *weight,
-                }),
-                None => self.out.push(format!(
-                    "{}:{}: real server {rip} was not among the hosts read; it is left out, and `up` would take it out of the IPVS table: give its address to import too",
-                    s.vip, s.port
-                )),
-            }
-        }
-        if s.protocol == "tcp" && s.port != crate::inventory::WEB_PORT {
-            self.own_backends(&members);
-        }
-        RawService {
-            vip: s.vip.to_string(),
-            port: Some(s.port),
-            ports: None,
-            fwmark: None,
-            protocol: s.protocol.into(),
-            scheduler: s.scheduler.clone(),
-            persistence_timeout: s.persistence,
-            health_check: s.health.clone().unwrap_or_default(),
-            real_servers: members,
-            master: self.masters.get(&s.vip).cloned(),
-            sorry_server: s.sorry.and_then(|a| self.sorry_name(s, a)),
-            inhibit_on_failure: s.inhibit,
-            quorum: s.quorum,
-        }
-    }
-
-    /// The sorry server by its name, if it was among the hosts read (it has the VIP on `lo`).
-    fn sorry_name(&mut self, s: &Service, address: Ipv4Addr) -> Option<String> {
-        let name = self.by_address.get(&address).cloned();
-        if name.is_none() {
-            self.out.push(format!(
-                "{}:{}: sorry server {address} was not among the hosts read; it is left out: give its address to import too",
-                s.vip, s.port
-            ));
-        }
-        name
-    }
-
-    /// A TCP service on another port than the web server's is served by the real servers' own backend, not by
-    /// the web server `up` would install (which listens on 80): they get `"web_server": false`.
-    fn own_backends(&mut self, members: &[RawMember]) {
-        for m in members {
-            let Some(h) = self.real_servers.iter_mut().find(|h| h.name == m.name) else {
-                continue;
-            };
-            // Not a loss: the inventory itself says so, and `up` changes nothing for it.
-            if h.web_server.is_none() {
-                h.web_server = Some(false);
-                h.page = None;
-            }
-        }
     }
 
     fn finish(mut self, services: Vec<RawService>, opts: &Options) -> Imported {

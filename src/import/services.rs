@@ -2,6 +2,7 @@
 //! as an inventory can hold them; the rest is named with the reason.
 
 use super::keepalived_conf::{self, Check, VirtualServer};
+use crate::facts::marks::Mark;
 use crate::inventory::raw::RawHealthCheck;
 use crate::ipvs::{Key, Method, Proto, Table};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -10,7 +11,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Service {
     pub vip: Ipv4Addr,
+    /// The first of `ports`.
     pub port: u16,
+    /// Every port: one, or those of a firewall mark.
+    pub ports: Vec<u16>,
+    /// The mark the director's own rules set on these ports' packets (`virtual_server fwmark N`).
+    pub fwmark: Option<u32>,
     pub protocol: &'static str,
     pub scheduler: String,
     pub persistence: Option<u32>,
@@ -25,8 +31,33 @@ pub(super) struct Service {
 
 impl Service {
     pub fn key(&self) -> String {
-        format!("{}:{}/{}", self.vip, self.port, self.protocol)
+        let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
+        format!("{}:{}/{}", self.vip, ports.join(","), self.protocol)
     }
+}
+
+/// What mark `n` selects, by the host's own rules: one VIP's ports of one protocol. None (named
+/// with the reason) when no rule sets it, or rules set it on more than that.
+fn marked(host: &str, n: u32, marks: &[Mark], out: &mut Vec<String>) -> Option<Mark> {
+    let rules: Vec<&Mark> = marks.iter().filter(|m| m.mark == n).collect();
+    let Some(first) = rules.first() else {
+        out.push(format!("{host}: firewall mark {n} is balanced but no nftables or iptables rule read there sets it on a VIP's ports; the service is left out: mark its packets by destination address and port"));
+        return None;
+    };
+    if rules
+        .iter()
+        .any(|m| m.vip != first.vip || m.protocol != first.protocol)
+    {
+        out.push(format!("{host}: firewall mark {n} is set on packets to more than one VIP or protocol; an inventory's service over several `ports` has one VIP and one protocol, so it is left out"));
+        return None;
+    }
+    let mut ports: Vec<u16> = rules.iter().flat_map(|m| m.ports.iter().copied()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    Some(Mark {
+        ports,
+        ..(*first).clone()
+    })
 }
 
 fn method_name(method: Method) -> &'static str {
@@ -38,22 +69,43 @@ fn method_name(method: Method) -> &'static str {
 }
 
 /// The services a director's live IPVS table holds.
-pub(super) fn from_table(host: &str, table: &Table, out: &mut Vec<String>) -> Vec<Service> {
+pub(super) fn from_table(
+    host: &str,
+    table: &Table,
+    marks: &[Mark],
+    out: &mut Vec<String>,
+) -> Vec<Service> {
     let mut services: Vec<Service> = Vec::new();
     for t in &table.services {
-        let (protocol, vip, port) = match t.key {
-            Key::Addr(Proto::Tcp, SocketAddr::V4(a)) => ("tcp", *a.ip(), a.port()),
-            Key::Addr(Proto::Udp, SocketAddr::V4(a)) => ("udp", *a.ip(), a.port()),
+        let (protocol, vip, ports, fwmark) = match t.key {
+            Key::Addr(Proto::Tcp, SocketAddr::V4(a)) => ("tcp", *a.ip(), vec![a.port()], None),
+            Key::Addr(Proto::Udp, SocketAddr::V4(a)) => ("udp", *a.ip(), vec![a.port()], None),
+            Key::Mark(n) => match marked(host, n, marks, out) {
+                Some(Mark {
+                    vip: std::net::IpAddr::V4(vip),
+                    protocol,
+                    ports,
+                    ..
+                }) => (protocol, vip, ports, Some(n)),
+                Some(_) => {
+                    out.push(format!("{host}: firewall mark {n} is set on IPv6 packets; import reads IPv4 services only, so it is left out"));
+                    continue;
+                }
+                None => continue,
+            },
             key => {
                 out.push(format!(
-                    "{host}: IPVS service `{key}` is chosen by firewall mark, SCTP or an IPv6 address; an inventory holds IPv4 VIP:port services only, so it is left out and `up` would leave it alone only if it never touches it: keep this director out of lvsprov or define the service by VIP and port"
+                    "{host}: IPVS service `{key}` is chosen by SCTP or an IPv6 address; import reads IPv4 services by VIP and port or firewall mark, so it is left out and `up` would leave it alone only if it never touches it: keep this director out of lvsprov or define the service by VIP and port"
                 ));
                 continue;
             }
         };
+        let port = ports[0];
         let mut svc = Service {
             vip,
             port,
+            ports,
+            fwmark,
             protocol,
             scheduler: Some(t.scheduler.clone())
                 .filter(|s| !s.is_empty())
@@ -66,7 +118,15 @@ pub(super) fn from_table(host: &str, table: &Table, out: &mut Vec<String>) -> Ve
             inhibit: false,
         };
         for d in &t.dests {
-            let (rip, rport) = (d.addr.ip(), d.addr.port());
+            // A mark's real servers are listed on port 0: they take every port of it.
+            let (rip, rport) = (
+                d.addr.ip(),
+                if fwmark.is_some() {
+                    port
+                } else {
+                    d.addr.port()
+                },
+            );
             if d.method != Method::Route {
                 out.push(format!(
                     "{host}: {vip}:{port} sends to {} by {}; lvsprov builds direct routing only, so this real server is left out of the inventory and `up` would take it out of the IPVS table: move it to DR (`-g`) first, or keep this service out of lvsprov",
@@ -95,20 +155,22 @@ pub(super) fn from_table(host: &str, table: &Table, out: &mut Vec<String>) -> Ve
 pub(super) fn from_keepalived(
     host: &str,
     k: &keepalived_conf::Keepalived,
+    marks: &[Mark],
     out: &mut Vec<String>,
 ) -> Vec<Service> {
     let mut services = Vec::new();
     for vs in &k.virtual_servers {
         let head = vs.head.join(" ");
-        let (Some(Ok(vip)), Some(Ok(port))) = (
-            vs.head.first().map(|v| v.parse::<Ipv4Addr>()),
-            vs.head.get(1).map(|p| p.parse::<u16>()),
-        ) else {
-            out.push(format!(
-                "{host}: keepalived's `virtual_server {head}` is not a VIP and a port (a firewall mark or a group); an inventory cannot hold it, so it is left out"
-            ));
+        let Some(Head {
+            vip,
+            ports,
+            fwmark,
+            protocol: mark_protocol,
+        }) = vs_head(host, vs, marks, out)
+        else {
             continue;
         };
+        let port = ports[0];
         if let Some(m) = vs
             .method
             .as_deref()
@@ -124,22 +186,25 @@ pub(super) fn from_keepalived(
             ));
             continue;
         }
-        let protocol = match vs
-            .protocol
-            .as_deref()
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
-            Some("UDP") => "udp",
-            _ => "tcp",
-        };
+        // A mark's protocol is its rules' (keepalived ignores one given with a mark).
+        let protocol = mark_protocol.unwrap_or(
+            match vs
+                .protocol
+                .as_deref()
+                .map(str::to_ascii_uppercase)
+                .as_deref()
+            {
+                Some("UDP") => "udp",
+                _ => "tcp",
+            },
+        );
         let mut members = Vec::new();
         let mut health = None;
         for r in &vs.real_servers {
             let Ok(rip) = r.ip.parse::<Ipv4Addr>() else {
                 continue;
             };
-            if r.port.is_some_and(|p| p != port) {
+            if fwmark.is_none() && r.port.is_some_and(|p| p != port) {
                 out.push(format!(
                     "{host}: virtual_server {head} sends to {rip}:{}; direct routing cannot change the port, so this real server is left out",
                     r.port.unwrap_or_default()
@@ -148,12 +213,14 @@ pub(super) fn from_keepalived(
             }
             members.push((rip, r.weight.unwrap_or(1)));
             if let (None, Some(c)) = (&health, &r.check) {
-                health = Some(health_check(host, vs, c, out));
+                health = Some(health_check(host, vs, port, c, out));
             }
         }
         services.push(Service {
             vip,
             port,
+            ports,
+            fwmark,
             protocol,
             scheduler: vs.scheduler.clone().unwrap_or_else(|| "wlc".into()),
             persistence: vs.persistence_timeout,
@@ -167,10 +234,64 @@ pub(super) fn from_keepalived(
     services
 }
 
+/// What a `virtual_server` line names: a VIP and its port(s); with a mark, also its protocol.
+struct Head {
+    vip: Ipv4Addr,
+    ports: Vec<u16>,
+    fwmark: Option<u32>,
+    protocol: Option<&'static str>,
+}
+
+/// A virtual server's head: `VIP PORT`, or `fwmark N` with what the host's rules mark so (its
+/// VIP, ports and protocol). None, named, for what an inventory cannot hold (a group).
+fn vs_head(host: &str, vs: &VirtualServer, marks: &[Mark], out: &mut Vec<String>) -> Option<Head> {
+    let head = vs.head.join(" ");
+    match (vs.head.first().map(String::as_str), vs.head.get(1)) {
+        (Some("fwmark"), Some(n)) => {
+            let n: u32 = n.parse().ok()?;
+            match marked(host, n, marks, out)? {
+                Mark {
+                    vip: std::net::IpAddr::V4(vip),
+                    ports,
+                    protocol,
+                    ..
+                } => Some(Head {
+                    vip,
+                    ports,
+                    fwmark: Some(n),
+                    protocol: Some(protocol),
+                }),
+                _ => {
+                    out.push(format!("{host}: keepalived's `virtual_server {head}` balances IPv6 packets; import reads IPv4 services only, so it is left out"));
+                    None
+                }
+            }
+        }
+        (Some(vip), Some(port))
+            if vip.parse::<Ipv4Addr>().is_ok() && port.parse::<u16>().is_ok() =>
+        {
+            Some(Head {
+                vip: vip.parse().ok()?,
+                ports: vec![port.parse().ok()?],
+                fwmark: None,
+                protocol: None,
+            })
+        }
+        _ => {
+            out.push(format!(
+                "{host}: keepalived's `virtual_server {head}` is neither an IPv4 VIP and a port nor a firewall mark (a group, or IPv6); import cannot read it, so it is left out"
+            ));
+            None
+        }
+    }
+}
+
 /// keepalived's check of a virtual server's real servers, as the inventory's health check.
+/// `port`: the service's (a mark's first port), where a check without `connect_port` connects.
 fn health_check(
     host: &str,
     vs: &VirtualServer,
+    port: u16,
     c: &Check,
     out: &mut Vec<String>,
 ) -> RawHealthCheck {
@@ -189,7 +310,7 @@ fn health_check(
     };
     let d = RawHealthCheck::default();
     let (http, dns) = (kind == "http", kind == "dns");
-    let service_port = vs.head.get(1).and_then(|p| p.parse::<u16>().ok());
+    let service_port = Some(port);
     RawHealthCheck {
         kind: Some(kind.into()),
         connect_timeout: c.connect_timeout.unwrap_or(d.connect_timeout),
