@@ -758,3 +758,96 @@ fn a_hand_built_mark_set_by_iptables_imports_from_the_table() {
     assert_eq!(v["real_servers"][0]["web_server"], false, "{v}");
     inventory::parse(&v.to_string()).expect("check accepts it");
 }
+
+/// A dual-stack cluster as lvsprov builds it (the IPv6 VIP in `virtual_ipaddress_excluded`, a
+/// `virtual_server` on it to the real servers' IPv6 addresses, the VIP on each real server's lo
+/// as /128) imports with `network6`, each host's `address6` and the IPv6 service, and the plan
+/// leaves keepalived.conf as it is.
+#[test]
+fn an_ipv6_vip_imports_with_network6_and_each_hosts_address6() {
+    let golden = include_str!("golden/keepalived.conf");
+    let v4 = &golden[golden.find("virtual_server").unwrap()..];
+    let v6 = v4
+        .replace("192.168.100.10 ", "fd00:100::10 ")
+        .replace("192.168.100.201", "fd00:100::201")
+        .replace("192.168.100.202", "fd00:100::202");
+    let conf = golden
+        .replacen(
+            "label ens33:0\n    }\n",
+            "label ens33:0\n    }\n    # IPv6 VIPs, moved with this instance's state: its adverts are IPv4 (VRRPv2 has no IPv6).\n    virtual_ipaddress_excluded {\n        fd00:100::10/128 dev ens33\n    }\n",
+            1,
+        )
+        .replace("ens33", "eth0")
+        + "\n"
+        + &v6;
+    let inet6 = |dev: &str, a: &str| {
+        format!(
+            "2: {dev}    inet6 {a} scope global \\       valid_lft forever preferred_lft forever"
+        )
+    };
+    let link = "2: eth0    inet6 fe80::ff:fe00:640b/64 scope link \\       valid_lft forever preferred_lft forever".to_string();
+    let lo6 = inet6("lo", "fd00:100::10/128").replacen("2: lo", "1: lo", 1);
+    let mut seen = keepalived_pair(&conf);
+    let extra = |last: &str, vip: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = vip.iter().map(|s| s.to_string()).collect();
+        v.push(inet6("eth0", &format!("fd00:100::{last}/64")));
+        v.push(link.clone());
+        v
+    };
+    for s in &mut seen {
+        let (name, last, vips): (&str, &str, Vec<String>) = match s.target.as_str() {
+            "192.168.100.11" => (
+                "lvs01",
+                "11",
+                vec![VIP_ETH0.into(), inet6("eth0", "fd00:100::10/128")],
+            ),
+            "lvs02" => ("lvs02", "12", vec![]),
+            "192.168.100.201" => ("web01", "201", vec![VIP_LO.into(), lo6.clone()]),
+            _ => ("web02", "202", vec![VIP_LO.into(), lo6.clone()]),
+        };
+        let refs: Vec<&str> = vips.iter().map(String::as_str).collect();
+        let lines = extra(last, &refs);
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let conf_here = s
+            .facts
+            .files
+            .get(import::KEEPALIVED_CONF)
+            .map(|f| f.content.clone());
+        let page = s.facts.files.get(import::PAGE).map(|f| f.content.clone());
+        let mut files: Vec<(&str, &str)> = Vec::new();
+        if let Some(c) = &conf_here {
+            files.push((import::KEEPALIVED_CONF, c));
+        }
+        if let Some(p) = &page {
+            files.push((import::PAGE, p));
+        }
+        let rules: &[&str] = if name == "lvs01" {
+            &["-A -t 192.168.100.10:80 -s rr"]
+        } else {
+            &[]
+        };
+        s.facts = host(name, &format!("192.168.100.{last}"), &lines, rules, &files);
+    }
+    let got = import::inventory(&seen, &Options::default());
+    let v = &got.inventory;
+    assert_eq!(got.not_mapped, Vec::<String>::new(), "{v}");
+    assert_eq!(v["network6"], "fd00:100::/64", "{v}");
+    assert_eq!(v["real_servers"][0]["address6"], "fd00:100::201", "{v}");
+    assert_eq!(v["directors"][1]["address6"], "fd00:100::12", "{v}");
+    let s6 = &v["services"][1];
+    assert_eq!(s6["vip"], "fd00:100::10", "{v}");
+    assert_eq!(s6["real_servers"].as_array().unwrap().len(), 2, "{v}");
+    let inv = inventory::parse(&v.to_string()).expect("check accepts it");
+    let c = changes(&inv, "lvs01", &seen[0].facts);
+    let diff = c
+        .iter()
+        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
+        .map(|c| c.diff.as_str())
+        .unwrap_or_default();
+    assert!(
+        !diff
+            .lines()
+            .any(|l| l.starts_with('+') || l.starts_with('-')),
+        "{diff}"
+    );
+}

@@ -1605,6 +1605,20 @@ for i in 1 2 3 4 5 6; do curl -g -s -m 3 'http://[fd00:100::10]/'; echo; done"#)
     assert_eq!(bad.code, 1, "{}", bad.out);
     assert_eq!(nd["ok"], false, "{nd}");
     assert!(nd["seen"].as_str().unwrap().contains("web02 ("), "{nd}");
+    // What `up` built imports as the same dual-stack cluster, and its `check` has nothing to do.
+    vm.sh("lvsprov import ${addr[lvs01]} ${addr[lvs02]} ${addr[web01]} ${addr[web02]} -w /tmp/v6-imported.json")
+        .ok();
+    let imported: Value =
+        serde_json::from_str(&vm.sh("cat /tmp/v6-imported.json").ok().out).unwrap();
+    assert_eq!(imported["network6"], "fd00:100::/64", "{imported}");
+    assert_eq!(imported["services"][1]["vip"], "fd00:100::10", "{imported}");
+    let check = vm.lvsprov("check /tmp/v6-imported.json");
+    assert_eq!(
+        check.code,
+        0,
+        "check of the imported inventory: {}",
+        check.json()
+    );
     let down = vm.lvsprov("down /tmp/v6.json");
     assert_eq!(down.code, 0, "{}", down.err);
     let gone = vm

@@ -108,7 +108,8 @@ pub struct Vrrp {
     pub auth_pass: Option<String>,
     /// Adverts go to `unicast_peer`s, not to the multicast group.
     pub unicast: bool,
-    /// `192.168.100.10/32 dev eth0 label eth0:0` → the address.
+    /// `192.168.100.10/32 dev eth0 label eth0:0` → the address; those of
+    /// `virtual_ipaddress_excluded` (IPv6 VIPs beside IPv4 adverts) too.
     pub vips: Vec<String>,
     pub hooks: super::hooks::InstanceHooks,
 }
@@ -203,15 +204,13 @@ pub fn read(text: &str) -> Keepalived {
                     vips: node
                         .children()
                         .iter()
-                        .find(|c| c.key() == "virtual_ipaddress")
-                        .map(|b| {
-                            b.children()
-                                .iter()
-                                .filter_map(|a| a.arg(0))
-                                .map(|a| a.split('/').next().unwrap_or(a).to_string())
-                                .collect()
+                        .filter(|c| {
+                            c.key() == "virtual_ipaddress"
+                                || c.key() == "virtual_ipaddress_excluded"
                         })
-                        .unwrap_or_default(),
+                        .flat_map(|b| b.children().iter().filter_map(|a| a.arg(0)))
+                        .map(|a| a.split('/').next().unwrap_or(a).to_string())
+                        .collect(),
                     hooks: super::hooks::instance(&node),
                 });
             }

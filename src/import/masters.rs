@@ -7,7 +7,7 @@
 use super::keepalived_conf::Vrrp;
 use crate::inventory::Inventory;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// One director's instances as its keepalived.conf has them.
 pub(super) struct Held {
@@ -17,12 +17,12 @@ pub(super) struct Held {
 
 /// Each VIP whose instance puts another director on top than the one with the highest own
 /// priority (its first instance's), with that director: the services on it get `master`.
-pub(super) fn of(held: &[Held]) -> BTreeMap<Ipv4Addr, String> {
+pub(super) fn of(held: &[Held]) -> BTreeMap<IpAddr, String> {
     let own = |h: &Held| h.instances.first().and_then(|v| v.priority).unwrap_or(0);
     let Some(top) = held.iter().max_by_key(|h| own(h)).map(|h| &h.director) else {
         return BTreeMap::new();
     };
-    let mut best: BTreeMap<Ipv4Addr, (u16, &String)> = BTreeMap::new();
+    let mut best: BTreeMap<IpAddr, (u16, &String)> = BTreeMap::new();
     for h in held {
         for v in &h.instances {
             let p = v.priority.unwrap_or(0);

@@ -11,7 +11,7 @@ use crate::inventory::{valid_hostname, Role};
 use serde_json::{Map, Value};
 use services::{from_keepalived, from_table, Service};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 mod hooks;
 pub mod keepalived_conf;
@@ -52,7 +52,7 @@ struct Read<'a> {
     table: Vec<Service>,
     keepalived: Option<keepalived_conf::Keepalived>,
     /// Non-loopback addresses on `lo`: the VIPs a real server answers for.
-    lo_vips: Vec<Ipv4Addr>,
+    lo_vips: Vec<IpAddr>,
 }
 
 pub fn inventory(hosts: &[Seen], opts: &Options) -> Imported {
@@ -60,7 +60,7 @@ pub fn inventory(hosts: &[Seen], opts: &Options) -> Imported {
     let reads: Vec<Read> = hosts.iter().map(|s| read(s, &mut out)).collect();
     let roles: Vec<Option<Role>> = reads.iter().map(|r| role_of(r, opts)).collect();
     let services = agreed_services(&reads, &roles, &mut out);
-    let vips: BTreeSet<Ipv4Addr> = services.iter().map(|s| s.vip).collect();
+    let vips: BTreeSet<IpAddr> = services.iter().map(|s| s.vip).collect();
     let names = names(&reads);
     let mut b = Builder {
         out,
@@ -94,10 +94,7 @@ fn read<'a>(s: &'a Seen, out: &mut Vec<String>) -> Read<'a> {
         .addrs
         .iter()
         .filter(|a| a.dev == "lo" && !a.ip.is_loopback())
-        .filter_map(|a| match a.ip {
-            std::net::IpAddr::V4(v4) => Some(v4),
-            std::net::IpAddr::V6(_) => None,
-        })
+        .map(|a| a.ip)
         .collect();
     Read {
         seen: s,
@@ -168,7 +165,7 @@ fn agreed_services(reads: &[Read], roles: &[Option<Role>], out: &mut Vec<String>
 
 /// Each host's LVS address: the target itself when it is one of its addresses, else one on a
 /// VIP's subnet (where the cluster talks), else the first global address that is not a VIP.
-fn address(r: &Read, vips: &BTreeSet<Ipv4Addr>) -> Option<(Ipv4Addr, u8)> {
+fn address(r: &Read, vips: &BTreeSet<IpAddr>) -> Option<(Ipv4Addr, u8)> {
     let mine: Vec<_> = r
         .seen
         .facts
@@ -178,18 +175,37 @@ fn address(r: &Read, vips: &BTreeSet<Ipv4Addr>) -> Option<(Ipv4Addr, u8)> {
             std::net::IpAddr::V4(ip) => Some((a, ip)),
             std::net::IpAddr::V6(_) => None,
         })
-        .filter(|(a, ip)| a.dev != "lo" && !vips.contains(ip) && !ip.is_loopback())
+        .filter(|(a, ip)| a.dev != "lo" && !vips.contains(&(*ip).into()) && !ip.is_loopback())
         .collect();
     let target: Option<Ipv4Addr> = r.seen.target.parse().ok();
     let on_vip_subnet = |(a, ip): &&(&crate::facts::Addr, Ipv4Addr)| {
         vips.iter()
-            .any(|v| ipnet::Ipv4Net::new(*ip, a.prefix).is_ok_and(|n| n.trunc().contains(v)))
+            .any(|v| ipnet::IpNet::new((*ip).into(), a.prefix).is_ok_and(|n| n.trunc().contains(v)))
     };
     mine.iter()
         .find(|(_, ip)| Some(*ip) == target)
         .or_else(|| mine.iter().find(on_vip_subnet))
         .or(mine.first())
         .map(|(a, ip)| (*ip, a.prefix))
+}
+
+/// A host's IPv6 address on an IPv6 VIP's segment (global, on its NIC, not a VIP), with its
+/// prefix: what an IPv6 service reaches it at. None when no VIP is IPv6.
+fn address6(r: &Read, vips: &BTreeSet<IpAddr>) -> Option<(Ipv6Addr, u8)> {
+    r.seen.facts.addrs.iter().find_map(|a| match a.ip {
+        IpAddr::V6(ip)
+            if a.dev != "lo"
+                && !vips.contains(&a.ip)
+                && (ip.segments()[0] & 0xffc0) != 0xfe80
+                && vips.iter().any(|v| {
+                    ipnet::IpNet::new(a.ip, a.prefix)
+                        .is_ok_and(|n| v.is_ipv6() && n.trunc().contains(v))
+                }) =>
+        {
+            Some((ip, a.prefix))
+        }
+        _ => None,
+    })
 }
 
 /// Names by target: the host's own, when it is a valid and unique inventory name.
@@ -221,17 +237,18 @@ struct Builder {
     out: Vec<String>,
     directors: Vec<RawHost>,
     real_servers: Vec<RawHost>,
-    by_address: BTreeMap<Ipv4Addr, String>,
+    by_address: BTreeMap<IpAddr, String>,
     network: Option<ipnet::Ipv4Net>,
+    network6: Option<ipnet::Ipv6Net>,
     keepalived: Option<RawKeepalived>,
     secret: bool,
     /// Each director's VRRP instances, and the VIPs whose instance another director tops.
     held: Vec<masters::Held>,
-    masters: BTreeMap<Ipv4Addr, String>,
+    masters: BTreeMap<IpAddr, String>,
 }
 
 impl Builder {
-    fn host(&mut self, r: &Read, role: Option<Role>, name: &str, vips: &BTreeSet<Ipv4Addr>) {
+    fn host(&mut self, r: &Read, role: Option<Role>, name: &str, vips: &BTreeSet<IpAddr>) {
         let target = &r.seen.target;
         let Some(role) = role else {
             self.out.push(format!(
@@ -245,11 +262,18 @@ impl Builder {
             ));
             return;
         };
-        self.by_address.insert(ip, name.to_string());
+        self.by_address.insert(ip.into(), name.to_string());
+        let v6 = address6(r, vips);
+        if let Some((ip6, prefix6)) = v6 {
+            self.by_address.insert(ip6.into(), name.to_string());
+            if self.network6.is_none() {
+                self.network6 = ipnet::Ipv6Net::new(ip6, prefix6).ok().map(|n| n.trunc());
+            }
+        }
         let mut host = RawHost {
             name: name.to_string(),
             address: ip.to_string(),
-            address6: None,
+            address6: v6.map(|(a, _)| a.to_string()),
             nic: None,
             priority: None,
             page: None,
@@ -355,7 +379,7 @@ impl Builder {
         let inv = RawInventory {
             schema: None,
             network: self.network.map(|n| n.to_string()).unwrap_or_default(),
-            network6: None,
+            network6: self.network6.map(|n| n.to_string()),
             ssh,
             keepalived: self.keepalived,
             persist: None,

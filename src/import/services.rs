@@ -5,12 +5,12 @@ use super::keepalived_conf::{self, Check, VirtualServer};
 use crate::facts::marks::Mark;
 use crate::inventory::raw::RawHealthCheck;
 use crate::ipvs::{Key, Method, Proto, Table};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 
 /// A virtual service as the inventory holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Service {
-    pub vip: Ipv4Addr,
+    pub vip: IpAddr,
     /// The first of `ports`.
     pub port: u16,
     /// Every port: one, or those of a firewall mark.
@@ -21,10 +21,10 @@ pub(super) struct Service {
     pub scheduler: String,
     pub persistence: Option<u32>,
     /// (real server address, weight)
-    pub members: Vec<(Ipv4Addr, u32)>,
+    pub members: Vec<(IpAddr, u32)>,
     pub health: Option<RawHealthCheck>,
     /// keepalived's fallbacks: the sorry server's address, `quorum`, `inhibit_on_failure`.
-    pub sorry: Option<Ipv4Addr>,
+    pub sorry: Option<IpAddr>,
     pub quorum: Option<u32>,
     pub inhibit: bool,
 }
@@ -78,15 +78,15 @@ pub(super) fn from_table(
     let mut services: Vec<Service> = Vec::new();
     for t in &table.services {
         let (protocol, vip, ports, fwmark) = match t.key {
-            Key::Addr(Proto::Tcp, SocketAddr::V4(a)) => ("tcp", *a.ip(), vec![a.port()], None),
-            Key::Addr(Proto::Udp, SocketAddr::V4(a)) => ("udp", *a.ip(), vec![a.port()], None),
+            Key::Addr(Proto::Tcp, a) => ("tcp", a.ip(), vec![a.port()], None),
+            Key::Addr(Proto::Udp, a) => ("udp", a.ip(), vec![a.port()], None),
             Key::Mark(n) => match marked(host, n, marks, out) {
                 Some(Mark {
                     vip: std::net::IpAddr::V4(vip),
                     protocol,
                     ports,
                     ..
-                }) => (protocol, vip, ports, Some(n)),
+                }) => (protocol, IpAddr::V4(vip), ports, Some(n)),
                 Some(_) => {
                     out.push(format!("{host}: firewall mark {n} is set on IPv6 packets; import reads IPv4 services only, so it is left out"));
                     continue;
@@ -95,7 +95,7 @@ pub(super) fn from_table(
             },
             key => {
                 out.push(format!(
-                    "{host}: IPVS service `{key}` is chosen by SCTP or an IPv6 address; import reads IPv4 services by VIP and port or firewall mark, so it is left out and `up` would leave it alone only if it never touches it: keep this director out of lvsprov or define the service by VIP and port"
+                    "{host}: IPVS service `{key}` is an SCTP one; import reads TCP and UDP services by VIP and port or firewall mark, so it is left out and `up` would leave it alone only if it never touches it: keep this director out of lvsprov"
                 ));
                 continue;
             }
@@ -142,7 +142,7 @@ pub(super) fn from_table(
                 ));
                 continue;
             }
-            if let std::net::IpAddr::V4(rip) = rip {
+            if rip.is_ipv4() == vip.is_ipv4() {
                 svc.members.push((rip, d.weight));
             }
         }
@@ -201,7 +201,7 @@ pub(super) fn from_keepalived(
         let mut members = Vec::new();
         let mut health = None;
         for r in &vs.real_servers {
-            let Ok(rip) = r.ip.parse::<Ipv4Addr>() else {
+            let Ok(rip) = r.ip.parse::<IpAddr>() else {
                 continue;
             };
             if fwmark.is_none() && r.port.is_some_and(|p| p != port) {
@@ -236,7 +236,7 @@ pub(super) fn from_keepalived(
 
 /// What a `virtual_server` line names: a VIP and its port(s); with a mark, also its protocol.
 struct Head {
-    vip: Ipv4Addr,
+    vip: IpAddr,
     ports: Vec<u16>,
     fwmark: Option<u32>,
     protocol: Option<&'static str>,
@@ -256,7 +256,7 @@ fn vs_head(host: &str, vs: &VirtualServer, marks: &[Mark], out: &mut Vec<String>
                     protocol,
                     ..
                 } => Some(Head {
-                    vip,
+                    vip: IpAddr::V4(vip),
                     ports,
                     fwmark: Some(n),
                     protocol: Some(protocol),
@@ -267,9 +267,7 @@ fn vs_head(host: &str, vs: &VirtualServer, marks: &[Mark], out: &mut Vec<String>
                 }
             }
         }
-        (Some(vip), Some(port))
-            if vip.parse::<Ipv4Addr>().is_ok() && port.parse::<u16>().is_ok() =>
-        {
+        (Some(vip), Some(port)) if vip.parse::<IpAddr>().is_ok() && port.parse::<u16>().is_ok() => {
             Some(Head {
                 vip: vip.parse().ok()?,
                 ports: vec![port.parse().ok()?],
@@ -279,7 +277,7 @@ fn vs_head(host: &str, vs: &VirtualServer, marks: &[Mark], out: &mut Vec<String>
         }
         _ => {
             out.push(format!(
-                "{host}: keepalived's `virtual_server {head}` is neither an IPv4 VIP and a port nor a firewall mark (a group, or IPv6); import cannot read it, so it is left out"
+                "{host}: keepalived's `virtual_server {head}` is neither a VIP and a port nor a firewall mark (a group); import cannot read it, so it is left out"
             ));
             None
         }

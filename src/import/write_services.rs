@@ -4,7 +4,7 @@
 use super::services::Service;
 use super::Builder;
 use crate::inventory::raw::{RawMember, RawService};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 impl Builder {
     pub(super) fn service(&mut self, s: &Service) -> RawService {
@@ -46,7 +46,7 @@ impl Builder {
     }
 
     /// The sorry server by its name, if it was among the hosts read (it has the VIP on `lo`).
-    fn sorry_name(&mut self, s: &Service, address: Ipv4Addr) -> Option<String> {
+    fn sorry_name(&mut self, s: &Service, address: IpAddr) -> Option<String> {
         let name = self.by_address.get(&address).cloned();
         if name.is_none() {
             self.out.push(format!(
