@@ -1194,3 +1194,49 @@ fn a_port_no_service_needs_any_more_is_closed() {
         assert!(down.iter().any(|n| n == want), "{want} not in {down:?}");
     }
 }
+
+/// A service moved to another VIP: the old VIP lvsprov put on web01's `lo` (named in its unit)
+/// goes, the new one comes; an address the operator put on `lo` by hand stays, in `up` and in
+/// `down` alike.
+#[test]
+fn a_vip_no_service_needs_leaves_lo_and_a_hand_added_one_stays() {
+    let moved = inventory_with("inventories/lab.json", |v| {
+        v["services"][0]["vip"] = "192.168.100.20".into();
+    });
+    let text = std::fs::read_to_string(
+        common::repo().join("tests/facts/debian12-web01-converged.txt"),
+    )
+    .unwrap()
+    .replacen(
+        "2: eth0    inet 192.168.100.201/24",
+        "1: lo    inet 10.9.9.9/32 scope global lo:9\\       valid_lft forever preferred_lft forever\n2: eth0    inet 192.168.100.201/24",
+        1,
+    );
+    let f = facts::parse(&text).unwrap();
+    let up = plan_for(&moved, "web01", &f, Mode::Up).unwrap();
+    let old = find(&up, "address 192.168.100.10 on lo");
+    assert_eq!(old.action, Action::Delete, "{old:?}");
+    assert!(
+        old.script
+            .as_str()
+            .contains("ip addr del 192.168.100.10/32 dev lo"),
+        "{}",
+        old.script.as_str()
+    );
+    assert_eq!(
+        find(&up, "address 192.168.100.20 on lo").action,
+        Action::Create
+    );
+    let order = names(&up);
+    assert!(
+        !order.iter().any(|n| n.contains("10.9.9.9")),
+        "the operator's own address: {order:?}"
+    );
+    let down = plan_for(&moved, "web01", &f, Mode::Down(DownOptions::default())).unwrap();
+    let order = names(&down);
+    assert!(
+        order.iter().any(|n| n == "address 192.168.100.10 on lo")
+            && !order.iter().any(|n| n.contains("10.9.9.9")),
+        "{order:?}"
+    );
+}

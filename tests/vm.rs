@@ -538,6 +538,119 @@ fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     vm.end();
 }
 
+/// Dual stack: the lab's inventory with `network6`, each host's `address6` (the lab gives every
+/// host fd00:100:: and its IPv4 address's last octet) and the same service again on the IPv6 VIP
+/// fd00:100::10, on the converged lab → `up` (exit 0), the VIP on lvs01's NIC and on
+/// each real server's lo as /128, IPVS balancing it in DR mode, pages through it from both real
+/// servers, `verify` passes with its neighbour-discovery check (lvs01 alone answers). web02 given
+/// the VIP on its NIC answers solicitations for it, and `verify` fails naming it. `import` reads
+/// it all back (its `check`: nothing to do); `up` of the lab's own inventory takes the IPv6 VIP
+/// off every host.
+#[test]
+fn an_ipv6_vip_is_served_by_both_real_servers_and_only_its_holder_answers_nd() {
+    let mut vm = vm!();
+    vm.start(Start::Converged);
+    lab_inventory(&mut vm, "/tmp/v6.json", |inv| {
+        inv["network6"] = "fd00:100::/64".into();
+        for group in ["directors", "real_servers"] {
+            for h in inv[group].as_array_mut().unwrap() {
+                let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
+                h["address6"] = format!("fd00:100::{last}").into();
+            }
+        }
+        let mut v6 = inv["services"][0].clone();
+        v6["vip"] = "fd00:100::10".into();
+        inv["services"].as_array_mut().unwrap().push(v6);
+    });
+    let up = vm.lvsprov("up /tmp/v6.json");
+    assert_eq!(up.code, 0, "{}\n{}", up.out, up.err);
+    let placed = vm
+        .sh(r#"wait_vip; for i in $(seq 20); do on lvs01 ip -6 -o addr show dev eth0 | grep -q ' fd00:100::10/128 ' && break; sleep 0.5; done
+echo "lvs01 eth0: $(on lvs01 ip -6 -o addr show dev eth0 | awk '{print $4}' | tr '\n' ' ')"
+for h in web01 web02; do echo "$h lo: $(on $h ip -6 -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')"; done
+on lvs01 ipvsadm -Ln | grep -A3 '^TCP  \['
+for i in 1 2 3 4 5 6; do curl -g -s -m 3 'http://[fd00:100::10]/'; echo; done"#)
+        .ok();
+    eprintln!("IPv6 VIP: {}", placed.out);
+    let out = &placed.out;
+    assert!(
+        out.contains("lvs01 eth0: ") && out.contains("fd00:100::10/128 "),
+        "{out}"
+    );
+    for h in ["web01", "web02"] {
+        assert!(out.contains(&format!("{h} lo: ")), "{out}");
+        let lo = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{h} lo: ")))
+            .unwrap();
+        assert!(lo.contains("fd00:100::10/128"), "{lo}");
+    }
+    assert!(out.contains("TCP  [fd00:100::10]:80 rr"), "{out}");
+    for rip in ["[fd00:100::201]:80", "[fd00:100::202]:80"] {
+        assert!(
+            out.lines().any(|l| l.contains(rip) && l.contains("Route")),
+            "{rip} in DR mode: {out}"
+        );
+    }
+    assert_eq!(out.matches("this is kg web").count(), 3, "{out}");
+    assert_eq!(out.matches("this is ac web").count(), 3, "{out}");
+    let nd_check = |v: &Value| -> Value {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("ND for fd00:100::10")
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no ND check: {v}"))
+    };
+    let v = verified(&mut vm, "/tmp/v6.json --requests 10");
+    let nd = nd_check(&v);
+    assert!(nd["seen"].as_str().unwrap().starts_with("lvs01 ("), "{nd}");
+    // A real server whose VIP is on its NIC answers for it, as arp_ignore 0 does over IPv4.
+    vm.sh("on web02 ip addr add fd00:100::10/128 dev eth0 nodad")
+        .ok();
+    let bad = vm.lvsprov("verify /tmp/v6.json --requests 4");
+    vm.sh("on web02 ip addr del fd00:100::10/128 dev eth0").ok();
+    let nd = nd_check(&bad.json());
+    eprintln!("web02 with the VIP on eth0: verify exit {}, {nd}", bad.code);
+    assert_eq!(bad.code, 1, "{}", bad.out);
+    assert_eq!(nd["ok"], false, "{nd}");
+    assert!(nd["seen"].as_str().unwrap().contains("web02 ("), "{nd}");
+    // What `up` built imports as the same dual-stack cluster, and its `check` has nothing to do.
+    vm.sh("lvsprov import ${addr[lvs01]} ${addr[lvs02]} ${addr[web01]} ${addr[web02]} -w /tmp/v6-imported.json")
+        .ok();
+    let imported: Value =
+        serde_json::from_str(&vm.sh("cat /tmp/v6-imported.json").ok().out).unwrap();
+    assert_eq!(imported["network6"], "fd00:100::/64", "{imported}");
+    assert_eq!(imported["services"][1]["vip"], "fd00:100::10", "{imported}");
+    let check = vm.lvsprov("check /tmp/v6-imported.json");
+    assert_eq!(
+        check.code,
+        0,
+        "check of the imported inventory: {}",
+        check.json()
+    );
+    // The lab's own inventory again: the real servers' lo loses the VIP lvsprov put there (named
+    // in its unit), keepalived's reload takes it off lvs01.
+    let back = vm.lvsprov("up $inv");
+    assert_eq!(back.code, 0, "{}", back.err);
+    let gone = vm
+        .sh("for h in lvs01 web01 web02; do on $h ip -6 -o addr show; done | grep -c 'fd00:100::10/' || true")
+        .ok();
+    assert_eq!(
+        gone.out.trim(),
+        "0",
+        "the IPv6 VIP left after up of the lab's inventory"
+    );
+    verified(&mut vm, "$inv --requests 4");
+    vm.end();
+}
+
 /// `drain lvs01` (a director) under 4 keep-alive clients and steady requests: lvs02 takes the
 /// VIP, with the sessions it already had by sync; `undrain lvs01` gives it back. Not one
 /// request fails in either direction, and each client keeps its one connection throughout.
@@ -1521,111 +1634,6 @@ fn sub_second_vrrp_adverts_fail_over_under_vrrp_v3() {
     vm.lvsprov("up $inv").ok();
     vm.sh("wait_vip").ok();
     vm.end();
-}
-
-/// Dual stack: the lab's inventory with `network6`, each host's `address6` (the lab gives every
-/// host fd00:100:: and its IPv4 address's last octet) and the same service again on the IPv6 VIP
-/// fd00:100::10, from hosts as `down` leaves them → `up` (exit 0), the VIP on lvs01's NIC and on
-/// each real server's lo as /128, IPVS balancing it in DR mode, pages through it from both real
-/// servers, `verify` passes with its neighbour-discovery check (lvs01 alone answers). web02 given
-/// the VIP on its NIC answers solicitations for it, and `verify` fails naming it. `down` takes it
-/// all away.
-#[test]
-fn the_cluster_serves_an_ipv6_vip_and_only_its_holder_answers_neighbour_discovery() {
-    let mut vm = vm!();
-    vm.start(Start::Down);
-    lab_inventory(&mut vm, "/tmp/v6.json", |inv| {
-        inv["network6"] = "fd00:100::/64".into();
-        for group in ["directors", "real_servers"] {
-            for h in inv[group].as_array_mut().unwrap() {
-                let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
-                h["address6"] = format!("fd00:100::{last}").into();
-            }
-        }
-        let mut v6 = inv["services"][0].clone();
-        v6["vip"] = "fd00:100::10".into();
-        inv["services"].as_array_mut().unwrap().push(v6);
-    });
-    let up = vm.lvsprov("up /tmp/v6.json");
-    assert_eq!(up.code, 0, "{}\n{}", up.out, up.err);
-    let placed = vm
-        .sh(r#"wait_vip; for i in $(seq 20); do on lvs01 ip -6 -o addr show dev eth0 | grep -q ' fd00:100::10/128 ' && break; sleep 0.5; done
-echo "lvs01 eth0: $(on lvs01 ip -6 -o addr show dev eth0 | awk '{print $4}' | tr '\n' ' ')"
-for h in web01 web02; do echo "$h lo: $(on $h ip -6 -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')"; done
-on lvs01 ipvsadm -Ln | grep -A3 '^TCP  \['
-for i in 1 2 3 4 5 6; do curl -g -s -m 3 'http://[fd00:100::10]/'; echo; done"#)
-        .ok();
-    eprintln!("IPv6 VIP: {}", placed.out);
-    let out = &placed.out;
-    assert!(
-        out.contains("lvs01 eth0: ") && out.contains("fd00:100::10/128 "),
-        "{out}"
-    );
-    for h in ["web01", "web02"] {
-        assert!(out.contains(&format!("{h} lo: ")), "{out}");
-        let lo = out
-            .lines()
-            .find(|l| l.starts_with(&format!("{h} lo: ")))
-            .unwrap();
-        assert!(lo.contains("fd00:100::10/128"), "{lo}");
-    }
-    assert!(out.contains("TCP  [fd00:100::10]:80 rr"), "{out}");
-    for rip in ["[fd00:100::201]:80", "[fd00:100::202]:80"] {
-        assert!(
-            out.lines().any(|l| l.contains(rip) && l.contains("Route")),
-            "{rip} in DR mode: {out}"
-        );
-    }
-    assert_eq!(out.matches("this is kg web").count(), 3, "{out}");
-    assert_eq!(out.matches("this is ac web").count(), 3, "{out}");
-    let nd_check = |v: &Value| -> Value {
-        v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| {
-                c["name"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("ND for fd00:100::10")
-            })
-            .cloned()
-            .unwrap_or_else(|| panic!("no ND check: {v}"))
-    };
-    let v = verified(&mut vm, "/tmp/v6.json --requests 10");
-    let nd = nd_check(&v);
-    assert!(nd["seen"].as_str().unwrap().starts_with("lvs01 ("), "{nd}");
-    // A real server whose VIP is on its NIC answers for it, as arp_ignore 0 does over IPv4.
-    vm.sh("on web02 ip addr add fd00:100::10/128 dev eth0 nodad")
-        .ok();
-    let bad = vm.lvsprov("verify /tmp/v6.json --requests 4");
-    vm.sh("on web02 ip addr del fd00:100::10/128 dev eth0").ok();
-    let nd = nd_check(&bad.json());
-    eprintln!("web02 with the VIP on eth0: verify exit {}, {nd}", bad.code);
-    assert_eq!(bad.code, 1, "{}", bad.out);
-    assert_eq!(nd["ok"], false, "{nd}");
-    assert!(nd["seen"].as_str().unwrap().contains("web02 ("), "{nd}");
-    // What `up` built imports as the same dual-stack cluster, and its `check` has nothing to do.
-    vm.sh("lvsprov import ${addr[lvs01]} ${addr[lvs02]} ${addr[web01]} ${addr[web02]} -w /tmp/v6-imported.json")
-        .ok();
-    let imported: Value =
-        serde_json::from_str(&vm.sh("cat /tmp/v6-imported.json").ok().out).unwrap();
-    assert_eq!(imported["network6"], "fd00:100::/64", "{imported}");
-    assert_eq!(imported["services"][1]["vip"], "fd00:100::10", "{imported}");
-    let check = vm.lvsprov("check /tmp/v6-imported.json");
-    assert_eq!(
-        check.code,
-        0,
-        "check of the imported inventory: {}",
-        check.json()
-    );
-    let down = vm.lvsprov("down /tmp/v6.json");
-    assert_eq!(down.code, 0, "{}", down.err);
-    let gone = vm
-        .sh("for h in lvs01 web01 web02; do on $h ip -6 -o addr show; done | grep -c 'fd00:100::10/' || true")
-        .ok();
-    assert_eq!(gone.out.trim(), "0", "the IPv6 VIP left after down");
-    vm.end_down();
 }
 
 /// The README's quick start, each line of its block run as written from a copy of the repository's

@@ -269,9 +269,16 @@ fn expand(step: Step, ctx: &Context) -> Result<Vec<Step>, RenderError> {
             crate::platform::ipvs_sync_unit(ctx.boot, &p.interface, p.id).map_err(refused)
         }
         Step::NoIpvsRestore(_) => Ok(platform.no_ipvs_restore()),
-        Step::PersistVip(p) => platform
-            .persist_vip(ctx.boot, &p.dev, &ctx.vips)
-            .map_err(refused),
+        // The VIPs lvsprov kept at boot that no service needs now go first, read from the same
+        // records the platform's steps rewrite.
+        Step::PersistVip(p) => {
+            let stale = Step::StaleVips(crate::resources::stale_vips::StaleVips {
+                dev: p.dev.clone(),
+                keep: ctx.vips.clone(),
+            });
+            let steps = platform.persist_vip(ctx.boot, &p.dev, &ctx.vips);
+            steps.map(|s| [vec![stale], s].concat()).map_err(refused)
+        }
         Step::PersistIpvs(_) => {
             let mut steps = platform.persist_ipvs(ctx.boot).map_err(refused)?;
             if ctx.boot.init == Init::Systemd {

@@ -23,6 +23,7 @@ pub mod persist;
 pub mod retired;
 pub mod selinux;
 pub mod service;
+pub mod stale_vips;
 pub mod sysctl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,6 +135,7 @@ pub enum Step {
     IpvsTimeouts(ipvs_timeouts::IpvsTimeouts),
     FirewallPort(firewall::FirewallPort),
     StalePorts(firewall::StalePorts),
+    StaleVips(stale_vips::StaleVips),
     Line(line::Line),
     Directory(directory::Directory),
     PersistVip(persist::PersistVip),
@@ -161,6 +163,7 @@ impl Step {
             Step::IpvsTimeouts(r) => r,
             Step::FirewallPort(r) => r,
             Step::StalePorts(r) => r,
+            Step::StaleVips(r) => r,
             Step::Line(r) => r,
             Step::Directory(r) => r,
             Step::SelinuxBoolean(r) => r,
