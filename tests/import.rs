@@ -851,3 +851,139 @@ fn an_ipv6_vip_imports_with_network6_and_each_hosts_address6() {
         "{diff}"
     );
 }
+
+/// The keepalived.conf `up` writes on `director` for `inv`, from the plan on a fresh RHEL 9
+/// director (the file is new there, so its diff is the whole file, auth_pass masked), its NIC
+/// renamed to the imported hosts' eth0.
+fn rendered_conf(inv: &inventory::Inventory, director: &str) -> String {
+    let fresh = common::plan::recorded("rhel9/lvs01.txt");
+    let d = common::plan::plan_for(inv, director, &fresh, Mode::Up).unwrap();
+    let diff = &common::plan::find(&d, "file /etc/keepalived/keepalived.conf").diff;
+    diff.lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .map(|l| format!("{}\n", &l[1..]).replace("ens33", "eth0"))
+        .collect()
+}
+
+/// Everything issue 27 added, at once, as `up` builds it: an HTTP check on a health page with a
+/// sorry server and inhibit_on_failure, a firewall-mark service over 80 and 8080, a DNS service
+/// over UDP, and an IPv6 VIP. `import` of those hosts gives an inventory whose plan leaves both
+/// directors' keepalived.conf exactly as they are.
+#[test]
+fn every_service_shape_imports_into_an_inventory_that_changes_no_keepalived_conf() {
+    let inv = common::plan::inventory_with("inventories/lab.json", |v| {
+        v["network6"] = "fd00:100::/64".into();
+        let web03 = serde_json::json!({ "name": "web03", "address": "192.168.100.203", "page": "<h1>sorry</h1>" });
+        v["real_servers"].as_array_mut().unwrap().push(web03);
+        for group in ["directors", "real_servers"] {
+            for h in v[group].as_array_mut().unwrap() {
+                let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
+                h["address6"] = format!("fd00:100::{last}").into();
+            }
+        }
+        let base = v["services"][0].clone();
+        let s = &mut v["services"][0];
+        s["health_check"] =
+            serde_json::json!({ "type": "http", "path": "/health.html", "delay_loop": 6 });
+        s["sorry_server"] = "web03".into();
+        s["inhibit_on_failure"] = true.into();
+        let mut marked = base.clone();
+        marked["vip"] = "192.168.100.20".into();
+        marked.as_object_mut().unwrap().remove("port");
+        marked["ports"] = serde_json::json!([80, 8080]);
+        marked["persistence_timeout"] = 120.into();
+        let mut dns = base.clone();
+        dns["port"] = 53.into();
+        dns["protocol"] = "udp".into();
+        dns["health_check"] = serde_json::json!({ "type": "dns", "name": "who.lab", "query_type": "TXT", "delay_loop": 6 });
+        let mut v6 = base;
+        v6["vip"] = "fd00:100::10".into();
+        let all = v["services"].as_array_mut().unwrap();
+        all.extend([marked, dns, v6]);
+    });
+    let confs = ["lvs01", "lvs02"].map(|d| rendered_conf(&inv, d));
+    assert!(
+        confs[0].contains("virtual_server fwmark 1 {")
+            && confs[0].contains("virtual_ipaddress_excluded")
+            && confs[0].contains("DNS_CHECK")
+            && confs[0].contains("sorry_server 192.168.100.203 80"),
+        "{}",
+        confs[0]
+    );
+    let v6 = |dev: &str, a: &str| {
+        format!(
+            "{}: {dev}    inet6 {a} scope global \\       valid_lft forever preferred_lft forever",
+            if dev == "lo" { 1 } else { 2 }
+        )
+    };
+    let v4 = |dev: &str, a: &str| {
+        format!("{}: {dev}    inet {a}/32 scope global {dev}:9\\       valid_lft forever preferred_lft forever", if dev == "lo" { 1 } else { 2 })
+    };
+    let mark = "\t\tip daddr 192.168.100.20 tcp dport { 80, 8080 } meta mark set 0x00000001";
+    let mut seen = Vec::new();
+    for (name, last) in [
+        ("lvs01", "11"),
+        ("lvs02", "12"),
+        ("web01", "201"),
+        ("web02", "202"),
+        ("web03", "203"),
+    ] {
+        let mut addrs = vec![v6("eth0", &format!("fd00:100::{last}/64"))];
+        let mut files: Vec<(&str, String)> = Vec::new();
+        match name {
+            "lvs01" => {
+                addrs.extend([
+                    v4("eth0", "192.168.100.10"),
+                    v4("eth0", "192.168.100.20"),
+                    v6("eth0", "fd00:100::10/128"),
+                ]);
+                files.push((import::KEEPALIVED_CONF, confs[0].clone()));
+            }
+            "lvs02" => files.push((import::KEEPALIVED_CONF, confs[1].clone())),
+            _ => {
+                addrs.extend([
+                    v4("lo", "192.168.100.10"),
+                    v4("lo", "192.168.100.20"),
+                    v6("lo", "fd00:100::10/128"),
+                ]);
+                let page = inv
+                    .hosts
+                    .iter()
+                    .find(|h| h.name == name)
+                    .unwrap()
+                    .page()
+                    .unwrap();
+                files.push((import::PAGE, format!("{page}\n")));
+            }
+        }
+        let lines: Vec<&str> = addrs.iter().map(String::as_str).collect();
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+        let mut facts = host(name, &format!("192.168.100.{last}"), &lines, &[], &files);
+        if name.starts_with("lvs") {
+            facts.marks = facts::marks::parse(&[mark]);
+        }
+        seen.push(Seen {
+            target: format!("192.168.100.{last}"),
+            facts,
+        });
+    }
+    let got = import::inventory(&seen, &Options::default());
+    let v = &got.inventory;
+    assert_eq!(got.not_mapped, Vec::<String>::new(), "{v}");
+    let back = inventory::parse(&v.to_string()).expect("check accepts it");
+    assert_eq!(back.services.len(), 4, "{v}");
+    for (i, d) in ["lvs01", "lvs02"].into_iter().enumerate() {
+        let c = changes(&back, d, &seen[i].facts);
+        let diff = c
+            .iter()
+            .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
+            .map(|c| c.diff.as_str())
+            .unwrap_or_default();
+        assert!(
+            !diff
+                .lines()
+                .any(|l| l.starts_with('+') || l.starts_with('-')),
+            "{d}: {diff}"
+        );
+    }
+}
