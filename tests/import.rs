@@ -144,6 +144,23 @@ fn changes(inv: &inventory::Inventory, name: &str, f: &Facts) -> Vec<Change> {
     plan(&steps, f, Mode::Up).unwrap()
 }
 
+/// The plan for `name` on `f` leaves keepalived.conf as it is: no line added or removed (the
+/// file's mode or owner may differ, its text is what keepalived reads).
+fn keepalived_conf_unchanged(inv: &inventory::Inventory, name: &str, f: &Facts) {
+    let c = changes(inv, name, f);
+    let diff = c
+        .iter()
+        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
+        .map(|c| c.diff.as_str())
+        .unwrap_or_default();
+    assert!(
+        !diff
+            .lines()
+            .any(|l| l.starts_with('+') || l.starts_with('-')),
+        "{name}: {diff}"
+    );
+}
+
 #[test]
 fn the_seeds_hand_built_cluster_imports_and_its_plan_only_adds_what_it_lacks() {
     let seen = seed_cluster("-a -t 192.168.100.10:80 -r 192.168.100.202:80 -g -w 1");
@@ -628,18 +645,7 @@ fn track_scripts_and_notify_hooks_import_and_plan_no_keepalived_change() {
     );
     let inv = inventory::parse(&got.inventory.to_string()).expect("check accepts it");
     // The recorded file's mode is the facts helper's; its text is what keepalived reads.
-    let c = changes(&inv, "lvs01", &seen[0].facts);
-    let diff = c
-        .iter()
-        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
-        .map(|c| c.diff.as_str())
-        .unwrap_or_default();
-    assert!(
-        !diff
-            .lines()
-            .any(|l| l.starts_with('+') || l.starts_with('-')),
-        "{diff}"
-    );
+    keepalived_conf_unchanged(&inv, "lvs01", &seen[0].facts);
 }
 
 /// A service over ports 80 and 8080 as lvsprov builds it (keepalived's `virtual_server fwmark 1`,
@@ -693,18 +699,7 @@ fn a_firewall_mark_service_imports_with_the_ports_its_rule_marks() {
     );
     assert_eq!(s["real_servers"].as_array().unwrap().len(), 2, "{v}");
     let inv = inventory::parse(&v.to_string()).expect("check accepts it");
-    let c = changes(&inv, "lvs01", &seen[0].facts);
-    let diff = c
-        .iter()
-        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
-        .map(|c| c.diff.as_str())
-        .unwrap_or_default();
-    assert!(
-        !diff
-            .lines()
-            .any(|l| l.starts_with('+') || l.starts_with('-')),
-        "{diff}"
-    );
+    keepalived_conf_unchanged(&inv, "lvs01", &seen[0].facts);
     // Without the rule, the mark's ports are unknown: named, and the service left out.
     for s in &mut seen[..] {
         s.facts.marks.clear();
@@ -838,18 +833,7 @@ fn an_ipv6_vip_imports_with_network6_and_each_hosts_address6() {
     assert_eq!(s6["vip"], "fd00:100::10", "{v}");
     assert_eq!(s6["real_servers"].as_array().unwrap().len(), 2, "{v}");
     let inv = inventory::parse(&v.to_string()).expect("check accepts it");
-    let c = changes(&inv, "lvs01", &seen[0].facts);
-    let diff = c
-        .iter()
-        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
-        .map(|c| c.diff.as_str())
-        .unwrap_or_default();
-    assert!(
-        !diff
-            .lines()
-            .any(|l| l.starts_with('+') || l.starts_with('-')),
-        "{diff}"
-    );
+    keepalived_conf_unchanged(&inv, "lvs01", &seen[0].facts);
 }
 
 /// The keepalived.conf `up` writes on `director` for `inv`, from the plan on a fresh RHEL 9
@@ -973,17 +957,6 @@ fn every_service_shape_imports_into_an_inventory_that_changes_no_keepalived_conf
     let back = inventory::parse(&v.to_string()).expect("check accepts it");
     assert_eq!(back.services.len(), 4, "{v}");
     for (i, d) in ["lvs01", "lvs02"].into_iter().enumerate() {
-        let c = changes(&back, d, &seen[i].facts);
-        let diff = c
-            .iter()
-            .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
-            .map(|c| c.diff.as_str())
-            .unwrap_or_default();
-        assert!(
-            !diff
-                .lines()
-                .any(|l| l.starts_with('+') || l.starts_with('-')),
-            "{d}: {diff}"
-        );
+        keepalived_conf_unchanged(&back, d, &seen[i].facts);
     }
 }

@@ -621,6 +621,30 @@ for i in 1 2 3 4 5 6; do curl -g -s -m 3 'http://[fd00:100::10]/'; echo; done"#)
     assert_eq!(bad.code, 1, "{}", bad.out);
     assert_eq!(nd["ok"], false, "{nd}");
     assert!(nd["seen"].as_str().unwrap().contains("web02 ("), "{nd}");
+    // lvs01 drained: both VIPs move to lvs02 (the IPv6 one with its instance), the drain waits
+    // until lvs01 holds neither, and requests through the IPv6 VIP go on being answered.
+    let drain = vm.lvsprov("drain lvs01 /tmp/v6.json");
+    let report = drain.json();
+    assert_eq!(drain.code, 0, "{report}");
+    assert_eq!(
+        report["drain"]["vips_held"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    let moved = vm
+        .sh(r#"for d in lvs01 lvs02; do echo "$d=$(on $d ip -o addr show dev eth0 | grep -c -e " $lab_vip/32 " -e ' fd00:100::10/128 ')"; done
+for i in 1 2 3 4; do curl -g -s -m 3 -o /dev/null -w '%{http_code} ' 'http://[fd00:100::10]/'; done"#)
+        .ok();
+    vm.lvsprov("undrain lvs01 /tmp/v6.json").ok();
+    eprintln!("lvs01 drained: {}", moved.out.trim());
+    assert!(
+        moved.out.contains("lvs01=0") && moved.out.contains("lvs02=2"),
+        "{}",
+        moved.out
+    );
+    assert_eq!(moved.out.matches("200 ").count(), 4, "{}", moved.out);
+    vm.sh("for i in $(seq 40); do on lvs01 ip -6 -o addr show dev eth0 | grep -q ' fd00:100::10/128 ' && break; sleep 0.5; done")
+        .ok();
     // What `up` built imports as the same dual-stack cluster, and its `check` has nothing to do.
     vm.sh("lvsprov import ${addr[lvs01]} ${addr[lvs02]} ${addr[web01]} ${addr[web02]} -w /tmp/v6-imported.json")
         .ok();
