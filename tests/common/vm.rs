@@ -285,10 +285,21 @@ impl Vm {
     }
 
     fn ended(&mut self) {
-        eprintln!(
-            "vm: the story took {:.0} s",
-            self.began.elapsed().as_secs_f64()
-        );
+        let secs = self.began.elapsed().as_secs_f64();
+        eprintln!("vm: the story took {secs:.0} s");
+        // Where the suite's time goes, for .ci/run's summary (libtest names the thread after
+        // the test); a story that failed has no line.
+        if let Ok(path) = std::env::var("LVSPROV_STORY_TIMES") {
+            let name = std::thread::current().name().unwrap_or("?").to_string();
+            let line = format!("{secs:6.0} s  {name}\n");
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path);
+            if let Ok(mut f) = file {
+                std::io::Write::write_all(&mut f, line.as_bytes()).ok();
+            }
+        }
         self.dirty = false;
     }
 }
