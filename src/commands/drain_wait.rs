@@ -5,8 +5,9 @@
 //! entries outlive the sessions they saw (see [`crate::os::sockets`]). Each host is polled on its
 //! own session once a second; the count shows in its progress line.
 
+use crate::facts::addresses::parse_addr;
 use crate::fleet::{self, Finish, FleetOptions};
-use crate::inventory::{Host, Inventory};
+use crate::inventory::{Host, Inventory, Vip};
 use crate::ipvs::Table;
 use crate::os::sockets;
 pub use crate::report::drain::DrainWait;
@@ -171,7 +172,7 @@ pub async fn wait_director(
     limit: Duration,
 ) -> DrainWait {
     let started = Instant::now();
-    let vips: Vec<String> = inv.vips().iter().map(|v| v.to_string()).collect();
+    let vips = inv.vips();
     let held = {
         let vips = vips.clone();
         move |text: &str| held_vips(text, &vips).len() as u64
@@ -195,25 +196,18 @@ pub async fn wait_director(
         drained: left == 0 && errors.is_empty(),
         errors,
         note: None,
-        vips_held: Some(if left == 0 { vec![] } else { vips }),
+        vips_held: Some(if left == 0 {
+            vec![]
+        } else {
+            vips.iter().map(Vip::to_string).collect()
+        }),
     }
 }
 
-/// The `vips` among the addresses `ip -o addr show` lists (`2: eth0    inet 192.168.100.10/32 …`,
-/// `2: eth0    inet6 fd00:100::10/128 …`).
-fn held_vips(text: &str, vips: &[String]) -> Vec<String> {
-    vips.iter()
-        .filter(|v| {
-            text.lines().any(|l| {
-                l.split_whitespace()
-                    .skip_while(|w| *w != "inet" && *w != "inet6")
-                    .nth(1)
-                    .and_then(|a| a.split('/').next())
-                    == Some(v.as_str())
-            })
-        })
-        .cloned()
-        .collect()
+/// The `vips` among the addresses `ip -o addr show` lists, read as the facts read them.
+fn held_vips(text: &str, vips: &[Vip]) -> Vec<Vip> {
+    let on: Vec<IpAddr> = text.lines().filter_map(parse_addr).map(|a| a.ip).collect();
+    vips.iter().filter(|v| on.contains(&v.0)).copied().collect()
 }
 
 #[cfg(test)]
@@ -232,8 +226,8 @@ mod tests {
             "fd00:100::10",
             "fd00:100::20",
         ]
-        .map(String::from);
-        assert_eq!(held_vips(text, &vips), ["192.168.100.10", "fd00:100::10"]);
+        .map(|v| Vip(v.parse().unwrap()));
+        assert_eq!(held_vips(text, &vips), [vips[0], vips[2]]);
         assert!(held_vips("", &vips).is_empty());
     }
 }

@@ -362,9 +362,7 @@ impl Inventory {
                 out.push(s.vip);
             }
         }
-        // IPv4 first: their place numbers their alias labels, which an IPv6 VIP (no label) must
-        // not shift.
-        out.sort_by_key(|v| v.is_v6());
+        Vip::ipv4_first(&mut out);
         out
     }
 }

@@ -26,6 +26,12 @@ impl Vip {
     pub fn is_v6(self) -> bool {
         self.0.is_ipv6()
     }
+
+    /// IPv4 VIPs first, each family in its own order: an IPv4 VIP's place numbers its alias
+    /// label, which an IPv6 VIP (no label) must never shift.
+    pub fn ipv4_first(vips: &mut [Vip]) {
+        vips.sort_by_key(|v| v.is_v6());
+    }
 }
 
 impl fmt::Display for Vip {

@@ -128,8 +128,7 @@ pub(super) fn context<'a>(
             vips.push(s.vip);
         }
     }
-    // IPv4 first, as in `Inventory::vips`: an IPv6 VIP never shifts an alias label.
-    vips.sort_by_key(|v| v.is_v6());
+    Vip::ipv4_first(&mut vips);
     let vips: Vec<String> = vips.iter().map(Vip::to_string).collect();
     let through_vip = services.iter().any(|s| s.health_check.through_vip);
     let listen_ports: BTreeSet<u16> = services

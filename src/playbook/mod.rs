@@ -135,13 +135,15 @@ impl Playbooks {
             crate::resources::sysctl::conf_key(&k)
         });
         // A VIP's own prefix length (32, 128): the only one it may have on a real server's lo.
-        env.add_filter("host_prefix", |vip: String| -> u8 {
-            if vip.contains(':') {
-                128
-            } else {
-                32
-            }
-        });
+        env.add_filter(
+            "host_prefix",
+            |vip: String| -> Result<u8, minijinja::Error> {
+                let ip = vip.parse().map_err(|_| {
+                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, "not an address")
+                })?;
+                Ok(crate::inventory::Vip(ip).host_prefix())
+            },
+        );
         let dir = self.dir.clone();
         env.set_loader(move |name| {
             if let Some(path) = dir.as_ref().map(|d| d.join(name)).filter(|p| p.exists()) {
