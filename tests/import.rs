@@ -856,15 +856,9 @@ fn rendered_conf(inv: &inventory::Inventory, director: &str) -> String {
 #[test]
 fn every_service_shape_imports_into_an_inventory_that_changes_no_keepalived_conf() {
     let inv = common::plan::inventory_with("inventories/lab.json", |v| {
-        v["network6"] = "fd00:100::/64".into();
         let web03 = serde_json::json!({ "name": "web03", "address": "192.168.100.203", "page": "<h1>sorry</h1>" });
         v["real_servers"].as_array_mut().unwrap().push(web03);
-        for group in ["directors", "real_servers"] {
-            for h in v[group].as_array_mut().unwrap() {
-                let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
-                h["address6"] = format!("fd00:100::{last}").into();
-            }
-        }
+        common::lab_ipv6(v);
         let base = v["services"][0].clone();
         let s = &mut v["services"][0];
         s["health_check"] =

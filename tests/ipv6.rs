@@ -9,13 +9,7 @@ use lvsprov::plan::Mode;
 use serde_json::{json, Value};
 
 fn dual_stack(v: &mut Value) {
-    v["network6"] = "fd00:100::/64".into();
-    for group in ["directors", "real_servers"] {
-        for h in v[group].as_array_mut().unwrap() {
-            let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
-            h["address6"] = format!("fd00:100::{last}").into();
-        }
-    }
+    common::lab_ipv6(v);
     let mut v6 = v["services"][0].clone();
     v6["vip"] = "fd00:100::10".into();
     v["services"].as_array_mut().unwrap().push(v6);

@@ -551,13 +551,7 @@ fn an_ipv6_vip_is_served_by_both_real_servers_and_only_its_holder_answers_nd() {
     let mut vm = vm!();
     vm.start(Start::Converged);
     lab_inventory(&mut vm, "/tmp/v6.json", |inv| {
-        inv["network6"] = "fd00:100::/64".into();
-        for group in ["directors", "real_servers"] {
-            for h in inv[group].as_array_mut().unwrap() {
-                let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
-                h["address6"] = format!("fd00:100::{last}").into();
-            }
-        }
+        common::lab_ipv6(inv);
         let mut v6 = inv["services"][0].clone();
         v6["vip"] = "fd00:100::10".into();
         inv["services"].as_array_mut().unwrap().push(v6);

@@ -229,6 +229,18 @@ pub fn topology() -> Vec<Node> {
         .collect()
 }
 
+/// An inventory (as JSON) given the real-kernel lab's IPv6 segment: `network6` fd00:100::/64 and
+/// each host's `address6`, fd00:100:: and its IPv4 address's last octet (docker/vm/lab).
+pub fn lab_ipv6(v: &mut Value) {
+    v["network6"] = "fd00:100::/64".into();
+    for group in ["directors", "real_servers"] {
+        for h in v[group].as_array_mut().unwrap() {
+            let last = h["address"].as_str().unwrap().rsplit('.').next().unwrap();
+            h["address6"] = format!("fd00:100::{last}").into();
+        }
+    }
+}
+
 /// The topology's address of a host (or of `vip`, `network`).
 pub fn addr(name: &str) -> String {
     topology()
