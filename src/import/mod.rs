@@ -382,6 +382,7 @@ impl Builder {
             network6: self.network6.map(|n| n.to_string()),
             ssh,
             keepalived: self.keepalived,
+            ecmp: None,
             persist: None,
             ipvs: Default::default(),
             directors: self.directors,

@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+mod ecmp;
 mod limit;
 pub mod raw;
 mod service;
@@ -22,6 +23,7 @@ mod vrrp;
 mod vrrp_hooks;
 mod words;
 
+pub use ecmp::{Ecmp, Router};
 pub use service::{Fallbacks, Member, Service};
 pub use types::{AdvertInt, HealthCheck, HealthKind, Protocol, Scheduler, Vip};
 pub use validate::{expand, parse_jump, valid_hostname, valid_ifname};
@@ -273,6 +275,8 @@ pub struct Inventory {
     /// The segment's IPv6 prefix: where IPv6 VIPs and the hosts' `address6` are.
     pub network6: Option<ipnet::Ipv6Net>,
     pub keepalived: Option<Keepalived>,
+    /// Active-active directors announcing the VIPs by BGP (no VRRP: `keepalived` is None).
+    pub ecmp: Option<Ecmp>,
     pub ipvs: IpvsTuning,
     pub hosts: Vec<Host>,
     pub services: Vec<Service>,

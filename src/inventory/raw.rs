@@ -24,6 +24,9 @@ pub struct RawInventory {
     pub ssh: RawSsh,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keepalived: Option<RawKeepalived>,
+    /// Active-active directors behind BGP routers (docs/ecmp.md), instead of VRRP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecmp: Option<super::ecmp::RawEcmp>,
     /// Default for every host's `persist`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persist: Option<bool>,

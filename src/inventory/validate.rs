@@ -117,13 +117,17 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
     let keepalived = v.keepalived(&raw);
     let ipvs = v.ipvs(&raw.ipvs);
     let services = v.services(&raw.services, &hosts, network);
-    v.masters(&raw.services, &hosts, keepalived.as_ref());
-    v.fallbacks_need_keepalived(&raw.services, raw.keepalived.is_some());
+    if raw.ecmp.is_none() {
+        v.masters(&raw.services, &hosts, keepalived.as_ref());
+    }
+    let ecmp = v.ecmp(&raw, &hosts, network);
+    v.fallbacks_need_keepalived(&raw.services, raw.keepalived.is_some() || ecmp.is_some());
     match (v.problems.is_empty(), network) {
         (true, Some(network)) => Ok(Inventory {
             network,
             network6: v.network6,
             keepalived,
+            ecmp,
             ipvs,
             hosts,
             services,

@@ -56,6 +56,9 @@ impl Validator {
 
     pub(super) fn keepalived(&mut self, raw: &RawInventory) -> Option<Keepalived> {
         let directors = raw.directors.len();
+        if raw.ecmp.is_some() {
+            return None; // no VRRP: `ecmp` says what is wrong with a keepalived block
+        }
         let Some(k) = &raw.keepalived else {
             if directors > 1 {
                 self.problem("$.keepalived", format!("{directors} directors need keepalived, or both would claim the VIP; add \"keepalived\": {{\"virtual_router_id\": 51, \"auth_pass\": \"...\"}}"));

@@ -59,6 +59,8 @@ pub(super) struct Context<'a> {
     pub(super) listen_conf: &'static str,
     /// A director: whether any service is balanced by firewall mark.
     pub(super) fwmarks: bool,
+    /// A director in ECMP mode: its BGP sessions and what it announces.
+    pub(super) ecmp: Option<super::ecmp::EcmpView>,
 }
 
 /// One VRRP instance on one director.
@@ -154,7 +156,15 @@ pub(super) fn context<'a>(
         boot,
         nic,
         vrrp: vrrp_views(inv, host, drained),
-        keepalived: inv.keepalived.clone(),
+        keepalived: match (&inv.ecmp, host.role()) {
+            (Some(_), Role::Director) => Some(super::ecmp::checks_only()),
+            _ => inv.keepalived.clone(),
+        },
+        ecmp: inv
+            .ecmp
+            .as_ref()
+            .filter(|_| host.role() == Role::Director)
+            .map(|e| super::ecmp::view(inv, e)),
         ipvs: inv.ipvs.clone(),
         ipvs_services: services.iter().map(VirtualService::from).collect(),
         keepalived_connect_any: services.iter().any(|s| !HTTP_PORT_T.contains(&s.port)),

@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 mod context;
+mod ecmp;
 mod refusals;
 pub use context::nic;
 
@@ -83,6 +84,15 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "lvsprov-vip-check.service.j2",
         include_str!("../../playbooks/lvsprov-vip-check.service.j2"),
+    ),
+    ("bird.conf.j2", include_str!("../../playbooks/bird.conf.j2")),
+    (
+        "lvsprov-announce.j2",
+        include_str!("../../playbooks/lvsprov-announce.j2"),
+    ),
+    (
+        "lvsprov-announce.service.j2",
+        include_str!("../../playbooks/lvsprov-announce.service.j2"),
     ),
 ];
 

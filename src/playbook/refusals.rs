@@ -18,6 +18,11 @@ pub(super) fn of(ctx: &Context, facts: &Facts) -> Option<String> {
     if ctx.fwmarks && director && !nft_units {
         return Some("a service over several \"ports\" needs nftables and systemd on the directors (Debian, RHEL 8+); give it one \"port\" per service here".into());
     }
+    // BIRD comes from Debian's bird2, and the announcer is a unit of lvsprov's.
+    let debian_like = matches!(facts.platform, PlatformId::Debian);
+    if ctx.ecmp.is_some() && director && !(debian_like && facts.boot.init == Init::Systemd) {
+        return Some("ECMP directors need Debian with systemd (BIRD 2 from bird2, lvsprov's announcer unit); run this director on Debian, or use VRRP (remove \"ecmp\")".into());
+    }
     // httpd binds only the ports SELinux types http_port_t.
     let denied = ctx.listen_ports.iter().find(|p| !HTTP_PORT_T.contains(p));
     if let Some(port) =

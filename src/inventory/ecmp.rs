@@ -1,0 +1,200 @@
+//! ECMP mode: every director serves every VIP at once. Each announces the VIPs to the routers by
+//! BGP (BIRD 2) while it can serve them; the routers spread flows over the directors by ECMP, and
+//! every director maps a flow to the same real server (IPVS `mh` over address and port), so a
+//! director that goes or comes moves flows without breaking them (`sloppy_tcp` lets a director
+//! take over a connection it never saw open). No VRRP: keepalived runs for its health checks.
+
+use super::raw::{RawInventory, RawService};
+use super::validate::Validator;
+use super::{Host, Scheduler};
+use ipnet::Ipv4Net;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+/// `"ecmp"` as written.
+#[derive(Deserialize, Serialize, JsonSchema, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Ecmp")]
+pub struct RawEcmp {
+    /// The directors' AS number: each director announces the VIPs from it (eBGP to the routers).
+    #[schemars(range(min = 1))]
+    pub asn: u32,
+    /// The BGP routers in front of the directors, on the inventory's network.
+    pub routers: Vec<RawRouter>,
+    /// Healthy real servers (by keepalived's checks) each service of a VIP needs on a director
+    /// before that director announces the VIP. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub quorum: Option<u32>,
+    /// Seconds a router waits without hearing from a director before it stops sending it flows
+    /// (BGP hold time; BFD, where on, notices sooner). Default 9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 3, max = 65535))]
+    pub hold_time: Option<u16>,
+}
+
+#[derive(Deserialize, Serialize, JsonSchema, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Router")]
+pub struct RawRouter {
+    /// The router's address on the network (the directors peer with it directly).
+    pub address: String,
+    /// The router's AS number; not the directors' own.
+    #[schemars(range(min = 1))]
+    pub asn: u32,
+    /// BFD on the session (the router must run it too): a dead director is noticed in about 1.5 s
+    /// instead of the hold time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bfd: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ecmp {
+    pub asn: u32,
+    pub routers: Vec<Router>,
+    pub quorum: u32,
+    pub hold_time: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Router {
+    pub address: Ipv4Addr,
+    pub asn: u32,
+    pub bfd: bool,
+}
+
+impl Ecmp {
+    /// Whether any session runs BFD (then each director runs BIRD's BFD protocol).
+    pub fn bfd(&self) -> bool {
+        self.routers.iter().any(|r| r.bfd)
+    }
+}
+
+/// AS 23456 stands in for 4-byte AS numbers on old speakers; 0 and 4294967295 are reserved.
+fn valid_asn(asn: u32) -> bool {
+    asn != 0 && asn != 23456 && asn != u32::MAX
+}
+
+impl Validator {
+    /// `$.ecmp`, and what ECMP mode asks of the rest: no VRRP block, no masters, IPv4 VIPs, `mh`.
+    pub(super) fn ecmp(
+        &mut self,
+        raw: &RawInventory,
+        hosts: &[Host],
+        network: Option<Ipv4Net>,
+    ) -> Option<Ecmp> {
+        let e = raw.ecmp.as_ref()?;
+        if !valid_asn(e.asn) {
+            self.problem(
+                "$.ecmp.asn",
+                format!(
+                    "{} is not an AS number you can announce from; use a private one, e.g. 65010",
+                    e.asn
+                ),
+            );
+        }
+        if e.routers.is_empty() {
+            self.problem("$.ecmp.routers", "no routers: the directors announce the VIPs to them; add at least one, e.g. {\"address\": \"192.168.100.254\", \"asn\": 65000}");
+        }
+        if raw.keepalived.is_some() {
+            self.problem("$.keepalived", "ECMP directors run no VRRP (the routers choose among them); keepalived runs for the health checks with no settings of its own: remove \"keepalived\"");
+        }
+        let mut routers: Vec<Router> = Vec::new();
+        for (i, r) in e.routers.iter().enumerate() {
+            routers.extend(self.router(i, r, e.asn, hosts, network, &routers));
+        }
+        self.ecmp_services(&raw.services);
+        Some(Ecmp {
+            asn: e.asn,
+            routers,
+            quorum: e.quorum.unwrap_or(1),
+            hold_time: e.hold_time.unwrap_or(9),
+        })
+    }
+
+    fn router(
+        &mut self,
+        i: usize,
+        r: &RawRouter,
+        asn: u32,
+        hosts: &[Host],
+        network: Option<Ipv4Net>,
+        seen: &[Router],
+    ) -> Option<Router> {
+        let at = format!("$.ecmp.routers[{i}]");
+        let Ok(address) = r.address.parse::<Ipv4Addr>() else {
+            self.problem(
+                format!("{at}.address"),
+                format!(
+                    "{:?} is not an IPv4 address, e.g. \"192.168.100.254\"",
+                    r.address
+                ),
+            );
+            return None;
+        };
+        if let Some(net) = network.filter(|n| !n.contains(&address)) {
+            self.problem(format!("{at}.address"), format!("{address} is outside $.network {net}; the directors peer with their routers directly, on the one segment"));
+        }
+        if let Some(h) = hosts.iter().find(|h| h.address == address) {
+            self.problem(
+                format!("{at}.address"),
+                format!("{address} is {}'s address; give the router's own", h.name),
+            );
+        }
+        if seen.iter().any(|s| s.address == address) {
+            self.problem(
+                format!("{at}.address"),
+                format!("{address} is listed twice; name each router once"),
+            );
+        }
+        if !valid_asn(r.asn) {
+            self.problem(
+                format!("{at}.asn"),
+                format!(
+                    "{} is not an AS number; give the router's, e.g. 65000",
+                    r.asn
+                ),
+            );
+        } else if r.asn == asn {
+            self.problem(format!("{at}.asn"), format!("{} is the directors' own AS ($.ecmp.asn): lvsprov peers over eBGP; give the directors an AS of their own", r.asn));
+        }
+        Some(Router {
+            address,
+            asn: r.asn,
+            bfd: r.bfd,
+        })
+    }
+
+    fn ecmp_services(&mut self, services: &[RawService]) {
+        for (i, s) in services.iter().enumerate() {
+            let at = format!("$.services[{i}]");
+            if s.master.is_some() {
+                self.problem(
+                    format!("{at}.master"),
+                    "with ECMP every director serves every VIP; remove \"master\"",
+                );
+            }
+            if s.vip.parse::<Ipv4Addr>().is_err() && s.vip.contains(':') {
+                self.problem(
+                    format!("{at}.vip"),
+                    "ECMP mode announces IPv4 VIPs only; serve this IPv6 VIP from a VRRP cluster",
+                );
+            }
+            if s.scheduler.parse::<Scheduler>() != Ok(Scheduler::Mh) {
+                self.problem(format!("{at}.scheduler"), format!("{:?}: with ECMP every director must send a flow to the same real server, which only consistent hashing does; use \"mh\"", s.scheduler));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_asn;
+
+    #[test]
+    fn reserved_as_numbers_are_refused() {
+        assert!(valid_asn(65010) && valid_asn(4_200_000_000));
+        assert!(!valid_asn(0) && !valid_asn(23456) && !valid_asn(u32::MAX));
+    }
+}

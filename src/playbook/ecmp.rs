@@ -1,0 +1,78 @@
+//! What an ECMP director's templates see: its BGP sessions and, per VIP, BIRD's protocol that
+//! announces it and the IPVS services that must be able to serve it (`lvsprov-announce` enables
+//! the protocol while they can). Apart from `context` so that the VRRP shape reads as before.
+
+use crate::inventory::{Ecmp, Inventory, Keepalived, Protocol, Router, Service, VrrpHooks};
+use serde::Serialize;
+
+#[derive(Serialize, Clone)]
+pub(super) struct EcmpView {
+    asn: u32,
+    routers: Vec<Router>,
+    quorum: u32,
+    hold_time: u16,
+    /// BGP keepalives: a third of the hold time, as routers default to.
+    keepalive_time: u16,
+    bfd: bool,
+    vips: Vec<Announced>,
+}
+
+/// One VIP: BIRD's static protocol `name` carries its /32, and it is announced while each of
+/// `services` (as `ipvsadm -Ln` names them: `TCP 192.168.100.10:80`, `FWM 1`) has quorum.
+#[derive(Serialize, Clone)]
+struct Announced {
+    vip: String,
+    name: String,
+    services: Vec<String>,
+}
+
+/// The name `ipvsadm -Ln` gives a service: its first two words.
+fn table_key(s: &Service) -> String {
+    match (s.fwmark, s.protocol) {
+        (Some(mark), _) => format!("FWM {mark}"),
+        (None, Protocol::Tcp) => format!("TCP {}:{}", s.vip, s.port),
+        (None, Protocol::Udp) => format!("UDP {}:{}", s.vip, s.port),
+    }
+}
+
+pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
+    let vips = inv
+        .vips()
+        .into_iter()
+        .enumerate()
+        .map(|(i, vip)| Announced {
+            vip: vip.to_string(),
+            name: format!("lvsprov_vip{i}"),
+            services: inv
+                .services
+                .iter()
+                .filter(|s| s.vip == vip)
+                .map(table_key)
+                .collect(),
+        })
+        .collect();
+    EcmpView {
+        asn: e.asn,
+        routers: e.routers.clone(),
+        quorum: e.quorum,
+        hold_time: e.hold_time,
+        keepalive_time: (e.hold_time / 3).max(1),
+        bfd: e.bfd(),
+        vips,
+    }
+}
+
+/// keepalived on an ECMP director: its checks and the IPVS table, no VRRP instance, no sync
+/// (every director maps a flow alike, so none needs another's connections).
+pub(super) fn checks_only() -> Keepalived {
+    Keepalived {
+        virtual_router_id: 0,
+        auth_pass: String::new(),
+        advert_int: crate::inventory::AdvertInt(100),
+        vrrp_version: 2,
+        unicast: false,
+        sync: None,
+        hooks: VrrpHooks::default(),
+        preempt_delay: 0,
+    }
+}
