@@ -1716,6 +1716,104 @@ fn the_cluster_comes_down_clean_and_stays_down_after_a_reboot() {
     vm.end_down();
 }
 
+/// ECMP (inventories/lab-ecmp.json): both directors announce the VIP by BGP to the lab's router
+/// (BIRD on every side, BFD), which spreads flows over them hashed on ports; each director maps a
+/// flow to the same real server (`mh` over address and port, `sloppy_tcp`), so a director can
+/// go, by power cut or drain, and come back without breaking a session. Real servers still
+/// answer the client directly.
+#[test]
+fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a_broken_session() {
+    let mut vm = vm!();
+    vm.start(Start::Down);
+    let ecmp = "inventories/lab-ecmp.json";
+    vm.lvsprov(&format!("up {ecmp}")).ok();
+    let paths = vm.sh("via_router; wait_paths 2 90").ok();
+    eprintln!("ECMP up: {}", paths.out.trim());
+    let report = verified(&mut vm, &format!("{ecmp} --requests 20"));
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "lvs01 announces 192.168.100.10 by BGP",
+        "lvs02 announces 192.168.100.10 by BGP",
+    ] {
+        assert!(names.contains(&want), "{want} not in {names:?}");
+    }
+    // 200 new connections, as each director's IPVS counted them.
+    let split = vm.sh("split 200").ok();
+    eprintln!("200 new connections: {}", split.out.trim());
+    let (l1, l2) = (split.field("lvs01"), split.field("lvs02"));
+    assert_eq!(
+        (split.field("failed"), l1 + l2),
+        (0.0, 200.0),
+        "{}",
+        split.out
+    );
+    assert!(
+        l1 >= 40.0 && l2 >= 40.0,
+        "each director 20% or more: {}",
+        split.out
+    );
+
+    // Eight keep-alive sessions (300 requests each, 2 a second) and a new connection every
+    // 100 ms while lvs01 loses power, boots, and is announced again.
+    let cut = vm
+        .sh("clients_start 8 300 200; load_start; sleep 3; lab reboot --power-cut lvs01 >&2; wait_paths 2 240 && sleep 5; load_stop; echo \"back=$(split 40)\"; clients_wait")
+        .ok();
+    eprintln!("power cut of lvs01: {}", cut.out.replace('\n', " "));
+    assert_eq!(
+        (cut.field("answered"), cut.field("clients_ok")),
+        (2400.0, 8.0),
+        "no session broken by the power cut nor by lvs01's return: {}",
+        cut.out
+    );
+    let back = cut.out.split("back=").nth(1).unwrap_or_default();
+    assert!(
+        back.contains("failed=0") && !back.contains("lvs01=0") && !back.contains("lvs02=0"),
+        "both directors carry new connections again: {}",
+        cut.out
+    );
+
+    // A drain and an undrain under a new connection every 100 ms.
+    vm.sh("load_start; sleep 2").ok();
+    let drain = vm.lvsprov(&format!("drain lvs01 {ecmp}"));
+    let d = drain.json();
+    assert_eq!(drain.code, 0, "{d}");
+    assert_eq!(
+        (
+            d["drain"]["drained"].clone(),
+            d["drain"]["withdrawn"].clone()
+        ),
+        (true.into(), true.into()),
+        "{d}"
+    );
+    assert_eq!(vm.sh("paths").ok().out.trim(), common::addr("lvs02"));
+    vm.lvsprov(&format!("undrain lvs01 {ecmp}")).ok();
+    let load = vm.sh("wait_paths 2 30 && sleep 3; load_stop").ok();
+    eprintln!(
+        "drain and undrain of lvs01: {}",
+        load.out.replace('\n', " ")
+    );
+    assert_eq!(load.field("failed"), 0.0, "{}", load.out);
+
+    // `down` withdraws everything: the router has no route for the VIP any more.
+    vm.lvsprov(&format!("down {ecmp}")).ok();
+    vm.sh("wait_paths 0 30; direct").ok();
+    let left = vm
+        .sh(r#"for d in lvs01 lvs02; do on $d "echo \$(hostname): lo=\$(ip -4 -o addr show lo | grep -c $lab_vip) announce=\$(systemctl is-active lvsprov-announce)"; done"#)
+        .out;
+    for d in ["lvs01", "lvs02"] {
+        assert!(
+            left.contains(&format!("{d}: lo=0 announce=inactive")),
+            "{left}"
+        );
+    }
+    vm.end_down();
+}
+
 /// The seed's hand-built cluster, made with its own scripts (dr.sh on lvs01: no keepalived, the
 /// VIP an alias of the NIC; web.sh on web01 and web02), adapted only in addresses and NIC names.
 fn hand_build(vm: &mut Vm) -> String {

@@ -4,7 +4,7 @@
 # own system and, through an overlay each, the root of every Debian 12 lab host; a Debian 13
 # (trixie: OpenSSH 10, systemd 257, keepalived 2.3) root lives under /srv/trixie for the hosts
 # `docker/topology` marks trixie. Every LVS host boots systemd (systemd-nspawn --boot); ipvsadm,
-# keepalived and apache2 are installed but disabled (under software emulation an install takes a
+# keepalived, apache2 and bird2 are installed but disabled (under software emulation an install takes a
 # minute per host; lvsprov sees them installed and enables what it needs).
 # Cached by a hash of this script and host-init.sh in $LAB_CACHE/vm-HASH.
 set -euo pipefail
@@ -19,7 +19,7 @@ mirror=${LAB_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$cache"
 root=$(mktemp -d "$cache/vmroot.XXXXXX"); chmod 755 "$root"
 trap 'rm -rf "$root"' EXIT
-host_pkgs=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,curl,ca-certificates,kmod,ipvsadm,keepalived,apache2,iputils-arping,nftables,net-tools,dnsmasq-base,bind9-dnsutils
+host_pkgs=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,curl,ca-certificates,kmod,ipvsadm,keepalived,apache2,iputils-arping,nftables,net-tools,dnsmasq-base,bind9-dnsutils,bird2
 vm_pkgs=linux-image-cloud-amd64,initramfs-tools,util-linux,systemd-container,$host_pkgs
 
 # One host root: nothing may start while it is built; services start when lvsprov says so.
@@ -33,7 +33,7 @@ bootstrap() { # SUITE DIR PKGS
   chroot "$dir" useradd -m -s /bin/bash deploy
   echo 'deploy ALL=(ALL) NOPASSWD:ALL' >"$dir/etc/sudoers.d/deploy"; chmod 440 "$dir/etc/sudoers.d/deploy"
   printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\nHostKey /etc/ssh/ssh_host_ed25519_key\n' >"$dir/etc/ssh/sshd_config.d/lab.conf"
-  chroot "$dir" systemctl disable -q apache2 keepalived nftables 2>/dev/null || true
+  chroot "$dir" systemctl disable -q apache2 keepalived nftables bird 2>/dev/null || true
   chroot "$dir" update-rc.d -f ipvsadm remove >/dev/null 2>&1 || true
   # What a host does at boot that only costs time under emulation.
   chroot "$dir" systemctl mask -q apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer \

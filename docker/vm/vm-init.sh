@@ -18,14 +18,14 @@ say() { echo "vm: $*"; }
 say "init at $(cut -d' ' -f1 /proc/uptime) s of uptime"
 hostname lab-vm
 # IPVS as a host with it has it: a machine cannot load modules, and trixie has no modules for this kernel.
-modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh nf_conntrack
+modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh nf_conntrack
 ip link set lo up
 ip link add br0 type bridge
 ip link set br0 up
 . /work/lab/topology.sh   # hosts, addr[], os[], lab_network: docker/topology, copied in by docker/vm/run
 . /work/lab/lab           # boot_host, power_off, serve: the host lifecycle
 
-for h in "${hosts[@]}"; do
+for h in "${hosts[@]}" "${routers[@]}"; do
   [ "${os[$h]}" = - ] && continue   # a container-lab-only host
   d=/run/hosts/$h
   disk_new $h
@@ -45,12 +45,12 @@ for h in "${hosts[@]}"; do
     boot_host $h
   fi
 done
-for h in "${hosts[@]}"; do
+for h in "${hosts[@]}" "${routers[@]}"; do
   [ $h = client ] || [ "${os[$h]}" = - ] && continue
   wait_ssh $h 600 || say "$h: sshd did not answer in 600 s"
 done
 kh=/run/hosts/client/root/root/.ssh/known_hosts; : >$kh
-for h in "${hosts[@]}"; do
+for h in "${hosts[@]}" "${routers[@]}"; do
   [ "${os[$h]}" = - ] && continue
   for k in /run/hosts/$h/root/etc/ssh/ssh_host_*_key.pub; do [ -e $k ] && echo "${addr[$h]} $(cut -d' ' -f1,2 $k)"; done >>$kh
 done

@@ -101,7 +101,7 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
         Err(code) => return code,
     };
     let role = inv.host(&a.host).map(|h| h.role());
-    let ha = inv.keepalived.is_some() && inv.directors().count() > 1;
+    let ha = (inv.keepalived.is_some() || inv.ecmp.is_some()) && inv.directors().count() > 1;
     match role {
         Some(Role::RealServer) => {}
         Some(Role::Director) if ha => {}
@@ -144,7 +144,9 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
     if on && !a.no_wait && report.exit() == Exit::Ok {
         let host = inv.host(&a.host).expect("checked above").clone();
         let limit = Duration::from_secs(a.drain_timeout);
-        report.drain = Some(if director {
+        report.drain = Some(if director && inv.ecmp.is_some() {
+            rt.block_on(drain_wait::wait_director_ecmp(&host, &fleet, limit))
+        } else if director {
             rt.block_on(drain_wait::wait_director(&inv, &host, &fleet, limit))
         } else {
             rt.block_on(drain_wait::wait(&inv, &host, directors, &fleet, limit))

@@ -25,6 +25,8 @@ enum Counted {
     Sessions,
     /// VIPs a drained director still holds (ip addr).
     Vips,
+    /// An ECMP director: VIPs it still announces, and packets for them that still arrive.
+    Announced,
 }
 
 impl Counted {
@@ -33,6 +35,7 @@ impl Counted {
             Counted::Weighted => "ipvsadm -Ln",
             Counted::Sessions => "ss",
             Counted::Vips => "ip addr",
+            Counted::Announced => "birdc show protocols; ipvsadm -Ln --stats",
         }
     }
 }
@@ -47,6 +50,7 @@ impl Finish for Left {
             Left(_, Counted::Weighted) => "weight not 0 yet".into(),
             Left(n, Counted::Sessions) => format!("{n} open sessions"),
             Left(n, Counted::Vips) => format!("{n} VIPs held"),
+            Left(n, Counted::Announced) => format!("{n} announced or arriving"),
         }
     }
 }
@@ -156,6 +160,7 @@ pub async fn wait(
         drained: left == 0 && errors.is_empty(),
         errors,
         vips_held: None,
+        withdrawn: None,
         note: persistent.map(|t| format!(
             "persistence_timeout {t} s: clients that already have a persistence template keep going to {} until it expires; new clients go elsewhere",
             host.name
@@ -196,12 +201,87 @@ pub async fn wait_director(
         drained: left == 0 && errors.is_empty(),
         errors,
         note: None,
+        withdrawn: None,
         vips_held: Some(if left == 0 {
             vec![]
         } else {
             vips.iter().map(Vip::to_string).collect()
         }),
     }
+}
+
+/// After `drain DIRECTOR` of an ECMP director (its announcer withdraws its VIPs): waits until it
+/// announces none and no packet for them reached it in 2 s (the routers send its flows, old and
+/// new, to the other directors, which take them up on the same real servers).
+pub async fn wait_director_ecmp(host: &Host, opts: &FleetOptions, limit: Duration) -> DrainWait {
+    let started = Instant::now();
+    let stats = "ipvsadm -Ln --stats --exact";
+    let script = (
+        sh!(
+            "PATH=$PATH:/usr/sbin:/sbin\nbirdc show protocols\necho @@before\n{}\nsleep 2\necho @@after\n{}",
+            Script::lit(stats),
+            Script::lit(stats)
+        ),
+        Counted::Announced,
+    );
+    let count = |out: &str| {
+        let (announced, arriving) = announced_and_arriving(out);
+        announced.len() as u64 + arriving
+    };
+    let mut errors = Vec::new();
+    let mut last = String::new();
+    for (_, r) in poll(
+        vec![host.clone()],
+        opts,
+        started + limit,
+        script.clone(),
+        count,
+    )
+    .await
+    {
+        match r {
+            Ok(Left(0, _)) => {}
+            Ok(_) => last = "still announced or still reached by packets".into(),
+            Err(e) => errors.push(format!("could not ask {}: {e}", host.name)),
+        }
+    }
+    if !last.is_empty() {
+        errors.push(format!("{}: {last} when the wait ended; are its routers withdrawing its routes (`lvsprov status`, and the routers' own)?", host.name));
+    }
+    DrainWait {
+        host: host.name.clone(),
+        waited_ms: started.elapsed().as_millis(),
+        active_left: 0,
+        drained: errors.is_empty(),
+        errors,
+        note: None,
+        vips_held: None,
+        withdrawn: Some(last.is_empty()),
+    }
+}
+
+/// From the wait's script: the VIP announcements BIRD still runs, and the packets the director's
+/// IPVS services received between its two readings.
+fn announced_and_arriving(out: &str) -> (Vec<String>, u64) {
+    let text = format!("@@bird\n{out}");
+    let sec = crate::facts::sections(&text);
+    let get = |k: &str| sec.get(k).cloned().unwrap_or_default();
+    let announced = crate::facts::bgp::parse(&get("bird"))
+        .into_iter()
+        .filter(|p| p.name.starts_with("lvsprov_vip") && p.is_up())
+        .map(|p| p.name)
+        .collect();
+    let packets = |k: &str| -> u64 {
+        crate::ipvs::stats::five(&get(k).join("\n"))
+            .iter()
+            .filter(|((_, dest), _)| dest.is_none())
+            .map(|(_, n)| n[1])
+            .sum()
+    };
+    (
+        announced,
+        packets("after").saturating_sub(packets("before")),
+    )
 }
 
 /// The `vips` among the addresses `ip -o addr show` lists, read as the facts read them.
@@ -229,5 +309,33 @@ mod tests {
         .map(|v| Vip(v.parse().unwrap()));
         assert_eq!(held_vips(text, &vips), [vips[0], vips[2]]);
         assert!(held_vips("", &vips).is_empty());
+    }
+
+    #[test]
+    fn an_ecmp_director_is_drained_once_withdrawn_and_no_packet_arrives() {
+        let stats = |pkts: u64| {
+            format!(
+                "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n\
+                  -> RemoteAddress:Port\n\
+                TCP  192.168.100.10:80                  200 {pkts} 0 10000 0\n\
+                  -> 192.168.100.201:80                 100 {pkts} 0 5000 0\n"
+            )
+        };
+        let out = |state: &str, a: u64, b: u64| {
+            format!(
+                "BIRD 2.0.12 ready.\nName Proto Table State Since Info\n\
+                lvsprov_vip0 Static master4 {state} 10:00:00.000\n\
+                lvsprov_peer0 BGP --- up 10:00:00.000 Established\n\
+                @@before\n{}@@after\n{}",
+                stats(a),
+                stats(b)
+            )
+        };
+        assert_eq!(
+            announced_and_arriving(&out("up", 10, 10)),
+            (vec!["lvsprov_vip0".to_string()], 0)
+        );
+        assert_eq!(announced_and_arriving(&out("down", 10, 17)), (vec![], 7));
+        assert_eq!(announced_and_arriving(&out("down", 17, 17)), (vec![], 0));
     }
 }

@@ -179,6 +179,7 @@ fn director(
         sync_daemons: vec![],
         conn_entries: 0,
         drained: vec![],
+        bgp: BTreeMap::new(),
     };
     let f = match r {
         Ok(f) => f,
@@ -198,6 +199,9 @@ fn director(
                 .any(|a| a.dev != "lo" && a.ip.to_string() == *v)
         })
         .collect();
+    if let Some(e) = &inv.ecmp {
+        announced(inv, e, f, &mut d, problems);
+    }
     d.sync_daemons = f.sync_daemons.keys().cloned().collect();
     d.drained = f.drained.iter().cloned().collect();
     if let Some(l) = &f.live {
@@ -232,6 +236,39 @@ fn director(
         }
     }
     d
+}
+
+/// ECMP: what the director announces (its BIRD's VIP protocols that are up) and its sessions.
+fn announced(
+    inv: &Inventory,
+    e: &crate::inventory::Ecmp,
+    f: &Facts,
+    d: &mut DirectorStatus,
+    problems: &mut Vec<String>,
+) {
+    let up = |name: &str| f.bgp.iter().any(|p| p.name == name && p.is_up());
+    d.holds = inv
+        .vips()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| up(&crate::inventory::Ecmp::vip_protocol(*i)))
+        .map(|(_, v)| v.to_string())
+        .collect();
+    for (i, r) in e.routers.iter().enumerate() {
+        let name = crate::inventory::Ecmp::peer_protocol(i);
+        let state = match f.bgp.iter().find(|p| p.name == name) {
+            Some(p) if p.info.is_empty() => p.state.clone(),
+            Some(p) => p.info.clone(),
+            None => "no session".into(),
+        };
+        if state != "Established" {
+            problems.push(format!(
+                "{}: BGP session with {} is {state} (`birdc show protocols all` there; is the router peering with it?)",
+                d.name, r.address
+            ));
+        }
+        d.bgp.insert(r.address.to_string(), state);
+    }
 }
 
 fn service(
@@ -303,12 +340,17 @@ fn holder(
             .any(|x| x.name == d.name && x.error.is_none())
     });
     match holders.len() {
+        0 if all_read && inv.ecmp.is_some() => {
+            problems.push(format!("{vip}: no director announces it, nobody serves it (`journalctl -u lvsprov-announce` and `ipvsadm -Ln` on the directors)"));
+            *down = true;
+        }
         0 if all_read => {
             problems.push(format!("{vip}: no director holds it, nobody serves it (`journalctl -u keepalived` on the directors)"));
             *down = true;
         }
         0 => problems.push(format!("{vip}: no director that answered holds it")),
         1 => {}
+        _ if inv.ecmp.is_some() => {}
         _ => problems.push(format!(
             "{vip}: held by {} at once: a split brain (VRRP between them is lost: firewall, multicast)",
             holders.join(" and ")

@@ -10,6 +10,7 @@ use crate::shell::Script;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod addresses;
+pub mod bgp;
 pub mod drained;
 pub mod files;
 pub mod firewall;
@@ -113,6 +114,8 @@ pub struct Facts {
     pub live: Option<live::Live>,
     /// Firewall marks on VIPs' packets, when `Probe::marks` asked for them.
     pub marks: Vec<marks::Mark>,
+    /// An ECMP director's BIRD protocols (read with the IPVS facts).
+    pub bgp: Vec<bgp::Protocol>,
 }
 
 /// Why facts could not become [`Facts`].
@@ -141,7 +144,7 @@ pub fn script(p: &Probe) -> Script {
     let mut s =
         sh!("export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     s.push(Script::lit(PRINT_FILE));
-    let sections: [(&str, Script); 14] = [
+    let sections: [(&str, Script); 15] = [
         (os::TAG, os::fragment()),
         (selinux::TAG, selinux::fragment(p)),
         (addresses::TAG, addresses::fragment()),
@@ -159,6 +162,7 @@ pub fn script(p: &Probe) -> Script {
         (files::TAG, files::fragment(p)),
         (live::TAG, live::fragment(p)),
         (marks::TAG, marks::fragment(p)),
+        (bgp::TAG, unless_unread(p.ipvs, bgp::fragment())),
     ];
     for (tag, fragment) in sections {
         s.push(sh!("echo @@{}", tag));
@@ -243,6 +247,7 @@ pub fn parse(out: &str) -> Result<Facts, FactsError> {
             &get("vrrp"),
         ),
         marks: marks::parse(&get("marks")),
+        bgp: bgp::parse(&get("bgp")),
     })
 }
 

@@ -69,6 +69,16 @@ impl Ecmp {
     pub fn bfd(&self) -> bool {
         self.routers.iter().any(|r| r.bfd)
     }
+
+    /// BIRD's name for the session with the `i`th router (bird.conf, `verify`, `status`).
+    pub fn peer_protocol(i: usize) -> String {
+        format!("lvsprov_peer{i}")
+    }
+
+    /// BIRD's name for the announcement of the `i`th VIP (`Inventory::vips`' order).
+    pub fn vip_protocol(i: usize) -> String {
+        format!("lvsprov_vip{i}")
+    }
 }
 
 /// AS 23456 stands in for 4-byte AS numbers on old speakers; 0 and 4294967295 are reserved.

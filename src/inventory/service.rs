@@ -34,6 +34,9 @@ pub struct Service {
     pub master: Option<String>,
     /// What keepalived does when real servers fail: see [`Fallbacks`].
     pub fallbacks: Fallbacks,
+    /// `mh` (or `sh`) hashes the client's port too (`-b mh-port`): ECMP directors, so that one
+    /// client's connections spread over the real servers as the routers spread them.
+    pub hash_port: bool,
 }
 
 /// keepalived's answers to failing real servers (`sorry_server`, `inhibit_on_failure`, `quorum`).
@@ -93,6 +96,7 @@ impl Service {
             health_check: self.health_check.clone(),
             master: self.master.clone(),
             fallbacks: self.fallbacks.clone(),
+            hash_port: self.hash_port,
             real_servers: self
                 .real_servers
                 .iter()

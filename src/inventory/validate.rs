@@ -121,6 +121,10 @@ pub fn run(raw: RawInventory) -> Result<Inventory, Vec<Problem>> {
         v.masters(&raw.services, &hosts, keepalived.as_ref());
     }
     let ecmp = v.ecmp(&raw, &hosts, network);
+    let mut services = services;
+    for s in services.iter_mut().filter(|_| ecmp.is_some()) {
+        s.hash_port = true;
+    }
     v.fallbacks_need_keepalived(&raw.services, raw.keepalived.is_some() || ecmp.is_some());
     match (v.problems.is_empty(), network) {
         (true, Some(network)) => Ok(Inventory {

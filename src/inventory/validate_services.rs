@@ -65,6 +65,7 @@ impl Validator {
                     real_servers,
                     master: s.master.clone(),
                     fallbacks,
+                    hash_port: false,
                 });
             }
         }

@@ -2,19 +2,29 @@
 //! announces it and the IPVS services that must be able to serve it (`lvsprov-announce` enables
 //! the protocol while they can). Apart from `context` so that the VRRP shape reads as before.
 
-use crate::inventory::{Ecmp, Inventory, Keepalived, Protocol, Router, Service, VrrpHooks};
+use crate::inventory::{Ecmp, Inventory, Keepalived, Protocol, Service, VrrpHooks};
 use serde::Serialize;
+use std::net::Ipv4Addr;
 
 #[derive(Serialize, Clone)]
 pub(super) struct EcmpView {
     asn: u32,
-    routers: Vec<Router>,
+    routers: Vec<RouterView>,
     quorum: u32,
     hold_time: u16,
     /// BGP keepalives: a third of the hold time, as routers default to.
     keepalive_time: u16,
     bfd: bool,
     vips: Vec<Announced>,
+}
+
+/// One BGP session: BIRD's protocol `name`.
+#[derive(Serialize, Clone)]
+struct RouterView {
+    name: String,
+    address: Ipv4Addr,
+    asn: u32,
+    bfd: bool,
 }
 
 /// One VIP: BIRD's static protocol `name` carries its /32, and it is announced while each of
@@ -42,7 +52,7 @@ pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
         .enumerate()
         .map(|(i, vip)| Announced {
             vip: vip.to_string(),
-            name: format!("lvsprov_vip{i}"),
+            name: Ecmp::vip_protocol(i),
             services: inv
                 .services
                 .iter()
@@ -53,7 +63,17 @@ pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
         .collect();
     EcmpView {
         asn: e.asn,
-        routers: e.routers.clone(),
+        routers: e
+            .routers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RouterView {
+                name: Ecmp::peer_protocol(i),
+                address: r.address,
+                asn: r.asn,
+                bfd: r.bfd,
+            })
+            .collect(),
         quorum: e.quorum,
         hold_time: e.hold_time,
         keepalive_time: (e.hold_time / 3).max(1),

@@ -18,12 +18,24 @@ pub struct DrainWait {
     /// have taken them over).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vips_held: Option<Vec<String>>,
+    /// An ECMP director's drain: it announces no VIP and no packet for them reaches it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<bool>,
 }
 
 impl DrainWait {
     pub fn human(&self) -> String {
         let secs = self.waited_ms as f64 / 1000.0;
-        let mut out = if let Some(held) = &self.vips_held {
+        let mut out = if let Some(withdrawn) = self.withdrawn {
+            if withdrawn && self.drained {
+                format!(
+                    "drain: {} announces no VIP after {secs:.1} s and no packet for them reached it in its last 2 s: the routers send its flows to the other directors; it can be stopped\n",
+                    self.host
+                )
+            } else {
+                format!("drain: gave up after {secs:.1} s\n")
+            }
+        } else if let Some(held) = &self.vips_held {
             if self.drained {
                 format!(
                     "drain: {} holds no VIP after {secs:.1} s: its peers serve them, with the sessions they had synced; it can be stopped\n",

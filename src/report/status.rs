@@ -2,6 +2,7 @@
 //! document for scripts, or Prometheus' text exposition for a scraper.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +38,10 @@ pub struct DirectorStatus {
     pub conn_entries: u64,
     /// Real servers drained here (`lvsprov drain`).
     pub drained: Vec<String>,
+    /// ECMP: each router's address → the BGP session's state (`Established`, `Active`, ...).
+    /// `holds` then lists the VIPs it announces.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub bgp: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,6 +138,23 @@ impl DirectorStatus {
         if let Some(e) = &self.error {
             return format!("director {}: unreachable: {e}\n", self.name);
         }
+        if !self.bgp.is_empty() {
+            let bgp: Vec<String> = self.bgp.iter().map(|(r, s)| format!("{r} {s}")).collect();
+            return format!(
+                "director {} ({}): keepalived {}, BGP [{}], announces [{}], {} conn entries{}\n",
+                self.name,
+                self.address,
+                self.keepalived,
+                bgp.join(", "),
+                self.holds.join(", "),
+                self.conn_entries,
+                if self.drained.is_empty() {
+                    String::new()
+                } else {
+                    format!(", drained: {}", self.drained.join(", "))
+                },
+            );
+        }
         let vrrp: Vec<String> = self.vrrp.iter().map(|(i, s)| format!("{i} {s}")).collect();
         format!(
             "director {} ({}): keepalived {}, {}, priority {}, holds [{}], sync [{}], {} conn entries{}\n",
@@ -181,6 +203,14 @@ impl DirectorStatus {
                 );
             }
         }
+        for (router, state) in &self.bgp {
+            fams.gauge(
+                "lvsprov_bgp_session_established",
+                "1: the director's BGP session with the router is established (ECMP).",
+                &[("director", &self.name), ("router", router)],
+                u64::from(state == "Established"),
+            );
+        }
         for daemon in ["master", "backup"] {
             fams.gauge(
                 "lvsprov_ipvs_sync_daemon",
@@ -192,7 +222,7 @@ impl DirectorStatus {
         for s in services {
             fams.gauge(
                 "lvsprov_vip_held",
-                "1: the director holds the VIP.",
+                "1: the director holds the VIP (ECMP: announces it).",
                 &[("vip", &s.vip), ("director", &self.name)],
                 u64::from(self.holds.contains(&s.vip)),
             );

@@ -31,6 +31,9 @@ pub struct VirtualService {
     /// Balanced by this firewall mark instead of VIP:port.
     #[serde(default)]
     pub fwmark: Option<u32>,
+    /// The scheduler hashes the client's port too (`-b mh-port`).
+    #[serde(default)]
+    pub hash_port: bool,
 }
 
 impl From<&Service> for VirtualService {
@@ -42,6 +45,7 @@ impl From<&Service> for VirtualService {
             scheduler: s.scheduler,
             persistence_timeout: s.persistence_timeout,
             fwmark: s.fwmark,
+            hash_port: s.hash_port,
             real_servers: s
                 .real_servers
                 .iter()
@@ -79,6 +83,9 @@ impl VirtualService {
             self.scheduler.as_str(),
             self.persistence_timeout,
         );
+        if self.hash_port {
+            s.other = vec!["-b".into(), format!("{}-port", self.scheduler)];
+        }
         s.dests = self
             .real_servers
             .iter()

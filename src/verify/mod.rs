@@ -10,7 +10,7 @@ use crate::fleet::{self, Finish};
 use crate::inventory::{Host, Inventory, Protocol, Role, Service};
 use crate::pipeline::Loaded;
 use crate::resources::Step;
-use checks::{arp, check, distribution, ipvs_table, real_server, sync, vip_holder, Check};
+use checks::{arp, bgp, check, distribution, ipvs_table, real_server, sync, vip_holder, Check};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -193,7 +193,20 @@ fn directors(scope: &Scope) -> Vec<Check> {
         for d in scope.directors() {
             out.push(ipvs_table::run(&d.host.name, &d.facts.ipvs, svc, &as_run));
         }
-        if all_directors {
+        if let Some(ecmp) = &scope.inv.ecmp {
+            let i = scope.inv.vips().iter().position(|v| *v == svc.vip);
+            for d in scope.directors() {
+                let drained = d.facts.drained.contains(&d.host.name);
+                let vip = (i.unwrap_or(0), svc.vip);
+                out.push(bgp::announces(
+                    &d.host.name,
+                    ecmp,
+                    vip,
+                    &d.facts.bgp,
+                    drained,
+                ));
+            }
+        } else if all_directors {
             let holders: Vec<String> = scope
                 .holders(svc)
                 .iter()
@@ -287,7 +300,20 @@ async fn through_vips(scope: &Scope<'_>, requests: usize) -> (Vec<Distribution>,
                 (mac, host)
             })
             .collect();
-        if scope.any_director {
+        if scope.inv.ecmp.is_some() {
+            // ECMP: the routers bring the VIP's traffic; no host may answer ARP for it.
+            let all: Vec<(String, Vec<String>)> = scope
+                .seen
+                .iter()
+                .map(|o| {
+                    (
+                        o.host.name.clone(),
+                        o.facts.macs.values().cloned().collect(),
+                    )
+                })
+                .collect();
+            out.push(arp::none_of(svc.vip, &all, &answered));
+        } else if scope.any_director {
             let holder = scope.holders(svc).into_iter().next().and_then(|d| {
                 let dev = &d.facts.addrs.iter().find(|a| a.ip == svc.vip)?.dev;
                 Some((d.host.name.as_str(), d.facts.macs.get(dev)?.as_str()))

@@ -245,7 +245,8 @@ impl Vm {
     pub fn start(&mut self, from: Start) {
         self.began = Instant::now();
         if self.dirty {
-            self.sh("lab reset all").ok();
+            // A failed ECMP story may have left the client routing the VIP through the router.
+            self.sh("direct; lab reset all").ok();
             self.state = Some(Start::Clean);
         }
         let ready = matches!(

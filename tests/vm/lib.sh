@@ -67,12 +67,34 @@ confs() { local d; for d in lvs01 lvs02; do on $d md5sum /etc/keepalived/keepali
 # Each director's IPVS tuning: expire_nodest_conn expire_quiescent_template conn_reuse_mode, timeouts.
 tuning() { local d; for d in lvs01 lvs02; do on $d 'echo "$(hostname): $(sysctl -n net.ipv4.vs.expire_nodest_conn net.ipv4.vs.expire_quiescent_template net.ipv4.vs.conn_reuse_mode | tr "\n" " ")$(ipvsadm -L --timeout)"'; done; }
 # N clients mid-session through the VIP in the background, answers in /tmp/clients-*.out:
-# 60 keep-alive requests each (or the second argument's count), 2 a second, so each holds one connection for about 30 s: longer
+# 60 keep-alive requests each (or the second argument's count; the third: curl's time limit, 120 s), 2 a second, so each holds one connection for about 30 s: longer
 # than a drain's converge of both directors takes under emulation (up to 20 s seen), so the
 # drain's wait always finds them (apache ends a keep-alive connection after 100 requests).
 clients_start() { rm -f /tmp/clients-*.out; local i; for i in $(seq $1); do
-  setsid bash -c "curl -s -o /dev/null -m 120 --rate 2/s $(for j in $(seq ${2:-60}); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code}\n'; echo rc=\$?" >/tmp/clients-$i.out 2>&1 </dev/null &
+  setsid bash -c "curl -s -o /dev/null -m ${3:-120} --rate 2/s $(for j in $(seq ${2:-60}); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code}\n'; echo rc=\$?" >/tmp/clients-$i.out 2>&1 </dev/null &
   echo $! >>/tmp/clients.pids; done; }
 # Waits for them: answered requests (200) and each client's curl exit code.
 clients_wait() { local p; for p in $(cat /tmp/clients.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/clients.pids
   echo "answered=$(cat /tmp/clients-*.out | grep -c '^200$') clients_ok=$(cat /tmp/clients-*.out | grep -c '^rc=0$')"; }
+# ECMP (inventories/lab-ecmp.json): the client reaches the VIP through the lab's router, as an
+# ECMP cluster's clients do (`direct`: on the segment again, for the VRRP stories).
+via_router() { ip route replace $lab_vip/32 via ${addr[rtr01]}; }
+direct() { ip route del $lab_vip/32 2>/dev/null; true; }
+# The directors the router sends the VIP's flows to (its kernel's next hops), sorted.
+paths() { on rtr01 ip route show $lab_vip | grep -o 'via [0-9.]*' | cut -d' ' -f2 | sort | tr '\n' ' '; }
+# Until the router has N next hops for the VIP, for at most SECS: prints how long it took.
+wait_paths() { # N SECS
+  local t0=$(date +%s.%N) i p
+  for i in $(seq $(($2 * 5))); do
+    p=$(paths); [ "$(echo $p | wc -w)" = $1 ] && { echo "paths=$1 ($p) after_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}")"; return 0; }
+    sleep 0.2
+  done
+  echo "the router has next hops '$(paths)' for the VIP after $2 s, not $1" >&2; return 1
+}
+# New connections DIRECTOR's IPVS has scheduled for the VIP's port 80 since its service began.
+conns() { on $1 ipvsadm -Ln --stats --exact | awk -v v="$lab_vip:80" '$1 == "TCP" && $2 == v { print $3 }'; }
+# COUNT new connections through the VIP, one at a time: prints failed=N and each director's share.
+split() { # COUNT
+  local a1 a2 f; a1=$(conns lvs01); a2=$(conns lvs02)
+  f=$(for i in $(seq $1); do curl -s -m 3 -o /dev/null http://$lab_vip/ || echo x; done | wc -l)
+  echo "failed=$f lvs01=$(( $(conns lvs01) - a1 )) lvs02=$(( $(conns lvs02) - a2 ))"; }

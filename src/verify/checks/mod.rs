@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 pub mod arp;
+pub mod bgp;
 pub mod distribution;
 pub mod failover;
 pub mod ipvs_table;

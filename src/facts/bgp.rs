@@ -1,0 +1,71 @@
+//! BIRD's protocols on an ECMP director (`birdc show protocols`): whether each BGP session is
+//! established and each VIP's announcement (lvsprov's static protocol) enabled. Read with the
+//! IPVS facts; empty where BIRD is not installed or not running.
+
+use crate::shell::Script;
+
+pub const TAG: &str = "bgp";
+
+/// One line of `birdc show protocols`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Protocol {
+    pub name: String,
+    /// `BGP`, `Static`, `Device`, ...
+    pub proto: String,
+    /// `up`, `down`, `start`
+    pub state: String,
+    /// What follows the time: a BGP session's state (`Established`, `Active`, `Connect`, ...).
+    pub info: String,
+}
+
+impl Protocol {
+    pub fn is_up(&self) -> bool {
+        self.state == "up"
+    }
+}
+
+pub fn fragment() -> Script {
+    Script::lit("if command -v birdc >/dev/null; then birdc show protocols 2>/dev/null; fi; true")
+}
+
+/// `Name Proto Table State Since Info` rows; the banner and the header are not protocols.
+pub fn parse(lines: &[&str]) -> Vec<Protocol> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            if w.len() < 5 || w[0] == "Name" || w[0] == "BIRD" {
+                return None;
+            }
+            Some(Protocol {
+                name: w[0].into(),
+                proto: w[1].into(),
+                state: w[3].into(),
+                info: w.get(5..).map(|i| i.join(" ")).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_and_announcements_are_read() {
+        let out = "BIRD 2.0.12 ready.\n\
+            Name       Proto      Table      State  Since         Info\n\
+            device1    Device     ---        up     10:00:01.123  \n\
+            lvsprov_vip0 Static   master4    down   10:00:01.123  \n\
+            lvsprov_peer0 BGP     ---        up     10:00:05.456  Established   \n\
+            lvsprov_peer1 BGP     ---        start  10:00:05.456  Active        Socket: Connection refused\n";
+        let p = parse(&out.lines().collect::<Vec<_>>());
+        assert_eq!(p.len(), 4);
+        assert_eq!((p[1].name.as_str(), p[1].is_up()), ("lvsprov_vip0", false));
+        assert_eq!(
+            (p[2].proto.as_str(), p[2].info.as_str()),
+            ("BGP", "Established")
+        );
+        assert_eq!(p[3].info, "Active Socket: Connection refused");
+    }
+}

@@ -1,0 +1,111 @@
+//! ECMP: a director serves a VIP's clients only while the routers have its route, so `verify`
+//! asks its BIRD whether the session with each router is established and the VIP's announcement
+//! enabled (lvsprov-announce enables it while the director can serve; a drained director must
+//! have withdrawn it).
+
+use super::{check, listed, Check};
+use crate::facts::bgp::Protocol;
+use crate::inventory::{Ecmp, Vip};
+
+/// `director`'s announcement of the `i`th VIP to every router, from its `birdc show protocols`.
+pub fn announces(
+    director: &str,
+    ecmp: &Ecmp,
+    (i, vip): (usize, Vip),
+    protocols: &[Protocol],
+    drained: bool,
+) -> Check {
+    let state = |name: &str| protocols.iter().find(|p| p.name == name);
+    let mut wrong: Vec<String> = Vec::new();
+    for (n, r) in ecmp.routers.iter().enumerate() {
+        match state(&Ecmp::peer_protocol(n)) {
+            Some(p) if p.is_up() && p.info.starts_with("Established") => {}
+            Some(p) => wrong.push(format!(
+                "session with {}: {} {}",
+                r.address, p.state, p.info
+            )),
+            None => wrong.push(format!("no session with {} in BIRD", r.address)),
+        }
+    }
+    let announced = state(&Ecmp::vip_protocol(i)).is_some_and(Protocol::is_up);
+    if announced == drained {
+        wrong.push(if announced {
+            format!("{vip} still announced")
+        } else {
+            format!("{vip} not announced")
+        });
+    }
+    let routers: Vec<String> = ecmp.routers.iter().map(|r| r.address.to_string()).collect();
+    let (name, expected) = if drained {
+        (
+            format!("{director} (drained) withdrew {vip}"),
+            "sessions established, the VIP withdrawn".to_string(),
+        )
+    } else {
+        (
+            format!("{director} announces {vip} by BGP"),
+            format!(
+                "established with {} and the VIP announced",
+                routers.join(", ")
+            ),
+        )
+    };
+    check(
+        name,
+        wrong.is_empty(),
+        expected,
+        listed(&wrong, "as expected"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Router;
+
+    fn p(name: &str, state: &str, info: &str) -> Protocol {
+        Protocol {
+            name: name.into(),
+            proto: "x".into(),
+            state: state.into(),
+            info: info.into(),
+        }
+    }
+
+    #[test]
+    fn an_announcement_needs_every_session_and_the_vip_enabled() {
+        let ecmp = Ecmp {
+            asn: 65010,
+            routers: vec![Router {
+                address: "192.168.100.254".parse().unwrap(),
+                asn: 65000,
+                bfd: false,
+            }],
+            quorum: 1,
+            hold_time: 9,
+        };
+        let vip = (0, Vip("192.168.100.10".parse().unwrap()));
+        let good = [
+            p("lvsprov_peer0", "up", "Established"),
+            p("lvsprov_vip0", "up", ""),
+        ];
+        assert!(announces("lvs01", &ecmp, vip, &good, false).ok);
+        assert!(!announces("lvs01", &ecmp, vip, &good, true).ok);
+        let down = [
+            p(
+                "lvsprov_peer0",
+                "start",
+                "Active Socket: Connection refused",
+            ),
+            p("lvsprov_vip0", "up", ""),
+        ];
+        let c = announces("lvs01", &ecmp, vip, &down, false);
+        assert!(!c.ok && c.seen.contains("Connection refused"), "{c:?}");
+        let withdrawn = [
+            p("lvsprov_peer0", "up", "Established"),
+            p("lvsprov_vip0", "down", ""),
+        ];
+        assert!(announces("lvs01", &ecmp, vip, &withdrawn, true).ok);
+        assert!(!announces("lvs01", &ecmp, vip, &[], false).ok);
+    }
+}
