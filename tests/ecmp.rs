@@ -6,6 +6,8 @@
 mod common;
 
 use common::plan::{find, inventory, names, plan_for, problems, recorded, refused_once};
+use lvsprov::commands::status::build;
+use lvsprov::facts::Facts;
 use lvsprov::plan::Mode;
 use serde_json::json;
 
@@ -158,4 +160,70 @@ fn what_ecmp_cannot_be_is_refused_with_its_path() {
     for (edit, start) in cases {
         refused_once(INV, none, edit, start);
     }
+}
+
+/// `status` of an ECMP cluster: each director's BGP sessions and the VIPs it announces; two
+/// directors announcing a VIP is the point, not a split brain; a session down is a problem.
+#[test]
+fn status_shows_each_directors_sessions_and_announcements() {
+    let inv = inventory(INV);
+    let bird = |session: &str, vip: &str| {
+        let out = format!(
+            "BIRD 2.0.12 ready.\nName Proto Table State Since Info\n\
+             lvsprov_vip0 Static master4 {vip} 10:00:00.000\n\
+             lvsprov_peer0 BGP --- {session}\n"
+        );
+        let mut f = debian_director();
+        f.bgp = lvsprov::facts::bgp::parse(&out.lines().collect::<Vec<_>>());
+        f
+    };
+    let seen = |a: Facts, b: Facts| {
+        vec![
+            (inv.host("lvs01").unwrap().clone(), Ok(a)),
+            (inv.host("lvs02").unwrap().clone(), Ok(b)),
+        ]
+    };
+    let both = build(
+        &inv,
+        &seen(
+            bird("up 10:00:00.000 Established", "up"),
+            bird("up 10:00:00.000 Established", "up"),
+        ),
+    );
+    for d in &both.directors {
+        assert_eq!(d.holds, ["192.168.100.10"], "{}", both.human());
+        assert_eq!(d.bgp["192.168.100.254"], "Established");
+    }
+    assert!(
+        !both.problems.iter().any(|p| p.contains("split brain")),
+        "{:?}",
+        both.problems
+    );
+    assert!(
+        both.human()
+            .contains("BGP [192.168.100.254 Established], announces [192.168.100.10]"),
+        "{}",
+        both.human()
+    );
+    let one = build(
+        &inv,
+        &seen(
+            bird("up 10:00:00.000 Established", "up"),
+            bird(
+                "start 10:00:00.000 Active Socket: Connection refused",
+                "down",
+            ),
+        ),
+    );
+    assert!(one.directors[1].holds.is_empty());
+    assert!(
+        one.problems
+            .iter()
+            .any(|p| p.starts_with("lvs02: BGP session with 192.168.100.254 is Active")),
+        "{:?}",
+        one.problems
+    );
+    assert!(one.prometheus().contains(
+        "lvsprov_bgp_session_established{director=\"lvs02\",router=\"192.168.100.254\"} 0"
+    ));
 }

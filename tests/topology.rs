@@ -93,3 +93,47 @@ fn the_container_inventory_is_the_lab_inventory_live_only() {
     containers.as_object_mut().unwrap().remove("persist");
     assert_eq!(containers, read("inventories/lab.json"));
 }
+
+/// The ECMP inventory is the lab's cluster in ECMP mode: the same hosts and VIP, the lab's router
+/// (docker/topology's `router`) with the AS numbers the real-kernel lab configures on it.
+#[test]
+fn the_ecmp_inventory_is_the_lab_inventory_behind_the_labs_router() {
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(repo().join(f)).unwrap()).unwrap()
+    };
+    let (lab, ecmp) = (
+        read("inventories/lab.json"),
+        read("inventories/lab-ecmp.json"),
+    );
+    for group in ["real_servers", "services"] {
+        let names = |v: &Value| -> Vec<(Value, Value)> {
+            v[group]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| (h["name"].clone(), h["vip"].clone()))
+                .collect()
+        };
+        assert_eq!(names(&lab), names(&ecmp), "{group}");
+    }
+    let dirs = |v: &Value| -> Vec<Value> {
+        v["directors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["address"].clone())
+            .collect()
+    };
+    assert_eq!(dirs(&lab), dirs(&ecmp));
+    let router = &ecmp["ecmp"]["routers"][0];
+    assert_eq!(router["address"], common::addr("rtr01"));
+    let lab_script = std::fs::read_to_string(repo().join("docker/vm/lab")).unwrap();
+    let asns = format!(
+        "router_asn={} directors_asn={}",
+        router["asn"], ecmp["ecmp"]["asn"]
+    );
+    assert!(
+        lab_script.contains(&asns),
+        "docker/vm/lab should say {asns}"
+    );
+}

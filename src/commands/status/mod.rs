@@ -3,6 +3,8 @@
 //! each director's VRRP state, each real server's weight, connections and rates as the holder's
 //! IPVS sees them, the check's verdict, drain marks, sync, and one health line on top.
 
+mod bgp;
+
 use super::{load, print_line, runtime, usage, Common, Output};
 use crate::exit::Exit;
 use crate::facts::live::Live;
@@ -200,7 +202,7 @@ fn director(
         })
         .collect();
     if let Some(e) = &inv.ecmp {
-        announced(inv, e, f, &mut d, problems);
+        bgp::announced(inv, e, f, &mut d, problems);
     }
     d.sync_daemons = f.sync_daemons.keys().cloned().collect();
     d.drained = f.drained.iter().cloned().collect();
@@ -236,39 +238,6 @@ fn director(
         }
     }
     d
-}
-
-/// ECMP: what the director announces (its BIRD's VIP protocols that are up) and its sessions.
-fn announced(
-    inv: &Inventory,
-    e: &crate::inventory::Ecmp,
-    f: &Facts,
-    d: &mut DirectorStatus,
-    problems: &mut Vec<String>,
-) {
-    let up = |name: &str| f.bgp.iter().any(|p| p.name == name && p.is_up());
-    d.holds = inv
-        .vips()
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| up(&crate::inventory::Ecmp::vip_protocol(*i)))
-        .map(|(_, v)| v.to_string())
-        .collect();
-    for (i, r) in e.routers.iter().enumerate() {
-        let name = crate::inventory::Ecmp::peer_protocol(i);
-        let state = match f.bgp.iter().find(|p| p.name == name) {
-            Some(p) if p.info.is_empty() => p.state.clone(),
-            Some(p) => p.info.clone(),
-            None => "no session".into(),
-        };
-        if state != "Established" {
-            problems.push(format!(
-                "{}: BGP session with {} is {state} (`birdc show protocols all` there; is the router peering with it?)",
-                d.name, r.address
-            ));
-        }
-        d.bgp.insert(r.address.to_string(), state);
-    }
 }
 
 fn service(
