@@ -94,7 +94,9 @@ wait_paths() { # N SECS
 # New connections DIRECTOR's IPVS has scheduled for the VIP's port 80 since its service began.
 conns() { on $1 ipvsadm -Ln --stats --exact | awk -v v="$lab_vip:80" '$1 == "TCP" && $2 == v { print $3 }'; }
 # COUNT new connections through the VIP, one at a time: prints failed=N and each director's share.
+# The counters reach ipvsadm every 2 s (IPVS's estimator sums them from each CPU's), so each
+# reading waits out one period after the traffic before it.
 split() { # COUNT
-  local a1 a2 f; a1=$(conns lvs01); a2=$(conns lvs02)
+  local a1 a2 f; sleep 2.5; a1=$(conns lvs01); a2=$(conns lvs02)
   f=$(for i in $(seq $1); do curl -s -m 3 -o /dev/null http://$lab_vip/ || echo x; done | wc -l)
-  echo "failed=$f lvs01=$(( $(conns lvs01) - a1 )) lvs02=$(( $(conns lvs02) - a2 ))"; }
+  sleep 2.5; echo "failed=$f lvs01=$(( $(conns lvs01) - a1 )) lvs02=$(( $(conns lvs02) - a2 ))"; }
