@@ -80,7 +80,9 @@ pub async fn arp_answers(ip: IpAddr) -> Vec<String> {
             }
         }
     }
-    if macs.is_empty() {
+    // Nobody answered: the neighbour cache may still know who did. Not when the VIP is routed
+    // through a gateway (ECMP): then an entry is left from before, and no host here resolves it.
+    if macs.is_empty() && after(&route, "via").is_none() {
         if let Some(m) = after(&output("ip", &["neigh", "show", &ip_s]).await, "lladdr") {
             macs.insert(m.to_lowercase());
         }
