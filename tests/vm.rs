@@ -1744,6 +1744,11 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
     ] {
         assert!(names.contains(&want), "{want} not in {names:?}");
     }
+    let check = vm.lvsprov(&format!("check {ecmp}")).json();
+    assert_eq!(
+        check["summary"]["changes"], 0,
+        "a second `up` would change nothing: {check}"
+    );
     // 200 new connections, as each director's IPVS counted them.
     let split = vm.sh("split 200").ok();
     eprintln!("200 new connections: {}", split.out.trim());

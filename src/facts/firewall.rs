@@ -28,7 +28,7 @@ pub fn fragment() -> Script {
          elif command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'; then echo ufw; ufw status | awk '/ALLOW/{{print $1}}'\n\
          elif command -v nft >/dev/null && c=$(nft list chains 2>/dev/null | while read -r w1 w2 w3 rest; do case $w1 in (table) t=\"$w2 $w3\" ;; (chain) ch=$w2 ;; esac; \
              case \" $w1 $w2 $w3 $rest \" in (*' hook input '*'policy drop'*) echo \"$t $ch\"; break ;; esac; done) && [ -n \"$c\" ]; then \
-           echo \"nftables $c\"; nft list chain $(echo $c | cut -d' ' -f1,2) lvsprov 2>/dev/null | awk '$2==\"dport\"{{print $3\"/\"$1}} $1==\"ip\" && $2==\"protocol\"{{print $3}} $1==\"ip\" && $2==\"saddr\" && $5==\"protocol\"{{print \"vrrp from \"$3}}'; \
+           echo \"nftables $c\"; nft list chain $(echo $c | cut -d' ' -f1,2) lvsprov 2>/dev/null | awk '$2==\"dport\"{{print $3\"/\"$1}} $1==\"ip\" && $2==\"protocol\"{{print $3}} $1==\"ip\" && $2==\"saddr\" && $5==\"protocol\"{{print \"vrrp from \"$3}} $1==\"ip\" && $2==\"saddr\" && $5==\"dport\"{{print $6\"/\"$4\" from \"$3}}'; \
            nft list chain $c 2>/dev/null | grep -q 'jump lvsprov' && echo @jump\n\
          else echo none; fi")
 }
