@@ -145,7 +145,7 @@ pub fn run(a: DrainArgs, on: bool) -> Exit {
         let host = inv.host(&a.host).expect("checked above").clone();
         let limit = Duration::from_secs(a.drain_timeout);
         report.drain = Some(if director && inv.ecmp.is_some() {
-            rt.block_on(drain_wait::wait_director_ecmp(&host, &fleet, limit))
+            rt.block_on(drain_wait::wait_director_ecmp(&inv, &host, &fleet, limit))
         } else if director {
             rt.block_on(drain_wait::wait_director(&inv, &host, &fleet, limit))
         } else {

@@ -213,8 +213,18 @@ pub async fn wait_director(
 /// After `drain DIRECTOR` of an ECMP director (its announcer withdraws its VIPs): waits until it
 /// announces none and no packet for them reached it in 2 s (the routers send its flows, old and
 /// new, to the other directors, which take them up on the same real servers).
-pub async fn wait_director_ecmp(host: &Host, opts: &FleetOptions, limit: Duration) -> DrainWait {
+pub async fn wait_director_ecmp(
+    inv: &Inventory,
+    host: &Host,
+    opts: &FleetOptions,
+    limit: Duration,
+) -> DrainWait {
     let started = Instant::now();
+    let names: Vec<String> = inv
+        .vips()
+        .into_iter()
+        .map(|v| inv.vip_protocol(v))
+        .collect();
     let stats = "ipvsadm -Ln --stats --exact";
     let script = (
         sh!(
@@ -224,21 +234,13 @@ pub async fn wait_director_ecmp(host: &Host, opts: &FleetOptions, limit: Duratio
         ),
         Counted::Announced,
     );
-    let count = |out: &str| {
-        let (announced, arriving) = announced_and_arriving(out);
-        announced.len() as u64 + arriving
+    let count = move |out: &str| {
+        let (announced, arriving) = announced_and_arriving(out, &names);
+        announced as u64 + arriving
     };
     let mut errors = Vec::new();
     let mut last = String::new();
-    for (_, r) in poll(
-        vec![host.clone()],
-        opts,
-        started + limit,
-        script.clone(),
-        count,
-    )
-    .await
-    {
+    for (_, r) in poll(vec![host.clone()], opts, started + limit, script, count).await {
         match r {
             Ok(Left(0, _)) => {}
             Ok(_) => last = "still announced or still reached by packets".into(),
@@ -260,17 +262,17 @@ pub async fn wait_director_ecmp(host: &Host, opts: &FleetOptions, limit: Duratio
     }
 }
 
-/// From the wait's script: the VIP announcements BIRD still runs, and the packets the director's
-/// IPVS services received between its two readings.
-fn announced_and_arriving(out: &str) -> (Vec<String>, u64) {
+/// From the wait's script: how many of the VIP announcements `names` BIRD still runs, and the
+/// packets the director's IPVS services received between its two readings.
+fn announced_and_arriving(out: &str, names: &[String]) -> (usize, u64) {
     let text = format!("@@bird\n{out}");
     let sec = crate::facts::sections(&text);
     let get = |k: &str| sec.get(k).cloned().unwrap_or_default();
-    let announced = crate::facts::bgp::parse(&get("bird"))
-        .into_iter()
-        .filter(|p| p.name.starts_with("lvsprov_vip") && p.is_up())
-        .map(|p| p.name)
-        .collect();
+    let protocols = crate::facts::bgp::parse(&get("bird"));
+    let announced = names
+        .iter()
+        .filter(|n| crate::facts::bgp::announced(&protocols, n))
+        .count();
     let packets = |k: &str| -> u64 {
         crate::ipvs::stats::five(&get(k).join("\n"))
             .iter()
@@ -313,6 +315,7 @@ mod tests {
 
     #[test]
     fn an_ecmp_director_is_drained_once_withdrawn_and_no_packet_arrives() {
+        let names = ["lvsprov_vip0".to_string()];
         let stats = |pkts: u64| {
             format!(
                 "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n\
@@ -331,11 +334,8 @@ mod tests {
                 stats(b)
             )
         };
-        assert_eq!(
-            announced_and_arriving(&out("up", 10, 10)),
-            (vec!["lvsprov_vip0".to_string()], 0)
-        );
-        assert_eq!(announced_and_arriving(&out("down", 10, 17)), (vec![], 7));
-        assert_eq!(announced_and_arriving(&out("down", 17, 17)), (vec![], 0));
+        assert_eq!(announced_and_arriving(&out("up", 10, 10), &names), (1, 0));
+        assert_eq!(announced_and_arriving(&out("down", 10, 17), &names), (0, 7));
+        assert_eq!(announced_and_arriving(&out("down", 17, 17), &names), (0, 0));
     }
 }

@@ -24,6 +24,21 @@ impl Protocol {
     }
 }
 
+/// The state of BGP session `name` as people read it: `Established`, else what BIRD says it is
+/// doing (`Active Socket: Connection refused`), or `no session` when BIRD has none by that name.
+pub fn session(protocols: &[Protocol], name: &str) -> String {
+    match protocols.iter().find(|p| p.name == name) {
+        Some(p) if p.info.is_empty() => p.state.clone(),
+        Some(p) => p.info.clone(),
+        None => "no session".into(),
+    }
+}
+
+/// Whether announcement `name` (a VIP's static protocol) is enabled.
+pub fn announced(protocols: &[Protocol], name: &str) -> bool {
+    protocols.iter().any(|p| p.name == name && p.is_up())
+}
+
 pub fn fragment() -> Script {
     Script::lit("if command -v birdc >/dev/null; then birdc show protocols 2>/dev/null; fi; true")
 }

@@ -74,9 +74,13 @@ impl Ecmp {
     pub fn peer_protocol(i: usize) -> String {
         format!("lvsprov_peer{i}")
     }
+}
 
-    /// BIRD's name for the announcement of the `i`th VIP (`Inventory::vips`' order).
-    pub fn vip_protocol(i: usize) -> String {
+impl super::Inventory {
+    /// BIRD's name for `vip`'s announcement (bird.conf, the announcer, `verify`, `status`): by
+    /// its place among the VIPs.
+    pub fn vip_protocol(&self, vip: super::Vip) -> String {
+        let i = self.vips().iter().position(|v| *v == vip).unwrap_or(0);
         format!("lvsprov_vip{i}")
     }
 }

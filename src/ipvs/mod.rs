@@ -31,6 +31,15 @@ impl Proto {
             Proto::Sctp => "--sctp-service",
         }
     }
+
+    /// The word `ipvsadm -Ln` prints (read back by [`proto_word`]).
+    pub fn word(self) -> &'static str {
+        match self {
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+            Proto::Sctp => "SCTP",
+        }
+    }
 }
 
 /// What a virtual service is known by.
@@ -39,6 +48,16 @@ pub enum Key {
     Addr(Proto, SocketAddr),
     /// `-f MARK`: every packet the firewall marked so, whatever its port.
     Mark(u32),
+}
+
+impl Key {
+    /// As `ipvsadm -Ln` lists it (its first two words): `TCP 192.168.100.10:80`, `FWM 1`.
+    pub fn listed(&self) -> String {
+        match self {
+            Key::Addr(p, a) => format!("{} {a}", p.word()),
+            Key::Mark(m) => format!("FWM {m}"),
+        }
+    }
 }
 
 impl fmt::Display for Key {

@@ -2,7 +2,8 @@
 //! announces it and the IPVS services that must be able to serve it (`lvsprov-announce` enables
 //! the protocol while they can). Apart from `context` so that the VRRP shape reads as before.
 
-use crate::inventory::{Ecmp, Inventory, Keepalived, Protocol, Service, VrrpHooks};
+use crate::inventory::{Ecmp, Inventory, Keepalived, VrrpHooks};
+use crate::resources::ipvs::VirtualService;
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -36,28 +37,18 @@ struct Announced {
     services: Vec<String>,
 }
 
-/// The name `ipvsadm -Ln` gives a service: its first two words.
-fn table_key(s: &Service) -> String {
-    match (s.fwmark, s.protocol) {
-        (Some(mark), _) => format!("FWM {mark}"),
-        (None, Protocol::Tcp) => format!("TCP {}:{}", s.vip, s.port),
-        (None, Protocol::Udp) => format!("UDP {}:{}", s.vip, s.port),
-    }
-}
-
 pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
     let vips = inv
         .vips()
         .into_iter()
-        .enumerate()
-        .map(|(i, vip)| Announced {
+        .map(|vip| Announced {
             vip: vip.to_string(),
-            name: Ecmp::vip_protocol(i),
+            name: inv.vip_protocol(vip),
             services: inv
                 .services
                 .iter()
                 .filter(|s| s.vip == vip)
-                .map(table_key)
+                .map(|s| VirtualService::from(s).key().listed())
                 .collect(),
         })
         .collect();

@@ -194,10 +194,10 @@ fn directors(scope: &Scope) -> Vec<Check> {
             out.push(ipvs_table::run(&d.host.name, &d.facts.ipvs, svc, &as_run));
         }
         if let Some(ecmp) = &scope.inv.ecmp {
-            let i = scope.inv.vips().iter().position(|v| *v == svc.vip);
+            let announcement = scope.inv.vip_protocol(svc.vip);
             for d in scope.directors() {
                 let drained = d.facts.drained.contains(&d.host.name);
-                let vip = (i.unwrap_or(0), svc.vip);
+                let vip = (svc.vip, announcement.as_str());
                 out.push(bgp::announces(
                     &d.host.name,
                     ecmp,

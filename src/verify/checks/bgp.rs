@@ -4,30 +4,25 @@
 //! have withdrawn it).
 
 use super::{check, listed, Check};
-use crate::facts::bgp::Protocol;
+use crate::facts::bgp::{self, Protocol};
 use crate::inventory::{Ecmp, Vip};
 
-/// `director`'s announcement of the `i`th VIP to every router, from its `birdc show protocols`.
+/// `director`'s announcement of `vip` (BIRD's protocol `announcement`) to every router, from its `birdc show protocols`.
 pub fn announces(
     director: &str,
     ecmp: &Ecmp,
-    (i, vip): (usize, Vip),
+    (vip, announcement): (Vip, &str),
     protocols: &[Protocol],
     drained: bool,
 ) -> Check {
-    let state = |name: &str| protocols.iter().find(|p| p.name == name);
     let mut wrong: Vec<String> = Vec::new();
     for (n, r) in ecmp.routers.iter().enumerate() {
-        match state(&Ecmp::peer_protocol(n)) {
-            Some(p) if p.is_up() && p.info.starts_with("Established") => {}
-            Some(p) => wrong.push(format!(
-                "session with {}: {} {}",
-                r.address, p.state, p.info
-            )),
-            None => wrong.push(format!("no session with {} in BIRD", r.address)),
+        let state = bgp::session(protocols, &Ecmp::peer_protocol(n));
+        if state != "Established" {
+            wrong.push(format!("session with {}: {state}", r.address));
         }
     }
-    let announced = state(&Ecmp::vip_protocol(i)).is_some_and(Protocol::is_up);
+    let announced = bgp::announced(protocols, announcement);
     if announced == drained {
         wrong.push(if announced {
             format!("{vip} still announced")
@@ -84,7 +79,7 @@ mod tests {
             quorum: 1,
             hold_time: 9,
         };
-        let vip = (0, Vip("192.168.100.10".parse().unwrap()));
+        let vip = (Vip("192.168.100.10".parse().unwrap()), "lvsprov_vip0");
         let good = [
             p("lvsprov_peer0", "up", "Established"),
             p("lvsprov_vip0", "up", ""),
