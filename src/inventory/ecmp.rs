@@ -137,19 +137,14 @@ impl Validator {
         seen: &[Router],
     ) -> Option<Router> {
         let at = format!("$.ecmp.routers[{i}]");
-        let Ok(address) = r.address.parse::<Ipv4Addr>() else {
-            self.problem(
-                format!("{at}.address"),
-                format!(
-                    "{:?} is not an IPv4 address, e.g. \"192.168.100.254\"",
-                    r.address
-                ),
-            );
-            return None;
-        };
-        if let Some(net) = network.filter(|n| !n.contains(&address)) {
-            self.problem(format!("{at}.address"), format!("{address} is outside $.network {net}; the directors peer with their routers directly, on the one segment"));
-        }
+        let why = "the directors peer with their routers directly, on the one segment";
+        let address = self.address_on(
+            &format!("{at}.address"),
+            &r.address,
+            "192.168.100.254",
+            network,
+            why,
+        )?;
         if let Some(h) = hosts.iter().find(|h| h.address == address) {
             self.problem(
                 format!("{at}.address"),

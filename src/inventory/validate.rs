@@ -161,6 +161,29 @@ impl Validator {
         }
     }
 
+    /// An IPv4 address inside `$.network`, or the problem said at `at` (`why`: what needs it
+    /// there); None when it is no address at all.
+    pub(super) fn address_on(
+        &mut self,
+        at: &str,
+        text: &str,
+        example: &str,
+        network: Option<Ipv4Net>,
+        why: &str,
+    ) -> Option<Ipv4Addr> {
+        let Ok(address) = text.parse::<Ipv4Addr>() else {
+            self.problem(
+                at,
+                format!("{text:?} is not an IPv4 address, e.g. \"{example}\""),
+            );
+            return None;
+        };
+        if let Some(net) = network.filter(|n| !n.contains(&address)) {
+            self.problem(at, format!("{address} is outside $.network {net}; {why}"));
+        }
+        Some(address)
+    }
+
     fn user(&mut self, at: &str, ssh: &RawSsh) {
         if let Some(u) = &ssh.user {
             if !valid_user(u) {
@@ -219,19 +242,14 @@ impl Validator {
                 ),
             );
         }
-        let Ok(address) = h.address.parse::<Ipv4Addr>() else {
-            self.problem(
-                format!("{at}.address"),
-                format!(
-                    "{:?} is not an IPv4 address, e.g. \"192.168.100.201\"",
-                    h.address
-                ),
-            );
-            return None;
-        };
-        if let Some(net) = network.filter(|n| !n.contains(&address)) {
-            self.problem(format!("{at}.address"), format!("{address} is outside $.network {net}; LVS-DR needs directors and real servers on one L2 segment"));
-        }
+        let on_segment = "LVS-DR needs directors and real servers on one L2 segment";
+        let address = self.address_on(
+            &format!("{at}.address"),
+            &h.address,
+            "192.168.100.201",
+            network,
+            on_segment,
+        )?;
         if let Some(nic) = h.nic.as_ref().filter(|n| !valid_ifname(n)) {
             self.problem(format!("{at}.nic"), format!("{nic:?} is not an interface name, e.g. \"eth0\"; or leave it out to use the NIC whose subnet holds the VIP"));
         }
