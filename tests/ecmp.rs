@@ -83,6 +83,47 @@ fn a_director_announces_the_vip_from_lo_and_runs_no_vrrp() {
     );
 }
 
+/// Debian's bird2 ships `/etc/bird/bird.conf`; lvsprov keeps a copy before it first writes it.
+/// A VRRP cluster's `up` (which retires ECMP's BIRD config) and any `down` leave the package's
+/// file alone when lvsprov never wrote it: removed, BIRD's next reload fails (`down` of an ECMP
+/// cluster on hosts an earlier VRRP `up` had stripped of it failed on `Job for bird.service failed`).
+#[test]
+fn the_packages_bird_conf_is_left_alone_unless_lvsprov_wrote_it() {
+    let bird = "/etc/bird/bird.conf";
+    let mut facts = debian_director();
+    facts.files.insert(
+        bird.into(),
+        lvsprov::facts::files::FileFact::from_bytes(
+            "640",
+            b"log syslog all;\nprotocol device {\n}\n",
+        ),
+    );
+    let down = Mode::Down(Default::default());
+    for (inv, mode) in [
+        ("inventories/lab.json", Mode::Up),
+        ("inventories/lab.json", down.clone()),
+        (INV, down.clone()),
+    ] {
+        let plan = plan_for(&inventory(inv), "lvs02", &facts, mode).unwrap();
+        assert!(
+            !names(&plan).contains(&format!("file {bird}")),
+            "{inv}: {:#?}",
+            names(&plan)
+        );
+    }
+    // Written by an ECMP `up` (a copy kept), `down` and a VRRP `up` put the package's back.
+    facts.backups.insert(bird.into());
+    for (inv, mode) in [("inventories/lab.json", Mode::Up), (INV, down)] {
+        let plan = plan_for(&inventory(inv), "lvs02", &facts, mode).unwrap();
+        let c = find(&plan, &format!("file {bird}"));
+        assert!(
+            c.diff.contains("restored to the copy kept"),
+            "{inv}: {}",
+            c.diff
+        );
+    }
+}
+
 #[test]
 fn real_servers_are_as_in_any_lvs_dr_cluster() {
     let ecmp = plan_for(

@@ -382,6 +382,10 @@ fn defect_6_the_vip_unit_follows_networkmanager_and_is_disabled_before_removal()
         "/etc/systemd/system/lvsprov-vip.service".into(),
         facts::FileFact::new("644", "an older unit\n"),
     );
+    // lvsprov wrote it: a mark that there was none before is kept for `down`.
+    installed
+        .backups
+        .insert("/etc/systemd/system/lvsprov-vip.service".into());
     installed.services.insert(
         "lvsprov-vip".into(),
         facts::ServiceFact {

@@ -224,19 +224,17 @@ pub fn plan_file(
     }
 }
 
-/// Plans the removal of a file lvsprov wrote (or its return to what it was before).
+/// Plans the removal of a file lvsprov wrote (or its return to what it was before). A file with
+/// no record of what was there before lvsprov's first write (a copy, or a mark that there was
+/// none) is not lvsprov's: the package's `/etc/bird/bird.conf` on a VRRP director that never ran
+/// ECMP, or a file `down` already gave back. Removing it would break the package's service.
 pub fn plan_file_down(path: &str, facts: &Facts) -> Option<Change> {
-    let current = facts.files.get(path);
-    let had_backup = facts.backups.contains(path);
-    if current.is_none() && !had_backup {
+    if !facts.backups.contains(path) {
         return None;
     }
+    let current = facts.files.get(path);
     let before = secret::mask(current.map(|f| f.content.as_str()).unwrap_or(""));
-    let d = if had_backup {
-        format!("{path}: restored to the copy kept before the first `lvsprov up` (or removed if there was none)\n{}", diff(path, &before, ""))
-    } else {
-        diff(path, &before, "")
-    };
+    let d = format!("{path}: restored to the copy kept before the first `lvsprov up` (or removed if there was none)\n{}", diff(path, &before, ""));
     Some(Change::new(
         format!("file {path}"),
         Action::Delete,
