@@ -41,7 +41,7 @@ pub fn parent(path: &str) -> &str {
 #[derive(Debug, Clone, Copy)]
 pub enum Mode<'a> {
     Set(&'a str),
-    /// The existing file's mode, or this one for a new file.
+    /// The existing file's mode and owner, or this mode (and root) for a new file.
     KeepOr(&'static str),
 }
 
@@ -72,8 +72,11 @@ pub fn atomic_write_checked(
                 new_temp(dir, "0600"),
                 new_temp(dir, m)
             ),
+            // Its owner too: a package's file read by a service's own user (bird2's bird.conf,
+            // bird:bird 0640, read by BIRD as `bird`) stays readable to it and to no one else.
             sh!(
-                "if [ -e {} ]; then chmod --reference={} \"$t\"; fi",
+                "if [ -e {} ]; then chmod --reference={} \"$t\"; chown --reference={} \"$t\"; fi",
+                path,
                 path,
                 path
             ),

@@ -9,8 +9,34 @@ use std::borrow::Cow;
 /// What a secret reads as wherever lvsprov shows text.
 pub const MASK: &str = "********";
 
-/// The keywords whose value is a secret: keepalived's VRRP password.
-const KEYWORDS: [&str; 1] = ["auth_pass"];
+/// The keywords whose value is a secret: keepalived's VRRP password, BIRD's BGP session password.
+const KEYWORDS: [&str; 2] = ["auth_pass", "password"];
+
+/// A secret the inventory holds: printed (`{:?}`) and serialised as [`MASK`], so a debug line or
+/// a JSON view of the inventory cannot carry it; a template gets it through [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(MASK)
+    }
+}
 
 /// `text` with the value of every secret line masked; borrowed when there is none.
 pub fn mask(text: &str) -> Cow<'_, str> {
@@ -64,5 +90,14 @@ mod tests {
             "auth_passes 1\nauth_pass\n"
         );
         assert_eq!(mask("# no auth_pass here 1"), "# no auth_pass here 1");
+        assert_eq!(
+            mask("    password \"s3cret\";\n    passwords 1\n"),
+            "    password ********\n    passwords 1\n"
+        );
+        let s = super::Secret::new("s3cret".into());
+        assert_eq!(
+            format!("{s:?} {}", serde_json::json!(s)),
+            "******** \"********\""
+        );
     }
 }

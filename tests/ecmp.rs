@@ -101,8 +101,8 @@ fn the_packages_bird_conf_is_left_alone_unless_lvsprov_wrote_it() {
     let down = Mode::Down(Default::default());
     for (inv, mode) in [
         ("inventories/lab.json", Mode::Up),
-        ("inventories/lab.json", down.clone()),
-        (INV, down.clone()),
+        ("inventories/lab.json", down),
+        (INV, down),
     ] {
         let plan = plan_for(&inventory(inv), "lvs02", &facts, mode).unwrap();
         assert!(
@@ -122,6 +122,37 @@ fn the_packages_bird_conf_is_left_alone_unless_lvsprov_wrote_it() {
             c.diff
         );
     }
+}
+
+/// A BGP session's password is in bird.conf and nowhere lvsprov shows text: the diff and the
+/// script as `--show-scripts` prints it carry the mask; bird.conf keeps bird2's owner and mode
+/// (bird:bird 0640), so only BIRD reads it.
+#[test]
+fn a_sessions_password_reaches_bird_conf_only() {
+    let text = std::fs::read_to_string(common::repo().join(INV)).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["ecmp"]["routers"][0]["password"] = "s3cret-Pw".into();
+    let inv = lvsprov::inventory::parse(&v.to_string()).unwrap();
+    assert!(!format!("{:?}", inv.ecmp).contains("s3cret-Pw"));
+    let d = plan_for(&inv, "lvs02", &debian_director(), Mode::Up).unwrap();
+    let bird = find(&d, "file /etc/bird/bird.conf");
+    let shown = lvsprov::secret::mask(bird.script.as_str());
+    assert!(bird.script.as_str().contains("    password \"s3cret-Pw\";"));
+    assert!(
+        bird.diff.contains("+    password ********\n"),
+        "{}",
+        bird.diff
+    );
+    assert!(
+        !bird.diff.contains("s3cret")
+            && !shown.contains("s3cret")
+            && shown.contains("password ********"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("chown --reference=/etc/bird/bird.conf"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -160,7 +191,11 @@ fn what_ecmp_cannot_be_is_refused_with_its_path() {
     let none = |_: &mut serde_json::Value| {};
     assert_eq!(problems(INV, none), Vec::<String>::new());
     type Edit = &'static dyn Fn(&mut serde_json::Value);
-    let cases: [(Edit, &str); 9] = [
+    let cases: [(Edit, &str); 10] = [
+        (
+            &|v| v["ecmp"]["routers"][0]["password"] = "two words".into(),
+            "$.ecmp.routers[0].password: give 1 to 80 printable characters",
+        ),
         (
             &|v| v["keepalived"] = json!({"virtual_router_id": 51, "auth_pass": "x"}),
             "$.keepalived: ECMP directors run no VRRP",
@@ -267,4 +302,32 @@ fn status_shows_each_directors_sessions_and_announcements() {
     assert!(one.prometheus().contains(
         "lvsprov_bgp_session_established{director=\"lvs02\",router=\"192.168.100.254\"} 0"
     ));
+
+    // Each director counts the flows the routers gave it: the service's numbers are the sum.
+    let counted = |conns: u64, web01: (u64, u64, u64)| {
+        let (active, inactive, total) = web01;
+        let table = format!(
+            "IP Virtual Server version 1.2.1 (size=4096)\n\
+             TCP  192.168.100.10:80 mh (mh-port)\n  -> 192.168.100.201:80 Route 1 {active} {inactive}\n"
+        );
+        let stats = format!(
+            "TCP  192.168.100.10:80 {conns} 10 0 100 0\n  -> 192.168.100.201:80 {total} 10 0 100 0\n"
+        );
+        let mut f = bird("up 10:00:00.000 Established", "up");
+        let list: Vec<&str> = ["read"].into_iter().chain(table.lines()).collect();
+        let stats: Vec<&str> = stats.lines().collect();
+        f.live = lvsprov::facts::live::parse(&list, &stats, &[], &["1"], &["active"]);
+        f
+    };
+    let summed = build(&inv, &seen(counted(12, (2, 5, 7)), counted(8, (1, 4, 5))));
+    let web01 = &summed.services[0].real_servers[0];
+    assert_eq!(
+        (
+            summed.services[0].conns_total,
+            web01.active,
+            web01.inactive,
+            web01.conns_total
+        ),
+        (20, 3, 9, 12)
+    );
 }

@@ -147,10 +147,15 @@ fn changes(inv: &inventory::Inventory, name: &str, f: &Facts) -> Vec<Change> {
 /// The plan for `name` on `f` leaves keepalived.conf as it is: no line added or removed (the
 /// file's mode or owner may differ, its text is what keepalived reads).
 fn keepalived_conf_unchanged(inv: &inventory::Inventory, name: &str, f: &Facts) {
+    conf_unchanged(inv, name, f, import::KEEPALIVED_CONF);
+}
+
+/// The plan for `name` on `f` adds and removes no line of `path`.
+fn conf_unchanged(inv: &inventory::Inventory, name: &str, f: &Facts, path: &str) {
     let c = changes(inv, name, f);
     let diff = c
         .iter()
-        .find(|c| c.resource == "file /etc/keepalived/keepalived.conf")
+        .find(|c| c.resource == format!("file {path}"))
         .map(|c| c.diff.as_str())
         .unwrap_or_default();
     assert!(
@@ -953,4 +958,116 @@ fn every_service_shape_imports_into_an_inventory_that_changes_no_keepalived_conf
     for (i, d) in ["lvs01", "lvs02"].into_iter().enumerate() {
         keepalived_conf_unchanged(&back, d, &seen[i].facts);
     }
+}
+
+/// `file` as `up` writes it on a fresh Debian director for `inv` (the whole file is its diff
+/// there), with the sessions' password shown as it is on the host, not as the diff masks it.
+fn rendered_on_debian(inv: &inventory::Inventory, director: &str, file: &str) -> String {
+    let text = std::fs::read_to_string(common::repo().join("tests/facts/debian13-lvs02.txt"))
+        .unwrap()
+        .replace("@@ipvs\nabsent", "@@ipvs\nmodule");
+    // The ARP sysctls an ECMP director sets (every Linux host has them; the recording asked
+    // for a VRRP director's).
+    let arp: String = ["all", "lo", "eth0"]
+        .iter()
+        .map(|d| format!("net/ipv4/conf/{d}/arp_ignore:0\nnet/ipv4/conf/{d}/arp_announce:0\n"))
+        .collect();
+    let fresh = facts::parse(&text.replace("@@packages\n", &format!("{arp}@@packages\n"))).unwrap();
+    let d = common::plan::plan_for(inv, director, &fresh, Mode::Up).unwrap();
+    let diff = &common::plan::find(&d, &format!("file {file}")).diff;
+    diff.lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .map(|l| format!("{}\n", &l[1..]))
+        .collect::<String>()
+        .replace("password ********", "password \"lvs-lab-bgp\";")
+}
+
+/// An ECMP cluster as `up` builds it (inventories/lab-ecmp.json: a session password, BFD, here a
+/// hold time of 30 s): `import` reads each director's bird.conf back into the `ecmp` block, with
+/// no `keepalived` block and no complaint about directors without VRRP, and the plan on those
+/// hosts changes neither keepalived.conf nor bird.conf. A hand-built bird.conf's other protocols
+/// are named: lvsprov's own replaces it.
+#[test]
+fn an_ecmp_cluster_imports_its_bgp_sessions_and_plans_no_conf_change() {
+    let inv = common::plan::inventory_with("inventories/lab-ecmp.json", |v| {
+        v["ecmp"]["hold_time"] = 30.into();
+    });
+    let conf = |d: &str, f: &str| rendered_on_debian(&inv, d, f);
+    let bird = import::BIRD_CONF;
+    let vip_lo = "1: lo    inet 192.168.100.10/32 scope global lo:0\\       valid_lft forever preferred_lft forever";
+    let mut seen = Vec::new();
+    for (name, last) in [
+        ("lvs01", "11"),
+        ("lvs02", "12"),
+        ("web01", "201"),
+        ("web02", "202"),
+    ] {
+        let files: Vec<(&str, String)> = if name.starts_with("lvs") {
+            vec![
+                (import::KEEPALIVED_CONF, conf(name, import::KEEPALIVED_CONF)),
+                (bird, conf(name, bird)),
+            ]
+        } else {
+            let page = inv.host(name).unwrap().page().unwrap();
+            vec![(import::PAGE, format!("{page}\n"))]
+        };
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+        seen.push(Seen {
+            target: format!("192.168.100.{last}"),
+            facts: host(name, &format!("192.168.100.{last}"), &[vip_lo], &[], &files),
+        });
+    }
+    assert!(seen[0].facts.files[bird]
+        .content
+        .contains("password \"lvs-lab-bgp\";"));
+    let got = import::inventory(&seen, &Options::default());
+    let v = &got.inventory;
+    assert_eq!(got.not_mapped, Vec::<String>::new(), "{v}");
+    assert!(
+        got.secret,
+        "the password is a secret: the file is written 0600"
+    );
+    assert_eq!(
+        v["ecmp"],
+        serde_json::json!({ "asn": 65010, "hold_time": 30, "routers": [
+            { "address": "192.168.100.254", "asn": 65000, "bfd": true, "password": "lvs-lab-bgp" } ] }),
+        "{v}"
+    );
+    assert!(v.get("keepalived").is_none(), "{v}");
+    assert_eq!(v["services"][0]["scheduler"], "mh");
+    let back = inventory::parse(&v.to_string()).expect("check accepts it");
+    for (i, d) in ["lvs01", "lvs02"].into_iter().enumerate() {
+        for file in [import::KEEPALIVED_CONF, bird] {
+            conf_unchanged(&back, d, &seen[i].facts, file);
+        }
+    }
+
+    // Hand-built: a kernel protocol and a session of its own; the session is read, the rest named.
+    let own = "protocol kernel { ipv4 { export all; }; }\nprotocol bgp up { local as 65010; neighbor 192.168.100.254 as 65000; }\n";
+    seen[0].facts = host(
+        "lvs01",
+        "192.168.100.11",
+        &[vip_lo],
+        &[],
+        &[
+            (
+                import::KEEPALIVED_CONF,
+                &conf("lvs01", import::KEEPALIVED_CONF),
+            ),
+            (bird, own),
+        ],
+    );
+    let got = import::inventory(&seen, &Options::default());
+    assert_eq!(
+        got.inventory["ecmp"]["routers"][0],
+        serde_json::json!({ "address": "192.168.100.254", "asn": 65000 })
+    );
+    assert!(
+        got.not_mapped.len() == 2
+            && got.not_mapped[0].contains("also runs BIRD protocols kernel")
+            && got.not_mapped[1]
+                .starts_with("192.168.100.12: its BGP sessions in /etc/bird/bird.conf differ"),
+        "{:?}",
+        got.not_mapped
+    );
 }

@@ -398,7 +398,7 @@ fn a_playbook_that_would_show_a_secret_is_refused() {
             "{out}{err}"
         );
         assert!(
-            (out.clone() + &err).contains("a secret (keepalived.auth_pass)"),
+            (out.clone() + &err).contains("a secret (keepalived.auth_pass, a router's password)"),
             "{out}{err}"
         );
     }

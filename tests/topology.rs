@@ -129,8 +129,10 @@ fn the_ecmp_inventory_is_the_lab_inventory_behind_the_labs_router() {
     assert_eq!(router["address"], common::addr("rtr01"));
     let lab_script = std::fs::read_to_string(repo().join("docker/vm/lab")).unwrap();
     let asns = format!(
-        "router_asn={} directors_asn={}",
-        router["asn"], ecmp["ecmp"]["asn"]
+        "router_asn={} directors_asn={} bgp_password={}",
+        router["asn"],
+        ecmp["ecmp"]["asn"],
+        router["password"].as_str().unwrap()
     );
     assert!(
         lab_script.contains(&asns),

@@ -7,7 +7,7 @@ use super::{credentials, print_line, runtime, usage, Common, Output};
 use crate::exit::Exit;
 use crate::facts::Probe;
 use crate::fleet::FleetOptions;
-use crate::import::{self, Seen, KEEPALIVED_CONF, PAGE};
+use crate::import::{self, Seen, BIRD_CONF, KEEPALIVED_CONF, PAGE};
 use crate::inventory::{self, expand, Duty, Explicit, Host, Role, SshTarget};
 use crate::ssh::{Limits, SshConfig};
 use std::path::PathBuf;
@@ -216,6 +216,7 @@ fn read_all(hosts: Vec<Host>, opts: &FleetOptions) -> Option<Vec<Seen>> {
     probe.marks = true;
     probe.files.insert(KEEPALIVED_CONF.into());
     probe.files.insert(PAGE.into());
+    probe.files.insert(BIRD_CONF.into());
     let results = runtime().block_on(super::read::facts_of(hosts, opts, |_| probe.clone()));
     let mut seen = Vec::new();
     let mut failed = 0;
@@ -265,6 +266,21 @@ fn ssh_block(a: &ImportArgs) -> serde_json::Map<String, serde_json::Value> {
 /// until it is replaced.
 const SECRET_PLACEHOLDER: &str = "<secret: run import with -w FILE, or write it here>";
 
+/// Every secret of the inventory replaced by [`SECRET_PLACEHOLDER`], for stdout.
+fn hide_secrets(inv: &mut serde_json::Value) {
+    if let Some(p) = inv.pointer_mut("/keepalived/auth_pass") {
+        *p = SECRET_PLACEHOLDER.into();
+    }
+    let routers = inv
+        .pointer_mut("/ecmp/routers")
+        .and_then(|r| r.as_array_mut());
+    for r in routers.into_iter().flatten() {
+        if let Some(p) = r.get_mut("password") {
+            *p = SECRET_PLACEHOLDER.into();
+        }
+    }
+}
+
 fn finish(a: &ImportArgs, imported: import::Imported) -> Exit {
     let mut inv = imported.inventory;
     let mut problems: Vec<String> = imported.not_mapped;
@@ -295,8 +311,8 @@ fn finish(a: &ImportArgs, imported: import::Imported) -> Exit {
         }
         None => {
             if imported.secret {
-                inv["keepalived"]["auth_pass"] = SECRET_PLACEHOLDER.into();
-                problems.push("keepalived's auth_pass is a secret and is not printed: run import with -w FILE to write it into a file only you can read, or put it in by hand".into());
+                hide_secrets(&mut inv);
+                problems.push("the cluster's secrets (keepalived's auth_pass, BGP session passwords) are not printed: run import with -w FILE to write them into a file only you can read, or put them in by hand".into());
             }
             let text = serde_json::to_string_pretty(&inv).expect("JSON serialises") + "\n";
             print_line(&text);
@@ -336,4 +352,24 @@ fn write_atomic(path: &std::path::Path, text: &str, mode: u32) -> std::io::Resul
         return Err(e);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdout_shows_no_secret_and_adds_no_block() {
+        let mut ecmp = serde_json::json!({ "ecmp": { "asn": 65010, "routers": [
+            { "address": "192.168.100.254", "asn": 65000, "password": "s3cret" },
+            { "address": "192.168.100.253", "asn": 65000 } ] } });
+        hide_secrets(&mut ecmp);
+        assert_eq!(ecmp["ecmp"]["routers"][0]["password"], SECRET_PLACEHOLDER);
+        assert!(ecmp["ecmp"]["routers"][1].get("password").is_none());
+        assert!(ecmp.get("keepalived").is_none(), "{ecmp}");
+        let mut vrrp = serde_json::json!({ "keepalived": { "auth_pass": "lvs-lab1" } });
+        hide_secrets(&mut vrrp);
+        assert_eq!(vrrp["keepalived"]["auth_pass"], SECRET_PLACEHOLDER);
+        assert!(vrrp.get("ecmp").is_none(), "{vrrp}");
+    }
 }

@@ -13,12 +13,14 @@ use services::{from_keepalived, from_table, Service};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+mod ecmp;
 mod hooks;
 pub mod keepalived_conf;
 mod masters;
 mod services;
 mod write_services;
 
+pub use ecmp::BIRD_CONF;
 /// What the facts of an import ask each host for, beside what every host reports.
 pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 pub const PAGE: &str = "/var/www/html/index.html";
@@ -241,6 +243,8 @@ struct Builder {
     network: Option<ipnet::Ipv4Net>,
     network6: Option<ipnet::Ipv6Net>,
     keepalived: Option<RawKeepalived>,
+    /// From the first director with BGP sessions in its bird.conf ([`ecmp`]).
+    ecmp: Option<crate::inventory::RawEcmp>,
     secret: bool,
     /// Each director's VRRP instances, and the VIPs whose instance another director tops.
     held: Vec<masters::Held>,
@@ -292,6 +296,9 @@ impl Builder {
                 }
                 if let Some(k) = &r.keepalived {
                     host.priority = self.vrrp(target, name, k);
+                }
+                if let Some(bird) = r.seen.facts.files.get(BIRD_CONF) {
+                    self.bgp(target, &bird.content);
                 }
                 self.directors.push(host);
             }
@@ -358,7 +365,7 @@ impl Builder {
     }
 
     fn finish(mut self, services: Vec<RawService>, opts: &Options) -> Imported {
-        if self.directors.len() > 1 && self.keepalived.is_none() {
+        if self.directors.len() > 1 && self.keepalived.is_none() && self.ecmp.is_none() {
             self.out.push(format!(
                 "{} directors and no keepalived.conf on any: without VRRP each would claim the VIP; add a `keepalived` block (virtual_router_id, auth_pass) to the inventory",
                 self.directors.len()
@@ -382,7 +389,7 @@ impl Builder {
             network6: self.network6.map(|n| n.to_string()),
             ssh,
             keepalived: self.keepalived,
-            ecmp: None,
+            ecmp: self.ecmp,
             persist: None,
             ipvs: Default::default(),
             directors: self.directors,

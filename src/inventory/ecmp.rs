@@ -7,6 +7,7 @@
 use super::raw::{RawInventory, RawService};
 use super::validate::Validator;
 use super::{Host, Scheduler};
+use crate::secret::Secret;
 use ipnet::Ipv4Net;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,10 @@ pub struct RawRouter {
     /// instead of the hold time.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bfd: bool,
+    /// The session's password (TCP MD5, RFC 2385), as the router has it: 1 to 80 printable
+    /// characters, no spaces, quotes or backslashes. Never shown in diffs, scripts or output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,6 +67,7 @@ pub struct Router {
     pub address: Ipv4Addr,
     pub asn: u32,
     pub bfd: bool,
+    pub password: Option<Secret>,
 }
 
 impl Ecmp {
@@ -168,10 +174,19 @@ impl Validator {
         } else if r.asn == asn {
             self.problem(format!("{at}.asn"), format!("{} is the directors' own AS ($.ecmp.asn): lvsprov peers over eBGP; give the directors an AS of their own", r.asn));
         }
+        let password = r.password.as_ref().filter(|p| {
+            let fits = (1..=80).contains(&p.len())
+                && p.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+            if !fits {
+                self.problem(format!("{at}.password"), "give 1 to 80 printable characters with no spaces, quotes or backslashes (TCP MD5 keys are at most 80 bytes; BIRD reads it as one quoted word); set the same on the router");
+            }
+            fits
+        });
         Some(Router {
             address,
             asn: r.asn,
             bfd: r.bfd,
+            password: password.map(|p| Secret::new(p.clone())),
         })
     }
 

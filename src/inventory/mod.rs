@@ -23,7 +23,7 @@ mod vrrp;
 mod vrrp_hooks;
 mod words;
 
-pub use ecmp::{Ecmp, Router};
+pub use ecmp::{Ecmp, RawEcmp, RawRouter, Router};
 pub use service::{Fallbacks, Member, Service};
 pub use types::{AdvertInt, HealthCheck, HealthKind, Protocol, Scheduler, Vip};
 pub use validate::{expand, parse_jump, valid_hostname, valid_ifname};

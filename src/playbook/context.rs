@@ -84,6 +84,9 @@ impl Context<'_> {
     /// The same context with every secret replaced by [`MASK`]: what a diff may show.
     pub(super) fn masked(&self) -> Option<Self> {
         let mut c = self.clone();
+        if let Some(e) = c.ecmp.as_mut() {
+            e.masked();
+        }
         c.keepalived.as_mut()?.auth_pass = MASK.into();
         Some(c)
     }

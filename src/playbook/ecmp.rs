@@ -26,6 +26,8 @@ struct RouterView {
     address: Ipv4Addr,
     asn: u32,
     bfd: bool,
+    /// Only bird.conf's `password "…";` line may carry it ([`EcmpView::masked`]).
+    password: Option<String>,
 }
 
 /// One VIP: BIRD's static protocol `name` carries its /32, and it is announced while each of
@@ -63,6 +65,7 @@ pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
                 address: r.address,
                 asn: r.asn,
                 bfd: r.bfd,
+                password: r.password.as_ref().map(|p| p.expose().to_string()),
             })
             .collect(),
         quorum: e.quorum,
@@ -70,6 +73,17 @@ pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
         keepalive_time: (e.hold_time / 3).max(1),
         bfd: e.bfd(),
         vips,
+    }
+}
+
+impl EcmpView {
+    /// Every session's password replaced by [`MASK`](crate::secret::MASK): what a diff may show.
+    pub(super) fn masked(&mut self) {
+        for r in &mut self.routers {
+            if let Some(p) = &mut r.password {
+                *p = crate::secret::MASK.into();
+            }
+        }
     }
 }
 

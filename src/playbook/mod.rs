@@ -324,7 +324,7 @@ fn fill_template(env: &Environment, step: &mut Step, ctx: &Context) -> Result<()
     if let Some(m) = ctx.masked() {
         if secret::mask(&text) != secret::mask(&render(&m)?) {
             return Err(RenderError::Playbook(format!(
-                "template {template}: a secret (keepalived.auth_pass) is on a line other than `auth_pass <value>`, where lvsprov could not mask it in diffs and scripts; use it only as `auth_pass {{{{ keepalived.auth_pass }}}}`"
+                "template {template}: a secret (keepalived.auth_pass, a router's password) is on a line other than `auth_pass <value>` or `password <value>`, where lvsprov could not mask it in diffs and scripts; use it only as `auth_pass {{{{ keepalived.auth_pass }}}}` or `password {{{{ r.password|tojson }}}};`"
             )));
         }
     }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 pub mod checks;
 mod dns;
+mod ecmp;
 pub mod failover;
 mod ndp;
 pub mod net;
@@ -95,7 +96,10 @@ pub async fn run(loaded: Loaded, requests: usize, failover: bool) -> VerifyRepor
     };
     checks.extend(directors(&scope));
     checks.extend(real_servers(&scope).await);
-    let (distribution, through) = through_vips(&scope, requests).await;
+    let (distribution, through) = match scope.inv.ecmp.is_some() && scope.any_director {
+        true => through_every_director(&scope, &loaded, requests).await,
+        false => through_vips(&scope, requests).await,
+    };
     checks.extend(through);
     let (found, failover_seconds, failover_report) = if failover {
         failover_checks(&scope, &loaded).await
@@ -278,6 +282,30 @@ async fn real_servers(scope: &Scope<'_>) -> Vec<Check> {
         }
     }
     out
+}
+
+/// ECMP: [`through_vips`] between two readings of the directors' counters, so each director's
+/// share of the new connections is judged too, with requests enough to reach every one.
+async fn through_every_director(
+    scope: &Scope<'_>,
+    loaded: &Loaded,
+    requests: usize,
+) -> (Vec<Distribution>, Vec<Check>) {
+    let hosts: Vec<Host> = scope.directors().map(|d| d.host.clone()).collect();
+    let drained: BTreeSet<String> = scope
+        .directors()
+        .filter(|d| d.facts.drained.contains(&d.host.name))
+        .map(|d| d.host.name.clone())
+        .collect();
+    let serving = scope.inv.directors().count() - drained.len();
+    let requests = requests.max(checks::reach::requests_for(serving));
+    let before = ecmp::counters(hosts.clone(), &loaded.fleet, false).await;
+    let (dists, mut out) = through_vips(scope, requests).await;
+    let after = ecmp::counters(hosts, &loaded.fleet, true).await;
+    for svc in scope.services().filter(|s| ecmp::sends_requests(s)) {
+        out.extend(ecmp::checks(svc, (&before, &after), &drained, requests));
+    }
+    (dists, out)
 }
 
 /// Requests through each VIP in scope, counted per real server by its page, and who answers ARP.

@@ -76,6 +76,11 @@ clients_start() { rm -f /tmp/clients-*.out; local i; for i in $(seq $1); do
 # Waits for them: answered requests (200) and each client's curl exit code.
 clients_wait() { local p; for p in $(cat /tmp/clients.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/clients.pids
   echo "answered=$(cat /tmp/clients-*.out | grep -c '^200$') clients_ok=$(cat /tmp/clients-*.out | grep -c '^rc=0$')"; }
+# HOST loses power as its peers see it: its NIC goes dark first, then every process dies. The
+# lab's power cut alone kills the processes, and the kernel then closes their sockets with a FIN
+# or RST that a real dead machine never sends: a router's BGP session with it ended at once,
+# and BFD or the hold time were never what noticed.
+dark_power_cut() { on $1 'setsid sh -c "sleep 0.3; ip link set eth0 down" </dev/null >/dev/null 2>&1 &'; sleep 1; lab reboot --power-cut $1; }
 # ECMP (inventories/lab-ecmp.json): the client reaches the VIP through the lab's router, as an
 # ECMP cluster's clients do (`direct`: on the segment again, for the VRRP stories).
 via_router() { ip route replace $lab_vip/32 via ${addr[rtr01]}; }

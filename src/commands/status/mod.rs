@@ -250,16 +250,20 @@ fn service(
 ) -> ServiceStatus {
     let vip = s.vip.to_string();
     let holder = holder(inv, &vip, directors, problems, down);
-    let table = holder
-        .as_deref()
-        .and_then(|n| live.get(n))
-        .and_then(|f| f.live.as_ref());
+    // ECMP: every director takes its share of the flows, so each counts its own; VRRP: the
+    // holder's (a backup's synced entries would count its sessions twice).
+    let tables: Vec<&Live> = live
+        .iter()
+        .filter(|(n, _)| inv.ecmp.is_some() || holder.as_deref() == Some(**n))
+        .filter_map(|(_, f)| f.live.as_ref())
+        .collect();
+    let table = tables.first().copied();
     let key = VirtualService::from(s).key();
     let drained: Vec<&String> = directors.iter().flat_map(|d| &d.drained).collect();
     let members: Vec<MemberStatus> = s
         .real_servers
         .iter()
-        .map(|m| member(m, key, s.dest_port(), table, drained.contains(&&m.name)))
+        .map(|m| member(m, key, s.dest_port(), &tables, drained.contains(&&m.name)))
         .collect();
     for m in members.iter().filter(|m| m.check == "down") {
         problems.push(format!(
@@ -274,9 +278,10 @@ fn service(
         ));
         *down = true;
     }
-    let (stats, rate) = table.map_or(([0; 5], [0; 5]), |l| {
-        (five(&l.stats, key, None), five(&l.rate, key, None))
-    });
+    let (stats, rate) = (
+        five(&tables, |l| &l.stats, key, None),
+        five(&tables, |l| &l.rate, key, None),
+    );
     ServiceStatus {
         vip,
         port: s.port,
@@ -328,19 +333,29 @@ fn holder(
     holders.first().map(|n| n.to_string())
 }
 
-/// A real server as the holder's table shows it (`table` None: there is no holder to ask).
-fn member(m: &Member, key: Key, port: u16, table: Option<&Live>, drained: bool) -> MemberStatus {
+/// A real server as the tables show it: its weight from the first, its connections and counters
+/// summed over all (none: there is no holder to ask).
+fn member(m: &Member, key: Key, port: u16, tables: &[&Live], drained: bool) -> MemberStatus {
     let addr = SocketAddr::new(m.address, port);
-    let dest = table
-        .and_then(|l| l.table.services.iter().find(|x| x.key == key))
-        .and_then(|x| x.dests.iter().find(|d| d.addr == addr));
-    let (stats, rate) = table.map_or(([0; 5], [0; 5]), |l| {
-        (
-            five(&l.stats, key, Some(addr)),
-            five(&l.rate, key, Some(addr)),
-        )
-    });
-    let check = match (table, dest) {
+    let dest_in = |l: &Live| {
+        l.table
+            .services
+            .iter()
+            .find(|x| x.key == key)
+            .and_then(|x| x.dests.iter().find(|d| d.addr == addr))
+            .cloned()
+    };
+    let table = tables.first().copied();
+    let dest = table.and_then(dest_in);
+    let (stats, rate) = (
+        five(tables, |l| &l.stats, key, Some(addr)),
+        five(tables, |l| &l.rate, key, Some(addr)),
+    );
+    let (active, inactive) = tables
+        .iter()
+        .filter_map(|l| dest_in(l))
+        .fold((0, 0), |(a, i), d| (a + d.active, i + d.inactive));
+    let check = match (table, &dest) {
         (None, _) => "unknown",
         (Some(_), Some(d)) if d.weight > 0 => "up",
         (Some(_), _) if drained => "drained",
@@ -351,8 +366,8 @@ fn member(m: &Member, key: Key, port: u16, table: Option<&Live>, drained: bool) 
         address: m.address.to_string(),
         check,
         weight: dest.map(|d| d.weight),
-        active: dest.map_or(0, |d| d.active),
-        inactive: dest.map_or(0, |d| d.inactive),
+        active,
+        inactive,
         conns_total: stats[0],
         in_packets_total: stats[1],
         in_bytes_total: stats[3],
@@ -362,8 +377,20 @@ fn member(m: &Member, key: Key, port: u16, table: Option<&Live>, drained: bool) 
     }
 }
 
-fn five(map: &BTreeMap<Row, [u64; 5]>, key: Key, dest: Option<SocketAddr>) -> [u64; 5] {
-    map.get(&(key, dest)).copied().unwrap_or_default()
+/// A row's five counters (or rates), summed over `tables`.
+fn five(
+    tables: &[&Live],
+    which: impl Fn(&Live) -> &BTreeMap<Row, [u64; 5]>,
+    key: Key,
+    dest: Option<SocketAddr>,
+) -> [u64; 5] {
+    let mut sum = [0; 5];
+    for n in tables.iter().filter_map(|l| which(l).get(&(key, dest))) {
+        for (s, v) in sum.iter_mut().zip(n) {
+            *s += v;
+        }
+    }
+    sum
 }
 
 fn real_server(

@@ -75,6 +75,7 @@ mod tests {
                 address: "192.168.100.254".parse().unwrap(),
                 asn: 65000,
                 bfd: false,
+                password: None,
             }],
             quorum: 1,
             hold_time: 9,

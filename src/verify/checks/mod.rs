@@ -8,6 +8,7 @@ pub mod bgp;
 pub mod distribution;
 pub mod failover;
 pub mod ipvs_table;
+pub mod reach;
 pub mod real_server;
 pub mod sync;
 pub mod vip_holder;
