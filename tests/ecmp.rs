@@ -13,18 +13,7 @@ use serde_json::json;
 
 const INV: &str = "inventories/lab-ecmp.json";
 
-/// A Debian 13 director with systemd, its ip_vs module not loaded yet, and the ARP sysctls an
-/// ECMP director sets (every Linux host has them; this recording asked for a VRRP director's).
-fn debian_director() -> lvsprov::facts::Facts {
-    let text = std::fs::read_to_string(common::repo().join("tests/facts/debian13-lvs02.txt"))
-        .unwrap()
-        .replace("@@ipvs\nabsent", "@@ipvs\nmodule");
-    let arp: String = ["all", "lo", "eth0"]
-        .iter()
-        .map(|d| format!("net/ipv4/conf/{d}/arp_ignore:0\nnet/ipv4/conf/{d}/arp_announce:0\n"))
-        .collect();
-    lvsprov::facts::parse(&text.replace("@@packages\n", &format!("{arp}@@packages\n"))).unwrap()
-}
+use common::plan::debian_ecmp_director as debian_director;
 
 #[test]
 fn a_director_announces_the_vip_from_lo_and_runs_no_vrrp() {

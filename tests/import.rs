@@ -963,16 +963,7 @@ fn every_service_shape_imports_into_an_inventory_that_changes_no_keepalived_conf
 /// `file` as `up` writes it on a fresh Debian director for `inv` (the whole file is its diff
 /// there), with the sessions' password shown as it is on the host, not as the diff masks it.
 fn rendered_on_debian(inv: &inventory::Inventory, director: &str, file: &str) -> String {
-    let text = std::fs::read_to_string(common::repo().join("tests/facts/debian13-lvs02.txt"))
-        .unwrap()
-        .replace("@@ipvs\nabsent", "@@ipvs\nmodule");
-    // The ARP sysctls an ECMP director sets (every Linux host has them; the recording asked
-    // for a VRRP director's).
-    let arp: String = ["all", "lo", "eth0"]
-        .iter()
-        .map(|d| format!("net/ipv4/conf/{d}/arp_ignore:0\nnet/ipv4/conf/{d}/arp_announce:0\n"))
-        .collect();
-    let fresh = facts::parse(&text.replace("@@packages\n", &format!("{arp}@@packages\n"))).unwrap();
+    let fresh = common::plan::debian_ecmp_director();
     let d = common::plan::plan_for(inv, director, &fresh, Mode::Up).unwrap();
     let diff = &common::plan::find(&d, &format!("file {file}")).diff;
     diff.lines()

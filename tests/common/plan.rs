@@ -59,6 +59,19 @@ pub fn recorded(name: &str) -> Facts {
     facts::parse(&std::fs::read_to_string(repo().join("tests/facts").join(name)).unwrap()).unwrap()
 }
 
+/// A Debian 13 director with systemd, its ip_vs module not loaded yet, and the ARP sysctls an
+/// ECMP director sets (every Linux host has them; the recording asked for a VRRP director's).
+pub fn debian_ecmp_director() -> Facts {
+    let text = std::fs::read_to_string(repo().join("tests/facts/debian13-lvs02.txt"))
+        .unwrap()
+        .replace("@@ipvs\nabsent", "@@ipvs\nmodule");
+    let arp: String = ["all", "lo", "eth0"]
+        .iter()
+        .map(|d| format!("net/ipv4/conf/{d}/arp_ignore:0\nnet/ipv4/conf/{d}/arp_announce:0\n"))
+        .collect();
+    facts::parse(&text.replace("@@packages\n", &format!("{arp}@@packages\n"))).unwrap()
+}
+
 /// The changes for `host` given its facts; an error (rendering, planning) as its message.
 pub fn plan_for(
     inv: &Inventory,
