@@ -225,7 +225,7 @@ pub async fn wait_director_ecmp(
         .into_iter()
         .map(|v| inv.vip_protocol(v))
         .collect();
-    let stats = "ipvsadm -Ln --stats --exact";
+    let stats = crate::ipvs::stats::COMMAND;
     let script = (
         sh!(
             "PATH=$PATH:/usr/sbin:/sbin\nbirdc show protocols\necho @@before\n{}\nsleep 2\necho @@after\n{}",

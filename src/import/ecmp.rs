@@ -112,7 +112,8 @@ fn statements(text: &str) -> Vec<String> {
 pub fn sessions(text: &str) -> (Vec<Session>, Vec<String>) {
     let mut templates: BTreeMap<String, Session> = BTreeMap::new();
     let (mut found, mut others) = (Vec::new(), Vec::new());
-    // The open block: (is a bgp protocol, is a template, its name, its template, what it sets).
+    // The open `bgp` block: (a template or a protocol, its name, the template it is `from`,
+    // what it sets).
     let mut open: Option<(bool, String, Option<String>, Session)> = None;
     let mut depth = 0usize;
     for s in statements(text) {

@@ -7,6 +7,10 @@ use super::{proto_word, Key};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+/// The counters since each service was added, as [`five`] reads them; `--rate --exact` gives the
+/// per-second estimates in the same shape.
+pub const COMMAND: &str = "ipvsadm -Ln --stats --exact";
+
 /// A service's own line (`dest` None) or one of its real servers' (`Some`).
 pub type Row = (Key, Option<SocketAddr>);
 

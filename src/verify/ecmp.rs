@@ -8,9 +8,10 @@ use crate::inventory::{HealthKind, Host, Protocol, Service};
 use crate::ipvs::stats::{self, Row};
 use crate::resources::ipvs::VirtualService;
 use crate::sh;
+use crate::shell::Script;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Per director: its `ipvsadm -Ln --stats --exact`, or why it could not be read.
+/// Per director: its IPVS counters ([`stats::COMMAND`]), or why they could not be read.
 pub type Counters = BTreeMap<String, Result<BTreeMap<Row, [u64; 5]>, String>>;
 
 struct Read(BTreeMap<Row, [u64; 5]>);
@@ -32,8 +33,9 @@ pub fn sends_requests(svc: &Service) -> bool {
 pub async fn counters(directors: Vec<Host>, opts: &FleetOptions, settle: bool) -> Counters {
     let wait = if settle { "sleep 2.5" } else { ":" };
     let script = sh!(
-        "{}\nPATH=$PATH:/usr/sbin:/sbin ipvsadm -Ln --stats --exact",
-        crate::shell::Script::lit(wait)
+        "{}\nPATH=$PATH:/usr/sbin:/sbin {}",
+        Script::lit(wait),
+        Script::lit(stats::COMMAND)
     );
     let results = fleet::each(directors, opts, move |_, session, progress| {
         let script = script.clone();
