@@ -38,14 +38,18 @@ fn a_director_announces_the_vip_from_lo_and_runs_no_vrrp() {
         "+    neighbor 192.168.100.254 as 65000;\n",
         "+    bfd on;\n",
         "+        export where source = RTS_STATIC;\n",
+        // A drain's first seconds: the same route with the graceful-shutdown community.
+        "+protocol static lvsprov_vip0_gshut {\n",
+        "+    route 192.168.100.10/32 blackhole { bgp_community.add((65535, 0)); };\n",
     ] {
         assert!(bird.contains(want), "{want:?} not in {bird}");
     }
     let announce = &find(&d, "file /etc/lvsprov/announce").diff;
     for want in [
         "+  grep -qxF lvs02 /var/lib/lvsprov/drained",
-        "+  [ \"$(healthy 'TCP 192.168.100.10:80')\" -ge 1 ] || want=no\n",
-        "birdc enable lvsprov_vip0",
+        "+  [ \"$(healthy 'TCP 192.168.100.10:80')\" -ge 1 ] || able=no\n",
+        "+  [ -z \"$protocols\" ] || steer lvsprov_vip0 lvsprov_vip0_gshut 192.168.100.10 $able\n",
+        "withdrawing it in 5 s",
     ] {
         assert!(announce.contains(want), "{want:?} not in {announce}");
     }
@@ -144,6 +148,23 @@ fn a_sessions_password_reaches_bird_conf_only() {
     );
 }
 
+/// `graceful_shutdown: 0`: a drain withdraws at once, and bird.conf has no second announcement.
+#[test]
+fn without_graceful_shutdown_a_drain_withdraws_at_once() {
+    let text = std::fs::read_to_string(common::repo().join(INV)).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["ecmp"]["graceful_shutdown"] = 0.into();
+    let inv = lvsprov::inventory::parse(&v.to_string()).unwrap();
+    let d = plan_for(&inv, "lvs02", &debian_director(), Mode::Up).unwrap();
+    let bird = &find(&d, "file /etc/bird/bird.conf").diff;
+    assert!(
+        bird.contains("+protocol static lvsprov_vip0 {") && !bird.contains("gshut"),
+        "{bird}"
+    );
+    let announce = &find(&d, "file /etc/lvsprov/announce").diff;
+    assert!(announce.contains("[ 0 -gt 0 ]"), "{announce}");
+}
+
 #[test]
 fn real_servers_are_as_in_any_lvs_dr_cluster() {
     let ecmp = plan_for(
@@ -180,7 +201,11 @@ fn what_ecmp_cannot_be_is_refused_with_its_path() {
     let none = |_: &mut serde_json::Value| {};
     assert_eq!(problems(INV, none), Vec::<String>::new());
     type Edit = &'static dyn Fn(&mut serde_json::Value);
-    let cases: [(Edit, &str); 10] = [
+    let cases: [(Edit, &str); 11] = [
+        (
+            &|v| v["ecmp"]["graceful_shutdown"] = 601.into(),
+            "$.ecmp.graceful_shutdown: 601 s would hold a drain",
+        ),
         (
             &|v| v["ecmp"]["routers"][0]["password"] = "two words".into(),
             "$.ecmp.routers[0].password: give 1 to 80 printable characters",

@@ -1774,11 +1774,22 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
         cut.out
     );
 
-    // A drain and an undrain under a new connection every 100 ms.
+    // A drain and an undrain under a new connection every 100 ms. The drain's first seconds are
+    // BGP graceful shutdown: lvs01 still announces the VIP, with community 65535:0, and the router
+    // (which honours it) already sends its flows to lvs02 only; then lvs01 withdraws it.
     vm.sh("load_start; sleep 2").ok();
-    let drain = vm.lvsprov(&format!("drain lvs01 {ecmp}"));
-    let d = drain.json();
-    assert_eq!(drain.code, 0, "{d}");
+    let graceful = vm
+        .sh(&format!("lvsprov drain lvs01 {ecmp} --output json >/tmp/drain.json & d=$!; graceful_seen lvs01 120; g=$?; wait $d; echo drain_exit=$?; exit $g"))
+        .ok();
+    assert!(
+        graceful
+            .out
+            .contains(&format!("graceful_paths={} \n", common::addr("lvs02"))),
+        "{}",
+        graceful.out
+    );
+    let d = vm.sh("cat /tmp/drain.json").json();
+    assert_eq!(graceful.field("drain_exit"), 0.0, "{d}");
     assert_eq!(
         (
             d["drain"]["drained"].clone(),

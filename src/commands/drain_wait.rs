@@ -161,6 +161,7 @@ pub async fn wait(
         errors,
         vips_held: None,
         withdrawn: None,
+        graceful_shutdown_s: None,
         note: persistent.map(|t| format!(
             "persistence_timeout {t} s: clients that already have a persistence template keep going to {} until it expires; new clients go elsewhere",
             host.name
@@ -202,6 +203,7 @@ pub async fn wait_director(
         errors,
         note: None,
         withdrawn: None,
+        graceful_shutdown_s: None,
         vips_held: Some(if left == 0 {
             vec![]
         } else {
@@ -259,6 +261,7 @@ pub async fn wait_director_ecmp(
         note: None,
         vips_held: None,
         withdrawn: Some(last.is_empty()),
+        graceful_shutdown_s: inv.ecmp.as_ref().map(|e| e.graceful_shutdown),
     }
 }
 

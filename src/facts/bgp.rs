@@ -34,9 +34,26 @@ pub fn session(protocols: &[Protocol], name: &str) -> String {
     }
 }
 
-/// Whether announcement `name` (a VIP's static protocol) is enabled.
+/// BIRD's name for the second announcement of the VIP announced by protocol `name`: the same
+/// route carrying the graceful-shutdown community (65535:0, RFC 8326), enabled in its place while
+/// a drain moves the routers' flows away, before the withdrawal.
+pub fn graceful(name: &str) -> String {
+    format!("{name}_gshut")
+}
+
+/// Whether the VIP of announcement `name` (a VIP's static protocol) is announced, plainly or in
+/// its graceful shutdown: either way the routers still have the route.
 pub fn announced(protocols: &[Protocol], name: &str) -> bool {
-    protocols.iter().any(|p| p.name == name && p.is_up())
+    let gshut = graceful(name);
+    protocols
+        .iter()
+        .any(|p| (p.name == name || p.name == gshut) && p.is_up())
+}
+
+/// Whether the VIP of announcement `name` is in its graceful shutdown (a drain's first seconds).
+pub fn shutting_down(protocols: &[Protocol], name: &str) -> bool {
+    let gshut = graceful(name);
+    protocols.iter().any(|p| p.name == gshut && p.is_up())
 }
 
 pub fn fragment() -> Script {
@@ -82,5 +99,16 @@ mod tests {
             ("BGP", "Established")
         );
         assert_eq!(p[3].info, "Active Socket: Connection refused");
+    }
+
+    #[test]
+    fn a_vip_in_its_graceful_shutdown_is_still_announced() {
+        let out = "lvsprov_vip0 Static   master4    down   10:00:01.123  \n\
+            lvsprov_vip0_gshut Static master4 up     10:00:01.123  \n\
+            lvsprov_vip1 Static   master4    up     10:00:01.123  \n";
+        let p = parse(&out.lines().collect::<Vec<_>>());
+        assert!(announced(&p, "lvsprov_vip0") && shutting_down(&p, "lvsprov_vip0"));
+        assert!(announced(&p, "lvsprov_vip1") && !shutting_down(&p, "lvsprov_vip1"));
+        assert!(!announced(&p, "lvsprov_vip2"));
     }
 }

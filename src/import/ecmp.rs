@@ -191,6 +191,8 @@ impl Builder {
             routers,
             quorum: None,
             hold_time,
+            // The announcer holds it, not bird.conf: the default until the operator says.
+            graceful_shutdown: None,
         };
         if asn.is_none() {
             self.out.push(format!("{target}: {BIRD_CONF} has no `local … as N` in its BGP sessions; set `ecmp.asn` to the directors' AS"));

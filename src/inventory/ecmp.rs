@@ -33,6 +33,12 @@ pub struct RawEcmp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 3, max = 65535))]
     pub hold_time: Option<u16>,
+    /// Seconds a drained director keeps announcing each VIP with the graceful-shutdown community
+    /// (65535:0, RFC 8326) before it withdraws it: a router that honours the community moves the
+    /// flows to the other directors while the route is still there. 0: withdraw at once. Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 600))]
+    pub graceful_shutdown: Option<u16>,
 }
 
 #[derive(Deserialize, Serialize, JsonSchema, Clone, PartialEq)]
@@ -60,6 +66,7 @@ pub struct Ecmp {
     pub routers: Vec<Router>,
     pub quorum: u32,
     pub hold_time: u16,
+    pub graceful_shutdown: u16,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,7 +137,16 @@ impl Validator {
             routers,
             quorum: e.quorum.unwrap_or(1),
             hold_time: e.hold_time.unwrap_or(9),
+            graceful_shutdown: self.graceful_shutdown(e.graceful_shutdown),
         })
+    }
+
+    fn graceful_shutdown(&mut self, seconds: Option<u16>) -> u16 {
+        let s = seconds.unwrap_or(5);
+        if s > 600 {
+            self.problem("$.ecmp.graceful_shutdown", format!("{s} s would hold a drain that long before the withdrawal; give 0 to 600 (a router moves the flows within a few seconds)"));
+        }
+        s.min(600)
     }
 
     fn router(

@@ -15,6 +15,8 @@ pub(super) struct EcmpView {
     hold_time: u16,
     /// BGP keepalives: a third of the hold time, as routers default to.
     keepalive_time: u16,
+    /// Seconds a drained director announces a VIP with the graceful-shutdown community first.
+    graceful_shutdown: u16,
     bfd: bool,
     vips: Vec<Announced>,
 }
@@ -36,6 +38,8 @@ struct RouterView {
 struct Announced {
     vip: String,
     name: String,
+    /// Its second static protocol: the route with the graceful-shutdown community.
+    gshut: String,
     services: Vec<String>,
 }
 
@@ -46,6 +50,7 @@ pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
         .map(|vip| Announced {
             vip: vip.to_string(),
             name: inv.vip_protocol(vip),
+            gshut: crate::facts::bgp::graceful(&inv.vip_protocol(vip)),
             services: inv
                 .services
                 .iter()
@@ -71,6 +76,7 @@ pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
         quorum: e.quorum,
         hold_time: e.hold_time,
         keepalive_time: (e.hold_time / 3).max(1),
+        graceful_shutdown: e.graceful_shutdown,
         bfd: e.bfd(),
         vips,
     }

@@ -21,6 +21,10 @@ pub struct DrainWait {
     /// An ECMP director's drain: it announces no VIP and no packet for them reaches it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withdrawn: Option<bool>,
+    /// An ECMP director's drain: the seconds its announcer announced each VIP with the
+    /// graceful-shutdown community before withdrawing it (`ecmp.graceful_shutdown`; 0: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graceful_shutdown_s: Option<u16>,
 }
 
 impl DrainWait {
@@ -28,8 +32,14 @@ impl DrainWait {
         let secs = self.waited_ms as f64 / 1000.0;
         let mut out = if let Some(withdrawn) = self.withdrawn {
             if withdrawn && self.drained {
+                let graceful = match self.graceful_shutdown_s {
+                    Some(g) if g > 0 => format!(
+                        " (each announced {g} s with the graceful-shutdown community first)"
+                    ),
+                    _ => String::new(),
+                };
                 format!(
-                    "drain: {} announces no VIP after {secs:.1} s and no packet for them reached it in its last 2 s: the routers send its flows to the other directors; it can be stopped\n",
+                    "drain: {} announces no VIP{graceful} after {secs:.1} s and no packet for them reached it in its last 2 s: the routers send its flows to the other directors; it can be stopped\n",
                     self.host
                 )
             } else {

@@ -79,6 +79,7 @@ mod tests {
             }],
             quorum: 1,
             hold_time: 9,
+            graceful_shutdown: 5,
         };
         let vip = (Vip("192.168.100.10".parse().unwrap()), "lvsprov_vip0");
         let good = [
