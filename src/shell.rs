@@ -61,6 +61,17 @@ impl Script {
         s
     }
 
+    /// Each value quoted as one word, each after a space (` keepalived 'a b'`): the arguments
+    /// that follow a command, `sh!("dpkg-query -W{}", Script::words(names))`.
+    pub fn words<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Script {
+        let mut s = String::new();
+        for v in values {
+            s.push(' ');
+            s.push_str(&quote(v.as_ref()));
+        }
+        Script(s)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -167,6 +178,16 @@ pub fn run_sh(text: &str) -> std::process::Output {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn words_are_quoted_one_by_one_each_after_a_space() {
+        use super::Script;
+        assert_eq!(
+            Script::words(["keepalived", "a b", "it's"]).as_str(),
+            " keepalived 'a b' 'it'\\''s'"
+        );
+        assert!(Script::words(Vec::<String>::new()).is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -11,10 +11,7 @@ pub fn fragment(p: &Probe) -> Script {
     if p.packages.is_empty() {
         return Script::new();
     }
-    let mut names = Script::new();
-    for n in &p.packages {
-        names = sh!("{} {}", names, n);
-    }
+    let names = Script::words(&p.packages);
     // Each query prints `name state` and the parser keeps the installed ones: no awk or grep
     // process after it (every role names packages, so every run of every host would pay one).
     sh!(

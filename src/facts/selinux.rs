@@ -35,10 +35,7 @@ impl Selinux {
 }
 
 pub fn fragment(p: &Probe) -> Script {
-    let mut names = Script::new();
-    for b in &p.selinux_booleans {
-        names = sh!("{} {}", names, b);
-    }
+    let names = Script::words(&p.selinux_booleans);
     let booleans = if names.is_empty() {
         Script::new()
     } else {

@@ -19,10 +19,7 @@ pub fn fragment(p: &Probe) -> Script {
     // With it, one `systemctl is-active` answers for every service, a line each in the order
     // asked (a process is most of a no-op run's cost on a host: under emulation a systemctl is
     // 120 ms). `is-enabled` stays one per service: for several it stops at an unknown unit.
-    let mut names = Script::new();
-    for svc in &p.services {
-        names = sh!("{} {}", names, svc);
-    }
+    let names = Script::words(&p.services);
     let each = Script::lines(p.services.iter().map(|svc| {
         sh!(
             "if [ -n \"$sd\" ]; then e=$(systemctl is-enabled {} 2>/dev/null); a=${{1:-unknown}}; [ $# -eq 0 ] || shift; \

@@ -37,10 +37,7 @@ impl PackageManager {
 }
 
 fn apt(verb: &str, names: &[&str]) -> Script {
-    let mut list = Script::new();
-    for n in names {
-        list = sh!("{} {}", list, n);
-    }
+    let list = Script::words(names);
     let verb = match verb {
         "purge" => Script::lit("purge"),
         _ => Script::lit("install"),
@@ -54,11 +51,12 @@ fn apt(verb: &str, names: &[&str]) -> Script {
 }
 
 fn yum_like(tool: &'static str, verb: &'static str, names: &[&str]) -> Script {
-    let mut s = sh!("{} {} -y -q", Script::lit(tool), Script::lit(verb));
-    for n in names {
-        s = sh!("{} {}", s, n);
-    }
-    s
+    sh!(
+        "{} {} -y -q{}",
+        Script::lit(tool),
+        Script::lit(verb),
+        Script::words(names)
+    )
 }
 
 /// A killed dpkg leaves packages unpacked (configure them) or half-installed or flagged

@@ -47,10 +47,11 @@ pub(super) fn view(inv: &Inventory, e: &Ecmp) -> EcmpView {
     let vips = inv
         .vips()
         .into_iter()
-        .map(|vip| Announced {
+        .map(|vip| (vip, inv.vip_protocol(vip)))
+        .map(|(vip, name)| Announced {
             vip: vip.to_string(),
-            name: inv.vip_protocol(vip),
-            gshut: crate::facts::bgp::graceful(&inv.vip_protocol(vip)),
+            gshut: crate::facts::bgp::graceful(&name),
+            name,
             services: inv
                 .services
                 .iter()

@@ -24,7 +24,12 @@ pub fn announces(
     }
     let announced = bgp::announced(protocols, announcement);
     if announced == drained {
-        wrong.push(if announced {
+        wrong.push(if bgp::shutting_down(protocols, announcement) {
+            format!(
+                "{vip} still announced, in its graceful shutdown: withdrawn within {} s",
+                ecmp.graceful_shutdown
+            )
+        } else if announced {
             format!("{vip} still announced")
         } else {
             format!("{vip} not announced")
@@ -104,5 +109,16 @@ mod tests {
         ];
         assert!(announces("lvs01", &ecmp, vip, &withdrawn, true).ok);
         assert!(!announces("lvs01", &ecmp, vip, &[], false).ok);
+        // Drained seconds ago: the route is still out, with the graceful-shutdown community.
+        let graceful = [
+            p("lvsprov_peer0", "up", "Established"),
+            p("lvsprov_vip0", "down", ""),
+            p("lvsprov_vip0_gshut", "up", ""),
+        ];
+        let c = announces("lvs01", &ecmp, vip, &graceful, true);
+        assert!(
+            !c.ok && c.seen.contains("graceful shutdown: withdrawn within 5 s"),
+            "{c:?}"
+        );
     }
 }
