@@ -98,6 +98,84 @@ pub trait Finish {
     fn word(&self) -> String;
 }
 
+/// The progress display of one fleet run: a line per host above an overall bar, on a terminal
+/// only (hidden otherwise, where `-v` prints lines instead).
+struct Bars {
+    multi: MultiProgress,
+    style: ProgressStyle,
+    done: Option<ProgressBar>,
+    tty: bool,
+}
+
+impl Bars {
+    fn new(names: &[&str], opts: &FleetOptions) -> Bars {
+        let tty = opts.bars && console::Term::stderr().is_term();
+        let multi = MultiProgress::with_draw_target(if tty {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+        // Each host's time runs from when it starts (after waiting for a fork), as its bar shows.
+        let style = ProgressStyle::with_template(&format!(
+            "{{spinner}} {{prefix:<{width}}} {{elapsed:>4}} {{msg}}"
+        ))
+        .expect("a valid template");
+        let done = tty.then(|| {
+            multi.add(
+                ProgressBar::new(names.len() as u64).with_style(
+                    ProgressStyle::with_template(
+                        "  {bar:30} {pos}/{len} hosts done, {elapsed} (--forks {msg})",
+                    )
+                    .expect("a valid template"),
+                ),
+            )
+        });
+        if let Some(d) = &done {
+            d.set_message(opts.forks.to_string());
+            d.enable_steady_tick(Duration::from_millis(500));
+        }
+        Bars {
+            multi,
+            style,
+            done,
+            tty,
+        }
+    }
+
+    fn progress(&self, name: &str, verbose: bool) -> Progress {
+        Progress {
+            bar: self.tty.then(|| {
+                let bar = ProgressBar::new_spinner()
+                    .with_style(self.style.clone())
+                    .with_prefix(name.to_string());
+                // Every host above the overall bar, in the inventory's order.
+                let b = match &self.done {
+                    Some(d) => self.multi.insert_before(d, bar),
+                    None => self.multi.add(bar),
+                };
+                b.enable_steady_tick(Duration::from_millis(120));
+                b.set_message("waiting");
+                b
+            }),
+            name: name.to_string(),
+            verbose,
+            since: Arc::new(std::sync::Mutex::new((
+                String::new(),
+                std::time::Instant::now(),
+            ))),
+        }
+    }
+
+    /// The last frame (every host counted) is drawn before the report replaces the bars.
+    fn clear(self) {
+        if let Some(d) = &self.done {
+            d.finish();
+        }
+        let _ = self.multi.clear();
+    }
+}
+
 /// Runs `work` on every host, in order of `hosts` in the result.
 pub async fn each<T, F, Fut>(
     hosts: Vec<Host>,
@@ -109,63 +187,19 @@ where
     F: Fn(Host, Arc<Session>, Progress) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, HostError>> + Send + 'static,
 {
-    let tty = opts.bars && console::Term::stderr().is_term();
-    let multi = MultiProgress::with_draw_target(if tty {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    });
-    let width = hosts.iter().map(|h| h.name.len()).max().unwrap_or(0);
-    // Each host's time runs from when it starts (after waiting for a fork), as its bar shows.
-    let style = ProgressStyle::with_template(&format!(
-        "{{spinner}} {{prefix:<{width}}} {{elapsed:>4}} {{msg}}"
-    ))
-    .expect("a valid template");
-    let done = tty.then(|| {
-        multi.add(
-            ProgressBar::new(hosts.len() as u64).with_style(
-                ProgressStyle::with_template(
-                    "  {bar:30} {pos}/{len} hosts done, {elapsed} (--forks {msg})",
-                )
-                .expect("a valid template"),
-            ),
-        )
-    });
-    if let Some(d) = &done {
-        d.set_message(opts.forks.to_string());
-        d.enable_steady_tick(Duration::from_millis(500));
-    }
+    let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+    let bars = Bars::new(&names, opts);
     let forks = Arc::new(Semaphore::new(opts.forks.max(1)));
     let work = Arc::new(work);
     let mut tasks = Vec::new();
     for host in hosts {
-        let progress = Progress {
-            bar: tty.then(|| {
-                let bar = ProgressBar::new_spinner()
-                    .with_style(style.clone())
-                    .with_prefix(host.name.clone());
-                // Every host above the overall bar, in the inventory's order.
-                let b = match &done {
-                    Some(d) => multi.insert_before(d, bar),
-                    None => multi.add(bar),
-                };
-                b.enable_steady_tick(Duration::from_millis(120));
-                b.set_message("waiting");
-                b
-            }),
-            name: host.name.clone(),
-            verbose: opts.verbose,
-            since: Arc::new(std::sync::Mutex::new((
-                String::new(),
-                std::time::Instant::now(),
-            ))),
-        };
+        let progress = bars.progress(&host.name, opts.verbose);
         let (forks, work, creds, limits, done) = (
             forks.clone(),
             work.clone(),
             opts.creds.clone(),
             opts.limits,
-            done.clone(),
+            bars.done.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let _slot = forks
@@ -199,10 +233,6 @@ where
     for t in tasks {
         out.push(t.await.expect("a host task never panics"));
     }
-    // The last frame (every host counted) is drawn before the report replaces the bars.
-    if let Some(d) = &done {
-        d.finish();
-    }
-    let _ = multi.clear();
+    bars.clear();
     out
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 mod ecmp;
 mod limit;
 pub mod raw;
+mod raw_keepalived;
 mod service;
 mod types;
 mod validate;

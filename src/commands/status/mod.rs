@@ -4,21 +4,22 @@
 //! IPVS sees them, the check's verdict, drain marks, sync, and one health line on top.
 
 mod bgp;
+mod table;
+
+use table::{five, member};
 
 use super::{load, print_line, runtime, usage, Common, Output};
 use crate::exit::Exit;
 use crate::facts::live::Live;
 use crate::facts::{Facts, Probe};
 use crate::fleet::FleetOptions;
-use crate::inventory::{Host, Inventory, Member, Role, Service};
-use crate::ipvs::{stats::Row, Key};
+use crate::inventory::{Host, Inventory, Role, Service};
 use crate::report::status::{
     DirectorStatus, MemberStatus, RealServerStatus, ServiceStatus, StatusReport,
 };
 use crate::report::REPORT_VERSION;
 use crate::resources::ipvs::VirtualService;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -331,66 +332,6 @@ fn holder(
         )),
     }
     holders.first().map(|n| n.to_string())
-}
-
-/// A real server as the tables show it: its weight from the first, its connections and counters
-/// summed over all (none: there is no holder to ask).
-fn member(m: &Member, key: Key, port: u16, tables: &[&Live], drained: bool) -> MemberStatus {
-    let addr = SocketAddr::new(m.address, port);
-    let dest_in = |l: &Live| {
-        l.table
-            .services
-            .iter()
-            .find(|x| x.key == key)
-            .and_then(|x| x.dests.iter().find(|d| d.addr == addr))
-            .cloned()
-    };
-    let table = tables.first().copied();
-    let dest = table.and_then(dest_in);
-    let (stats, rate) = (
-        five(tables, |l| &l.stats, key, Some(addr)),
-        five(tables, |l| &l.rate, key, Some(addr)),
-    );
-    let (active, inactive) = tables
-        .iter()
-        .filter_map(|l| dest_in(l))
-        .fold((0, 0), |(a, i), d| (a + d.active, i + d.inactive));
-    let check = match (table, &dest) {
-        (None, _) => "unknown",
-        (Some(_), Some(d)) if d.weight > 0 => "up",
-        (Some(_), _) if drained => "drained",
-        (Some(_), _) => "down",
-    };
-    MemberStatus {
-        name: m.name.clone(),
-        address: m.address.to_string(),
-        check,
-        weight: dest.map(|d| d.weight),
-        active,
-        inactive,
-        conns_total: stats[0],
-        in_packets_total: stats[1],
-        in_bytes_total: stats[3],
-        cps: rate[0],
-        in_pps: rate[1],
-        in_bps: rate[3],
-    }
-}
-
-/// A row's five counters (or rates), summed over `tables`.
-fn five(
-    tables: &[&Live],
-    which: impl Fn(&Live) -> &BTreeMap<Row, [u64; 5]>,
-    key: Key,
-    dest: Option<SocketAddr>,
-) -> [u64; 5] {
-    let mut sum = [0; 5];
-    for n in tables.iter().filter_map(|l| which(l).get(&(key, dest))) {
-        for (s, v) in sum.iter_mut().zip(n) {
-            *s += v;
-        }
-    }
-    sum
 }
 
 fn real_server(
