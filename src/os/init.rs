@@ -37,13 +37,18 @@ pub fn service(init: Init, sysv: Sysv, name: &str, verb: Verb) -> Script {
 
 pub fn systemctl(name: &str, verb: Verb) -> Script {
     match verb {
-        Verb::Enable => sh!("systemctl enable {}", name),
+        // Links only: `enable`'s own daemon-reload re-reads every unit (seconds on a small VM)
+        // and nothing here needs it; a unit whose file changed is started by `Reload`.
+        Verb::Enable => sh!("systemctl --no-reload enable {}", name),
         Verb::Disable => sh!("systemctl disable {}", name),
         Verb::Start => sh!("systemctl start {}", name),
         Verb::Stop => sh!("systemctl stop {}", name),
-        // A changed unit file is read only after daemon-reload.
+        // A changed unit file is read only after daemon-reload, which re-reads every unit: only
+        // when systemd says this one changed (anything but a plain `=no`, e.g. an old systemctl,
+        // reloads).
         Verb::Reload => sh!(
-            "systemctl daemon-reload\nsystemctl reload-or-restart {}",
+            "case $(systemctl show -p NeedDaemonReload {} 2>/dev/null) in *=no) ;; *) systemctl daemon-reload ;; esac\nsystemctl reload-or-restart {}",
+            name,
             name
         ),
         // Not `reload-or-try-restart`: that fails on a unit whose file `down` just removed.
@@ -76,5 +81,48 @@ fn sysv_verb(sysv: Sysv, name: &str, verb: Verb) -> Script {
             name,
             name
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the script for `verb` would run a daemon-reload, in a shell where `systemctl show`
+    /// prints `show` and every other systemctl call is recorded.
+    fn reloads(verb: Verb, show: &str) -> bool {
+        let script = systemctl("keepalived", verb).to_string();
+        let fake = format!(
+            "systemctl() {{ if [ \"$1\" = show ]; then echo '{show}'; else echo \"$*\" >>\"$LOG\"; fi; }}\n{script}"
+        );
+        let log = std::env::temp_dir().join(format!("lvsprov-init-{}", std::process::id()));
+        let _ = std::fs::remove_file(&log);
+        let ok = std::process::Command::new("sh")
+            .args(["-c", &fake])
+            .env("LOG", &log)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{fake}");
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        assert!(
+            calls.lines().last().unwrap_or("").ends_with("keepalived"),
+            "{calls}"
+        );
+        calls.lines().any(|l| l == "daemon-reload")
+    }
+
+    #[test]
+    fn a_reload_rereads_the_units_only_when_systemd_says_the_unit_changed() {
+        assert!(!reloads(Verb::Reload, "NeedDaemonReload=no"));
+        assert!(reloads(Verb::Reload, "NeedDaemonReload=yes"));
+        // A systemctl that does not know the property (or fails) prints nothing: reload.
+        assert!(reloads(Verb::Reload, ""));
+        // `enable` only links: its own implicit daemon-reload is asked off.
+        assert!(!reloads(Verb::Enable, "NeedDaemonReload=yes"));
+        assert!(systemctl("keepalived", Verb::Enable)
+            .as_str()
+            .starts_with("systemctl --no-reload enable "));
     }
 }
