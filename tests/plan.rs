@@ -101,7 +101,7 @@ fn a_systemd_debian_real_server_persists_the_vip_with_a_unit() {
         .map(|c| c.script.as_str())
         .collect::<Vec<_>>();
     assert!(
-        enable[0].contains("systemctl enable lvsprov-vip"),
+        enable[0].contains("systemctl --no-reload enable lvsprov-vip"),
         "{enable:?}"
     );
     assert!(!names(&changes).iter().any(|n| n.contains("interfaces.d")));
@@ -203,7 +203,7 @@ fn rhel7_real_server_uses_yum_httpd_ifcfg_and_opens_the_port() {
         .collect();
     assert_eq!(svc.len(), 2);
     assert!(
-        svc[0].script.contains("systemctl enable httpd")
+        svc[0].script.contains("systemctl --no-reload enable httpd")
             && svc[1].script.contains("systemctl start httpd")
     );
 }
@@ -220,7 +220,7 @@ fn rhel9_real_server_persists_the_vip_with_a_systemd_unit() {
     assert!(unit.diff.contains("+After=systemd-sysctl.service"));
     assert!(find(&changes, "service lvsprov-vip")
         .script
-        .contains("systemctl enable lvsprov-vip"));
+        .contains("systemctl --no-reload enable lvsprov-vip"));
     assert!(find(&changes, "package httpd")
         .script
         .contains("dnf install -y -q httpd"));
@@ -365,7 +365,7 @@ fn single_director_edits_ipvs_rules_in_place_then_saves_them() {
     let enable = find(&changes, "service lvsprov-ipvs-timeouts");
     assert!(enable
         .script
-        .contains("systemctl enable lvsprov-ipvs-timeouts"));
+        .contains("systemctl --no-reload enable lvsprov-ipvs-timeouts"));
     assert!(
         !enable.script.contains("systemctl start"),
         "set live by up already"
@@ -392,7 +392,7 @@ fn single_director_edits_ipvs_rules_in_place_then_saves_them() {
         .unwrap_or_else(|| panic!("{order:?}"));
     assert!(find(&down, "service lvsprov-ipvs-timeouts")
         .script
-        .contains("systemctl disable lvsprov-ipvs-timeouts"));
+        .contains("systemctl --no-reload disable lvsprov-ipvs-timeouts"));
     assert!(
         disable
             < order
@@ -416,7 +416,9 @@ fn down_on_a_keepalived_director_stops_it_and_removes_its_config() {
     let stop = find(&down, "service keepalived");
     assert!(
         stop.script.contains("systemctl stop keepalived")
-            && stop.script.contains("systemctl disable keepalived")
+            && stop
+                .script
+                .contains("systemctl --no-reload disable keepalived")
     );
     assert!(
         order.iter().position(|r| r == "service keepalived")

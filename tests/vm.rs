@@ -973,7 +973,7 @@ fn killed_director_apply_is_finished_by_the_next_up() {
             ("before the last step", None) if steps.len() >= 2 => steps.len() - 1,
             _ => panic!("{point}: the plan left has no such point: {steps:?}"),
         };
-        let killed = vm.sh(&format!("LVSPROV_FAULT_KILL_AFTER_STEP={k} command lvsprov up $inv --limit lvs02 --output json --connect-timeout 60"));
+        let killed = vm.sh(&format!("LVSPROV_FAULT_KILL_AFTER_STEP={k} lvsprov-test up $inv --limit lvs02 --output json --connect-timeout 60"));
         assert_eq!(
             killed.code,
             1,

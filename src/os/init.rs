@@ -37,10 +37,10 @@ pub fn service(init: Init, sysv: Sysv, name: &str, verb: Verb) -> Script {
 
 pub fn systemctl(name: &str, verb: Verb) -> Script {
     match verb {
-        // Links only: `enable`'s own daemon-reload re-reads every unit (seconds on a small VM)
-        // and nothing here needs it; a unit whose file changed is started by `Reload`.
+        // Links only: their own daemon-reload re-reads every unit (seconds on a small VM) and
+        // nothing here needs it; a unit whose file changed is started by `Reload`.
         Verb::Enable => sh!("systemctl --no-reload enable {}", name),
-        Verb::Disable => sh!("systemctl disable {}", name),
+        Verb::Disable => sh!("systemctl --no-reload disable {}", name),
         Verb::Start => sh!("systemctl start {}", name),
         Verb::Stop => sh!("systemctl stop {}", name),
         // A changed unit file is read only after daemon-reload, which re-reads every unit: only
@@ -119,10 +119,13 @@ mod tests {
         assert!(reloads(Verb::Reload, "NeedDaemonReload=yes"));
         // A systemctl that does not know the property (or fails) prints nothing: reload.
         assert!(reloads(Verb::Reload, ""));
-        // `enable` only links: its own implicit daemon-reload is asked off.
-        assert!(!reloads(Verb::Enable, "NeedDaemonReload=yes"));
-        assert!(systemctl("keepalived", Verb::Enable)
-            .as_str()
-            .starts_with("systemctl --no-reload enable "));
+        // `enable` and `disable` only link: their own implicit daemon-reload is asked off.
+        for (verb, word) in [(Verb::Enable, "enable"), (Verb::Disable, "disable")] {
+            let script = systemctl("keepalived", verb);
+            assert_eq!(
+                script.as_str(),
+                format!("systemctl --no-reload {word} keepalived")
+            );
+        }
     }
 }

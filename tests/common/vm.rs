@@ -122,6 +122,7 @@ fn boot() -> Option<Vm> {
     let qemu = Command::new(repo.join("docker/vm/run"))
         .arg(repo.join("tests/vm/serve.sh"))
         .env("LVSPROV_BIN", lvsprov_bin())
+        .env("LVSPROV_TEST_BIN", env!("CARGO_BIN_EXE_lvsprov"))
         .env("VM_CONTROL", &sock)
         .env("VM_OWNER", std::process::id().to_string())
         .env("VM_TIMEOUT", "5400")
@@ -169,7 +170,8 @@ fn boot() -> Option<Vm> {
 /// The lvsprov the lab's client runs: this test build's, or the one LVSPROV_BIN names. `.ci/run`
 /// names its release build: under software emulation the test build's unoptimised SSH crypto
 /// (curve25519, ed25519) costs about 3 s of the VM's CPU per command against under 1 s, and the
-/// release build is the one users install.
+/// release build is the one users install. The test build is there too, as `lvsprov-test`: only it
+/// has the fault injection of the crash stories.
 fn lvsprov_bin() -> PathBuf {
     match std::env::var_os("LVSPROV_BIN") {
         Some(bin) => {
