@@ -99,14 +99,20 @@ wait_paths() { # N SECS
   echo "the router has next hops '$(paths)' for the VIP after $2 s, not $1" >&2; return 1
 }
 # New connections DIRECTOR's IPVS has scheduled for the VIP's port 80 since its service began.
-conns() { on $1 ipvsadm -Ln --stats --exact | awk -v v="$lab_vip:80" '$1 == "TCP" && $2 == v { print $3 }'; }
-# COUNT new connections through the VIP, one at a time: prints failed=N and each director's share.
-# The counters reach ipvsadm every 2 s (IPVS's estimator sums them from each CPU's), so each
-# reading waits out one period after the traffic before it.
+# COUNT new connections through the VIP, one at a time: prints failed=N; per director, how many
+# of them its IPVS connection table holds, each found by the client port curl used (the entries
+# stay 2 min after the close; ECMP runs no connection sync); both=N of them in both tables (a flow
+# the router moved while it ran: the second director picks it up with sloppy_tcp); found=N in
+# either. Not the directors' counters: IPVS's estimator sums them late under emulation, and they
+# count a moved flow twice without saying so.
 split() { # COUNT
-  local a1 a2 f; sleep 2.5; a1=$(conns lvs01); a2=$(conns lvs02)
-  f=$(for i in $(seq $1); do curl -s -m 3 -o /dev/null http://$lab_vip/ || echo x; done | wc -l)
-  sleep 2.5; echo "failed=$f lvs01=$(( $(conns lvs01) - a1 )) lvs02=$(( $(conns lvs02) - a2 ))"; }
+  local f d; : >/tmp/split.ports
+  f=$(for i in $(seq $1); do curl -s -m 3 -o /dev/null -w '%{local_port}\n' http://$lab_vip/ >>/tmp/split.ports || echo x; done | wc -l)
+  for d in lvs01 lvs02; do
+    on $d ipvsadm -Lnc | awk -v c="${addr[client]}" -v v="$lab_vip:80" \
+      'NR == FNR { p[$1] = 1; next } { split($4, s, ":") } s[1] == c && $5 == v && (s[2] in p) { print s[2] }' /tmp/split.ports - | sort -u >/tmp/split.$d
+  done
+  echo "failed=$f lvs01=$(wc -l </tmp/split.lvs01) lvs02=$(wc -l </tmp/split.lvs02) both=$(comm -12 /tmp/split.lvs01 /tmp/split.lvs02 | wc -l) found=$(sort -u /tmp/split.lvs01 /tmp/split.lvs02 | wc -l)"; }
 # While DIRECTOR's drain is in its graceful shutdown: until the router holds DIRECTOR's route for
 # the VIP with the graceful-shutdown community (65535,0) and has left it out of the VIP's next
 # hops, for at most SECS. Prints "graceful_paths=HOPS" (the next hops then) or fails.
