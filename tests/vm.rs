@@ -1752,9 +1752,9 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
         "a second `up` would change nothing: {check}"
     );
     // 200 new connections, each found in the directors' IPVS connection tables by its client port.
-    // A flow the router moves while it runs is in both tables (one CI run counted 201 of 200 by
+    // A flow that reaches both directors is in both tables (one CI run counted 201 of 200 by
     // the counters; by hand, one run found 202 entries, another 3 flows in both tables): it still
-    // answers (mh and sloppy_tcp); more than 5 % would mean the router's paths flap.
+    // answers (mh and sloppy_tcp); more than 5 % would mean the router's paths move flows.
     let split = vm.sh("split 200").ok();
     eprintln!("200 new connections: {}", split.out.trim());
     let (l1, l2) = (split.field("lvs01"), split.field("lvs02"));
