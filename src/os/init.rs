@@ -89,23 +89,14 @@ mod tests {
     use super::*;
 
     /// Whether the script for `verb` would run a daemon-reload, in a shell where `systemctl show`
-    /// prints `show` and every other systemctl call is recorded.
+    /// prints `show` and every other systemctl call is written to stderr.
     fn reloads(verb: Verb, show: &str) -> bool {
-        let script = systemctl("keepalived", verb).to_string();
-        let fake = format!(
-            "systemctl() {{ if [ \"$1\" = show ]; then echo '{show}'; else echo \"$*\" >>\"$LOG\"; fi; }}\n{script}"
-        );
-        let log = std::env::temp_dir().join(format!("lvsprov-init-{}", std::process::id()));
-        let _ = std::fs::remove_file(&log);
-        let ok = std::process::Command::new("sh")
-            .args(["-c", &fake])
-            .env("LOG", &log)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "{fake}");
-        let calls = std::fs::read_to_string(&log).unwrap_or_default();
-        let _ = std::fs::remove_file(&log);
+        let script = systemctl("keepalived", verb);
+        let out = crate::shell::run_sh(&format!(
+            "systemctl() {{ if [ \"$1\" = show ]; then echo '{show}'; else echo \"$*\" >&2; fi; }}\n{script}"
+        ));
+        let calls = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{script}: {calls}");
         assert!(
             calls.lines().last().unwrap_or("").ends_with("keepalived"),
             "{calls}"

@@ -98,11 +98,10 @@ wait_paths() { # N SECS
   done
   echo "the router has next hops '$(paths)' for the VIP after $2 s, not $1" >&2; return 1
 }
-# New connections DIRECTOR's IPVS has scheduled for the VIP's port 80 since its service began.
 # COUNT new connections through the VIP, one at a time: prints failed=N; per director, how many
 # of them its IPVS connection table holds, each found by the client port curl used (the entries
 # stay 2 min after the close; ECMP runs no connection sync); both=N of them in both tables (a flow
-# the router moved while it ran: the second director picks it up with sloppy_tcp); found=N in
+# that reached both directors: the second one picks it up with sloppy_tcp); found=N in
 # either. Not the directors' counters: IPVS's estimator sums them late under emulation, and they
 # count a moved flow twice without saying so.
 split() { # COUNT
