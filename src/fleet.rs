@@ -3,7 +3,7 @@
 //! result and never stops or delays the others.
 
 use crate::error::HostError;
-use crate::inventory::Host;
+use crate::inventory::{Host, SshTarget};
 use crate::ssh::{Credentials, Limits, Session};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::future::Future;
@@ -176,24 +176,40 @@ impl Bars {
     }
 }
 
+/// What the fan-out logs in to: the cluster's hosts, and the routers whose routes `verify` reads.
+pub trait Machine: Clone + Send + Sync + 'static {
+    fn name(&self) -> &str;
+    fn ssh(&self) -> &SshTarget;
+}
+
+impl Machine for Host {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn ssh(&self) -> &SshTarget {
+        &self.ssh
+    }
+}
+
 /// Runs `work` on every host, in order of `hosts` in the result.
-pub async fn each<T, F, Fut>(
-    hosts: Vec<Host>,
+pub async fn each<H, T, F, Fut>(
+    hosts: Vec<H>,
     opts: &FleetOptions,
     work: F,
-) -> Vec<(Host, Result<T, HostError>)>
+) -> Vec<(H, Result<T, HostError>)>
 where
+    H: Machine,
     T: Finish + Send + 'static,
-    F: Fn(Host, Arc<Session>, Progress) -> Fut + Send + Sync + 'static,
+    F: Fn(H, Arc<Session>, Progress) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, HostError>> + Send + 'static,
 {
-    let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+    let names: Vec<&str> = hosts.iter().map(|h| h.name()).collect();
     let bars = Bars::new(&names, opts);
     let forks = Arc::new(Semaphore::new(opts.forks.max(1)));
     let work = Arc::new(work);
     let mut tasks = Vec::new();
     for host in hosts {
-        let progress = bars.progress(&host.name, opts.verbose);
+        let progress = bars.progress(host.name(), opts.verbose);
         let (forks, work, creds, limits, done) = (
             forks.clone(),
             work.clone(),
@@ -210,7 +226,7 @@ where
                 b.reset_elapsed();
             }
             progress.phase("connect");
-            let result = match Session::connect(&host.ssh, &creds, limits).await {
+            let result = match Session::connect(host.ssh(), &creds, limits).await {
                 Err(e) => Err(HostError::Ssh(e)),
                 Ok(session) => {
                     progress.note(&format!("connected: {}", session.about));

@@ -201,7 +201,7 @@ fn what_ecmp_cannot_be_is_refused_with_its_path() {
     let none = |_: &mut serde_json::Value| {};
     assert_eq!(problems(INV, none), Vec::<String>::new());
     type Edit = &'static dyn Fn(&mut serde_json::Value);
-    let cases: [(Edit, &str); 11] = [
+    let cases: [(Edit, &str); 13] = [
         (
             &|v| v["ecmp"]["graceful_shutdown"] = 601.into(),
             "$.ecmp.graceful_shutdown: 601 s would hold a drain",
@@ -245,6 +245,14 @@ fn what_ecmp_cannot_be_is_refused_with_its_path() {
         (
             &|v| v["ecmp"]["routers"][0]["bgp"] = true.into(),
             "$.ecmp.routers[0].bgp: unknown field",
+        ),
+        (
+            &|v| v["ecmp"]["routers"][0]["ssh"] = json!({"sudo": true}),
+            "$.ecmp.routers[0].ssh.sudo: a router's routes are read without root",
+        ),
+        (
+            &|v| v["ecmp"]["routers"][0]["ssh"] = json!({"user": "no one"}),
+            "$.ecmp.routers[0].ssh.user: \"no one\" is not a valid user name",
         ),
     ];
     for (edit, start) in cases {

@@ -1746,6 +1746,11 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
     ] {
         assert!(names.contains(&want), "{want} not in {names:?}");
     }
+    // The router's own kernel route, read over SSH (the inventory's `ssh` on the router).
+    assert_eq!(
+        router_route(&report),
+        "next hops 192.168.100.11 (lvs01), 192.168.100.12 (lvs02)"
+    );
     let check = vm.lvsprov(&format!("check {ecmp}")).json();
     assert_eq!(
         check["summary"]["changes"], 0,
@@ -1803,6 +1808,8 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
         "{d}"
     );
     assert_eq!(vm.sh("paths").ok().out.trim(), common::addr("lvs02"));
+    let drained = verified(&mut vm, &format!("{ecmp} --requests 20"));
+    assert_eq!(router_route(&drained), "next hops 192.168.100.12 (lvs02)");
     vm.lvsprov(&format!("undrain lvs01 {ecmp}")).ok();
     let load = vm.sh("wait_paths 2 30 && sleep 3; load_stop").ok();
     eprintln!(
@@ -1844,6 +1851,16 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
         );
     }
     vm.end_down();
+}
+
+/// What `verify` saw of the lab router's route to the VIP.
+fn router_route(report: &Value) -> String {
+    let name = "router 192.168.100.254 routes 192.168.100.10 over its directors";
+    let checks = report["checks"].as_array().unwrap();
+    let c = checks.iter().find(|c| c["name"] == name);
+    let c = c.unwrap_or_else(|| panic!("no check {name:?}: {report}"));
+    assert_eq!(c["ok"], true, "{c}");
+    c["seen"].as_str().unwrap().to_string()
 }
 
 /// Eight keep-alive sessions (200 requests each, 2 a second) and a new connection every 100 ms

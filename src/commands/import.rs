@@ -131,7 +131,8 @@ pub fn run(a: ImportArgs) -> Exit {
         Ok(h) => h,
         Err(e) => return e,
     };
-    let creds = match credentials(&c, &hosts) {
+    let targets: Vec<&SshTarget> = hosts.iter().map(|h| &h.ssh).collect();
+    let creds = match credentials(&c, &targets) {
         Ok(c) => c,
         Err(e) => return e,
     };

@@ -4,7 +4,7 @@
 
 use crate::exit::Exit;
 use crate::fleet::FleetOptions;
-use crate::inventory::{self, Host, Inventory};
+use crate::inventory::{self, Host, Inventory, SshTarget};
 pub use crate::pipeline::Loaded;
 use crate::pipeline::Pipeline;
 use crate::playbook::Playbooks;
@@ -158,6 +158,14 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
                 ))
             })?;
         }
+        for r in routers_mut(&mut inv) {
+            cfg.apply(r).map_err(|e| {
+                usage(format_args!(
+                    "router {}: {e}\nnothing was contacted",
+                    r.host
+                ))
+            })?;
+        }
     }
     let hosts: Vec<Host> = selected
         .iter()
@@ -179,7 +187,14 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
                 "{e}\nnothing was contacted; fix the playbook and run again"
             ))
         })?;
-    let creds = credentials(c, &hosts)?;
+    let mut targets: Vec<&SshTarget> = hosts.iter().map(|h| &h.ssh).collect();
+    targets.extend(
+        inv.ecmp
+            .iter()
+            .flat_map(|e| &e.routers)
+            .flat_map(|r| &r.ssh),
+    );
+    let creds = credentials(c, &targets)?;
     Ok(Loaded {
         fleet: FleetOptions {
             forks: c.forks.unwrap_or(crate::fleet::FORKS),
@@ -201,17 +216,26 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
 
 /// Keys and sudo's password, settled before any host is contacted: a passphrase or password is
 /// asked once for the whole run, and a key that cannot be used stops the run here (exit 3).
-pub(crate) fn credentials(c: &Common, hosts: &[Host]) -> Result<Credentials, Exit> {
-    let named: Vec<PathBuf> = hosts
+/// The routers `verify` logs in to (ECMP), to complete from ~/.ssh/config like the hosts.
+fn routers_mut(inv: &mut Inventory) -> impl Iterator<Item = &mut SshTarget> {
+    inv.ecmp
+        .iter_mut()
+        .flat_map(|e| &mut e.routers)
+        .flat_map(|r| &mut r.ssh)
+}
+
+/// The keys and passwords for logging in to `targets`, each asked for once.
+pub(crate) fn credentials(c: &Common, targets: &[&SshTarget]) -> Result<Credentials, Exit> {
+    let named: Vec<PathBuf> = targets
         .iter()
-        .flat_map(|h| h.ssh.identity_files.clone())
+        .flat_map(|t| t.identity_files.clone())
         .collect();
-    let want_defaults = hosts.iter().any(|h| h.ssh.identity_files.is_empty());
+    let want_defaults = targets.iter().any(|t| t.identity_files.is_empty());
     let source = SecretSource::choose(c.passphrase_file.as_deref());
     let keyring = Keyring::load(&named, want_defaults, &source)
         .map_err(|e| usage(format_args!("{e}\nnothing was contacted")))?;
     let become_pass = if c.ask_become_pass || c.become_pass_file.is_some() {
-        if !hosts.iter().any(|h| h.ssh.sudo) {
+        if !targets.iter().any(|t| t.sudo) {
             return Err(usage(
                 "--ask-become-pass: no selected host uses sudo (ssh.user is root or ssh.sudo is false)",
             ));

@@ -21,6 +21,7 @@ pub mod marks;
 pub mod os;
 pub mod packages;
 pub mod pkgdb;
+pub mod routes;
 pub mod selinux;
 pub mod services;
 pub mod state;

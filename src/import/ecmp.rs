@@ -180,6 +180,8 @@ impl Builder {
                     asn,
                     bfd: s.bfd.unwrap_or(false),
                     password: s.password.clone(),
+                    // Whether the router can be logged in to is not in bird.conf.
+                    ssh: None,
                 })
             })
             .collect();

@@ -4,9 +4,9 @@
 //! director that goes or comes moves flows without breaking them (`sloppy_tcp` lets a director
 //! take over a connection it never saw open). No VRRP: keepalived runs for its health checks.
 
-use super::raw::{RawInventory, RawService};
+use super::raw::{RawInventory, RawService, RawSsh};
 use super::validate::Validator;
-use super::{Host, Scheduler};
+use super::{Host, Scheduler, SshTarget};
 use crate::secret::Secret;
 use ipnet::Ipv4Net;
 use schemars::JsonSchema;
@@ -58,6 +58,13 @@ pub struct RawRouter {
     /// characters, no spaces, quotes or backslashes. Never shown in diffs, scripts or output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// How to log in to the router (a Linux router: BIRD, FRR or any daemon that puts its routes
+    /// in the kernel's main table), so that `verify` reads each VIP's route there and checks that
+    /// it leads to every serving director and no other host. The inventory's `ssh` applies, this
+    /// block overrides it (`{}`: as the inventory says); no `sudo`, reading routes needs no root.
+    /// Leave it out for a router you cannot log in to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<RawSsh>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,6 +82,9 @@ pub struct Router {
     pub asn: u32,
     pub bfd: bool,
     pub password: Option<Secret>,
+    /// Where `verify` reads the router's routes; None: it does not.
+    #[serde(skip)]
+    pub ssh: Option<SshTarget>,
 }
 
 impl Ecmp {
@@ -129,7 +139,7 @@ impl Validator {
         }
         let mut routers: Vec<Router> = Vec::new();
         for (i, r) in e.routers.iter().enumerate() {
-            routers.extend(self.router(i, r, e.asn, hosts, network, &routers));
+            routers.extend(self.router(i, r, raw, hosts, network, &routers));
         }
         self.ecmp_services(&raw.services);
         Some(Ecmp {
@@ -153,11 +163,12 @@ impl Validator {
         &mut self,
         i: usize,
         r: &RawRouter,
-        asn: u32,
+        raw: &RawInventory,
         hosts: &[Host],
         network: Option<Ipv4Net>,
         seen: &[Router],
     ) -> Option<Router> {
+        let (asn, defaults) = (raw.ecmp.as_ref().map_or(0, |e| e.asn), &raw.ssh);
         let at = format!("$.ecmp.routers[{i}]");
         let why = "the directors peer with their routers directly, on the one segment";
         let address = self.address_on(
@@ -198,11 +209,24 @@ impl Validator {
             }
             fits
         });
+        let ssh = r.ssh.as_ref().map(|own| {
+            if own.sudo.is_some() {
+                self.problem(
+                    format!("{at}.ssh.sudo"),
+                    "a router's routes are read without root; remove \"sudo\"",
+                );
+            }
+            SshTarget {
+                sudo: false,
+                ..self.target(&at, defaults, own, address)
+            }
+        });
         Some(Router {
             address,
             asn: r.asn,
             bfd: r.bfd,
             password: password.map(|p| Secret::new(p.clone())),
+            ssh,
         })
     }
 

@@ -87,7 +87,7 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SshTarget {
     /// Where SSH connects: `ssh.host`, else the host's LVS address; known_hosts is keyed by it.
     pub host: String,

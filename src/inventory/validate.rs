@@ -223,6 +223,37 @@ impl Validator {
         }
     }
 
+    /// Where and how SSH reaches a machine at `address` whose `ssh` block (at `at`.ssh) is `own`.
+    pub(super) fn target(
+        &mut self,
+        at: &str,
+        defaults: &RawSsh,
+        own: &RawSsh,
+        address: Ipv4Addr,
+    ) -> SshTarget {
+        self.user(&format!("{at}.ssh.user"), own);
+        let mut ssh = Self::ssh(defaults, own);
+        if let Some(s) = &own.host {
+            if valid_hostname(s) || s.parse::<Ipv4Addr>().is_ok() {
+                ssh.host = s.clone();
+            } else {
+                self.problem(format!("{at}.ssh.host"), format!("{s:?} is neither a hostname nor an IPv4 address; give where SSH reaches the host, e.g. \"mgmt-web01\" or \"10.0.0.21\""));
+            }
+        } else {
+            ssh.host = address.to_string();
+        }
+        // A top-level jump's mistakes are said once, at $.ssh.jump.
+        match (&own.jump, &defaults.jump) {
+            (Some(j), _) => match parse_jump(j, &ssh.user) {
+                Ok(hops) => ssh.jump = hops,
+                Err(e) => self.problem(format!("{at}.ssh.jump"), e),
+            },
+            (None, Some(top)) => ssh.jump = parse_jump(top, &ssh.user).unwrap_or_default(),
+            (None, None) => {}
+        }
+        ssh
+    }
+
     fn host(
         &mut self,
         role: Role,
@@ -253,26 +284,7 @@ impl Validator {
         if let Some(nic) = h.nic.as_ref().filter(|n| !valid_ifname(n)) {
             self.problem(format!("{at}.nic"), format!("{nic:?} is not an interface name, e.g. \"eth0\"; or leave it out to use the NIC whose subnet holds the VIP"));
         }
-        self.user(&format!("{at}.ssh.user"), &h.ssh);
-        let mut ssh = Self::ssh(defaults, &h.ssh);
-        if let Some(s) = &h.ssh.host {
-            if valid_hostname(s) || s.parse::<Ipv4Addr>().is_ok() {
-                ssh.host = s.clone();
-            } else {
-                self.problem(format!("{at}.ssh.host"), format!("{s:?} is neither a hostname nor an IPv4 address; give where SSH reaches the host, e.g. \"mgmt-web01\" or \"10.0.0.21\""));
-            }
-        } else {
-            ssh.host = address.to_string();
-        }
-        // A top-level jump's mistakes are said once, at $.ssh.jump.
-        match (&h.ssh.jump, &defaults.jump) {
-            (Some(own), _) => match parse_jump(own, &ssh.user) {
-                Ok(hops) => ssh.jump = hops,
-                Err(e) => self.problem(format!("{at}.ssh.jump"), e),
-            },
-            (None, Some(top)) => ssh.jump = parse_jump(top, &ssh.user).unwrap_or_default(),
-            (None, None) => {}
-        }
+        let ssh = self.target(&at, defaults, &h.ssh, address);
         Some(Host {
             name: h.name.clone(),
             address,

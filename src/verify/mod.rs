@@ -22,6 +22,7 @@ pub mod failover;
 mod ndp;
 pub mod net;
 mod report;
+mod routers;
 mod traffic;
 
 pub use report::{Distribution, VerifyReport};
@@ -103,6 +104,7 @@ pub async fn run(loaded: Loaded, requests: usize, failover: bool) -> VerifyRepor
         false => through_vips(&scope, requests).await,
     };
     checks.extend(through);
+    checks.extend(routers::checks(&scope, &loaded.fleet).await);
     let (found, failover_seconds, failover_report) = if failover {
         failover_checks(&scope, &loaded).await
     } else {

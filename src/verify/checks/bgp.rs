@@ -81,6 +81,7 @@ mod tests {
                 asn: 65000,
                 bfd: false,
                 password: None,
+                ssh: None,
             }],
             quorum: 1,
             hold_time: 9,

@@ -10,6 +10,7 @@ pub mod failover;
 pub mod ipvs_table;
 pub mod reach;
 pub mod real_server;
+pub mod router;
 pub mod sync;
 pub mod vip_holder;
 
