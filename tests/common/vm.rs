@@ -232,9 +232,11 @@ impl Vm {
             .chars()
             .take(100)
             .collect();
-        eprintln!(
-            "vm: {:5.1} s, exit {code}: {what}",
-            t0.elapsed().as_secs_f64()
+        let secs = t0.elapsed().as_secs_f64();
+        eprintln!("vm: {secs:5.1} s, exit {code}: {what}");
+        append(
+            "LVSPROV_REQUEST_TIMES",
+            &format!("{secs:6.1} s  {}: {what}", story()),
         );
         Run { code, out, err }
     }
@@ -309,19 +311,28 @@ impl Vm {
     fn ended(&mut self) {
         let secs = self.began.elapsed().as_secs_f64();
         eprintln!("vm: the story took {secs:.0} s");
-        // Where the suite's time goes, for .ci/run's summary (libtest names the thread after
-        // the test); a story that failed has no line.
-        if let Ok(path) = std::env::var("LVSPROV_STORY_TIMES") {
-            let name = std::thread::current().name().unwrap_or("?").to_string();
-            let line = format!("{secs:6.0} s  {name}\n");
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path);
-            if let Ok(mut f) = file {
-                std::io::Write::write_all(&mut f, line.as_bytes()).ok();
-            }
-        }
+        // A story that failed has no line.
+        append("LVSPROV_STORY_TIMES", &format!("{secs:6.0} s  {}", story()));
         self.dirty = false;
+    }
+}
+
+/// The running story's name (libtest names the thread after the test).
+fn story() -> String {
+    std::thread::current().name().unwrap_or("?").to_string()
+}
+
+/// Where the suite's time goes, for .ci/run's summary: `line` appended to the file the
+/// environment variable `var` names, if it names one.
+fn append(var: &str, line: &str) {
+    let Ok(path) = std::env::var(var) else {
+        return;
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
+    if let Ok(mut f) = file {
+        std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes()).ok();
     }
 }
