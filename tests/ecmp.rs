@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::plan::{find, inventory, names, plan_for, problems, recorded, refused_once};
+use common::plan::{
+    find, inventory, inventory_with, names, plan_for, problems, recorded, refused_once,
+};
 use lvsprov::commands::status::build;
 use lvsprov::facts::Facts;
 use lvsprov::plan::Mode;
@@ -115,6 +117,37 @@ fn the_packages_bird_conf_is_left_alone_unless_lvsprov_wrote_it() {
             c.diff
         );
     }
+}
+
+/// A router's `ssh` is where `verify` logs in to read its routes: the inventory's `ssh` with the
+/// block's own fields over it, the router's address unless `host` says otherwise, never sudo;
+/// without the block `verify` does not log in.
+#[test]
+fn a_routers_ssh_block_takes_the_inventorys_ssh_and_never_sudo() {
+    let inv = inventory_with(INV, |v| {
+        v["ssh"]["user"] = "deploy".into();
+        v["ecmp"]["routers"][0]["ssh"] = json!({});
+    });
+    let t = inv.ecmp.as_ref().unwrap().routers[0].ssh.clone().unwrap();
+    assert_eq!(
+        (t.user.as_str(), t.host.as_str(), t.port, t.sudo),
+        ("deploy", "192.168.100.254", 22, false)
+    );
+    let inv = inventory_with(INV, |v| {
+        v["ecmp"]["routers"][0]["ssh"] = json!({"user": "ops", "host": "rtr01-mgmt", "port": 2222});
+    });
+    let t = inv.ecmp.as_ref().unwrap().routers[0].ssh.clone().unwrap();
+    assert_eq!(
+        (t.user.as_str(), t.host.as_str(), t.port, t.sudo),
+        ("ops", "rtr01-mgmt", 2222, false)
+    );
+    let inv = inventory_with(INV, |v| {
+        v["ecmp"]["routers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("ssh");
+    });
+    assert!(inv.ecmp.as_ref().unwrap().routers[0].ssh.is_none());
 }
 
 /// A BGP session's password is in bird.conf and nowhere lvsprov shows text: the diff and the

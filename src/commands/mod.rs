@@ -214,8 +214,6 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
     })
 }
 
-/// Keys and sudo's password, settled before any host is contacted: a passphrase or password is
-/// asked once for the whole run, and a key that cannot be used stops the run here (exit 3).
 /// The routers `verify` logs in to (ECMP), to complete from ~/.ssh/config like the hosts.
 fn routers_mut(inv: &mut Inventory) -> impl Iterator<Item = &mut SshTarget> {
     inv.ecmp
@@ -224,7 +222,9 @@ fn routers_mut(inv: &mut Inventory) -> impl Iterator<Item = &mut SshTarget> {
         .flat_map(|r| &mut r.ssh)
 }
 
-/// The keys and passwords for logging in to `targets`, each asked for once.
+/// Keys and sudo's password for `targets` (the selected hosts, and the routers `verify` reads),
+/// settled before any host is contacted: a passphrase or password is asked once for the whole
+/// run, and a key that cannot be used stops the run here (exit 3).
 pub(crate) fn credentials(c: &Common, targets: &[&SshTarget]) -> Result<Credentials, Exit> {
     let named: Vec<PathBuf> = targets
         .iter()
