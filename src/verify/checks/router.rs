@@ -44,17 +44,11 @@ pub fn routes(
             None => g.to_string(),
         })
         .collect();
-    let names: Vec<&str> = serving.iter().map(|(n, _)| n.as_str()).collect();
+    let want: Vec<String> = serving.iter().map(|(n, a)| format!("{a} ({n})")).collect();
     check(
         format!("router {router} routes {vip} over its directors"),
         wrong.is_empty(),
-        format!(
-            "next hops {}",
-            listed(
-                &names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
-                "none"
-            )
-        ),
+        format!("next hops {}", listed(&want, "none")),
         if wrong.is_empty() {
             format!("next hops {}", listed(&seen, "none"))
         } else {
@@ -86,6 +80,7 @@ mod tests {
             &[],
         );
         assert!(ok.ok, "{ok:?}");
+        assert_eq!(ok.expected, ok.seen);
         assert_eq!(
             ok.seen,
             "next hops 192.168.100.11 (lvs01), 192.168.100.12 (lvs02)"
