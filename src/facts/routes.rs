@@ -13,15 +13,16 @@ use std::net::Ipv4Addr;
 /// single path, several for ECMP); empty when it has no route for the VIP.
 pub type Routes = BTreeMap<Ipv4Addr, Vec<Ipv4Addr>>;
 
-const MARK: &str = "@@route ";
+/// The tag of a VIP's section in what [`script`] prints (read by [`super::sections`]).
+const TAG: &str = "route ";
 
-/// One script for every VIP: a marker line, then the route as iproute2's JSON (an empty list when
-/// there is none).
+/// One script for every VIP: its `@@route VIP` line, then the route as iproute2's JSON (an empty
+/// list when there is none).
 pub fn script(vips: &[Ipv4Addr]) -> Script {
     Script::lines(vips.iter().map(|vip| {
         sh!(
             "echo {}\nip -j -4 route show exact {}/32",
-            format!("{MARK}{vip}"),
+            format!("@@{TAG}{vip}"),
             *vip
         )
     }))
@@ -51,28 +52,16 @@ fn dead(flags: &[String]) -> bool {
 /// What [`script`] printed, per VIP; an error names the VIP whose answer was not iproute2's JSON
 /// (an `ip` without `-j`: iproute2 older than 4.14).
 pub fn parse(out: &str) -> Result<Routes, String> {
-    let mut routes = Routes::new();
-    let mut current: Option<(Ipv4Addr, String)> = None;
-    let mut finish = |c: Option<(Ipv4Addr, String)>| -> Result<(), String> {
-        if let Some((vip, json)) = c {
-            routes.insert(vip, gateways(vip, &json)?);
-        }
-        Ok(())
-    };
-    for line in out.lines() {
-        if let Some(vip) = line.strip_prefix(MARK) {
-            finish(current.take())?;
-            let vip = vip
-                .trim()
+    super::sections(out)
+        .into_iter()
+        .filter_map(|(tag, lines)| Some((tag.strip_prefix(TAG)?, lines)))
+        .map(|(vip, lines)| {
+            let vip: Ipv4Addr = vip
                 .parse()
-                .map_err(|_| format!("unexpected line {line:?}"))?;
-            current = Some((vip, String::new()));
-        } else if let Some((_, json)) = current.as_mut() {
-            json.push_str(line);
-        }
-    }
-    finish(current)?;
-    Ok(routes)
+                .map_err(|_| format!("unexpected line \"@@{TAG}{vip}\""))?;
+            Ok((vip, gateways(vip, &lines.concat())?))
+        })
+        .collect()
 }
 
 fn gateways(vip: Ipv4Addr, json: &str) -> Result<Vec<Ipv4Addr>, String> {

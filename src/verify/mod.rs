@@ -35,6 +35,13 @@ struct Observed {
     steps: Result<Vec<Step>, String>,
 }
 
+impl Observed {
+    /// A director drained itself (`lvsprov drain DIRECTOR`): with ECMP it withdrew its VIPs.
+    fn drained_itself(&self) -> bool {
+        self.facts.drained.contains(&self.host.name)
+    }
+}
+
 impl Finish for Observed {
     fn word(&self) -> String {
         "observed".into()
@@ -65,6 +72,12 @@ impl Scope<'_> {
                     .iter()
                     .any(|m| self.selected.contains(&m.name))
         })
+    }
+    /// Every director of the inventory is selected: what holds between them can be judged.
+    fn all_directors(&self) -> bool {
+        self.inv
+            .directors()
+            .all(|d| self.selected.contains(&d.name))
     }
     fn judged(&self, name: &str) -> bool {
         self.any_director || self.selected.contains(name)
@@ -191,10 +204,7 @@ async fn observe(loaded: &Loaded) -> (Vec<Observed>, Vec<Check>) {
 /// Each observed director's IPVS table; exactly one VIP holder when every director is observed.
 fn directors(scope: &Scope) -> Vec<Check> {
     let drained = scope.drained();
-    let all_directors = scope
-        .inv
-        .directors()
-        .all(|d| scope.selected.contains(&d.name));
+    let all_directors = scope.all_directors();
     let mut out = Vec::new();
     for svc in scope.services() {
         let as_run = svc.with_drained(&drained);
@@ -204,14 +214,13 @@ fn directors(scope: &Scope) -> Vec<Check> {
         if let Some(ecmp) = &scope.inv.ecmp {
             let announcement = scope.inv.vip_protocol(svc.vip);
             for d in scope.directors() {
-                let drained = d.facts.drained.contains(&d.host.name);
                 let vip = (svc.vip, announcement.as_str());
                 out.push(bgp::announces(
                     &d.host.name,
                     ecmp,
                     vip,
                     &d.facts.bgp,
-                    drained,
+                    d.drained_itself(),
                 ));
             }
         } else if all_directors {
@@ -298,7 +307,7 @@ async fn through_every_director(
     let hosts: Vec<Host> = scope.directors().map(|d| d.host.clone()).collect();
     let drained: BTreeSet<String> = scope
         .directors()
-        .filter(|d| d.facts.drained.contains(&d.host.name))
+        .filter(|d| d.drained_itself())
         .map(|d| d.host.name.clone())
         .collect();
     let serving = scope.inv.directors().count() - drained.len();

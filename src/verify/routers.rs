@@ -39,10 +39,6 @@ pub(super) async fn checks(scope: &Scope<'_>, opts: &FleetOptions) -> Vec<Check>
     let Some(ecmp) = &scope.inv.ecmp else {
         return vec![];
     };
-    let all_directors = scope
-        .inv
-        .directors()
-        .all(|d| scope.selected.contains(&d.name));
     let logins: Vec<Login> = ecmp
         .routers
         .iter()
@@ -54,7 +50,7 @@ pub(super) async fn checks(scope: &Scope<'_>, opts: &FleetOptions) -> Vec<Check>
             })
         })
         .collect();
-    if !all_directors || logins.is_empty() {
+    if !scope.all_directors() || logins.is_empty() {
         return vec![];
     }
     let mut vips: Vec<Ipv4Addr> = scope
@@ -81,7 +77,7 @@ pub(super) async fn checks(scope: &Scope<'_>, opts: &FleetOptions) -> Vec<Check>
     let (mut serving, mut drained) = (Vec::new(), Vec::new());
     for d in scope.directors() {
         let named = (d.host.name.clone(), d.host.address);
-        match d.facts.drained.contains(&d.host.name) {
+        match d.drained_itself() {
             true => drained.push(named),
             false => serving.push(named),
         }
