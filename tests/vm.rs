@@ -90,9 +90,6 @@ fn assert_tuning(vm: &mut Vm, want: &str) {
     }
 }
 
-/// Hosts as built: lvs02 (Debian 13) and web01 behind their own default-drop firewalls. `up`
-/// builds the cluster, opening exactly what it needs; a second `up` changes nothing; it balances
-/// round-robin and only the MASTER answers ARP for the VIP.
 /// The steady requests (`load_start`..`load_stop`) ran for at least SECS, at least one a second
 /// throughout: a gap or failure count means something only when they did.
 #[track_caller]
@@ -105,6 +102,104 @@ fn assert_steady(load: &Run, secs: f64) {
     );
 }
 
+/// `masters_since`'s moves of the VIP: who entered MASTER, when (epoch seconds).
+fn moves(run: &Run) -> Vec<(String, f64)> {
+    let list = run
+        .out
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("masters="))
+        .unwrap_or_else(|| panic!("no masters= in {}", run.out));
+    list.split(',')
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            let (d, t) = m.split_once('@').expect("DIRECTOR@SECONDS");
+            (d.to_string(), t.parse().expect("epoch seconds"))
+        })
+        .collect()
+}
+
+/// The one way a steady request may fail while a healthy director hands the VIP over: it was in
+/// flight at the move. IPVS syncs a connection to the other director only once it has carried
+/// its third packet, and sends its buffer about every 2 s, so a packet of a new connection that
+/// reaches the new holder first is reset there (round robin cannot know the real server the SYN
+/// went to). So every failed request was reset (not timed out: curl exit 7, 52, 55 or 56), it
+/// was in flight at a move (journald's clock, the same kernel's; 0.5 s either side for the log
+/// line), and no move reset more than one (the requests are one at a time). A failure anywhere
+/// else fails the story.
+#[track_caller]
+fn assert_failed_only_at_moves(load: &Run, moves: &[(String, f64)]) {
+    let failed = load
+        .out
+        .split("failed_at:")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|f| {
+            let parse = || -> Option<(f64, f64, u32)> {
+                let (span, codes) = f.split_once(':')?;
+                let (start, end) = span.split_once('-')?;
+                let (_, exit) = codes.split_once('/')?;
+                Some((start.parse().ok()?, end.parse().ok()?, exit.parse().ok()?))
+            };
+            parse().unwrap_or_else(|| panic!("failed_at entry {f:?} in {}", load.out))
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(failed.len() as f64, load.field("failed"), "{}", load.out);
+    let mut used = vec![false; moves.len()];
+    for (start, end, exit) in failed {
+        assert!(
+            [7, 52, 55, 56].contains(&exit),
+            "a request failed with curl exit {exit} (not a reset) at {start:.2}-{end:.2}: {}",
+            load.out
+        );
+        let at = moves
+            .iter()
+            .enumerate()
+            .position(|(i, (_, t))| !used[i] && *t >= start - 0.5 && *t <= end + 0.5)
+            .unwrap_or_else(|| {
+                panic!(
+                    "a request failed at {start:.2}-{end:.2}, away from every move of the VIP (or a second at one move) {moves:?}: {}",
+                    load.out
+                )
+            });
+        used[at] = true;
+    }
+}
+
+/// The rule above on `load_stop`'s and `masters_since`'s own lines (no VM): a reset in flight at a
+/// move passes, a second reset at the same move, a timeout, or a reset between moves fails.
+#[test]
+fn a_failed_request_is_allowed_only_as_a_reset_at_a_move() {
+    let run = |failed_at: &str| {
+        let n = failed_at.split_whitespace().count();
+        let load = format!("requests=100 failed={n} longest_gap_ms=574 failed_at:{failed_at}");
+        Run {
+            code: 0,
+            out: format!("{load}\nmasters=lvs02@100.20,lvs01@120.00\n"),
+            err: String::new(),
+        }
+    };
+    let passes = |failed_at: &str| {
+        let r = run(failed_at);
+        std::panic::catch_unwind(|| assert_failed_only_at_moves(&r, &moves(&r))).is_ok()
+    };
+    assert!(passes(""));
+    assert!(passes(" 100.10-100.15:000/56 119.60-119.70:000/7"));
+    assert!(
+        !passes(" 100.10-100.15:000/56 100.16-100.19:000/56"),
+        "two at one move"
+    );
+    assert!(!passes(" 97.00-100.00:000/28"), "a timeout");
+    assert!(!passes(" 110.00-110.05:000/56"), "between moves");
+    assert!(!passes(" 110.00-110.05:503/0"), "an HTTP error");
+}
+
+/// Hosts as built: lvs02 (Debian 13) and web01 behind their own default-drop firewalls. `up`
+/// builds the cluster, opening exactly what it needs; a second `up` changes nothing; it balances
+/// round-robin and only the MASTER answers ARP for the VIP.
 #[test]
 fn a_fresh_cluster_is_built_behind_its_firewalls_and_balances() {
     let mut vm = vm!();
@@ -463,12 +558,12 @@ fn watched_active(typescript: &str, host: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Clients mid-session while web01 is drained (4, each 60 keep-alive requests over 30 s): `drain`
-/// waits for their connections to end and not one of their requests fails, and not for a
-/// session the directors still count that web01 had already reset; then no new connection
-/// reaches web01; `undrain` gives it its share back. `status --watch` on a terminal shows web01's
-/// active connections falling meanwhile. A drain whose `--drain-timeout` ends first
-/// says how many sessions are left.
+/// Clients mid-session while web01 is drained (4, each 80 keep-alive requests over 40 s): a drain
+/// whose `--drain-timeout` (1 s) ends first exits 1 saying how many sessions are left; the same
+/// drain given time waits for their connections to end and not one of their requests fails, and
+/// not for a session the directors still count that web01 had already reset; then no new
+/// connection reaches web01; `undrain` gives it its share back. `status --watch` on a terminal
+/// shows web01's active connections falling meanwhile.
 #[test]
 fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     let mut vm = vm!();
@@ -476,9 +571,18 @@ fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     let ghost = vm.sh("ghost_on_web01").ok();
     assert!(ghost.field("directors_active") >= 1.0, "{}", ghost.out);
     assert_eq!(ghost.field("web01_sessions"), 0.0, "{}", ghost.out);
-    vm.sh("clients_start 4; sleep 1").ok();
+    vm.sh("clients_start 4 80; sleep 1").ok();
     // `status --watch` on a terminal (`script` gives it one) the while.
     vm.sh(r#"setsid script -qfc "lvsprov status $inv --watch 1" /tmp/watch.ts </dev/null >/dev/null 2>&1 & echo $! >/tmp/watch.pid"#).ok();
+    // The sessions outlast a drain that may wait 1 s: it says how many are left, exit 1.
+    let short = vm.lvsprov("drain web01 $inv --drain-timeout 1");
+    let report = short.json();
+    assert_eq!(short.code, 1, "{report}");
+    assert_eq!(report["drain"]["drained"], false, "{report}");
+    assert!(
+        report["drain"]["active_left"].as_u64().unwrap_or(0) >= 1,
+        "{report}"
+    );
     let drain = vm.lvsprov("drain web01 $inv --drain-timeout 100").json();
     let clients = vm.sh("clients_wait").ok();
     let watched = vm
@@ -501,7 +605,7 @@ fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     eprintln!("drain waited {waited} ms for web01's connections");
     assert_eq!(
         (clients.field("answered"), clients.field("clients_ok")),
-        (240.0, 4.0),
+        (320.0, 4.0),
         "{}",
         clients.out
     );
@@ -518,25 +622,6 @@ fn drain_waits_for_open_sessions_and_then_no_new_one_reaches_the_server() {
     vm.sh("wait_table web01 2 30 1").ok();
     let v = verified(&mut vm, "$inv --requests 20");
     assert_eq!((answers(&v, "web01"), answers(&v, "web02")), (10, 10));
-
-    vm.sh("clients_start 4; sleep 1").ok();
-    let short = vm.lvsprov("drain web01 $inv --drain-timeout 1");
-    let clients = vm.sh("clients_wait").ok();
-    let report = short.json();
-    assert_eq!(short.code, 1, "{report}");
-    assert_eq!(report["drain"]["drained"], false, "{report}");
-    assert!(
-        report["drain"]["active_left"].as_u64().unwrap_or(0) >= 1,
-        "{report}"
-    );
-    assert_eq!(
-        (clients.field("answered"), clients.field("clients_ok")),
-        (240.0, 4.0),
-        "{}",
-        clients.out
-    );
-    vm.lvsprov("undrain web01 $inv").ok();
-    vm.sh("wait_table web01 2 30 1").ok();
     vm.end();
 }
 
@@ -672,14 +757,18 @@ for i in 1 2 3 4; do curl -g -s -m 3 -o /dev/null -w '%{http_code} ' 'http://[fd
 }
 
 /// `drain lvs01` (a director) under 4 keep-alive clients and steady requests: lvs02 takes the
-/// VIP, with the sessions it already had by sync; `undrain lvs01` gives it back. Not one
-/// request fails in either direction, and each client keeps its one connection throughout.
+/// VIP, with the sessions it already had by sync; `undrain lvs01` gives it back, each move once.
+/// Each client keeps its one connection throughout, and no steady request fails except one in
+/// flight at a move (`assert_failed_only_at_moves`).
 #[test]
-fn drain_of_a_director_hands_its_vip_over_and_back_without_a_failed_request() {
+fn drain_of_a_director_hands_its_vip_over_and_back_breaking_no_session() {
     let mut vm = vm!();
     vm.start(Start::Converged);
     // 100 requests each at 2 a second: their connections outlast both moves.
-    vm.sh("clients_start 4 100; load_start; sleep 3").ok();
+    let t0 = vm
+        .sh("date +%s.%N; clients_start 4 100; load_start; sleep 3")
+        .ok()
+        .out;
     let drain = vm.lvsprov("drain lvs01 $inv");
     let report = drain.json();
     assert_eq!(drain.code, 0, "{report}");
@@ -705,11 +794,20 @@ fn drain_of_a_director_hands_its_vip_over_and_back_without_a_failed_request() {
     vm.sh("sleep 3").ok();
     vm.lvsprov("undrain lvs01 $inv").ok();
     let back = vm
-        .sh(r#"for i in $(seq 40); do on lvs01 ip -4 -o addr | grep -q " $lab_vip/" && break; sleep 0.5; done; sleep 3; load_stop; clients_wait"#)
+        .sh(&format!(r#"for i in $(seq 40); do on lvs01 ip -4 -o addr | grep -q " $lab_vip/" && break; sleep 0.5; done; sleep 3; load_stop; masters_since {}; clients_wait"#, t0.trim()))
         .ok();
     assert_eq!(holds(&mut vm), "lvs01=1 lvs02=0");
     eprintln!("director drain and back: {}", back.out.trim());
-    assert_eq!(back.field("failed"), 0.0, "{}", back.out);
+    assert_steady(&back, 20.0);
+    // Exactly two moves: to lvs02 at the drain, back to lvs01 at the undrain.
+    let moves = moves(&back);
+    assert_eq!(
+        moves.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>(),
+        ["lvs02", "lvs01"],
+        "{}",
+        back.out
+    );
+    assert_failed_only_at_moves(&back, &moves);
     assert_eq!(
         (back.field("answered"), back.field("clients_ok")),
         (400.0, 4.0),
@@ -795,8 +893,9 @@ fn dropped_multicast_splits_the_brain_only_without_unicast_vrrp() {
 }
 
 /// `verify --failover` stops the MASTER's keepalived with sessions open and measures the
-/// outage. With IPVS connection sync more sessions survive than without, and the director that
-/// takes the VIP back knows the sessions ended while its keepalived was stopped.
+/// outage. With IPVS connection sync more sessions survive than without, the director that
+/// takes the VIP back knows the sessions ended while its keepalived was stopped, and verify
+/// returns only once it holds the VIP again.
 #[test]
 fn failover_with_sync_keeps_more_sessions_than_without() {
     let mut vm = vm!();
@@ -824,6 +923,17 @@ fn failover_with_sync_keeps_more_sessions_than_without() {
     let secs = fo["failover_seconds"].as_f64().unwrap();
     assert!((0.0..30.0).contains(&secs), "{secs}");
     eprintln!("failover: outage {secs:.2} s, {synced} of 10 sessions survived, the backup held {} at the stop", est["known_to_backups"]);
+    // verify returns with lvs01, the VIP's master, holding it again: what runs next does not
+    // meet the move back.
+    let back = fo["failover"]["failback_ms"].as_u64();
+    let holds = vm
+        .sh(r#"on lvs01 ip -4 -o addr show dev eth0 | grep -c " $lab_vip/32 ""#)
+        .ok();
+    assert!(
+        back.is_some_and(|ms| ms < 30_000) && holds.out.trim() == "1",
+        "{back:?} {}",
+        holds.out
+    );
     vm.sh("wait_vip").ok();
     // The sessions ended on lvs02 while lvs01's keepalived was stopped; lvs01, the holder again,
     // must not keep them ESTABLISHED: a new connection reusing such a port would go to the old
@@ -1165,11 +1275,13 @@ fn keepalived_moves_the_vip_while_a_tracked_script_or_nic_fails() {
 }
 
 /// Failback without broken sessions: with `keepalived.preempt_delay` 30, the MASTER (lvs01)
-/// rebooted under 10 keep-alive sessions (a request a second each, 99 of them: apache ends a
-/// keep-alive connection after 100) → lvs02 serves them (synced from lvs01), and lvs01, back,
+/// rebooted under 10 keep-alive sessions (a request a second each, 75 of them: apache ends a
+/// keep-alive connection after 100; lvs01 is back about 50 s into them, and they must still run
+/// then) → lvs02 serves them (synced from lvs01), and lvs01, back,
 /// takes the VIP again only after the delay, its table filled by lvs02's sync meanwhile. Every
 /// session lives through both moves on its one connection (curl's `num_connects` sums to 1 per
-/// client: curl would reconnect silently after a reset) and every request is answered. A drain
+/// client: curl would reconnect silently after a reset) and every request is answered; new
+/// connections meanwhile (a request every 100 ms) see lvs02 take over within seconds. A drain
 /// of web01 under steady requests ends as fast after both moves as before them (within 10 s).
 #[test]
 fn failback_after_a_master_reboot_keeps_every_session() {
@@ -1196,26 +1308,40 @@ fn failback_after_a_master_reboot_keeps_every_session() {
     let fresh = drain_s(&mut vm, "/tmp/failback.json");
     let run = vm
         .sh(r#"rm -f /tmp/sess-*.out; for i in $(seq 10); do
-  setsid bash -c "curl -s -o /dev/null -m 300 --rate 1/s $(for j in $(seq 99); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code} %{num_connects}\n'; echo rc=\$?" >/tmp/sess-$i.out 2>&1 </dev/null &
-  echo $! >>/tmp/sess.pids; done; sleep 5
+  setsid bash -c "curl -s -o /dev/null -m 300 --rate 1/s $(for j in $(seq 75); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code} %{num_connects}\n'; echo rc=\$?" >/tmp/sess-$i.out 2>&1 </dev/null &
+  echo $! >>/tmp/sess.pids; done; sleep 5; load_start
 holder() { for d in lvs01 lvs02; do on $d ip -4 -o addr show dev eth0 | grep -q " $lab_vip/32 " && echo -n "$d "; done; }
 t0=$(date +%s.%N); lab reboot lvs01 >&2; echo "rebooted_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") during: $(holder)"
 for i in $(seq 240); do [ "$(holder)" = "lvs01 " ] && break; sleep 0.5; done
-echo "back_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") holder: $(holder)"
-for p in $(cat /tmp/sess.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/sess.pids
+echo "back_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") holder: $(holder) alive=$(alive /tmp/sess.pids)"
+for p in $(cat /tmp/sess.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/sess.pids; load_stop
 for i in $(seq 10); do awk -v c=$i '$1 == 200 { a++ } NF == 2 { n += $2 } /^rc=/ { rc = $0 } END { printf "client%d: answered=%d connects=%d %s\n", c, a, n, rc }' /tmp/sess-$i.out; done"#)
         .ok();
     eprintln!("failback: {}", run.out.trim());
+    assert_eq!(
+        run.field("alive"),
+        10.0,
+        "the sessions outlast lvs01's return, so the move back is proven too: {}",
+        run.out
+    );
     assert!(
         run.out.contains("holder: lvs01 \n") || run.out.contains("holder: lvs01 "),
         "{}",
         run.out
     );
+    // New connections meanwhile (a request every 100 ms): lvs02 took over within seconds, not
+    // after lvs01's reboot.
+    assert_steady(&run, 15.0);
+    let gap = run.field("longest_gap_ms");
+    assert!(
+        gap < 10_000.0,
+        "lvs02 took over within seconds, not after lvs01's reboot: {gap} ms"
+    );
     let kept = run
         .out
         .lines()
         .filter(|l| l.starts_with("client"))
-        .filter(|l| l.ends_with("answered=99 connects=1 rc=0"))
+        .filter(|l| l.ends_with("answered=75 connects=1 rc=0"))
         .count();
     assert_eq!(
         kept, 10,
@@ -1237,31 +1363,6 @@ for i in $(seq 10); do awk -v c=$i '$1 == 200 { a++ } NF == 2 { n += $2 } /^rc=/
     assert!(
         after_verify <= fresh + 10.0,
         "{after_verify} s against {fresh} s"
-    );
-    vm.end();
-}
-
-/// The MASTER (lvs01) reboots under steady requests: lvs02 serves meanwhile, and lvs01 holds the
-/// VIP again once back.
-#[test]
-fn reboot_of_the_master_under_load_fails_over_and_back() {
-    let mut vm = vm!();
-    vm.start(Start::Converged);
-    let load = vm
-        .sh("load_start; lab reboot lvs01 >&2; rc=$?; sleep 10; load_stop; exit $rc")
-        .ok();
-    eprintln!("MASTER reboot under load: {}", load.out.trim());
-    assert_steady(&load, 15.0);
-    let gap = load.field("longest_gap_ms");
-    assert!(
-        gap < 10_000.0,
-        "lvs02 took over within seconds, not after lvs01's reboot: {gap} ms"
-    );
-    let v = verified(&mut vm, "$inv --requests 10");
-    assert!(
-        vip_holder(&v).starts_with("lvs01 ("),
-        "lvs01 holds the VIP again: {}",
-        vip_holder(&v)
     );
     vm.end();
 }
@@ -1593,9 +1694,16 @@ fn rolling_up_changes_every_real_server_without_a_failed_request() {
         "{conf}"
     );
     verified(&mut vm, "$inv --requests 10");
-    // The extra file goes with `down` of the same playbooks; `start` brings the cluster back.
-    vm.lvsprov("down $inv --playbooks /tmp/pbroll").ok();
-    vm.end_down();
+    // The extra file goes with `down` of the same playbooks on the real servers (the directors
+    // are as the lab's own playbooks make them); `up` brings them back into both tables.
+    let down = vm.lvsprov("down $inv --playbooks /tmp/pbroll --limit real_servers");
+    let left = vm
+        .sh("for h in web01 web02; do on $h test -e /etc/apache2/conf-enabled/lvsprov-roll.conf && echo $h; done; true")
+        .ok();
+    assert_eq!((down.code, left.out.trim()), (0, ""), "{}", down.out);
+    vm.lvsprov("up $inv --limit real_servers").ok();
+    vm.sh("wait_table web01 2 60 && wait_table web02 2 60").ok();
+    vm.end();
 }
 
 /// How long the BACKUP (lvs02) takes to claim the VIP once the MASTER's adverts stop reaching it
@@ -1756,10 +1864,10 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
         check["summary"]["changes"], 0,
         "a second `up` would change nothing: {check}"
     );
-    // 200 new connections, each found in the directors' IPVS connection tables by its client port.
-    // A flow that reaches both directors is in both tables (one CI run counted 201 of 200 by
-    // the counters; by hand, one run found 202 entries, another 3 flows in both tables): it still
-    // answers (mh and sloppy_tcp); more than 5 % would mean the router's paths move flows.
+    // 200 new connections, each found in the directors' IPVS connection tables by its client port,
+    // and none in both: the router hashes each packet's addresses and ports, so a flow keeps its
+    // path. (While the lab's router hashed by the client socket's own hash, which TCP draws
+    // again after a retransmission timeout, 0-3 flows moved and this allowed 10.)
     let split = vm.sh("split 200").ok();
     eprintln!("200 new connections: {}", split.out.trim());
     let (l1, l2) = (split.field("lvs01"), split.field("lvs02"));
@@ -1769,7 +1877,7 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
         "{}",
         split.out
     );
-    assert!(split.field("both") <= 10.0, "flows moved: {}", split.out);
+    assert_eq!(split.field("both"), 0.0, "flows moved: {}", split.out);
     assert!(
         l1 >= 40.0 && l2 >= 40.0,
         "each director 20% or more: {}",
@@ -1823,7 +1931,7 @@ fn the_directors_share_the_flows_behind_a_bgp_router_and_either_can_go_without_a
     vm.sh("on rtr01 sysctl -qw net.ipv4.fib_multipath_hash_policy=0")
         .ok();
     let one_path = vm.lvsprov(&format!("verify {ecmp} --requests 20"));
-    vm.sh("on rtr01 sysctl -qw net.ipv4.fib_multipath_hash_policy=1")
+    vm.sh("on rtr01 sysctl -qw net.ipv4.fib_multipath_hash_policy=3")
         .ok();
     let unreached = failed(&one_path.json());
     assert!(
@@ -1861,18 +1969,19 @@ fn router_route(report: &Value) -> String {
     c["seen"].as_str().unwrap().to_string()
 }
 
-/// Eight keep-alive sessions (200 requests each, 2 a second) and a new connection every 100 ms
+/// Eight keep-alive sessions (100 requests each, 2 a second: lvs01 is announced again about 15 s
+/// into them) and a new connection every 100 ms
 /// while lvs01 goes dark and loses power (`dark_power_cut`: no FIN tells the router), boots, and is announced again: no session may break, and they must
 /// outlast its return so that the move back is proven too; after it, new connections reach
 /// both directors. What it printed: the new connections' failures and longest gap among them.
 fn power_cut_of_lvs01_under_sessions(vm: &mut Vm) -> Run {
     let cut = vm
-        .sh("clients_start 8 200 150; load_start; sleep 3; dark_power_cut lvs01 >&2; wait_paths 2 240 && echo \"alive=$(for p in $(cat /tmp/clients.pids); do kill -0 $p 2>/dev/null && echo; done | wc -l)\"; sleep 5; load_stop; echo \"back=$(split 40)\"; clients_wait")
+        .sh("clients_start 8 100 120; load_start; sleep 3; dark_power_cut lvs01 >&2; wait_paths 2 240 && echo \"alive=$(alive /tmp/clients.pids)\"; sleep 5; load_stop; echo \"back=$(split 40)\"; clients_wait")
         .ok();
     eprintln!("power cut of lvs01: {}", cut.out.replace('\n', " "));
     assert_eq!(
         (cut.field("answered"), cut.field("clients_ok")),
-        (1600.0, 8.0),
+        (800.0, 8.0),
         "no session broken by the power cut nor by lvs01's return: {}",
         cut.out
     );

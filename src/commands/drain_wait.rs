@@ -5,7 +5,7 @@
 //! entries outlive the sessions they saw (see [`crate::os::sockets`]). Each host is polled on its
 //! own session once a second; the count shows in its progress line.
 
-use crate::facts::addresses::parse_addr;
+use crate::facts::addresses;
 use crate::fleet::{self, Finish, FleetOptions};
 use crate::inventory::{Host, Inventory, Vip};
 use crate::ipvs::Table;
@@ -183,10 +183,7 @@ pub async fn wait_director(
         let vips = vips.clone();
         move |text: &str| held_vips(text, &vips).len() as u64
     };
-    let script = (
-        sh!("PATH=$PATH:/usr/sbin:/sbin ip -o addr show"),
-        Counted::Vips,
-    );
+    let script = (addresses::listing(), Counted::Vips);
     let mut errors = Vec::new();
     let mut left = 0;
     for (_, r) in poll(vec![host.clone()], opts, started + limit, script, held).await {
@@ -289,9 +286,9 @@ fn announced_and_arriving(out: &str, names: &[String]) -> (usize, u64) {
     )
 }
 
-/// The `vips` among the addresses `ip -o addr show` lists, read as the facts read them.
+/// The `vips` among the addresses [`addresses::listing`] printed.
 fn held_vips(text: &str, vips: &[Vip]) -> Vec<Vip> {
-    let on: Vec<IpAddr> = text.lines().filter_map(parse_addr).map(|a| a.ip).collect();
+    let on = addresses::held(text);
     vips.iter().filter(|v| on.contains(&v.0)).copied().collect()
 }
 

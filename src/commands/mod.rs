@@ -127,9 +127,8 @@ pub fn inventory(c: &Common) -> Result<Inventory, Exit> {
 /// The inventory when none is named: the lab's, for the demo run from the repository.
 pub const DEFAULT_INVENTORY: &str = "inventories/lab.json";
 
-/// Inventory, `--limit`, `--forks`, `--playbooks` and every selected host's playbook: any
-/// problem is Exit 3 with the reason on stderr, and no host has been contacted.
-pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, Exit> {
+/// The flags' own values, before anything else is read.
+fn check_flags(c: &Common) -> Result<(), Exit> {
     if let Some(dir) = c.playbooks.as_ref().filter(|d| !d.is_dir()) {
         return Err(usage(format_args!("--playbooks {}: not a folder; pass the folder holding director.json.j2 and real_server.json.j2", dir.display())));
     }
@@ -141,14 +140,12 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
             "--connect-timeout and --timeout must be at least 1 second",
         ));
     }
-    let mut inv = inv;
-    let selected: Vec<String> = inv
-        .select(limit.or(c.limit.as_deref()))
-        .map_err(usage)?
-        .into_iter()
-        .map(|h| h.name.clone())
-        .collect();
-    // The inventory's ssh fields, completed from ~/.ssh/config for the selected hosts.
+    Ok(())
+}
+
+/// The inventory's ssh fields, completed from ~/.ssh/config for the `selected` hosts and the
+/// routers.
+fn apply_ssh_config(c: &Common, inv: &mut Inventory, selected: &[String]) -> Result<(), Exit> {
     if let Some(cfg) = SshConfig::load(c.ssh_config.as_deref()).map_err(usage)? {
         for h in inv.hosts.iter_mut().filter(|h| selected.contains(&h.name)) {
             cfg.apply(&mut h.ssh).map_err(|e| {
@@ -158,7 +155,7 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
                 ))
             })?;
         }
-        for r in routers_mut(&mut inv) {
+        for r in routers_mut(inv) {
             cfg.apply(r).map_err(|e| {
                 usage(format_args!(
                     "router {}: {e}\nnothing was contacted",
@@ -167,6 +164,21 @@ pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, E
             })?;
         }
     }
+    Ok(())
+}
+
+/// Inventory, `--limit`, `--forks`, `--playbooks` and every selected host's playbook: any
+/// problem is Exit 3 with the reason on stderr, and no host has been contacted.
+pub fn load(c: &Common, inv: Inventory, limit: Option<&str>) -> Result<Loaded, Exit> {
+    check_flags(c)?;
+    let mut inv = inv;
+    let selected: Vec<String> = inv
+        .select(limit.or(c.limit.as_deref()))
+        .map_err(usage)?
+        .into_iter()
+        .map(|h| h.name.clone())
+        .collect();
+    apply_ssh_config(c, &mut inv, &selected)?;
     let hosts: Vec<Host> = selected
         .iter()
         .filter_map(|n| inv.host(n).cloned())

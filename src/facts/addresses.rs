@@ -95,6 +95,18 @@ pub fn parse_addr(line: &str) -> Option<Addr> {
     })
 }
 
+/// Every address the host carries, one per line: what [`held`] reads. For commands that poll a
+/// host for a VIP (a drained director giving it away, a restarted master taking it back), apart
+/// from the facts' round trip.
+pub fn listing() -> Script {
+    sh!("PATH=$PATH:/usr/sbin:/sbin ip -o addr show")
+}
+
+/// The addresses in [`listing`]'s output, read as the facts read them.
+pub fn held(text: &str) -> Vec<IpAddr> {
+    text.lines().filter_map(parse_addr).map(|a| a.ip).collect()
+}
+
 /// The NIC whose subnet holds `ip` (never lo).
 pub fn nic_for(addrs: &[Addr], ip: IpAddr) -> Option<&str> {
     addrs

@@ -21,17 +21,37 @@ pub enum Firewall {
 
 pub fn fragment() -> Script {
     // firewalld: every zone, runtime and permanent, in one call each; the plan picks the NIC's.
-    // nftables: the input chain with a drop policy is found by the shell's own loop, not an awk
-    // (Debian installs nft everywhere, so every host would pay that process on every run).
+    // nftables: one `nft list ruleset`, read by the shell's own loop (no awk, grep or second nft:
+    // under emulation each process is ~100 ms, and Debian installs nft on every host): the first
+    // table with an input chain whose policy is drop, what lvsprov's chain there lets in, and
+    // whether that input chain jumps to it.
     sh!("if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; then echo firewalld; echo \"@default $(firewall-cmd --get-default-zone)\"; \
            echo @runtime; firewall-cmd --list-all-zones; echo @permanent; firewall-cmd --permanent --list-all-zones\n\
          elif command -v ufw >/dev/null && ufw status 2>/dev/null | grep -q 'Status: active'; then echo ufw; ufw status | awk '/ALLOW/{{print $1}}'\n\
-         elif command -v nft >/dev/null && c=$(nft list chains 2>/dev/null | while read -r w1 w2 w3 rest; do case $w1 in (table) t=\"$w2 $w3\" ;; (chain) ch=$w2 ;; esac; \
-             case \" $w1 $w2 $w3 $rest \" in (*' hook input '*'policy drop'*) echo \"$t $ch\"; break ;; esac; done) && [ -n \"$c\" ]; then \
-           echo \"nftables $c\"; nft list chain $(echo $c | cut -d' ' -f1,2) lvsprov 2>/dev/null | awk '$2==\"dport\"{{print $3\"/\"$1}} $1==\"ip\" && $2==\"protocol\"{{print $3}} $1==\"ip\" && $2==\"saddr\" && $5==\"protocol\"{{print \"vrrp from \"$3}} $1==\"ip\" && $2==\"saddr\" && $5==\"dport\"{{print $6\"/\"$4\" from \"$3}}'; \
-           nft list chain $c 2>/dev/null | grep -q 'jump lvsprov' && echo @jump\n\
-         else echo none; fi")
+         elif command -v nft >/dev/null && c=$(nft list ruleset 2>/dev/null | {} ) && [ -n \"$c\" ]; then echo \"nftables $c\"\n\
+         else echo none; fi", Script::lit(NFT_READER))
 }
+
+/// Reads `nft list ruleset` on stdin; prints `family table chain` of the first input chain whose
+/// policy is drop, then lvsprov's rules in that table as the plan names them (`80/tcp`, `vrrp`,
+/// `vrrp from 192.168.100.12`, `179/tcp from 192.168.100.254`), then `@jump` if the input chain
+/// jumps to lvsprov's chain. Rules are kept `;`-separated until their table is known to be it.
+const NFT_READER: &str = "{ t=; ch=; d=; L=; j=; \
+    emit() { echo \"$t $d\"; IFS=';'; for x in $L; do [ -n \"$x\" ] && echo \"$x\"; done; [ -z \"$j\" ] || echo @jump; }; \
+    while read -r w1 w2 w3 w4 w5 w6 rest; do \
+      case $w1 in (table) [ -n \"$d\" ] && break; t=\"$w2 $w3\"; ch=; L=; j=; continue ;; (chain) ch=$w2; continue ;; esac; \
+      case \" $w1 $w2 $w3 $w4 $w5 $w6 $rest \" in \
+        (*' hook input '*'policy drop'*) [ -n \"$d\" ] || d=$ch ;; \
+        (*' jump lvsprov '*) [ \"$ch\" != \"$d\" ] || j=1 ;; \
+      esac; \
+      [ \"$ch\" = lvsprov ] || continue; \
+      case \"$w1 $w2 $w5\" in \
+        ('ip protocol '*) L=\"$L;$w3\" ;; \
+        ('ip saddr protocol') L=\"$L;vrrp from $w3\" ;; \
+        ('ip saddr dport') L=\"$L;$w6/$w4 from $w3\" ;; \
+        (*) [ \"$w2\" != dport ] || L=\"$L;$w3/$w1\" ;; \
+      esac; \
+    done; [ -z \"$d\" ] || emit; }";
 
 /// firewalld's zones: which one each interface is in, and what each lets in (ports as `80/tcp`,
 /// protocols as `vrrp`) now and after a reload (`--permanent`).
@@ -217,9 +237,9 @@ mod tests {
         );
     }
 
-    /// The fragment against this machine's own nft, in a network namespace of its own: the
-    /// shell loop that replaced an awk finds the input chain with a drop policy among other
-    /// tables' chains, then lvsprov's ports in its chain and the jump to it.
+    /// The fragment against this machine's own nft, in a network namespace of its own: its
+    /// shell loop finds the input chain with a drop policy after another table's chains, then
+    /// lvsprov's ports and peers in its chain (listed before the input chain) and the jump to it.
     #[test]
     fn the_fragment_finds_the_drop_input_chain_with_the_real_nft() {
         let have = |c: &str| {
@@ -234,7 +254,8 @@ mod tests {
             return;
         }
         let rules = "table ip other {\n chain out {\n  type filter hook output priority 0; policy accept;\n }\n}\n\
-                     table inet filter {\n chain lvsprov {\n  tcp dport 80 accept\n  ip protocol vrrp accept\n }\n\
+                     table inet filter {\n chain lvsprov {\n  tcp dport 80 accept\n  ip protocol vrrp accept\n\
+                      ip saddr 192.168.100.12 ip protocol vrrp accept\n  ip saddr 10.0.0.1 tcp dport 179 accept\n }\n\
                       chain input {\n  type filter hook input priority 0; policy drop;\n  jump lvsprov\n }\n\
                       chain forward {\n  type filter hook forward priority 0; policy drop;\n }\n}\n";
         let script = format!(
@@ -257,7 +278,14 @@ mod tests {
             parse(&lines),
             (
                 Firewall::Nftables,
-                vec!["80/tcp".to_string(), "vrrp".to_string()]
+                [
+                    "80/tcp",
+                    "vrrp",
+                    "vrrp from 192.168.100.12",
+                    "179/tcp from 10.0.0.1"
+                ]
+                .map(String::from)
+                .to_vec()
             ),
             "{text}{}",
             String::from_utf8_lossy(&out.stderr)

@@ -16,13 +16,18 @@ pub struct ServiceFact {
 pub fn fragment(p: &Probe) -> Script {
     // Without systemd, a running process is the only honest answer: init scripts' `status` is
     // missing or lies (keepalived's exits 0 whenever its config file is absent).
-    // With it, one `systemctl is-active` answers for every service, a line each in the order
-    // asked (a process is most of a no-op run's cost on a host: under emulation a systemctl is
-    // 120 ms). `is-enabled` stays one per service: for several it stops at an unknown unit.
+    // With it, a process is most of a no-op run's cost on a host (under emulation a systemctl is
+    // 100-120 ms), so two answer for every service: `is-active`, a line each in the order asked,
+    // and `list-unit-files`, each unit file's state as `is-enabled` reads it (which, for a unit
+    // that also has an init script, prefers the unit). `is-enabled` itself (it stops at the first
+    // unknown unit, so one per service) is asked only where the list cannot say: a unit made from
+    // an init script (`generated`, where `is-enabled` asks the script's links), an init script
+    // systemd has not read yet, or any state but enabled and disabled.
     let names = Script::words(&p.services);
+    let units = Script::words(p.services.iter().map(|s| format!("{s}.service")));
     let each = Script::lines(p.services.iter().map(|svc| {
         sh!(
-            "if [ -n \"$sd\" ]; then e=$(systemctl is-enabled {} 2>/dev/null); a=${{1:-unknown}}; [ $# -eq 0 ] || shift; \
+            "if [ -n \"$sd\" ]; then unit_state {}; a=${{1:-unknown}}; [ $# -eq 0 ] || shift; \
              else e=disabled; ls /etc/rc[2345].d/S*{} >/dev/null 2>&1 && e=enabled; a=inactive; pidof {} >/dev/null 2>&1 && a=active; fi; \
              echo {} \"$e\" \"$a\"",
             svc, svc, svc, svc
@@ -32,8 +37,12 @@ pub fn fragment(p: &Probe) -> Script {
         return each;
     }
     sh!(
-        "sd=; set --; if [ -d /run/systemd/system ]; then sd=1; set -- $(systemctl is-active{} 2>/dev/null); fi\n{}",
+        "unit_state() {{ case \"$uf\" in *[[:space:]]\"$1.service \"*) e=${{uf#*[[:space:]]\"$1.service \"}}; e=${{e#\"${{e%%[! ]*}}\"}}; e=${{e%%[!a-z-]*}} ;; *) e= ;; esac; \
+           case \"$e\" in enabled|disabled) ;; *) [ -z \"$e\" ] && [ ! -e \"/etc/init.d/$1\" ] || e=$(systemctl is-enabled \"$1\" 2>/dev/null) ;; esac; }}\n\
+         sd=; uf=; set --; if [ -d /run/systemd/system ]; then sd=1; set -- $(systemctl is-active{} 2>/dev/null); \
+           uf=\" $(systemctl list-unit-files --no-legend --no-pager{} 2>/dev/null)\"; fi\n{}",
         names,
+        units,
         each
     )
 }

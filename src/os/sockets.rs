@@ -12,27 +12,66 @@ use std::net::IpAddr;
 
 /// `ss` lists sessions a client still holds: established, half-closed by the client while the
 /// server still sends, or connected with no data yet (apache accepts a connection only once its
-/// first bytes arrive, and until then the kernel holds it in syn-recv). `-H` (no header) and state filters are in iproute2 since 2017 (RHEL 7.5+,
+/// first bytes arrive, and until then the kernel holds it in syn-recv). `-o` adds each one's
+/// timer, which tells such a connection from a handshake that will never finish (see
+/// [`open_to`]). `-H` (no header) and state filters are in iproute2 since 2017 (RHEL 7.5+,
 /// Debian 10+).
 pub fn sessions() -> Script {
-    sh!("PATH=$PATH:/usr/sbin:/sbin ss -Htn state established state close-wait state syn-recv")
+    sh!("PATH=$PATH:/usr/sbin:/sbin ss -Htno state established state close-wait state syn-recv")
 }
 
 /// Sessions in `ss` output (see [`sessions`]) whose local end is one of `vips` on one of `ports`.
 /// A dual-stack listener shows an IPv4 session as `[::ffff:A.B.C.D]:PORT`.
+///
+/// A syn-recv whose SYN-ACK the server has had to resend is no session: the client's ACK never
+/// came. After a VIP move it went to the new holder, which did not know the connection and reset
+/// it, and the server goes on resending to a client that gave up until `tcp_synack_retries` runs
+/// out, about 63 s (a CI run's drain after a failback waited its 60 s out on one). A client
+/// that did finish the handshake and has not sent yet is not resent to while apache defers it
+/// (30 s): so one whose request was reset at a VIP move after its handshake counts that long.
 pub fn open_to(ss: &str, vips: &[IpAddr], ports: &[u16]) -> u64 {
-    let local = |line: &str| -> Option<(IpAddr, u16)> {
+    ss.lines()
+        .filter_map(Line::parse)
+        .filter(|l| !(l.state == Some("SYN-RECV") && l.resent > 0))
+        .filter(|l| vips.contains(&l.local.0) && ports.contains(&l.local.1))
+        .count() as u64
+}
+
+/// One line of `ss -tno`: `[STATE] RECV-Q SEND-Q LOCAL PEER [timer:(NAME,EXPIRES,RESENT)]`.
+struct Line<'a> {
+    /// Present when more than one state was asked for.
+    state: Option<&'a str>,
+    local: (IpAddr, u16),
+    /// How often the timer's segment (a syn-recv's SYN-ACK) has been sent again.
+    resent: u32,
+}
+
+impl<'a> Line<'a> {
+    fn parse(line: &'a str) -> Option<Self> {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let (addr, port) = fields.get(fields.len().checked_sub(2)?)?.rsplit_once(':')?;
+        let timer = fields.iter().find_map(|f| f.strip_prefix("timer:("));
+        let ends: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|f| !f.contains('(') && f.contains(':'))
+            .collect();
+        let (addr, port) = ends.get(ends.len().checked_sub(2)?)?.rsplit_once(':')?;
         let addr = addr.trim_start_matches('[').trim_end_matches(']');
         let addr = addr.strip_prefix("::ffff:").unwrap_or(addr);
         let addr = addr.split('%').next()?;
-        Some((addr.parse().ok()?, port.parse().ok()?))
-    };
-    ss.lines()
-        .filter_map(local)
-        .filter(|(a, p)| vips.contains(a) && ports.contains(p))
-        .count() as u64
+        let resent = timer
+            .and_then(|t| t.trim_end_matches(')').rsplit(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Some(Line {
+            state: fields
+                .first()
+                .filter(|f| f.parse::<u64>().is_err())
+                .copied(),
+            local: (addr.parse().ok()?, port.parse().ok()?),
+            resent,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +112,21 @@ mod tests {
     fn ignores_what_is_not_a_session_line() {
         assert_eq!(count("", &[80]), 0);
         assert_eq!(count("garbage\n\n:80\n", &[80]), 0);
+    }
+
+    #[test]
+    fn a_handshake_the_server_resends_is_no_session() {
+        // Read from a network namespace: a client connected with no data yet (apache defers it,
+        // never resent), one whose final ACK was dropped (resent twice), and live sessions
+        // with keep-alive timers.
+        let ss = "SYN-RECV 0 0 192.168.100.100:80 192.168.100.50:60024 timer:(on,1.840ms,0)\n\
+                  SYN-RECV 0 0 192.168.100.100:80 192.168.100.50:60034 timer:(on,3.028ms,2)\n\
+                  ESTAB    0 0 192.168.100.100:80 192.168.100.50:60040 timer:(keepalive,4.2sec,0)\n\
+                  ESTAB    0 0 192.168.100.100:80 192.168.100.50:60042 timer:(on,200ms,3)\n";
+        assert_eq!(
+            count(ss, &[80]),
+            3,
+            "only the resent syn-recv is no session"
+        );
     }
 }

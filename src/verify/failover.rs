@@ -5,16 +5,19 @@
 //! how far sync was behind. New connections are then tried until the backup answers (the
 //! outage), and the sessions are counted intact only if every request on them succeeded.
 //! keepalived is started again only after the sessions have ended, so one failover is measured,
-//! not the failback.
+//! not the failback; verify returns once the VIP's master holds it again, so whatever runs next
+//! does not meet the move back.
 
 use super::checks::{check, failover::judge, sync::known, Check};
 use super::net::{get, keep_alive, open};
 use crate::error::HostError;
+use crate::facts::addresses;
 use crate::fleet::{self, Finish, FleetOptions};
-use crate::inventory::{Host, Service};
+use crate::inventory::{Host, Service, Vip};
 use crate::os::Verb;
 use crate::pipeline::Pipeline;
 use crate::sh;
+use crate::shell::Script;
 use crate::ssh::Session;
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -31,6 +34,9 @@ const AFTER: usize = 20;
 const SYNC_WAIT: Duration = Duration::from_secs(15);
 /// Without sync there is nothing to wait for; the sessions still run a while before the stop.
 const UNSYNCED_WAIT: Duration = Duration::from_secs(5);
+/// The longest wait, beyond its preempt_delay, for the restarted master to hold the VIP again:
+/// keepalived starts it as MASTER at once without a delay, but emulated labs start slowly.
+const FAILBACK_WAIT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Established {
@@ -49,12 +55,16 @@ pub struct Failover {
     pub established: Established,
     /// The directors run the IPVS sync daemon (keepalived.sync).
     pub sync: bool,
+    /// From keepalived's restart on the stopped director until it held the VIP again; None when
+    /// it is not the VIP's master, or did not take it back within its preempt_delay + 20 s.
+    pub failback_ms: Option<u64>,
 }
 
 struct Observed {
     samples: Vec<(Duration, bool)>,
     broken: Vec<String>,
     known: Option<usize>,
+    failback_ms: Option<u64>,
 }
 
 impl Finish for Observed {
@@ -118,21 +128,16 @@ async fn sample(svc: &Service) -> Vec<(Duration, bool)> {
     out
 }
 
-/// Stops keepalived on the holder with the sessions running; returns what was seen.
-async fn observe(
-    pipeline: &Pipeline,
-    host: &Host,
-    session: &crate::ssh::Session,
-    svc: &Service,
-    backups: &[Host],
-    opts: &FleetOptions,
-    sync: bool,
-) -> Result<Observed, HostError> {
-    let (facts, shell) = pipeline.open(host, session, None).await?;
-    shell.close().await;
-    let (platform, init) = (facts.platform, facts.boot.init);
-    let (ip, port) = (svc.vip.0, svc.port);
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+/// Opens [`SESSIONS`] keep-alive sessions to `ip:port`, each running until `stopped` and then
+/// [`AFTER`] more requests; their client ends (for the backups' tables) and their outcomes.
+async fn open_sessions(
+    ip: std::net::IpAddr,
+    port: u16,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> (
+    Vec<SocketAddr>,
+    Vec<tokio::task::JoinHandle<Result<(), String>>>,
+) {
     let mut clients = Vec::new();
     let mut sessions = Vec::new();
     for _ in 0..SESSIONS {
@@ -151,6 +156,25 @@ async fn observe(
             .unwrap_or_else(|_| Err("not done in 90 s".into()))
         }));
     }
+    (clients, sessions)
+}
+
+/// Stops keepalived on the holder with the sessions running; returns what was seen.
+async fn observe(
+    pipeline: &Pipeline,
+    host: &Host,
+    session: &crate::ssh::Session,
+    svc: &Service,
+    backups: &[Host],
+    opts: &FleetOptions,
+    sync: bool,
+) -> Result<Observed, HostError> {
+    let (facts, shell) = pipeline.open(host, session, None).await?;
+    shell.close().await;
+    let (platform, init) = (facts.platform, facts.boot.init);
+    let (ip, port) = (svc.vip.0, svc.port);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (clients, sessions) = open_sessions(ip, port, stopped).await;
     let known = if backups.is_empty() || !sync {
         tokio::time::sleep(UNSYNCED_WAIT).await;
         None
@@ -180,10 +204,48 @@ async fn observe(
             Err(e) => broken.push(e.to_string()),
         }
     }
-    let _ = session
-        .run(&platform.service(init, "keepalived", Verb::Start))
-        .await;
-    // Let the restarted master take the VIP back before anything else runs.
+    let failback_ms = restart(
+        pipeline,
+        host,
+        session,
+        svc,
+        platform.service(init, "keepalived", Verb::Start),
+    )
+    .await;
+    Ok(Observed {
+        samples,
+        broken,
+        known,
+        failback_ms,
+    })
+}
+
+/// Starts the stopped keepalived again (`start`) and returns how long until the VIP's master held
+/// it again (after its preempt_delay): verify waits for that before anything else runs, or the
+/// next command's requests meet the move back, and a handshake in flight then is reset by the new
+/// holder. Any other holder stays a backup (None). Then waits until new connections are answered.
+async fn restart(
+    pipeline: &Pipeline,
+    host: &Host,
+    session: &Session,
+    svc: &Service,
+    start: Script,
+) -> Option<u64> {
+    let _ = session.run(&start).await;
+    let restarted = Instant::now();
+    let failback_ms = if pipeline.inv.master_of(svc.vip) == Some(host.name.as_str()) {
+        let delay = pipeline
+            .inv
+            .keepalived
+            .as_ref()
+            .map_or(0, |k| k.preempt_delay);
+        let wait = Duration::from_secs(u64::from(delay) + FAILBACK_WAIT.as_secs());
+        holds_again(session, svc.vip, restarted + wait)
+            .await
+            .then(|| restarted.elapsed().as_millis() as u64)
+    } else {
+        None
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline
         && get(svc.vip.0, svc.port, Duration::from_millis(500))
@@ -192,11 +254,21 @@ async fn observe(
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(Observed {
-        samples,
-        broken,
-        known,
-    })
+    failback_ms
+}
+
+/// Polls `session`'s host until it holds `vip` or `deadline` passes.
+async fn holds_again(session: &Session, vip: Vip, deadline: Instant) -> bool {
+    loop {
+        let held = session
+            .run(&addresses::listing())
+            .await
+            .is_ok_and(|o| addresses::held(&o.stdout).contains(&vip.0));
+        if held || Instant::now() >= deadline {
+            return held;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// `backups`: the other directors, whose IPVS tables must hold the sessions before the stop.
@@ -258,26 +330,32 @@ pub async fn run(
             known_to_backups: observed.known,
         },
         sync,
+        failback_ms: observed.failback_ms,
     };
     let mut checks = vec![outage];
     if sync {
-        checks.push(check(
-            format!("failover from {name}: established connections survive"),
-            observed.broken.is_empty(),
-            format!("{SESSIONS} of {SESSIONS} keep-alive sessions intact (IPVS sync)"),
-            match observed.broken.first() {
-                None => format!("{SESSIONS} of {SESSIONS}"),
-                Some(how) => format!(
-                    "{} of {SESSIONS} ({how}); {}",
-                    SESSIONS - observed.broken.len(),
-                    match observed.known {
-                        Some(k) if k < SESSIONS => format!("the backup held only {k} of them after {} s: is the sync daemon running on both directors (`ipvsadm -L --daemon`), and is udp 8848 open between them?", SYNC_WAIT.as_secs()),
-                        Some(k) => format!("the backup held all {k} before the stop"),
-                        None => "the backup's table could not be read".into(),
-                    }
-                ),
-            },
-        ));
+        checks.push(survived(&name, &observed));
     }
     (checks, secs, Some(report))
+}
+
+/// With sync on, every session must survive the failover; the message says where to look.
+fn survived(name: &str, observed: &Observed) -> Check {
+    check(
+        format!("failover from {name}: established connections survive"),
+        observed.broken.is_empty(),
+        format!("{SESSIONS} of {SESSIONS} keep-alive sessions intact (IPVS sync)"),
+        match observed.broken.first() {
+            None => format!("{SESSIONS} of {SESSIONS}"),
+            Some(how) => format!(
+                "{} of {SESSIONS} ({how}); {}",
+                SESSIONS - observed.broken.len(),
+                match observed.known {
+                    Some(k) if k < SESSIONS => format!("the backup held only {k} of them after {} s: is the sync daemon running on both directors (`ipvsadm -L --daemon`), and is udp 8848 open between them?", SYNC_WAIT.as_secs()),
+                    Some(k) => format!("the backup held all {k} before the stop"),
+                    None => "the backup's table could not be read".into(),
+                }
+            ),
+        },
+    )
 }

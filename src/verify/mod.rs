@@ -1,8 +1,9 @@
 //! `lvsprov verify`: proof that the cluster balances, with the evidence. Runs where lvsprov runs
 //! (the vantage point: a client on the VIP's segment, never a director). It observes the selected
-//! hosts through the same fleet fan-out as every command (`--limit`, `--forks`), then judges with
-//! pure checks (`checks/`): IPVS tables, the VIP holder, each real server as its own steps say it
-//! should be, the distribution of requests through each VIP, who answers ARP, and failover.
+//! hosts through the same fleet fan-out as every command (`--limit`, `--forks`) while it sends
+//! the requests through each VIP (they need no facts), then judges with pure checks (`checks/`):
+//! IPVS tables, the VIP holder, each real server as its own steps say it should be, the
+//! distribution of requests through each VIP, who answers ARP, and failover.
 
 use crate::exit::Exit;
 use crate::facts::Facts;
@@ -66,12 +67,7 @@ impl Scope<'_> {
             .filter(|o| o.host.role() == Role::RealServer)
     }
     fn services(&self) -> impl Iterator<Item = &Service> {
-        self.inv.services.iter().filter(|s| {
-            self.any_director
-                || s.real_servers
-                    .iter()
-                    .any(|m| self.selected.contains(&m.name))
-        })
+        in_scope(self.inv, &self.selected, self.any_director)
     }
     /// Every director of the inventory is selected: what holds between them can be judged.
     fn all_directors(&self) -> bool {
@@ -101,20 +97,45 @@ impl Scope<'_> {
     }
 }
 
+/// The services a selection covers: every one when a director is selected, else those the
+/// selected real servers serve.
+fn in_scope<'a>(
+    inv: &'a Inventory,
+    selected: &'a BTreeSet<String>,
+    any_director: bool,
+) -> impl Iterator<Item = &'a Service> {
+    inv.services
+        .iter()
+        .filter(move |s| any_director || s.real_servers.iter().any(|m| selected.contains(&m.name)))
+}
+
 pub async fn run(loaded: Loaded, requests: usize, failover: bool) -> VerifyReport {
     let started = Instant::now();
-    let (seen, mut checks) = observe(&loaded).await;
+    let selected: BTreeSet<String> = loaded.hosts.iter().map(|h| h.name.clone()).collect();
+    let any_director = loaded.hosts.iter().any(|h| h.role() == Role::Director);
+    // ECMP counts each director's connections before and after the requests, so they wait for
+    // the facts; otherwise the requests (and arping's 2 s) run while the facts are read.
+    let ecmp = loaded.inv.ecmp.is_some() && any_director;
+    let services: Vec<Service> = in_scope(&loaded.inv, &selected, any_director)
+        .cloned()
+        .collect();
+    let ((seen, mut checks), asked) = tokio::join!(observe(&loaded), async {
+        match ecmp {
+            true => None,
+            false => Some(traffic::ask(&loaded.inv, &services, requests).await),
+        }
+    });
     let scope = Scope {
         inv: &loaded.inv,
         seen: &seen,
-        selected: loaded.hosts.iter().map(|h| h.name.clone()).collect(),
-        any_director: loaded.hosts.iter().any(|h| h.role() == Role::Director),
+        selected,
+        any_director,
     };
     checks.extend(directors(&scope));
     checks.extend(real_servers(&scope).await);
-    let (distribution, through) = match scope.inv.ecmp.is_some() && scope.any_director {
-        true => through_every_director(&scope, &loaded, requests).await,
-        false => through_vips(&scope, requests).await,
+    let (distribution, through) = match asked {
+        None => through_every_director(&scope, &loaded, requests).await,
+        Some(asked) => traffic::judge(&scope, asked, requests),
     };
     checks.extend(through);
     checks.extend(routers::checks(&scope, &loaded.fleet).await);

@@ -86,6 +86,12 @@ impl VerifyReport {
                     None => String::new(),
                 }
             ));
+            if let Some(ms) = f.failback_ms {
+                out.push_str(&format!(
+                    "failover: the stopped director held the VIP again {:.1} s after its restart\n",
+                    ms as f64 / 1000.0
+                ));
+            }
         }
         out.push_str(&format!(
             "verify: {} checks, {} passed, {} failed in {:.1} s\n",

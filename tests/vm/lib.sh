@@ -41,18 +41,20 @@ ghost_on_web01() { local p; rm -f /tmp/ghost.pids; for p in 20001 20002; do
   on web01 "ss -K state established '( sport = :80 )' >/dev/null"; kill -- $(sed 's/^/-/' /tmp/ghost.pids); rm /tmp/ghost.pids; sleep 1
   echo "directors_active=$(for d in lvs01 lvs02; do on $d ipvsadm -Ln; done | awk -v a="${addr[web01]}:80" '$2 == a { n += $5 } END { print n + 0 }')" \
     "web01_sessions=$(on web01 "ss -Htn state established '( sport = :80 )'" | wc -l)"; }
-# Steady requests through the VIP in the background, one line per request: "SECONDS HTTP_CODE".
+# Steady requests through the VIP in the background, one line per request: "SECONDS HTTP_CODE
+# CURL_EXIT DURATION" (SECONDS: when it ended).
 # A request fails when it is refused, reset, or unanswered for 3 s (1 s failed requests that a
 # busy emulated machine answered late).
 # The loop stands for clients with CPUs of their own: under emulation it shares two vCPUs with
 # every host, and while an `up` installed packages it fell under one request a second. So it runs
 # before them (nice -10) and takes its time from bash itself ($EPOCHREALTIME, no `date` per request).
-load_start() { setsid nice -n -10 bash -c 'while :; do echo "$EPOCHREALTIME $(curl -s -m 3 -o /dev/null -w "%{http_code}" http://'$lab_vip'/)"; sleep 0.1; done' >/tmp/load.out 2>&1 </dev/null &
+load_start() { setsid nice -n -10 bash -c 'while :; do echo "$EPOCHREALTIME $(curl -s -m 3 -o /dev/null -w "%{http_code} %{exitcode} %{time_total}" http://'$lab_vip'/)"; sleep 0.1; done' >/tmp/load.out 2>&1 </dev/null &
   echo $! >/tmp/load.pid; }
 # requests, failed ones, the longest time between two answered requests and from the first
-# request to the last (ms), and when each failed one ended (epoch seconds) with its HTTP code (000: none).
+# request to the last (ms), and when each failed one began and ended (epoch seconds) with its HTTP
+# code (000: none) and curl's exit code (7 refused, 28 timed out, 52/55/56 reset...): START-END:HTTP/EXIT.
 load_stop() { kill "$(cat /tmp/load.pid)"; rm /tmp/load.pid; sleep 0.2
-  awk '{ n++; if (!first) first = $1; end = $1; if ($2 != 200) { f++; at = at sprintf(" %.1f:%s", $1, $2) } else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
+  awk '{ n++; if (!first) first = $1; end = $1; if ($2 != 200) { f++; at = at sprintf(" %.2f-%.2f:%s/%s", $1 - $4, $1, $2, $3) } else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
        END { printf "requests=%d failed=%d longest_gap_ms=%d span_ms=%d failed_at:%s\n", n, f, gap, (end - first) * 1000, at }' /tmp/load.out; }
 # Until no director's IPVS table holds an ESTABLISHED connection from a client port in the
 # ephemeral range (the drain story's ghosts use 20001/20002), for at most SECS: prints each
@@ -75,6 +77,12 @@ tuning() { local d; for d in lvs01 lvs02; do on $d 'echo "$(hostname): $(sysctl 
 clients_start() { rm -f /tmp/clients-*.out; local i; for i in $(seq $1); do
   setsid bash -c "curl -s -o /dev/null -m ${3:-120} --rate 2/s $(for j in $(seq ${2:-60}); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code}\n'; echo rc=\$?" >/tmp/clients-$i.out 2>&1 </dev/null &
   echo $! >>/tmp/clients.pids; done; }
+# When a director's keepalived entered MASTER (epoch seconds, journald's clock: the hosts share the
+# VM's) since epoch SECONDS: "masters=lvs02@T,lvs01@T" in time order (one VIP, one VRRP instance).
+masters_since() { local d; echo "masters=$(for d in lvs01 lvs02; do on $d "journalctl -u keepalived -o short-unix --no-pager --since @${1%.*}" | awk -v d=$d -v t0=$1 '/Entering MASTER STATE/ && $1 >= t0 { print $1, d }'; done | sort -n | awk '{ printf "%s%s@%s", (NR > 1 ? "," : ""), $2, $1 }')"; }
+# How many of the clients whose PIDs PIDFILE lists still run (the session stories: they must
+# outlast a director's return, so that the move back is proven too).
+alive() { local p; for p in $(cat $1); do kill -0 $p 2>/dev/null && echo; done | wc -l; }
 # Waits for them: answered requests (200) and each client's curl exit code.
 clients_wait() { local p; for p in $(cat /tmp/clients.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/clients.pids
   echo "answered=$(cat /tmp/clients-*.out | grep -c '^200$') clients_ok=$(cat /tmp/clients-*.out | grep -c '^rc=0$')"; }
@@ -98,7 +106,9 @@ wait_paths() { # N SECS
   done
   echo "the router has next hops '$(paths)' for the VIP after $2 s, not $1" >&2; return 1
 }
-# COUNT new connections through the VIP, one at a time: prints failed=N; per director, how many
+# COUNT new connections through the VIP, one at a time (one curl for all: a process per request
+# cost about 30 s of emulated CPU for 200; the server closes each, so each is a new connection,
+# and a reused one would show as a port found twice): prints failed=N; per director, how many
 # of them its IPVS connection table holds, each found by the client port curl used (the entries
 # stay 2 min after the close; ECMP runs no connection sync); both=N of them in both tables (a flow
 # that reached both directors: the second one picks it up with sloppy_tcp); found=N in
@@ -106,7 +116,8 @@ wait_paths() { # N SECS
 # count a moved flow twice without saying so.
 split() { # COUNT
   local f d; : >/tmp/split.ports
-  f=$(for i in $(seq $1); do curl -s -m 3 -o /dev/null -w '%{local_port}\n' http://$lab_vip/ >>/tmp/split.ports || echo x; done | wc -l)
+  curl -s -m 3 -H 'Connection: close' -w '%{local_port} %{http_code}\n' $(for i in $(seq $1); do printf -- '-o /dev/null http://%s/ ' $lab_vip; done) >/tmp/split.out
+  f=$(awk '$2 != 200' /tmp/split.out | wc -l); cut -d' ' -f1 /tmp/split.out >/tmp/split.ports
   for d in lvs01 lvs02; do
     on $d ipvsadm -Lnc | awk -v c="${addr[client]}" -v v="$lab_vip:80" \
       'NR == FNR { p[$1] = 1; next } { split($4, s, ":") } s[1] == c && $5 == v && (s[2] in p) { print s[2] }' /tmp/split.ports - | sort -u >/tmp/split.$d
