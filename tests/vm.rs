@@ -942,7 +942,8 @@ fn failover_with_sync_keeps_more_sessions_than_without() {
     assert_eq!(
         left.out.trim(),
         "established: lvs01=0 lvs02=0",
-        "no director counts a connection that ended elsewhere"
+        "no director counts a connection that ended elsewhere: {}",
+        left.err
     );
 
     // The same failover without sync: most established sessions break (a session can survive
@@ -966,14 +967,6 @@ fn failover_with_sync_keeps_more_sessions_than_without() {
         "sync keeps more sessions than no sync: {synced} against {kept}"
     );
     eprintln!("failover without sync: {kept} of 10 sessions survived");
-    // Without sync nothing told lvs01 how the sessions ended: it holds them ESTABLISHED (the
-    // check above can fail), and only their TCP timeout clears them.
-    let ghosts = vm.sh("no_established 0").ok();
-    assert!(
-        !ghosts.out.contains("lvs01=0"),
-        "without sync lvs01 keeps the sessions it lost: {}",
-        ghosts.out
-    );
     vm.sh("wait_vip").ok();
     vm.lvsprov("up $inv --limit directors").ok();
     vm.sh("wait_vip").ok();

@@ -5,8 +5,8 @@
 //! how far sync was behind. New connections are then tried until the backup answers (the
 //! outage), and the sessions are counted intact only if every request on them succeeded.
 //! keepalived is started again only after the sessions have ended, so one failover is measured,
-//! not the failback; verify returns once the VIP's master holds it again, so whatever runs next
-//! does not meet the move back.
+//! not the failback; verify returns once the VIP's master holds it again and no other director
+//! does, so whatever runs next does not meet the move back.
 
 use super::checks::{check, failover::judge, sync::known, Check};
 use super::net::{get, keep_alive, open};
@@ -55,8 +55,9 @@ pub struct Failover {
     pub established: Established,
     /// The directors run the IPVS sync daemon (keepalived.sync).
     pub sync: bool,
-    /// From keepalived's restart on the stopped director until it held the VIP again; None when
-    /// it is not the VIP's master, or did not take it back within its preempt_delay + 20 s.
+    /// From keepalived's restart on the stopped director until it held the VIP again and no other
+    /// director did; None when it is not the VIP's master, or the move back was not over within
+    /// its preempt_delay + 20 s.
     pub failback_ms: Option<u64>,
 }
 
@@ -204,14 +205,8 @@ async fn observe(
             Err(e) => broken.push(e.to_string()),
         }
     }
-    let failback_ms = restart(
-        pipeline,
-        host,
-        session,
-        svc,
-        platform.service(init, "keepalived", Verb::Start),
-    )
-    .await;
+    let start = platform.service(init, "keepalived", Verb::Start);
+    let failback_ms = restart(pipeline, host, session, svc, start, backups, opts).await;
     Ok(Observed {
         samples,
         broken,
@@ -220,16 +215,20 @@ async fn observe(
     })
 }
 
-/// Starts the stopped keepalived again (`start`) and returns how long until the VIP's master held
-/// it again (after its preempt_delay): verify waits for that before anything else runs, or the
-/// next command's requests meet the move back, and a handshake in flight then is reset by the new
-/// holder. Any other holder stays a backup (None). Then waits until new connections are answered.
+/// Starts the stopped keepalived again (`start`) and returns how long until the move back was
+/// over (after the master's preempt_delay): the VIP's master holds it and no backup does. verify
+/// waits for that before anything else runs, its own requests included: a connection whose
+/// handshake went through the backup and whose end through the master leaves the backup an
+/// ESTABLISHED entry for the TCP timeout, and one in flight at the move is reset by the master.
+/// Any other holder stays a backup (None). Then waits until new connections are answered.
 async fn restart(
     pipeline: &Pipeline,
     host: &Host,
     session: &Session,
     svc: &Service,
     start: Script,
+    backups: &[Host],
+    opts: &FleetOptions,
 ) -> Option<u64> {
     let _ = session.run(&start).await;
     let restarted = Instant::now();
@@ -239,10 +238,16 @@ async fn restart(
             .keepalived
             .as_ref()
             .map_or(0, |k| k.preempt_delay);
-        let wait = Duration::from_secs(u64::from(delay) + FAILBACK_WAIT.as_secs());
-        holds_again(session, svc.vip, restarted + wait)
-            .await
-            .then(|| restarted.elapsed().as_millis() as u64)
+        let deadline = restarted + Duration::from_secs(u64::from(delay)) + FAILBACK_WAIT;
+        let mut over = holds(session, svc.vip, true, deadline).await;
+        for b in backups {
+            let Ok(s) = Session::connect(&b.ssh, &opts.creds, opts.limits).await else {
+                continue;
+            };
+            over &= holds(&s, svc.vip, false, deadline).await;
+            s.close().await;
+        }
+        over.then(|| restarted.elapsed().as_millis() as u64)
     } else {
         None
     };
@@ -257,15 +262,20 @@ async fn restart(
     failback_ms
 }
 
-/// Polls `session`'s host until it holds `vip` or `deadline` passes.
-async fn holds_again(session: &Session, vip: Vip, deadline: Instant) -> bool {
+/// Polls `session`'s host until it holds `vip` (`want` true) or no longer does (false), or
+/// `deadline` passes; whether it got there (a host that does not answer never does).
+async fn holds(session: &Session, vip: Vip, want: bool, deadline: Instant) -> bool {
     loop {
-        let held = session
+        let now = session
             .run(&addresses::listing())
             .await
-            .is_ok_and(|o| addresses::held(&o.stdout).contains(&vip.0));
-        if held || Instant::now() >= deadline {
-            return held;
+            .ok()
+            .map(|o| addresses::held(&o.stdout).contains(&vip.0));
+        if now == Some(want) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
