@@ -57,7 +57,7 @@ pub struct Failover {
     pub sync: bool,
     /// From keepalived's restart on the stopped director until it held the VIP again and no other
     /// director did; None when it is not the VIP's master, or the move back was not over within
-    /// its preempt_delay + 20 s.
+    /// its preempt_delay + 20 s, or a backup could not be asked.
     pub failback_ms: Option<u64>,
 }
 
@@ -242,6 +242,7 @@ async fn restart(
         let mut over = holds(session, svc.vip, true, deadline).await;
         for b in backups {
             let Ok(s) = Session::connect(&b.ssh, &opts.creds, opts.limits).await else {
+                over = false;
                 continue;
             };
             over &= holds(&s, svc.vip, false, deadline).await;
