@@ -56,16 +56,21 @@ load_start() { setsid nice -n -10 bash -c 'while :; do echo "$EPOCHREALTIME $(cu
 load_stop() { kill "$(cat /tmp/load.pid)"; rm /tmp/load.pid; sleep 0.2
   awk '{ n++; if (!first) first = $1; end = $1; if ($2 != 200) { f++; at = at sprintf(" %.2f-%.2f:%s/%s", $1 - $4, $1, $2, $3) } else { if (last) { g = ($1 - last) * 1000; if (g > gap) gap = g }; last = $1 } }
        END { printf "requests=%d failed=%d longest_gap_ms=%d span_ms=%d failed_at:%s\n", n, f, gap, (end - first) * 1000, at }' /tmp/load.out; }
-# Until no director's IPVS table holds an ESTABLISHED connection from a client port in the
-# ephemeral range (the drain story's ghosts use 20001/20002), for at most SECS (0: one look): prints each
-# director's count at the end; on stderr, each one left and what every director holds for its
-# client end (a red run shows whether the other one saw it end).
-no_established() { local i d n; for i in $(seq 0 $(($1 * 2))); do
-    n=""; for d in lvs01 lvs02; do n="$n $d=$(on $d ipvsadm -Lnc | awk '$3 == "ESTABLISHED" { split($4, a, ":"); if (a[2] >= 32768) n++ } END { print n + 0 }')"; done
+# Each director's ESTABLISHED connections from a client port in the ephemeral range (the drain
+# story's ghosts use 20001/20002), one "DIRECTOR CLIENT:PORT" line each.
+established() { local d; for d in lvs01 lvs02; do on $d ipvsadm -Lnc | awk -v d=$d '$3 == "ESTABLISHED" { split($4, a, ":"); if (a[2] >= 32768) print d, $4 }'; done; }
+# Until no director holds such a connection, for at most SECS (0: one look), leaving out those
+# that BEFORE (a file of `established`'s lines) lists: a story before may have left one (a request
+# whose handshake and end went to different directors at a VIP move stays ESTABLISHED on the first
+# for the TCP timeout). Prints each director's count at the end; on stderr, each one left and
+# what every director holds for its client end (a red run shows whether the other one saw it end).
+no_established() { local i d n l; for i in $(seq 0 $(($1 * 2))); do
+    l=$(established | grep -vxF -f ${2:-/dev/null}); n=""; for d in lvs01 lvs02; do n="$n $d=$(printf '%s\n' "$l" | grep -c "^$d ")"; done
     case "$n" in *=[1-9]*) sleep 0.5 ;; *) break ;; esac; done; echo "established:$n"
   case "$n" in *=[1-9]*) for d in lvs01 lvs02; do on $d ipvsadm -Lnc | sed "s/^/$d /"; done |
-    awk '{ e[$5] = e[$5] "\n  " $0 } $4 == "ESTABLISHED" { split($5, a, ":"); if (a[2] >= 32768) left[$5] = 1 }
-         END { for (c in left) printf "left ESTABLISHED from %s:%s\n", c, e[c] }' >&2 ;; esac; }
+    awk -v before="${2:-/dev/null}" 'FILENAME == before { old[$2] = 1; next } { e[$5] = e[$5] "\n  " $0 }
+         $4 == "ESTABLISHED" && !($5 in old) { split($5, a, ":"); if (a[2] >= 32768) left[$5] = 1 }
+         END { for (c in left) printf "left ESTABLISHED from %s:%s\n", c, e[c] }' "${2:-/dev/null}" - >&2 ;; esac; }
 # HOST's own nftables ruleset, as a short hash.
 ruleset() { on $1 'nft list ruleset 2>/dev/null | md5sum | cut -c1-12'; }
 # Every LVS host's, one "HOST=HASH" line each.
