@@ -67,10 +67,8 @@ established() { local d; for d in lvs01 lvs02; do on $d ipvsadm -Lnc | awk -v d=
 no_established() { local i d n l; for i in $(seq 0 $(($1 * 2))); do
     l=$(established | grep -vxF -f ${2:-/dev/null}); n=""; for d in lvs01 lvs02; do n="$n $d=$(printf '%s\n' "$l" | grep -c "^$d ")"; done
     case "$n" in *=[1-9]*) sleep 0.5 ;; *) break ;; esac; done; echo "established:$n"
-  case "$n" in *=[1-9]*) for d in lvs01 lvs02; do on $d ipvsadm -Lnc | sed "s/^/$d /"; done |
-    awk -v before="${2:-/dev/null}" 'FILENAME == before { old[$2] = 1; next } { e[$5] = e[$5] "\n  " $0 }
-         $4 == "ESTABLISHED" && !($5 in old) { split($5, a, ":"); if (a[2] >= 32768) left[$5] = 1 }
-         END { for (c in left) printf "left ESTABLISHED from %s:%s\n", c, e[c] }' "${2:-/dev/null}" - >&2 ;; esac; }
+  local c; for c in $(printf '%s\n' "$l" | cut -s -d' ' -f2 | sort -u); do echo "left ESTABLISHED from $c:"
+    for d in lvs01 lvs02; do on $d ipvsadm -Lnc | grep -F " $c " | sed "s/^/  $d /"; done; done >&2; }
 # HOST's own nftables ruleset, as a short hash.
 ruleset() { on $1 'nft list ruleset 2>/dev/null | md5sum | cut -c1-12'; }
 # Every LVS host's, one "HOST=HASH" line each.
