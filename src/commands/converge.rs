@@ -86,7 +86,7 @@ fn run(c: &Common, p: &PlanArgs, command: Command, mode: Mode) -> Exit {
     let output = loaded.output;
     let mut report = runtime().block_on(converge(loaded, command, mode, None));
     report.diff_lines = c.diff_lines;
-    report.warn_if_not_rolling();
+    report.warn();
     if p.show_scripts {
         offline::show_scripts(&mut report);
     }

@@ -83,7 +83,7 @@ pub fn run(c: &Common, p: &PlanArgs, dir: &std::path::Path, command: Command, mo
     let mut report = Report::new(command, reports, started.elapsed().as_millis());
     report.dry_run = true;
     report.diff_lines = c.diff_lines;
-    report.warn_if_not_rolling();
+    report.warn();
     if p.show_scripts {
         show_scripts(&mut report);
     }

@@ -3,6 +3,7 @@
 pub mod drain;
 pub mod roll;
 pub mod status;
+mod warnings;
 
 use crate::error::HostError;
 use crate::exit::Exit;
@@ -169,34 +170,6 @@ impl Report {
             rolling: None,
             warnings: vec![],
             diff_lines: 0,
-        }
-    }
-
-    /// A plain `up` (or its `check`) that restarts or reloads a serving web server on more than
-    /// one real server at once may cut off their clients together: say so, and how to avoid it.
-    pub fn warn_if_not_rolling(&mut self) {
-        if !matches!(self.command, Command::Up | Command::Check) {
-            return;
-        }
-        let dry = self.dry_run;
-        let hit: Vec<&str> = self
-            .hosts
-            .iter()
-            .filter(|h| h.role == "real_server" && h.changes.iter().any(|c| c.interrupts))
-            .map(|h| h.name.as_str())
-            .collect();
-        if hit.len() > 1 {
-            let verb = if dry {
-                "would restart or reload"
-            } else {
-                "restarted or reloaded"
-            };
-            self.warnings.push(format!(
-                "{} {verb} the web server on {} real servers at once ({}); `up --rolling` drains each first so no client is cut off",
-                self.command.name(),
-                hit.len(),
-                hit.join(", ")
-            ));
         }
     }
 
