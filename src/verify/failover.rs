@@ -74,38 +74,36 @@ impl Finish for Observed {
     }
 }
 
+/// The backups' SSH sessions, opened once for both waits on them (the sync before the stop, the
+/// move back after it): under emulation a login costs seconds. None: that backup cannot be asked.
+async fn connect_backups(backups: &[Host], opts: &FleetOptions) -> Vec<Option<Session>> {
+    let mut out = Vec::new();
+    for b in backups {
+        out.push(Session::connect(&b.ssh, &opts.creds, opts.limits).await.ok());
+    }
+    out
+}
+
 /// Polls the backups' IPVS tables until each holds every one of `clients`' connections to `vip`
 /// or [`SYNC_WAIT`] has passed; the fewest any backup held. None when a backup cannot be asked.
 async fn synced(
-    backups: &[Host],
-    opts: &FleetOptions,
+    backups: &[Option<Session>],
     vip: SocketAddr,
     clients: &[SocketAddr],
 ) -> Option<usize> {
-    let mut sessions = Vec::new();
-    for b in backups {
-        sessions.push(
-            Session::connect(&b.ssh, &opts.creds, opts.limits)
-                .await
-                .ok()?,
-        );
-    }
+    let sessions: Vec<&Session> = backups.iter().map(Option::as_ref).collect::<Option<_>>()?;
     let deadline = Instant::now() + SYNC_WAIT;
-    let fewest = loop {
+    loop {
         let mut fewest = clients.len();
         for s in &sessions {
             let table = s.run(&sh!("cat /proc/net/ip_vs_conn")).await.ok()?;
             fewest = fewest.min(known(&table.stdout, vip, clients));
         }
         if fewest == clients.len() || Instant::now() >= deadline {
-            break fewest;
+            return Some(fewest);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-    };
-    for s in &sessions {
-        s.close().await;
     }
-    Some(fewest)
 }
 
 /// Samples new requests through the VIP after the stop: at most 30 s, until the backup answered
@@ -174,13 +172,14 @@ async fn observe(
     shell.close().await;
     let (platform, init) = (facts.platform, facts.boot.init);
     let (ip, port) = (svc.vip.0, svc.port);
+    let peers = connect_backups(backups, opts).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (clients, sessions) = open_sessions(ip, port, stopped).await;
     let known = if backups.is_empty() || !sync {
         tokio::time::sleep(UNSYNCED_WAIT).await;
         None
     } else {
-        let known = synced(backups, opts, SocketAddr::new(ip, port), &clients).await;
+        let known = synced(&peers, SocketAddr::new(ip, port), &clients).await;
         if known.is_none() {
             tokio::time::sleep(UNSYNCED_WAIT).await;
         }
@@ -206,7 +205,10 @@ async fn observe(
         }
     }
     let start = platform.service(init, "keepalived", Verb::Start);
-    let failback_ms = restart(pipeline, host, session, svc, start, backups, opts).await;
+    let failback_ms = restart(pipeline, host, session, svc, start, &peers).await;
+    for s in peers.iter().flatten() {
+        s.close().await;
+    }
     Ok(Observed {
         samples,
         broken,
@@ -227,8 +229,7 @@ async fn restart(
     session: &Session,
     svc: &Service,
     start: Script,
-    backups: &[Host],
-    opts: &FleetOptions,
+    backups: &[Option<Session>],
 ) -> Option<u64> {
     let _ = session.run(&start).await;
     let restarted = Instant::now();
@@ -241,12 +242,10 @@ async fn restart(
         let deadline = restarted + Duration::from_secs(u64::from(delay)) + FAILBACK_WAIT;
         let mut over = holds(session, svc.vip, true, deadline).await;
         for b in backups {
-            let Ok(s) = Session::connect(&b.ssh, &opts.creds, opts.limits).await else {
-                over = false;
-                continue;
+            over &= match b {
+                Some(s) => holds(s, svc.vip, false, deadline).await,
+                None => false,
             };
-            over &= holds(&s, svc.vip, false, deadline).await;
-            s.close().await;
         }
         over.then(|| restarted.elapsed().as_millis() as u64)
     } else {
