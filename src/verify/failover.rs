@@ -79,7 +79,11 @@ impl Finish for Observed {
 async fn connect_backups(backups: &[Host], opts: &FleetOptions) -> Vec<Option<Session>> {
     let mut out = Vec::new();
     for b in backups {
-        out.push(Session::connect(&b.ssh, &opts.creds, opts.limits).await.ok());
+        out.push(
+            Session::connect(&b.ssh, &opts.creds, opts.limits)
+                .await
+                .ok(),
+        );
     }
     out
 }
