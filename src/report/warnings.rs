@@ -44,7 +44,7 @@ impl Report {
     /// multicast and unicast: every director starts the election again as BACKUP, the MASTER
     /// resigns on the way (its backup may hold the VIP for a moment) and takes the VIP back
     /// about three adverts later (measured in the real-kernel lab at advert_int 1: lvs01 BACKUP
-    /// 3.4 s, the VIP on nobody for 2-4 s, new connections refused meanwhile).
+    /// 3.4 s, the VIP on no director for up to 2.2 s, new connections refused meanwhile).
     fn warn_if_vrrp_transport_changes(&mut self) {
         let hit = self.hosts_where("director", |c| {
             c.resource == KEEPALIVED_CONF
