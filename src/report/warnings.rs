@@ -46,13 +46,19 @@ impl Report {
     /// about three adverts later (measured in the real-kernel lab at advert_int 1: lvs01 BACKUP
     /// 3.4 s, the VIP on no director for up to 2.2 s, new connections refused meanwhile).
     fn warn_if_vrrp_transport_changes(&mut self) {
+        // The instances stay: a director that gains or loses one (a master per VIP, ECMP in
+        // place of VRRP) is not switching the transport of those it keeps.
         let hit = self.hosts_where("director", |c| {
+            let changed = |what: &str| {
+                c.diff.lines().any(|l| {
+                    let l = l.strip_prefix(['+', '-']).unwrap_or("");
+                    l.trim_start().starts_with(what)
+                })
+            };
             c.resource == KEEPALIVED_CONF
                 && c.action == Action::Update
-                && c.diff.lines().any(|l| {
-                    let l = l.strip_prefix(['+', '-']).unwrap_or("");
-                    l.trim() == "unicast_peer {"
-                })
+                && changed("unicast_peer {")
+                && !changed("vrrp_instance ")
         });
         if !hit.is_empty() {
             let verb = self.verb("moved", "would move");
@@ -129,12 +135,14 @@ mod tests {
     }
 
     #[test]
-    fn a_first_conf_or_one_that_keeps_its_peers_warns_of_nothing() {
+    fn a_first_conf_a_changed_peer_or_a_dropped_instance_warns_of_nothing() {
         let first = "@@ -0,0 +1,3 @@\n+    unicast_peer {\n+        192.0.2.12\n+    }\n";
         let peer_changed = "@@ -21,3 +21,3 @@\n     unicast_peer {\n-        192.0.2.12\n+        192.0.2.13\n     }\n";
+        let to_ecmp = "@@ -8,20 +8,2 @@\n-vrrp_instance VI_LVSPROV {\n-    state MASTER\n-    unicast_peer {\n-        192.0.2.12\n-    }\n-}\n";
         let hosts = vec![
             director("lvs01", vec![conf(Action::Create, first)]),
             director("lvs02", vec![conf(Action::Update, peer_changed)]),
+            director("lvs03", vec![conf(Action::Update, to_ecmp)]),
         ];
         assert_eq!(warnings(Command::Up, hosts.clone()), Vec::<String>::new());
         assert_eq!(warnings(Command::Down, hosts), Vec::<String>::new());
