@@ -867,6 +867,19 @@ fn dropped_multicast_splits_the_brain_only_without_unicast_vrrp() {
         ),
         "{to_multicast}"
     );
+    // up waits for keepalived's new election and says who won it: here both, neither hearing the
+    // other.
+    assert_eq!(
+        (
+            &to_multicast["elections"][0]["holders"],
+            &to_multicast["elections"][0]["settled"]
+        ),
+        (
+            &serde_json::json!(["lvs01", "lvs02"]),
+            &serde_json::json!(true)
+        ),
+        "{to_multicast}"
+    );
     let both = vm
         .sh(r#"for i in $(seq 30); do h=$(holders); [ "$h" = "lvs01 lvs02 " ] && break; sleep 0.5; done; echo holders=$(echo $h | wc -w)"#)
         .ok();
@@ -889,7 +902,7 @@ fn dropped_multicast_splits_the_brain_only_without_unicast_vrrp() {
 
     // Multicast passes again and unicast comes back: one holder, and lvsprov's rule for VRRP
     // from anywhere is gone from lvs02's firewall. keepalived starts its election again on a
-    // reload that changes the transport (up says so): lvs01 holds the VIP alone once it is over.
+    // reload that changes the transport: up says so, waits for it and names lvs01 alone.
     vm.sh("for d in lvs01 lvs02; do on $d nft delete table ip labdrop; done")
         .ok();
     let to_unicast = vm.lvsprov("up $inv").ok().json();
@@ -899,10 +912,19 @@ fn dropped_multicast_splits_the_brain_only_without_unicast_vrrp() {
         ),
         "{to_unicast}"
     );
+    assert_eq!(
+        (
+            &to_unicast["elections"][0]["holders"],
+            &to_unicast["elections"][0]["settled"]
+        ),
+        (&serde_json::json!(["lvs01"]), &serde_json::json!(true)),
+        "{to_unicast}"
+    );
+    eprintln!("up's elections: {}", to_unicast["elections"]);
     let (peer, anywhere, out) = vrrp_rules(&mut vm);
     assert!(peer && !anywhere, "back to lvs01 only: {out}");
-    vm.sh("vip_settled lvs01 30").ok();
-    verified(&mut vm, "$inv --requests 4");
+    let v = verified(&mut vm, "$inv --requests 4");
+    assert!(vip_holder(&v).starts_with("lvs01 ("), "{}", vip_holder(&v));
     vm.end();
 }
 

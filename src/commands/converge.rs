@@ -84,9 +84,13 @@ fn run(c: &Common, p: &PlanArgs, command: Command, mode: Mode) -> Exit {
         Err(code) => return code,
     };
     let output = loaded.output;
+    let (inv, fleet_opts) = (loaded.inv.clone(), loaded.fleet.clone());
     let mut report = runtime().block_on(converge(loaded, command, mode, None));
     report.diff_lines = c.diff_lines;
     report.warn();
+    if command == Command::Up && !report.vrrp_transport_moved().is_empty() {
+        report.elections = runtime().block_on(super::election::wait(&inv, &fleet_opts));
+    }
     if p.show_scripts {
         offline::show_scripts(&mut report);
     }

@@ -18,6 +18,7 @@ pub mod converge;
 pub mod docs;
 pub mod drain;
 pub mod drain_wait;
+pub mod election;
 pub mod import;
 pub mod offline;
 pub mod read;

@@ -1,6 +1,7 @@
 //! The report: per host what changed (or would), as coloured human text or one JSON document.
 
 pub mod drain;
+pub mod election;
 pub mod roll;
 pub mod status;
 mod warnings;
@@ -133,6 +134,10 @@ pub struct Report {
     /// What the operator should know that is not a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `up` that moved VRRP between multicast and unicast: each VIP's holders once keepalived's
+    /// new election is over.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub elections: Vec<election::Elected>,
     /// The human report shows at most this many lines of each diff (0: all); JSON has them all.
     #[serde(skip)]
     pub diff_lines: usize,
@@ -169,6 +174,7 @@ impl Report {
             drain: None,
             rolling: None,
             warnings: vec![],
+            elections: vec![],
             diff_lines: 0,
         }
     }
@@ -209,6 +215,9 @@ impl Report {
         }
         for w in &self.warnings {
             out.push_str(&format!("{} {w}\n", style("warning:").yellow().bold()));
+        }
+        for e in &self.elections {
+            out.push_str(&format!("{}\n", e.human()));
         }
         out
     }

@@ -13,7 +13,9 @@ impl Report {
         if !matches!(self.command, Command::Up | Command::Check) {
             return;
         }
-        self.warn_if_not_rolling();
+        if self.rolling.is_none() {
+            self.warn_if_not_rolling();
+        }
         self.warn_if_vrrp_transport_changes();
     }
 
@@ -46,9 +48,22 @@ impl Report {
     /// about three adverts later (measured in the real-kernel lab at advert_int 1: lvs01 BACKUP
     /// 3.4 s, the VIP on no director for up to 2.2 s, new connections refused meanwhile).
     fn warn_if_vrrp_transport_changes(&mut self) {
+        let hit = self.vrrp_transport_moved();
+        if !hit.is_empty() {
+            let verb = self.verb("moved", "would move");
+            self.warnings.push(format!(
+                "{} {verb} VRRP between multicast and unicast on {}: keepalived starts its election again on that reload, so each VIP is away for about three adverts (a few seconds) and may visit a backup; do it in a quiet moment",
+                self.command.name(),
+                hit.join(", ")
+            ));
+        }
+    }
+
+    /// The directors whose keepalived.conf moves its VRRP adverts between multicast and unicast.
+    pub fn vrrp_transport_moved(&self) -> Vec<String> {
         // The instances stay: a director that gains or loses one (a master per VIP, ECMP in
         // place of VRRP) is not switching the transport of those it keeps.
-        let hit = self.hosts_where("director", |c| {
+        self.hosts_where("director", |c| {
             let changed = |what: &str| {
                 c.diff.lines().any(|l| {
                     let l = l.strip_prefix(['+', '-']).unwrap_or("");
@@ -59,15 +74,7 @@ impl Report {
                 && c.action == Action::Update
                 && changed("unicast_peer {")
                 && !changed("vrrp_instance ")
-        });
-        if !hit.is_empty() {
-            let verb = self.verb("moved", "would move");
-            self.warnings.push(format!(
-                "{} {verb} VRRP between multicast and unicast on {}: keepalived starts its election again on that reload, so each VIP is away for about three adverts (a few seconds) and may visit a backup; do it in a quiet moment, and `lvsprov verify` once the VIP answers again",
-                self.command.name(),
-                hit.join(", ")
-            ));
-        }
+        })
     }
 
     fn hosts_where(

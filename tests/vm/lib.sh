@@ -20,19 +20,6 @@ wait_vip() { local i; for i in $(seq $((${1:-30} * 2))); do curl -s -m 1 -o /dev
   echo "the VIP did not answer in ${1:-30} s" >&2; return 1; }
 # The directors holding the VIP now, e.g. "lvs01 " (none: "").
 holders() { local d; for d in lvs01 lvs02; do on $d ip -4 -o addr | grep -q " $lab_vip/" && echo -n "$d "; done; }
-# Until DIRECTOR alone has held the VIP for 4 s straight (longer than keepalived's BACKUP wait
-# after a reload that starts the election again: 3.4 s at advert_int 1), for at most SECS: prints
-# how long it took.
-vip_settled() { # DIRECTOR SECS
-  local t0=$EPOCHREALTIME since=
-  while awk "BEGIN{exit !($EPOCHREALTIME - $t0 < $2)}"; do
-    if [ "$(holders)" = "$1 " ]; then
-      since=${since:-$EPOCHREALTIME}
-      awk "BEGIN{exit !($EPOCHREALTIME - $since >= 4)}" && { echo "settled_s=$(awk "BEGIN{printf \"%.1f\", $since - $t0}")"; return 0; }
-    else since=; fi
-    sleep 0.5
-  done
-  echo "$1 did not hold the VIP alone for 4 s within $2 s (now: $(holders))" >&2; return 1; }
 # Until COUNT of the directors' IPVS tables list real server HOST with weight W (a regex; "" for
 # listed at all; COUNT 0: listed by none), for at most SECS: prints how long it took.
 wait_table() { # HOST COUNT SECS [W]

@@ -9,11 +9,12 @@ use wait::{back, page};
 
 use super::converge::{self, UpArgs};
 use super::drain::Drain;
-use super::{drain_wait, load, print, runtime, Loaded};
+use super::{drain_wait, election, load, print, runtime, Loaded};
 use crate::exit::Exit;
 
 use crate::inventory::{Host, Role};
 use crate::plan::Mode;
+use crate::report::election::Elected;
 use crate::report::roll::{Batch, Roll};
 use crate::report::{Command, HostReport, Report, Status};
 
@@ -83,22 +84,31 @@ pub async fn roll(loaded: Loaded, size: usize, drain_limit: Duration) -> Report 
         stopped: None,
     };
     let mut hosts: Vec<HostReport> = Vec::new();
-    let finish = |hosts: Vec<HostReport>, roll: Roll| {
+    let finish = |hosts: Vec<HostReport>, roll: Roll, elections: Vec<Elected>| {
         let mut r = Report::new(Command::Up, hosts, started.elapsed().as_millis());
         r.rolling = Some(roll);
+        r.elections = elections;
+        r.warn();
         r
     };
 
     let up = converge::converge(directors.clone(), Command::Up, Mode::Up, None).await;
     let bad = failed(&up);
+    let moved = !up.vrrp_transport_moved().is_empty();
     hosts.extend(up.hosts);
     if !bad.is_empty() {
         roll.stopped = Some(format!(
             "director {} failed; no real server was touched",
             bad.join(", ")
         ));
-        return finish(hosts, roll);
+        return finish(hosts, roll, vec![]);
     }
+    // The directors' reload started keepalived's election again: no real server is drained
+    // while the VIP is on its way.
+    let elections = match moved {
+        true => election::wait(&loaded.inv, &loaded.fleet).await,
+        false => vec![],
+    };
 
     // Only real servers with something to change are drained.
     let plan = converge::converge(reals.clone(), Command::Check, Mode::Up, None).await;
@@ -123,7 +133,7 @@ pub async fn roll(loaded: Loaded, size: usize, drain_limit: Duration) -> Report 
             bad.join(", ")
         ));
         hosts.extend(pending);
-        return finish(hosts, roll);
+        return finish(hosts, roll, elections);
     }
 
     let chunks: Vec<Vec<String>> = todo.chunks(size).map(<[String]>::to_vec).collect();
@@ -146,10 +156,10 @@ pub async fn roll(loaded: Loaded, size: usize, drain_limit: Duration) -> Report 
                 p.status = Status::Unchanged;
                 p
             }));
-            return finish(hosts, roll);
+            return finish(hosts, roll, elections);
         }
     }
-    finish(hosts, roll)
+    finish(hosts, roll, elections)
 }
 
 struct Step {
