@@ -860,25 +860,30 @@ fn dropped_multicast_splits_the_brain_only_without_unicast_vrrp() {
         r#"sed 's/"keepalived": {/"keepalived": { "unicast": false,/' $inv >/tmp/multicast.json"#,
     )
     .ok();
-    let to_multicast = vm.lvsprov("up /tmp/multicast.json").ok().json();
-    assert!(
-        to_multicast["warnings"][0].as_str().is_some_and(
-            |w| w.starts_with("up moved VRRP between multicast and unicast on lvs01, lvs02:")
-        ),
-        "{to_multicast}"
-    );
-    // up waits for keepalived's new election and says who won it: here both, neither hearing the
-    // other.
-    assert_eq!(
-        (
-            &to_multicast["elections"][0]["holders"],
-            &to_multicast["elections"][0]["settled"]
-        ),
-        (
-            &serde_json::json!(["lvs01", "lvs02"]),
-            &serde_json::json!(true)
-        ),
-        "{to_multicast}"
+    // up says it moved the transport, waits for keepalived's new election and says who won it:
+    // here both, neither hearing the other.
+    let moved =
+        |vm: &mut Vm, inv: &str, winners: Value| {
+            let up = vm.lvsprov(&format!("up {inv}")).ok().json();
+            assert!(
+                up["warnings"][0].as_str().is_some_and(|w| w
+                    .starts_with("up moved VRRP between multicast and unicast on lvs01, lvs02:")),
+                "{up}"
+            );
+            assert_eq!(
+                (
+                    &up["elections"][0]["holders"],
+                    &up["elections"][0]["settled"]
+                ),
+                (&winners, &serde_json::json!(true)),
+                "{up}"
+            );
+            eprintln!("up's elections: {}", up["elections"]);
+        };
+    moved(
+        &mut vm,
+        "/tmp/multicast.json",
+        serde_json::json!(["lvs01", "lvs02"]),
     );
     let both = vm
         .sh(r#"for i in $(seq 30); do h=$(holders); [ "$h" = "lvs01 lvs02 " ] && break; sleep 0.5; done; echo holders=$(echo $h | wc -w)"#)
@@ -905,22 +910,7 @@ fn dropped_multicast_splits_the_brain_only_without_unicast_vrrp() {
     // reload that changes the transport: up says so, waits for it and names lvs01 alone.
     vm.sh("for d in lvs01 lvs02; do on $d nft delete table ip labdrop; done")
         .ok();
-    let to_unicast = vm.lvsprov("up $inv").ok().json();
-    assert!(
-        to_unicast["warnings"][0].as_str().is_some_and(
-            |w| w.starts_with("up moved VRRP between multicast and unicast on lvs01, lvs02:")
-        ),
-        "{to_unicast}"
-    );
-    assert_eq!(
-        (
-            &to_unicast["elections"][0]["holders"],
-            &to_unicast["elections"][0]["settled"]
-        ),
-        (&serde_json::json!(["lvs01"]), &serde_json::json!(true)),
-        "{to_unicast}"
-    );
-    eprintln!("up's elections: {}", to_unicast["elections"]);
+    moved(&mut vm, "$inv", serde_json::json!(["lvs01"]));
     let (peer, anywhere, out) = vrrp_rules(&mut vm);
     assert!(peer && !anywhere, "back to lvs01 only: {out}");
     let v = verified(&mut vm, "$inv --requests 4");
