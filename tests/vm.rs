@@ -1332,10 +1332,9 @@ fn failback_after_a_master_reboot_keeps_every_session() {
         .sh(r#"rm -f /tmp/sess-*.out; for i in $(seq 10); do
   setsid bash -c "curl -s -o /dev/null -m 300 --rate 1/s $(for j in $(seq 75); do printf 'http://%s/ ' $lab_vip; done) -w '%{http_code} %{num_connects}\n'; echo rc=\$?" >/tmp/sess-$i.out 2>&1 </dev/null &
   echo $! >>/tmp/sess.pids; done; sleep 5; load_start
-holder() { for d in lvs01 lvs02; do on $d ip -4 -o addr show dev eth0 | grep -q " $lab_vip/32 " && echo -n "$d "; done; }
-t0=$(date +%s.%N); lab reboot lvs01 >&2; echo "rebooted_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") during: $(holder)"
-for i in $(seq 240); do [ "$(holder)" = "lvs01 " ] && break; sleep 0.5; done
-echo "back_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") holder: $(holder) alive=$(alive /tmp/sess.pids)"
+t0=$(date +%s.%N); lab reboot lvs01 >&2; echo "rebooted_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") during: $(holders)"
+for i in $(seq 240); do [ "$(holders)" = "lvs01 " ] && break; sleep 0.5; done
+echo "back_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") holder: $(holders) alive=$(alive /tmp/sess.pids)"
 for p in $(cat /tmp/sess.pids); do while kill -0 $p 2>/dev/null; do sleep 0.5; done; done; rm /tmp/sess.pids; load_stop
 for i in $(seq 10); do awk -v c=$i '$1 == 200 { a++ } NF == 2 { n += $2 } /^rc=/ { rc = $0 } END { printf "client%d: answered=%d connects=%d %s\n", c, a, n, rc }' /tmp/sess-$i.out; done"#)
         .ok();
