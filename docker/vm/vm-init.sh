@@ -16,6 +16,9 @@ exec >/dev/console 2>&1
 [ -z "${LAB_TRACE:-}" ] || set -x
 say() { echo "vm: $*"; }
 say "init at $(cut -d' ' -f1 /proc/uptime) s of uptime"
+# VM_ACCT=1 (docker/vm/run): every process that ends in the VM, in any namespace, is recorded in
+# /work/pacct for the client's acct-summary. 163 is acct(2) on x86_64 (perl-base has no syscall.ph).
+[ -z "${lab_acct:-}" ] || { : >/work/pacct; perl -e 'my $f = "/work/pacct"; syscall(163, $f) == 0 or die "acct: $!\n"'; }
 hostname lab-vm
 # IPVS as a host with it has it: a machine cannot load modules, and trixie has no modules for this kernel.
 modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh nf_conntrack

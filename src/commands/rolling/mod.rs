@@ -110,23 +110,13 @@ pub async fn roll(loaded: Loaded, size: usize, drain_limit: Duration) -> Report 
         false => vec![],
     };
 
-    // Only real servers with something to change are drained.
-    let plan = converge::converge(reals.clone(), Command::Check, Mode::Up, None).await;
-    let bad = failed(&plan);
-    let todo: Vec<String> = plan
-        .hosts
-        .iter()
-        .filter(|h| h.status == Status::Changed)
-        .map(|h| h.name.clone())
-        .collect();
-    let mut pending: Vec<HostReport> = Vec::new();
-    for h in plan.hosts {
-        if h.status == Status::Changed {
-            pending.push(h);
-        } else {
-            hosts.push(h);
-        }
-    }
+    let RealPlan {
+        todo,
+        mut pending,
+        unchanged,
+        bad,
+    } = plan_reals(reals).await;
+    hosts.extend(unchanged);
     if !bad.is_empty() {
         roll.stopped = Some(format!(
             "real server {} could not be read; no real server was touched",
@@ -160,6 +150,32 @@ pub async fn roll(loaded: Loaded, size: usize, drain_limit: Duration) -> Report 
         }
     }
     finish(hosts, roll, elections)
+}
+
+/// The real servers' plan: only those with something to change are drained.
+struct RealPlan {
+    /// Their names, in inventory order: the batches.
+    todo: Vec<String>,
+    /// Their plans, reported as such for any batch a failure stops before it.
+    pending: Vec<HostReport>,
+    unchanged: Vec<HostReport>,
+    /// Real servers that could not be read: nothing is rolled.
+    bad: Vec<String>,
+}
+
+async fn plan_reals(reals: Loaded) -> RealPlan {
+    let plan = converge::converge(reals, Command::Check, Mode::Up, None).await;
+    let bad = failed(&plan);
+    let (pending, unchanged): (Vec<HostReport>, Vec<HostReport>) = plan
+        .hosts
+        .into_iter()
+        .partition(|h| h.status == Status::Changed);
+    RealPlan {
+        todo: pending.iter().map(|h| h.name.clone()).collect(),
+        pending,
+        unchanged,
+        bad,
+    }
 }
 
 struct Step {
