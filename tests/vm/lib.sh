@@ -18,10 +18,10 @@ on() { local h=$1; shift; ssh_ root@${addr[$h]} "$@"; }
 # keepalived's MASTER waits a few advert intervals before it takes the VIP.
 wait_vip() { local i; for i in $(seq $((${1:-30} * 2))); do curl -s -m 1 -o /dev/null http://$lab_vip/ && return 0; sleep 0.5; done
   echo "the VIP did not answer in ${1:-30} s" >&2; return 1; }
-# The directors holding the VIP now, e.g. "lvs01 " (none: "").
+# The directors holding the VIP now (as keepalived adds it: /32 on eth0), e.g. "lvs01 " (none: "").
 # Polls like this one match in bash itself: under emulation every process costs (an `on` about
 # 130 ms of CPU, `ip` 90 ms, a grep or sort 20-40 ms), and a story polls while a host reboots.
-holders() { local d; for d in lvs01 lvs02; do [[ $(on $d ip -4 -o addr) == *" $lab_vip/"* ]] && echo -n "$d "; done; }
+holders() { local d; for d in lvs01 lvs02; do [[ $(on $d ip -4 -o addr show dev eth0) == *" $lab_vip/32 "* ]] && echo -n "$d "; done; }
 # Until COUNT of the directors' IPVS tables list real server HOST with weight W (a regex; "" for
 # listed at all; COUNT 0: listed by none), for at most SECS: prints how long it took.
 wait_table() { # HOST COUNT SECS [W]
