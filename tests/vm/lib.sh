@@ -110,11 +110,7 @@ dark_power_cut() { on $1 'setsid sh -c "sleep 0.3; ip link set eth0 down" </dev/
 via_router() { ip route replace $lab_vip/32 via ${addr[rtr01]}; }
 direct() { ip route del $lab_vip/32 2>/dev/null; true; }
 # The directors the router sends the VIP's flows to (its kernel's next hops), sorted.
-paths() { local r i j t hops=(); r=$(on rtr01 ip route show $lab_vip)
-  while [[ $r =~ via\ ([0-9.]+)(.*) ]]; do hops+=("${BASH_REMATCH[1]}"); r=${BASH_REMATCH[2]}; done
-  for ((i = 1; i < ${#hops[@]}; i++)); do for ((j = i; j > 0; j--)); do [[ ${hops[j-1]} > ${hops[j]} ]] || break
-    t=${hops[j]}; hops[j]=${hops[j-1]}; hops[j-1]=$t; done; done
-  [ ${#hops[@]} -eq 0 ] || printf '%s ' "${hops[@]}"; }
+paths() { on rtr01 ip route show $lab_vip | grep -o 'via [0-9.]*' | cut -d' ' -f2 | sort | tr '\n' ' '; }
 # Until the router has N next hops for the VIP, for at most SECS: prints how long it took.
 wait_paths() { # N SECS
   local t0=$(date +%s.%N) i p hops
