@@ -38,6 +38,16 @@ bootstrap() { # SUITE DIR PKGS
   # What a host does at boot that only costs time under emulation.
   chroot "$dir" systemctl mask -q apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer \
     fstrim.timer systemd-journald-audit.socket console-getty.service getty@.service 2>/dev/null || true
+  # systemd runs every generator at each boot and each daemon-reload (a Debian `systemctl enable`
+  # of a unit with an init script reloads twice, through update-rc.d): over the VM's stories, about
+  # 1 s of emulated CPU a reload for the set. The hosts need only the one that makes units of init
+  # scripts, which lvsprov's facts read. A session's message of the day is a run-parts per login.
+  mkdir -p "$dir/etc/systemd/system-generators"
+  local g
+  for g in "$dir"/usr/lib/systemd/system-generators/* "$dir"/lib/systemd/system-generators/*; do
+    if [ -e "$g" ] && [ "${g##*/}" != systemd-sysv-generator ]; then ln -sfn /dev/null "$dir/etc/systemd/system-generators/${g##*/}"; fi
+  done
+  sed -i '/pam_motd\.so/s/^/# lab: no motd: /' "$dir/etc/pam.d/sshd"
   install -m 755 "$here/host-init.sh" "$dir/usr/local/sbin/lab-host-keys"
   cat >"$dir/etc/systemd/system/lab-host-keys.service" <<'UNIT'
 [Unit]
