@@ -44,7 +44,7 @@ bootstrap() { # SUITE DIR PKGS
   # scripts, which lvsprov's facts read. A session's message of the day is a run-parts per login.
   mkdir -p "$dir/etc/systemd/system-generators"
   local g
-  for g in "$dir"/usr/lib/systemd/system-generators/* "$dir"/lib/systemd/system-generators/*; do
+  for g in "$dir"/usr/lib/systemd/system-generators/*; do
     if [ -e "$g" ] && [ "${g##*/}" != systemd-sysv-generator ]; then ln -sfn /dev/null "$dir/etc/systemd/system-generators/${g##*/}"; fi
   done
   sed -i '/pam_motd\.so/s/^/# lab: no motd: /' "$dir/etc/pam.d/sshd"
